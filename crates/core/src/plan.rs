@@ -1,0 +1,251 @@
+//! The Plan: what the planner decided for every aws-auth row. A stable, documented JSON contract
+//! (docs/plan-format.md, docs/plan.schema.json).
+
+use crate::finding::{Finding, Severity};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Version of the plan JSON format; bumped on any incompatible change.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// The aws-auth section a row came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Section {
+    /// `data.mapRoles`.
+    #[serde(rename = "mapRoles")]
+    MapRoles,
+    /// `data.mapUsers`.
+    #[serde(rename = "mapUsers")]
+    MapUsers,
+}
+
+impl Section {
+    /// The data key name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Section::MapRoles => "mapRoles",
+            Section::MapUsers => "mapUsers",
+        }
+    }
+}
+
+impl fmt::Display for Section {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the executor should do for a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Make the access entry (and its policy associations) exist as specified.
+    Create,
+    /// Nothing to do: the row grants nothing, EKS manages the entry, or it already exists.
+    Skip,
+    /// The row grants access that cannot be expressed safely: it blocks the switch to API mode.
+    Blocked,
+}
+
+impl Action {
+    /// The lower-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Skip => "skip",
+            Action::Blocked => "blocked",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// EKS access-entry types (the type is immutable once created).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EntryType {
+    /// Any IAM role or user; username, groups and access policies allowed.
+    Standard,
+    /// Self-managed / Karpenter Linux node role.
+    Ec2Linux,
+    /// Self-managed Windows node role.
+    Ec2Windows,
+    /// Fargate pod-execution role (EKS creates these itself).
+    FargateLinux,
+    /// EKS Hybrid Nodes role.
+    HybridLinux,
+    /// EKS Auto Mode node role.
+    Ec2,
+    /// SageMaker HyperPod node role.
+    HyperpodLinux,
+}
+
+impl EntryType {
+    /// The EKS API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryType::Standard => "STANDARD",
+            EntryType::Ec2Linux => "EC2_LINUX",
+            EntryType::Ec2Windows => "EC2_WINDOWS",
+            EntryType::FargateLinux => "FARGATE_LINUX",
+            EntryType::HybridLinux => "HYBRID_LINUX",
+            EntryType::Ec2 => "EC2",
+            EntryType::HyperpodLinux => "HYPERPOD_LINUX",
+        }
+    }
+}
+
+impl fmt::Display for EntryType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Access scope of a policy association.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct AccessScope {
+    /// `cluster` or `namespace`.
+    #[serde(rename = "type")]
+    pub scope_type: ScopeType,
+    /// Namespaces (only for `namespace` scope; a trailing `*` is a prefix wildcard).
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+}
+
+impl AccessScope {
+    /// Cluster-wide scope.
+    pub fn cluster() -> Self {
+        AccessScope {
+            scope_type: ScopeType::Cluster,
+            namespaces: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for AccessScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.scope_type {
+            ScopeType::Cluster => f.write_str("cluster"),
+            ScopeType::Namespace => write!(f, "namespace:{}", self.namespaces.join(",")),
+        }
+    }
+}
+
+/// Kind of access scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeType {
+    /// The whole cluster.
+    Cluster,
+    /// Listed namespaces only.
+    Namespace,
+}
+
+/// One access policy association.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct AccessPolicy {
+    /// Full policy ARN, in the cluster's partition.
+    pub policy_arn: String,
+    /// Where it applies.
+    pub access_scope: AccessScope,
+}
+
+impl AccessPolicy {
+    /// The policy's short name (the part after `cluster-access-policy/`).
+    pub fn name(&self) -> &str {
+        self.policy_arn
+            .rsplit_once('/')
+            .map_or(self.policy_arn.as_str(), |(_, name)| name)
+    }
+}
+
+/// Where a planned entry came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// `mapRoles` or `mapUsers`.
+    pub section: Section,
+    /// 0-based row index within the section, as written (before any row is dropped).
+    pub index: usize,
+    /// 1-based line of the row within the section's value, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line: Option<u64>,
+    /// The ARN exactly as the row wrote it (`rolearn` / `userarn`), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub arn: Option<String>,
+}
+
+/// The planner's decision for one aws-auth row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedEntry {
+    /// Where the row is.
+    pub source: Source,
+    /// The access-entry principal: the real IAM ARN (with path) when resolved, else the row's ARN.
+    /// Absent for rows that name no principal.
+    pub principal_arn: Option<String>,
+    /// What to do.
+    pub action: Action,
+    /// The entry type, when the row maps to one.
+    #[serde(rename = "type")]
+    pub entry_type: Option<EntryType>,
+    /// Kubernetes username to set (absent: EKS assigns its default for the type).
+    pub username: Option<String>,
+    /// Kubernetes groups to set (never `system:*`).
+    pub kubernetes_groups: Vec<String>,
+    /// Access policies to associate.
+    pub access_policies: Vec<AccessPolicy>,
+    /// Everything the planner noticed about this row.
+    pub findings: Vec<Finding>,
+}
+
+/// Counts for a quick overview.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Entries to create.
+    pub create: usize,
+    /// Rows skipped.
+    pub skip: usize,
+    /// Rows blocked.
+    pub blocked: usize,
+    /// Blocker findings (entries and cluster-level).
+    pub blockers: usize,
+    /// Warning findings.
+    pub warnings: usize,
+}
+
+/// The whole plan for one cluster's aws-auth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// [`PLAN_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The cluster name, when facts named it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cluster_name: Option<String>,
+    /// The partition policy ARNs were written for.
+    pub partition: String,
+    /// One entry per aws-auth row of mapRoles then mapUsers, in order.
+    pub entries: Vec<PlannedEntry>,
+    /// Findings about the ConfigMap or cluster as a whole.
+    pub findings: Vec<Finding>,
+    /// True when switching to API mode would lose access someone has today.
+    pub blocks_api_mode: bool,
+    /// Counts.
+    pub summary: Summary,
+}
+
+impl Plan {
+    /// Every finding, cluster-level first, then per entry in order.
+    pub fn all_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .chain(self.entries.iter().flat_map(|e| e.findings.iter()))
+    }
+
+    /// The highest severity of any finding, if there is one.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.all_findings().map(|f| f.severity).max()
+    }
+}
