@@ -11,7 +11,9 @@ pub enum ArnError {
     #[error("`{0}` is not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)")]
     Malformed(String),
     /// The partition is not an AWS partition.
-    #[error("`{0}` has an unknown partition (expected aws, aws-cn, aws-us-gov or another aws-* partition)")]
+    #[error(
+        "`{0}` has an unknown partition (expected aws, aws-cn, aws-us-gov or another aws-* partition)"
+    )]
     Partition(String),
     /// The account is not 12 digits.
     #[error("`{0}` has an invalid account ID (expected 12 digits)")]
@@ -122,14 +124,22 @@ impl FromStr for Arn {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut parts = s.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+        let (
+            Some("arn"),
+            Some(partition),
+            Some(service),
+            Some(region),
+            Some(account),
+            Some(resource),
+        ) = (
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
-        ) else {
+        )
+        else {
             return Err(ArnError::Malformed(s.to_owned()));
         };
         if service.is_empty() || resource.is_empty() || s.chars().any(char::is_whitespace) {
@@ -207,7 +217,10 @@ mod tests {
     fn classifies_principals() {
         assert_eq!(
             arn("arn:aws:iam::111122223333:role/admin").principal(),
-            Principal::Role { path: "", name: "admin" }
+            Principal::Role {
+                path: "",
+                name: "admin"
+            }
         );
         assert_eq!(
             arn("arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Dev_0123")
@@ -219,14 +232,23 @@ mod tests {
         );
         assert_eq!(
             arn("arn:aws-cn:iam::111122223333:user/dev/bob").principal(),
-            Principal::User { path: "dev/", name: "bob" }
+            Principal::User {
+                path: "dev/",
+                name: "bob"
+            }
         );
         assert_eq!(
             arn("arn:aws:sts::111122223333:assumed-role/admin/alice").principal(),
             Principal::AssumedRole { role: "admin" }
         );
-        assert_eq!(arn("arn:aws:iam::111122223333:root").principal(), Principal::Root);
-        assert_eq!(arn("arn:aws:iam::111122223333:group/ops").principal(), Principal::Other);
+        assert_eq!(
+            arn("arn:aws:iam::111122223333:root").principal(),
+            Principal::Root
+        );
+        assert_eq!(
+            arn("arn:aws:iam::111122223333:group/ops").principal(),
+            Principal::Other
+        );
     }
 
     #[test]

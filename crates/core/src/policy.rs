@@ -173,9 +173,18 @@ mod tests {
         for (text, needle) in [
             ("version: 2\n", "version 2"),
             ("version: 1\nsurprise: true\n", "not valid"),
-            ("version: 1\ngroup_policies: [{group: a, policy: 'not a name'}]\n", "access policy name"),
-            ("version: 1\ngroup_policies: [{group: a, policy: AmazonEKSViewPolicy, access_scope: {type: namespace}}]\n", "at least one namespace"),
-            ("version: 1\ngroup_policies: [{group: a, policy: AmazonEKSViewPolicy}, {group: a, policy: AmazonEKSEditPolicy}]\n", "mapped twice"),
+            (
+                "version: 1\ngroup_policies: [{group: a, policy: 'not a name'}]\n",
+                "access policy name",
+            ),
+            (
+                "version: 1\ngroup_policies: [{group: a, policy: AmazonEKSViewPolicy, access_scope: {type: namespace}}]\n",
+                "at least one namespace",
+            ),
+            (
+                "version: 1\ngroup_policies: [{group: a, policy: AmazonEKSViewPolicy}, {group: a, policy: AmazonEKSEditPolicy}]\n",
+                "mapped twice",
+            ),
         ] {
             let err = MigrationPolicy::parse(text).expect_err(text).to_string();
             assert!(err.contains(needle), "{err} should mention {needle}");

@@ -1,0 +1,407 @@
+//! aws-auth as EKS's authenticator effectively reads it.
+//!
+//! # Guarantees
+//! Parsing never fails on the data keys: every problem becomes a [`Finding`] on the key or row it
+//! concerns, and what the authenticator would still load is kept. The semantics reproduced here
+//! (kubernetes-sigs/aws-iam-authenticator, `pkg/mapper/configmap`) are:
+//! - each of `mapRoles`, `mapUsers`, `mapAccounts` is parsed on its own (key names are
+//!   case-sensitive); a YAML error loses that key only; `""`/`''` count as absent;
+//! - rows decode like Go's `encoding/json`: field names case-insensitive, unknown fields ignored,
+//!   a wrongly typed field is left empty and the row kept;
+//! - an invalid row (no ARN, both rolearn and sso, bad sso fields) is dropped, the rest kept;
+//! - mapRoles is keyed by the lower-cased ARN and the last row wins; mapUsers is keyed by the
+//!   ARN as written (last wins), and lookups compare case-insensitively; roles are matched
+//!   before users;
+//! - `sso:` matchers are behind an alpha feature gate that is off by default and reportedly not
+//!   enabled on EKS: [`AwsAuth::map_identity`] never matches them.
+
+mod configmap;
+mod node;
+mod rows;
+
+pub use configmap::ConfigMapError;
+
+use crate::finding::{Finding, FindingCode, Location, Severity};
+use crate::plan::Section;
+use node::Node;
+use std::collections::{BTreeMap, HashMap};
+
+/// An `sso:` matcher row's fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SsoMatcher {
+    /// `permissionSetName`.
+    pub permission_set_name: String,
+    /// `accountID`.
+    pub account_id: String,
+    /// `partition` (empty when not given).
+    pub partition: String,
+}
+
+/// Whether the authenticator uses a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowStatus {
+    /// Loaded and not shadowed (it may still never match, e.g. a role ARN with a path).
+    Effective,
+    /// Dropped by validation.
+    Dropped,
+    /// Loaded but shadowed by a later row or a mapRoles row for the same principal.
+    Shadowed {
+        /// The section of the row that wins.
+        section: Section,
+        /// Its index.
+        index: usize,
+    },
+    /// mapUsers rows whose ARNs differ only in case: which one applies is random.
+    Ambiguous,
+}
+
+/// One row of mapRoles or mapUsers as the authenticator loaded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// The section.
+    pub section: Section,
+    /// 0-based index in the section's list.
+    pub index: usize,
+    /// 1-based line within the section's value.
+    pub line: u64,
+    /// `rolearn` / `userarn` as written (empty when absent).
+    pub arn: String,
+    /// The `sso:` matcher, for mapRoles rows that use one.
+    pub sso: Option<SsoMatcher>,
+    /// `username` as written (templates unrendered; empty when absent).
+    pub username: String,
+    /// `groups` as written (templates unrendered).
+    pub groups: Vec<String>,
+    /// Whether the row is used.
+    pub status: RowStatus,
+    /// Decoding and validation findings for this row.
+    pub findings: Vec<Finding>,
+}
+
+impl Row {
+    /// Where the row is.
+    pub fn location(&self) -> Location {
+        Location {
+            key: self.section.as_str().to_owned(),
+            index: Some(self.index),
+            line: Some(self.line),
+        }
+    }
+}
+
+/// What a loaded row maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MappedTarget<'a> {
+    Arn(&'a str),
+    Sso(&'a SsoMatcher),
+}
+
+/// One mapAccounts item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRow {
+    /// 0-based index.
+    pub index: usize,
+    /// 1-based line within mapAccounts.
+    pub line: u64,
+    /// The account ID as the authenticator reads it.
+    pub account_id: String,
+}
+
+/// The identity a caller gets from aws-auth, templates not yet rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedIdentity {
+    /// Username template as written (for mapAccounts: the caller's canonical ARN).
+    pub username: String,
+    /// Group templates as written.
+    pub groups: Vec<String>,
+    /// The row that matched (`None` for a mapAccounts match).
+    pub row: Option<(Section, usize)>,
+}
+
+/// The parsed aws-auth ConfigMap.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsAuth {
+    /// mapRoles rows then mapUsers rows, each in order.
+    pub rows: Vec<Row>,
+    /// mapAccounts items.
+    pub accounts: Vec<AccountRow>,
+    /// Key-level findings (YAML errors, keys EKS ignores, ConfigMap identity).
+    pub findings: Vec<Finding>,
+}
+
+/// True for values the authenticator treats as an absent key.
+fn is_skippable(value: &str) -> bool {
+    matches!(value.trim(), "" | "``" | "\"\"" | "''")
+}
+
+impl AwsAuth {
+    /// Parses a whole ConfigMap document (`kubectl get cm aws-auth -o yaml` or `-o json`).
+    ///
+    /// # Errors
+    /// [`ConfigMapError`] when the text is not a ConfigMap at all; problems inside the data keys
+    /// are findings, never errors.
+    pub fn parse_configmap(text: &str) -> Result<Self, ConfigMapError> {
+        let document = configmap::parse(text)?;
+        let mut auth = AwsAuth::parse_data(&document.data);
+        auth.findings.splice(0..0, document.findings);
+        Ok(auth)
+    }
+
+    /// Parses a ConfigMap's `data` map. Never fails.
+    pub fn parse_data(data: &BTreeMap<String, String>) -> Self {
+        let mut auth = AwsAuth::default();
+        for (key, _) in data.iter() {
+            let known = ["mapRoles", "mapUsers", "mapAccounts"];
+            if !known.contains(&key.as_str()) && known.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+                auth.findings.push(Finding::at(
+                    Location { key: key.clone(), index: None, line: None },
+                    FindingCode::InvalidEntry,
+                    Severity::Warning,
+                    "EKS reads data keys case-sensitively (mapRoles, mapUsers, mapAccounts), so it ignores this key and everything in it. Rename the key if its rows were meant to apply.",
+                ));
+            }
+        }
+        for section in [Section::MapRoles, Section::MapUsers] {
+            if let Some(items) = data
+                .get(section.as_str())
+                .filter(|v| !is_skippable(v))
+                .and_then(|v| auth.parse_list(section.as_str(), v))
+            {
+                for (index, item) in items.iter().enumerate() {
+                    auth.rows.push(rows::decode_row(
+                        section,
+                        index,
+                        item.referenced.line(),
+                        &item.value,
+                    ));
+                }
+            }
+        }
+        if let Some(items) = data
+            .get("mapAccounts")
+            .filter(|v| !is_skippable(v))
+            .and_then(|v| auth.parse_list("mapAccounts", v))
+        {
+            auth.decode_accounts(&items);
+        }
+        auth.resolve_shadowing();
+        auth
+    }
+
+    /// Parses one key's YAML into list items, recording a finding when the key is lost.
+    fn parse_list(&mut self, key: &str, text: &str) -> Option<Vec<serde_saphyr::Spanned<Node>>> {
+        let lost = |detail: String| {
+            Finding::at(
+                Location {
+                    key: key.to_owned(),
+                    index: None,
+                    line: None,
+                },
+                FindingCode::YamlSyntax,
+                Severity::Warning,
+                format!(
+                    "{detail}. EKS ignores all of {key} while this is so, so none of its rows grant access today; after a switch to API mode they never will. Fix the YAML (a common cause: an unquoted `{{{{SessionName}}}}` template, which YAML reads as a mapping — quote it) if these rows were meant to apply."
+                ),
+            )
+        };
+        match node::parse(text) {
+            Ok(doc) => match doc.value {
+                Node::Seq(items) => {
+                    if let Some(bad) = items.iter().find(|i| i.value.has_complex_key()) {
+                        let line = bad.referenced.line();
+                        let mut finding = lost(format!(
+                            "line {line} of {key} uses a mapping as a key, which EKS's YAML decoder rejects (usually an unquoted `{{{{SessionName}}}}` or other template: write it in quotes)"
+                        ));
+                        if let Some(location) = finding.location.as_mut() {
+                            location.line = Some(line);
+                        }
+                        self.findings.push(finding);
+                        return None;
+                    }
+                    Some(items)
+                }
+                Node::Null => None,
+                other => {
+                    self.findings.push(lost(format!(
+                        "the value is {} where EKS expects a list",
+                        other.kind()
+                    )));
+                    None
+                }
+            },
+            Err(error) => {
+                let message = error.to_string();
+                let first_line = message.lines().next().unwrap_or_default().to_owned();
+                let mut finding = lost(format!("YAML syntax error: {first_line}"));
+                if let Some(line) = error_line(&message) {
+                    if let Some(location) = finding.location.as_mut() {
+                        location.line = Some(line);
+                    }
+                    finding.message = finding.message.replacen(
+                        &format!("{key}:"),
+                        &format!("{key} (line {line} of {key}):"),
+                        1,
+                    );
+                }
+                self.findings.push(finding);
+                None
+            }
+        }
+    }
+
+    fn decode_accounts(&mut self, items: &[serde_saphyr::Spanned<Node>]) {
+        for (index, item) in items.iter().enumerate() {
+            let line = item.referenced.line();
+            let location = Location {
+                key: "mapAccounts".to_owned(),
+                index: Some(index),
+                line: Some(line),
+            };
+            match &item.value {
+                Node::Str(s) | Node::Number(s) => self.accounts.push(AccountRow {
+                    index,
+                    line,
+                    account_id: s.clone(),
+                }),
+                other => self.findings.push(Finding::at(
+                    location,
+                    FindingCode::InvalidEntry,
+                    Severity::Warning,
+                    format!(
+                        "the item is {} instead of an account ID; EKS ignores it.",
+                        other.kind()
+                    ),
+                )),
+            }
+        }
+    }
+
+    /// Marks rows the authenticator never consults: later duplicates win, roles beat users.
+    fn resolve_shadowing(&mut self) {
+        let mut role_winner: HashMap<String, usize> = HashMap::new();
+        let mut user_winner: HashMap<String, usize> = HashMap::new();
+        for (i, row) in self.rows.iter().enumerate() {
+            let Some(target) = rows::target(row) else {
+                continue;
+            };
+            let key = match (row.section, target) {
+                (Section::MapRoles, MappedTarget::Arn(arn)) => arn.to_lowercase(),
+                (Section::MapRoles, MappedTarget::Sso(sso)) => sso_key(sso),
+                (Section::MapUsers, MappedTarget::Arn(arn)) => arn.to_owned(),
+                (Section::MapUsers, MappedTarget::Sso(_)) => continue,
+            };
+            let winners = match row.section {
+                Section::MapRoles => &mut role_winner,
+                Section::MapUsers => &mut user_winner,
+            };
+            winners.insert(key, i);
+        }
+        let winners: Vec<(Section, usize)> =
+            self.rows.iter().map(|r| (r.section, r.index)).collect();
+        for i in 0..self.rows.len() {
+            let Some(target) = rows::target(&self.rows[i]) else {
+                continue;
+            };
+            let section = self.rows[i].section;
+            let (key, winners_map) = match (section, target) {
+                (Section::MapRoles, MappedTarget::Arn(arn)) => (arn.to_lowercase(), &role_winner),
+                (Section::MapRoles, MappedTarget::Sso(sso)) => (sso_key(sso), &role_winner),
+                (Section::MapUsers, MappedTarget::Arn(arn)) => (arn.to_owned(), &user_winner),
+                (Section::MapUsers, MappedTarget::Sso(_)) => continue,
+            };
+            let winner = winners_map[&key];
+            let status = if winner != i {
+                RowStatus::Shadowed {
+                    section: winners[winner].0,
+                    index: winners[winner].1,
+                }
+            } else if section == Section::MapUsers {
+                let lower = key.to_lowercase();
+                if let Some(&role) = role_winner.get(&lower) {
+                    RowStatus::Shadowed {
+                        section: winners[role].0,
+                        index: winners[role].1,
+                    }
+                } else if user_winner
+                    .keys()
+                    .any(|k| *k != key && k.to_lowercase() == lower)
+                {
+                    RowStatus::Ambiguous
+                } else {
+                    RowStatus::Effective
+                }
+            } else {
+                RowStatus::Effective
+            };
+            self.rows[i].status = status;
+        }
+    }
+
+    /// The identity the authenticator gives a caller whose canonical ARN is `canonical_arn`
+    /// (`arn:aws:iam::A:role/NAME` for an assumed role, the user ARN for a user), or `None`
+    /// when aws-auth does not authenticate it. `caller_account` is checked against mapAccounts.
+    pub fn map_identity(
+        &self,
+        canonical_arn: &str,
+        caller_account: &str,
+    ) -> Option<MappedIdentity> {
+        let lower = canonical_arn.to_lowercase();
+        let pick = |section: Section, matches: &dyn Fn(&str) -> bool| {
+            self.rows
+                .iter()
+                .filter(|r| r.section == section)
+                .filter(|r| matches!(r.status, RowStatus::Effective | RowStatus::Ambiguous))
+                .filter(|r| r.sso.is_none() && matches(&r.arn))
+                .last()
+                .map(|r| MappedIdentity {
+                    username: r.username.clone(),
+                    groups: r.groups.clone(),
+                    row: Some((r.section, r.index)),
+                })
+        };
+        pick(Section::MapRoles, &|arn| arn.to_lowercase() == lower)
+            .or_else(|| {
+                pick(Section::MapUsers, &|arn| {
+                    arn.eq_ignore_ascii_case(canonical_arn)
+                })
+            })
+            .or_else(|| {
+                self.accounts
+                    .iter()
+                    .any(|a| a.account_id == caller_account)
+                    .then(|| MappedIdentity {
+                        username: canonical_arn.to_owned(),
+                        groups: Vec::new(),
+                        row: None,
+                    })
+            })
+    }
+
+    /// The account IDs in mapAccounts.
+    pub fn account_ids(&self) -> impl Iterator<Item = &str> {
+        self.accounts.iter().map(|a| a.account_id.as_str())
+    }
+}
+
+/// The key the authenticator files an sso row under.
+fn sso_key(sso: &SsoMatcher) -> String {
+    let partition = if sso.partition.is_empty() { "aws" } else { "" };
+    format!(
+        "arn:{partition}:iam::{}:role/awsreservedsso_{}_*",
+        sso.account_id,
+        sso.permission_set_name.to_lowercase()
+    )
+}
+
+/// Pulls "line N" out of a YAML error message, when it has one.
+fn error_line(message: &str) -> Option<u64> {
+    let at = message.find("line ")?;
+    let digits: String = message[at + 5..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests;

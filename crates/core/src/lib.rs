@@ -1,0 +1,18 @@
+//! eks-auth-core: the pure core of eks-auth-migrator.
+//!
+//! It reads a cluster's `kube-system/aws-auth` ConfigMap the way EKS's authenticator does,
+//! decides how each row becomes an EKS access entry, and renders that plan. It performs no I/O,
+//! has no async runtime and no AWS SDK types: adapters gather [`facts::ClusterFacts`] and execute
+//! a [`plan::Plan`].
+
+pub mod arn;
+pub mod aws_auth;
+pub mod facts;
+pub mod finding;
+pub mod plan;
+pub mod planner;
+pub mod policy;
+pub mod template;
+
+pub use planner::plan;
+pub mod render;

@@ -1,0 +1,126 @@
+//! Reconciling a planned entry with the access entry that may already exist for its principal.
+//! In API_AND_CONFIG_MAP an existing entry overrides the aws-auth row for that principal, so the
+//! entry, not the row, decides the principal's access: the migrator never changes entries it did
+//! not create (invariant 5).
+
+use crate::facts::{ClusterFacts, ExistingEntry};
+use crate::finding::{Finding, FindingCode, Location, Severity};
+use crate::plan::{AccessPolicy, Action, PlannedEntry};
+use std::collections::BTreeSet;
+
+/// Adjusts `entry` for an existing access entry of the same principal, if there is one.
+pub(super) fn reconcile(entry: &mut PlannedEntry, facts: &ClusterFacts, loc: &Location) {
+    let Some(principal) = entry.principal_arn.as_deref() else {
+        return;
+    };
+    let Some(existing) = facts.existing_entry(principal) else {
+        return;
+    };
+    if entry.action == Action::Skip {
+        // EKS-managed node and Fargate entries are already accounted for by the translation.
+        return;
+    }
+    let missing = missing_policies(entry, existing);
+    let same_identity = Some(existing.entry_type) == entry.entry_type
+        && entry
+            .username
+            .as_ref()
+            .is_none_or(|u| existing.username.as_ref() == Some(u))
+        && group_set(&existing.kubernetes_groups) == group_set(&entry.kubernetes_groups);
+    let extra = existing.access_policies.len() + missing.len() != entry.access_policies.len();
+    let say = |entry: &mut PlannedEntry, code, severity, message: String| {
+        entry
+            .findings
+            .push(Finding::at(loc.clone(), code, severity, message));
+    };
+    if entry.action == Action::Blocked {
+        for finding in &mut entry.findings {
+            if finding.severity == Severity::Blocker {
+                finding.severity = Severity::Warning;
+            }
+        }
+        entry.action = Action::Skip;
+        say(
+            entry,
+            FindingCode::EntryConflict,
+            Severity::Warning,
+            format!(
+                "an access entry already exists for `{principal}` and overrides this row, so the row's blocked access does not apply today and switching to API mode changes nothing for this principal. The migrator leaves the entry alone; review it by hand."
+            ),
+        );
+        return;
+    }
+    if same_identity && missing.is_empty() && !extra {
+        entry.action = Action::Skip;
+        say(
+            entry,
+            FindingCode::EntryExists,
+            Severity::Info,
+            "an equivalent access entry already exists; nothing to do.".to_owned(),
+        );
+    } else if same_identity && existing.managed_by_migrator && !extra {
+        let names: Vec<&str> = missing.iter().map(|p| p.name()).collect();
+        say(
+            entry,
+            FindingCode::EntryIncomplete,
+            Severity::Info,
+            format!(
+                "the migrator's entry exists but lacks {}; they will be associated.",
+                names.join(", ")
+            ),
+        );
+    } else {
+        entry.action = Action::Skip;
+        say(
+            entry,
+            FindingCode::EntryConflict,
+            Severity::Warning,
+            format!(
+                "an access entry already exists for `{principal}` and differs from this row (it has type {}, username {}, groups [{}], policies [{}]). It overrides the row in API_AND_CONFIG_MAP, so the migrator leaves it alone{}; reconcile by hand if the row's access was intended.",
+                existing.entry_type,
+                existing.username.as_deref().unwrap_or("(default)"),
+                existing.kubernetes_groups.join(", "),
+                existing
+                    .access_policies
+                    .iter()
+                    .map(|p| format!("{} ({})", p.name(), p.access_scope))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if existing.managed_by_migrator {
+                    " (it carries the migrator's tag: someone changed it, or aws-auth changed since)"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
+}
+
+fn group_set(groups: &[String]) -> BTreeSet<&str> {
+    groups.iter().map(String::as_str).collect()
+}
+
+/// Planned policy associations the existing entry lacks (same ARN and same scope).
+fn missing_policies<'a>(
+    entry: &'a PlannedEntry,
+    existing: &ExistingEntry,
+) -> Vec<&'a AccessPolicy> {
+    entry
+        .access_policies
+        .iter()
+        .filter(|planned| {
+            !existing.access_policies.iter().any(|have| {
+                have.policy_arn == planned.policy_arn
+                    && have.access_scope.scope_type == planned.access_scope.scope_type
+                    && sorted(&have.access_scope.namespaces)
+                        == sorted(&planned.access_scope.namespaces)
+            })
+        })
+        .collect()
+}
+
+fn sorted(items: &[String]) -> Vec<&str> {
+    let mut v: Vec<&str> = items.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v
+}

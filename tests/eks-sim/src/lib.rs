@@ -1,0 +1,1 @@
+//! EKS control-plane simulator (being written).
