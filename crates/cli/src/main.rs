@@ -1,1 +1,25 @@
-fn main() {}
+//! `eks-auth-migrator`: plan the move of an EKS cluster from the aws-auth ConfigMap to access
+//! entries. `main` only wires: parse flags, run, print the error chain, pick the exit code.
+
+mod args;
+mod plan_cmd;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("eks-auth-migrator: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        args::Command::Plan(flags) => plan_cmd::run(flags),
+    }
+}

@@ -166,7 +166,7 @@ fn translate_node(row: &Row, who: &Resolved, ctx: &Context<'_>, entry: &mut Plan
                 FindingCode::NodeRole,
                 Severity::Info,
                 format!(
-                    "{what}: needs a {node_type} entry (EKS sets the node username and groups itself)."
+                    "{what}: needs an entry of type {node_type} (EKS sets the node username and groups itself)."
                 ),
             );
         }

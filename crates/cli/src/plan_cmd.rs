@@ -1,0 +1,88 @@
+//! `eks-auth-migrator plan`: read a ConfigMap (and optional facts and policy), plan, render.
+
+use crate::args::{ColorChoice, FailOn, OutputFormat, PlanFlags};
+use anyhow::{Context, Result};
+use eks_auth_core::aws_auth::AwsAuth;
+use eks_auth_core::facts::ClusterFacts;
+use eks_auth_core::finding::Severity;
+use eks_auth_core::policy::MigrationPolicy;
+use eks_auth_core::render::{self, Format, RenderOptions};
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+const EXAMPLE_AWS_AUTH: &str = include_str!("../../../examples/aws-auth.yaml");
+const EXAMPLE_FACTS: &str = include_str!("../../../examples/facts.json");
+
+/// Runs `plan`.
+pub fn run(flags: PlanFlags) -> Result<ExitCode> {
+    let (aws_auth_text, aws_auth_name) = match &flags.aws_auth {
+        Some(path) => (read_input(path).context("cannot read the aws-auth ConfigMap")?, path.display().to_string()),
+        None => (EXAMPLE_AWS_AUTH.to_owned(), "the embedded example".to_owned()),
+    };
+    let auth = AwsAuth::parse_configmap(&aws_auth_text)
+        .with_context(|| format!("{aws_auth_name} is not usable"))?;
+    let facts_text = match (&flags.facts, flags.example) {
+        (Some(path), _) => Some((read_input(path).context("cannot read the facts file")?, path.display().to_string())),
+        (None, true) => Some((EXAMPLE_FACTS.to_owned(), "the embedded example facts".to_owned())),
+        (None, false) => None,
+    };
+    let facts = facts_text
+        .map(|(text, name)| {
+            serde_json::from_str::<ClusterFacts>(&text)
+                .with_context(|| format!("{name} is not a valid facts document (docs/plan-format.md#facts)"))
+        })
+        .transpose()?;
+    let policy = match &flags.policy {
+        Some(path) => MigrationPolicy::parse(&read_input(path).context("cannot read the policy file")?)
+            .with_context(|| format!("{} is not a valid policy file (docs/policy-file.md)", path.display()))?,
+        None => MigrationPolicy::default(),
+    };
+
+    let plan = eks_auth_core::plan(&auth, facts.as_ref(), &policy);
+    let stdout = std::io::stdout();
+    let options = RenderOptions {
+        color: match flags.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        },
+        width: terminal_size::terminal_size().map(|(w, _)| w.0),
+    };
+    let text = render::render(&plan, format(flags.format), options);
+    let mut out = stdout.lock();
+    out.write_all(text.as_bytes()).context("cannot write the plan")?;
+    out.flush().context("cannot write the plan")?;
+
+    let threshold = flags.fail_on.map(|f| match f {
+        FailOn::Blocker => Severity::Blocker,
+        FailOn::Warning => Severity::Warning,
+    });
+    Ok(match (threshold, plan.max_severity()) {
+        (Some(threshold), Some(worst)) if worst >= threshold => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+fn format(format: OutputFormat) -> Format {
+    match format {
+        OutputFormat::Table => Format::Table,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::AwsCli => Format::AwsCli,
+        OutputFormat::Terraform => Format::Terraform,
+        OutputFormat::Cloudformation => Format::Cloudformation,
+    }
+}
+
+/// Reads a file, or standard input for `-`.
+fn read_input(path: &Path) -> Result<String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading standard input")?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))
+    }
+}

@@ -1,0 +1,259 @@
+//! Property tests of the planner over generated aws-auth ConfigMaps and facts.
+
+use eks_auth_core::arn::{Arn, Principal};
+use eks_auth_core::aws_auth::{AwsAuth, RowStatus};
+use eks_auth_core::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, IamResolution};
+use eks_auth_core::finding::Severity;
+use eks_auth_core::plan::{Action, EntryType, Plan, Section};
+use eks_auth_core::policy::MigrationPolicy;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+const ACCT: &str = "111122223333";
+
+fn arn_strategy() -> impl Strategy<Value = String> {
+    let names = prop::sample::select(vec!["admin", "Admin", "dev", "node", "pods", "gone", "svc"]);
+    (0..10u8, names).prop_map(|(kind, name)| match kind {
+        0 | 1 | 2 => format!("arn:aws:iam::{ACCT}:role/{name}"),
+        3 => format!("arn:aws:iam::{ACCT}:role/team/{name}"),
+        4 => format!("arn:aws:sts::{ACCT}:assumed-role/{name}/session"),
+        5 => format!("arn:aws:iam::{ACCT}:user/{name}"),
+        6 => format!("arn:aws:iam::444455556666:role/{name}"),
+        7 => format!("arn:aws:iam::{ACCT}:role/AWSServiceRoleFor{name}"),
+        8 => format!("arn:aws:iam::{ACCT}:role/AWSReservedSSO_{name}_0123"),
+        _ => name.to_owned(),
+    })
+}
+
+fn row_strategy() -> impl Strategy<Value = serde_json::Value> {
+    let usernames = prop::sample::select(vec![
+        "", "admin", "dev:{{SessionName}}", "{{SessionName}}", "x:{{SessionNameRaw}}",
+        "system:admin", "system:node:{{EC2PrivateDNSName}}", "system:node:{{SessionName}}",
+        "acct:{{AccountID}}",
+    ]);
+    let group = prop::sample::select(vec![
+        "system:masters", "system:bootstrappers", "system:nodes", "system:node-proxier",
+        "eks:kube-proxy-windows", "system:monitoring", "dev", "ops", "read-only", "team-{{AccountID}}",
+    ]);
+    (arn_strategy(), usernames, prop::collection::vec(group, 0..4), 0..12u8).prop_map(
+        |(arn, username, groups, shape)| {
+            let mut row = serde_json::Map::new();
+            match shape {
+                0 => {}
+                1 => {
+                    row.insert("ROLEARN".into(), arn.clone().into());
+                }
+                2 => {
+                    row.insert(
+                        "sso".into(),
+                        serde_json::json!({"permissionSetName": "Admin", "accountID": ACCT}),
+                    );
+                }
+                _ => {
+                    row.insert("rolearn".into(), arn.clone().into());
+                    row.insert("userarn".into(), arn.into());
+                }
+            }
+            if !username.is_empty() {
+                row.insert("username".into(), username.into());
+            }
+            row.insert("groups".into(), groups.into());
+            serde_json::Value::Object(row)
+        },
+    )
+}
+
+fn auth_strategy() -> impl Strategy<Value = AwsAuth> {
+    (
+        prop::collection::vec(row_strategy(), 0..12),
+        prop::collection::vec(row_strategy(), 0..6),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(|(roles, users, accounts)| {
+            let mut data = BTreeMap::new();
+            data.insert("mapRoles".to_owned(), serde_json::Value::from(roles).to_string());
+            data.insert("mapUsers".to_owned(), serde_json::Value::from(users).to_string());
+            if accounts {
+                data.insert("mapAccounts".to_owned(), "- 444455556666\n".to_owned());
+            }
+            AwsAuth::parse_data(&data)
+        })
+}
+
+/// Facts that resolve every principal in the ConfigMap, some with a path, some missing.
+fn facts_for(auth: &AwsAuth, managed: bool) -> ClusterFacts {
+    let mut facts = ClusterFacts {
+        partition: Some("aws".into()),
+        account_id: Some(ACCT.into()),
+        authentication_mode: Some(AuthenticationMode::ConfigMap),
+        ..ClusterFacts::default()
+    };
+    if managed {
+        facts.node_group_roles.push(format!("arn:aws:iam::{ACCT}:role/node"));
+        facts.fargate_profile_roles.push(format!("arn:aws:iam::{ACCT}:role/pods"));
+    }
+    for row in &auth.rows {
+        let Ok(arn) = row.arn.parse::<Arn>() else { continue };
+        let resolution = match arn.principal() {
+            Principal::Role { name: "gone", .. } => IamResolution::NotFound,
+            Principal::Role { name, .. } if name.starts_with("AWSReservedSSO_") => IamResolution::Found {
+                arn: format!("arn:aws:iam::{}:role/aws-reserved/sso.amazonaws.com/{name}", arn.account()),
+            },
+            _ => IamResolution::Found { arn: row.arn.clone() },
+        };
+        facts.iam.insert(row.arn.clone(), resolution);
+    }
+    facts
+}
+
+fn policy() -> MigrationPolicy {
+    MigrationPolicy::parse(
+        "version: 1\ngroup_policies:\n  - group: read-only\n    policy: AmazonEKSViewPolicy\n",
+    )
+    .expect("policy")
+}
+
+/// The row a plan entry came from.
+fn row_of<'a>(auth: &'a AwsAuth, plan_entry: &eks_auth_core::plan::PlannedEntry) -> &'a eks_auth_core::aws_auth::Row {
+    auth.rows
+        .iter()
+        .find(|r| r.section == plan_entry.source.section && r.index == plan_entry.source.index)
+        .expect("every entry has a row")
+}
+
+/// The principal's canonical (caller) ARN: what the authenticator compares.
+fn canonical(arn: &str) -> Option<String> {
+    let parsed: Arn = arn.parse().ok()?;
+    match parsed.principal() {
+        Principal::Role { name, .. } => Some(format!("arn:{}:iam::{}:role/{name}", parsed.partition(), parsed.account())),
+        Principal::User { .. } => Some(arn.to_owned()),
+        _ => None,
+    }
+}
+
+fn check_grants_nothing_new(auth: &AwsAuth, plan: &Plan, policy: &MigrationPolicy) -> Result<(), TestCaseError> {
+    for entry in plan.entries.iter().filter(|e| e.action == Action::Create) {
+        let row = row_of(auth, entry);
+        prop_assert_eq!(row.status, RowStatus::Effective, "create from a row EKS does not use");
+        // The row is the one the authenticator uses for this principal's callers.
+        let caller = canonical(entry.principal_arn.as_deref().expect("principal"))
+            .expect("create entries name roles or users");
+        let account = caller.split(':').nth(4).unwrap_or_default().to_owned();
+        let mapped = auth.map_identity(&caller, &account).expect("aws-auth authenticates the principal today");
+        prop_assert_eq!(mapped.row, Some((row.section, row.index)));
+        match entry.entry_type {
+            Some(EntryType::Standard) => {
+                for group in &entry.kubernetes_groups {
+                    prop_assert!(row.groups.contains(group), "group {} not in the row", group);
+                    prop_assert!(!group.starts_with("system:"));
+                }
+                for policy_assoc in &entry.access_policies {
+                    let name = policy_assoc.name();
+                    let implied = (name == "AmazonEKSClusterAdminPolicy" && row.groups.iter().any(|g| g == "system:masters"))
+                        || row.groups.iter().any(|g| policy.mapping_for(g).is_some_and(|m| m.policy_name() == name));
+                    prop_assert!(implied, "policy {} not implied by the row", name);
+                }
+                // No group is silently dropped.
+                for group in &row.groups {
+                    let kept = entry.kubernetes_groups.contains(group);
+                    let expressed = group == "system:masters" || policy.mapping_for(group).is_some();
+                    prop_assert!(kept || expressed, "group {} dropped", group);
+                }
+                if let Some(username) = &entry.username {
+                    prop_assert_eq!(username, &row.username);
+                }
+            }
+            Some(EntryType::Ec2Linux | EntryType::Ec2Windows | EntryType::HybridLinux) => {
+                prop_assert!(row.username.starts_with("system:node:"));
+                prop_assert!(entry.kubernetes_groups.is_empty() && entry.access_policies.is_empty());
+            }
+            other => prop_assert!(false, "never creates {:?}", other),
+        }
+    }
+    Ok(())
+}
+
+/// The access entries a converged cluster would have after applying `plan`.
+fn applied(plan: &Plan, facts: &ClusterFacts, auth: &AwsAuth) -> ClusterFacts {
+    let mut after = facts.clone();
+    after.authentication_mode = Some(AuthenticationMode::ApiAndConfigMap);
+    for entry in &plan.entries {
+        let Some(principal) = &entry.principal_arn else { continue };
+        let eks_managed = entry.action == Action::Skip
+            && matches!(entry.entry_type, Some(EntryType::Ec2Linux | EntryType::FargateLinux))
+            && row_of(auth, entry).status == RowStatus::Effective;
+        if entry.action == Action::Create || eks_managed {
+            after.existing_entries.push(ExistingEntry {
+                principal_arn: principal.clone(),
+                entry_type: entry.entry_type.expect("typed"),
+                username: entry.username.clone(),
+                kubernetes_groups: entry.kubernetes_groups.clone(),
+                access_policies: entry.access_policies.clone(),
+                managed_by_migrator: entry.action == Action::Create,
+            });
+        }
+    }
+    after
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn offline_plans_never_grant_new_access(auth in auth_strategy()) {
+        let policy = policy();
+        let plan = eks_auth_core::plan(&auth, None, &policy);
+        check_grants_nothing_new(&auth, &plan, &policy)?;
+    }
+
+    #[test]
+    fn live_plans_never_grant_new_access_and_block_exactly_on_blockers(auth in auth_strategy(), managed in any::<bool>()) {
+        let policy = policy();
+        let facts = facts_for(&auth, managed);
+        let plan = eks_auth_core::plan(&auth, Some(&facts), &policy);
+        check_grants_nothing_new(&auth, &plan, &policy)?;
+        let blockers = plan.all_findings().any(|f| f.severity == Severity::Blocker);
+        prop_assert_eq!(plan.blocks_api_mode, blockers);
+        for entry in &plan.entries {
+            if entry.action == Action::Blocked {
+                prop_assert!(entry.findings.iter().any(|f| f.severity == Severity::Blocker), "blocked without a blocker: {:?}", entry);
+            }
+        }
+    }
+
+    #[test]
+    fn planning_is_deterministic(auth in auth_strategy(), managed in any::<bool>()) {
+        let facts = facts_for(&auth, managed);
+        let a = eks_auth_core::plan(&auth, Some(&facts), &policy());
+        let b = eks_auth_core::plan(&auth, Some(&facts), &policy());
+        prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn replanning_after_applying_creates_nothing(auth in auth_strategy(), managed in any::<bool>()) {
+        let policy = policy();
+        let facts = facts_for(&auth, managed);
+        let first = eks_auth_core::plan(&auth, Some(&facts), &policy);
+        let after = applied(&first, &facts, &auth);
+        let second = eks_auth_core::plan(&auth, Some(&after), &policy);
+        let creates: Vec<_> = second.entries.iter().filter(|e| e.action == Action::Create).collect();
+        prop_assert!(creates.is_empty(), "second plan still creates {:?}", creates);
+    }
+
+    #[test]
+    fn mapusers_rows_only_come_after_maproles(auth in auth_strategy()) {
+        let plan = eks_auth_core::plan(&auth, None, &MigrationPolicy::default());
+        let sections: Vec<Section> = plan.entries.iter().map(|e| e.source.section).collect();
+        let mut sorted = sections.clone();
+        sorted.sort();
+        prop_assert_eq!(sections, sorted);
+    }
+
+    #[test]
+    fn the_parser_never_panics_on_arbitrary_text(text in "\\PC{0,200}", key in prop::sample::select(vec!["mapRoles", "mapUsers", "mapAccounts"])) {
+        let data = BTreeMap::from([(key.to_owned(), text.clone())]);
+        let auth = AwsAuth::parse_data(&data);
+        let _ = eks_auth_core::plan(&auth, None, &MigrationPolicy::default());
+        let _ = AwsAuth::parse_configmap(&text);
+    }
+}
