@@ -89,13 +89,6 @@ impl Row {
     }
 }
 
-/// What a loaded row maps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum MappedTarget<'a> {
-    Arn(&'a str),
-    Sso(&'a SsoMatcher),
-}
-
 /// One mapAccounts item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountRow {
@@ -190,63 +183,37 @@ impl AwsAuth {
 
     /// Parses one key's YAML into list items, recording a finding when the key is lost.
     fn parse_list(&mut self, key: &str, text: &str) -> Option<Vec<serde_saphyr::Spanned<Node>>> {
-        let lost = |detail: String| {
+        let lost = |line: Option<u64>, detail: String| {
             Finding::at(
-                Location {
-                    key: key.to_owned(),
-                    index: None,
-                    line: None,
-                },
+                Location { key: key.to_owned(), index: None, line },
                 FindingCode::YamlSyntax,
                 Severity::Warning,
                 format!(
-                    "{detail}. EKS ignores all of {key} while this is so, so none of its rows grant access today; after a switch to API mode they never will. Fix the YAML (a common cause: an unquoted `{{{{SessionName}}}}` template, which YAML reads as a mapping — quote it) if these rows were meant to apply."
+                    "{detail}. EKS ignores all of {key} while this is so: none of its rows grant access today, and after a switch to API mode they never will. Fix the YAML if these rows were meant to apply."
                 ),
             )
         };
-        match node::parse(text) {
+        let finding = match node::parse(text) {
             Ok(doc) => match doc.value {
-                Node::Seq(items) => {
-                    if let Some(bad) = items.iter().find(|i| i.value.has_complex_key()) {
-                        let line = bad.referenced.line();
-                        let mut finding = lost(format!(
-                            "line {line} of {key} uses a mapping as a key, which EKS's YAML decoder rejects (usually an unquoted `{{{{SessionName}}}}` or other template: write it in quotes)"
-                        ));
-                        if let Some(location) = finding.location.as_mut() {
-                            location.line = Some(line);
-                        }
-                        self.findings.push(finding);
-                        return None;
-                    }
-                    Some(items)
-                }
-                Node::Null => None,
-                other => {
-                    self.findings.push(lost(format!(
-                        "the value is {} where EKS expects a list",
-                        other.kind()
-                    )));
-                    None
-                }
+                Node::Seq(items) => match items.iter().find(|i| i.value.has_complex_key()) {
+                    None => return Some(items),
+                    Some(bad) => lost(
+                        Some(bad.referenced.line()),
+                        "the row starting here uses a mapping as a key, which EKS's YAML decoder rejects; this is usually an unquoted template such as `username: {{SessionName}}` — write it in quotes".to_owned(),
+                    ),
+                },
+                Node::Null => return None,
+                other => lost(None, format!("the value is {} where EKS expects a list", other.kind())),
             },
             Err(error) => {
                 let message = error.to_string();
-                let first_line = message.lines().next().unwrap_or_default().to_owned();
-                let mut finding = lost(format!("YAML syntax error: {first_line}"));
-                if let Some(line) = error_line(&message) {
-                    if let Some(location) = finding.location.as_mut() {
-                        location.line = Some(line);
-                    }
-                    finding.message = finding.message.replacen(
-                        &format!("{key}:"),
-                        &format!("{key} (line {line} of {key}):"),
-                        1,
-                    );
-                }
-                self.findings.push(finding);
-                None
+                let first_line = message.lines().next().unwrap_or_default();
+                let first_line = first_line.strip_prefix("error: ").unwrap_or(first_line);
+                lost(error_line(&message), format!("YAML syntax error: {first_line}"))
             }
-        }
+        };
+        self.findings.push(finding);
+        None
     }
 
     fn decode_accounts(&mut self, items: &[serde_saphyr::Spanned<Node>]) {
@@ -276,64 +243,52 @@ impl AwsAuth {
         }
     }
 
-    /// Marks rows the authenticator never consults: later duplicates win, roles beat users.
+    /// Marks rows the authenticator never consults: later duplicates win, roles beat users,
+    /// and mapUsers ARNs differing only in case are ambiguous.
     fn resolve_shadowing(&mut self) {
-        let mut role_winner: HashMap<String, usize> = HashMap::new();
-        let mut user_winner: HashMap<String, usize> = HashMap::new();
-        for (i, row) in self.rows.iter().enumerate() {
-            let Some(target) = rows::target(row) else {
-                continue;
-            };
-            let key = match (row.section, target) {
-                (Section::MapRoles, MappedTarget::Arn(arn)) => arn.to_lowercase(),
-                (Section::MapRoles, MappedTarget::Sso(sso)) => sso_key(sso),
-                (Section::MapUsers, MappedTarget::Arn(arn)) => arn.to_owned(),
-                (Section::MapUsers, MappedTarget::Sso(_)) => continue,
-            };
-            let winners = match row.section {
-                Section::MapRoles => &mut role_winner,
-                Section::MapUsers => &mut user_winner,
-            };
-            winners.insert(key, i);
+        let keys: Vec<Option<String>> = self.rows.iter().map(storage_key).collect();
+        let mut winners: HashMap<(Section, &str), usize> = HashMap::new();
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(key) = key {
+                winners.insert((self.rows[i].section, key.as_str()), i);
+            }
         }
-        let winners: Vec<(Section, usize)> =
-            self.rows.iter().map(|r| (r.section, r.index)).collect();
-        for i in 0..self.rows.len() {
-            let Some(target) = rows::target(&self.rows[i]) else {
-                continue;
-            };
-            let section = self.rows[i].section;
-            let (key, winners_map) = match (section, target) {
-                (Section::MapRoles, MappedTarget::Arn(arn)) => (arn.to_lowercase(), &role_winner),
-                (Section::MapRoles, MappedTarget::Sso(sso)) => (sso_key(sso), &role_winner),
-                (Section::MapUsers, MappedTarget::Arn(arn)) => (arn.to_owned(), &user_winner),
-                (Section::MapUsers, MappedTarget::Sso(_)) => continue,
-            };
-            let winner = winners_map[&key];
-            let status = if winner != i {
-                RowStatus::Shadowed {
-                    section: winners[winner].0,
-                    index: winners[winner].1,
-                }
-            } else if section == Section::MapUsers {
+        let mut user_spellings: HashMap<String, usize> = HashMap::new();
+        for (section, key) in winners.keys() {
+            if *section == Section::MapUsers {
+                *user_spellings.entry(key.to_lowercase()).or_default() += 1;
+            }
+        }
+        let positions: Vec<(Section, usize)> = self.rows.iter().map(|r| (r.section, r.index)).collect();
+        let shadowed_by = |winner: usize| RowStatus::Shadowed {
+            section: positions[winner].0,
+            index: positions[winner].1,
+        };
+        let statuses: Vec<Option<RowStatus>> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let key = key.as_deref()?;
+                let section = self.rows[i].section;
+                let winner = winners[&(section, key)];
                 let lower = key.to_lowercase();
-                if let Some(&role) = role_winner.get(&lower) {
-                    RowStatus::Shadowed {
-                        section: winners[role].0,
-                        index: winners[role].1,
-                    }
-                } else if user_winner
-                    .keys()
-                    .any(|k| *k != key && k.to_lowercase() == lower)
-                {
+                Some(if winner != i {
+                    shadowed_by(winner)
+                } else if section == Section::MapRoles {
+                    RowStatus::Effective
+                } else if let Some(&role) = winners.get(&(Section::MapRoles, lower.as_str())) {
+                    shadowed_by(role)
+                } else if user_spellings[&lower] > 1 {
                     RowStatus::Ambiguous
                 } else {
                     RowStatus::Effective
-                }
-            } else {
-                RowStatus::Effective
-            };
-            self.rows[i].status = status;
+                })
+            })
+            .collect();
+        for (row, status) in self.rows.iter_mut().zip(statuses) {
+            if let Some(status) = status {
+                row.status = status;
+            }
         }
     }
 
@@ -383,7 +338,22 @@ impl AwsAuth {
     }
 }
 
-/// The key the authenticator files an sso row under.
+/// The key the authenticator files a loaded row under (`None` for a dropped row): mapRoles by
+/// lower-cased ARN, mapUsers by the ARN as written, sso rows by their pattern.
+fn storage_key(row: &Row) -> Option<String> {
+    if row.status == RowStatus::Dropped {
+        return None;
+    }
+    Some(match (&row.sso, row.section) {
+        (Some(sso), _) => sso_key(sso),
+        (None, Section::MapRoles) => row.arn.to_lowercase(),
+        (None, Section::MapUsers) => row.arn.clone(),
+    })
+}
+
+/// The key the authenticator files an sso row under. Upstream sets the partition only when the
+/// row leaves it empty (then `aws`), so an explicit partition yields `arn::iam::…`, which never
+/// matches; that is reproduced here.
 fn sso_key(sso: &SsoMatcher) -> String {
     let partition = if sso.partition.is_empty() { "aws" } else { "" };
     format!(

@@ -3,7 +3,7 @@
 //! empty while the row is kept) and the authenticator's per-row validation.
 
 use super::node::Node;
-use super::{MappedTarget, Row, RowStatus, SsoMatcher};
+use super::{Row, RowStatus, SsoMatcher};
 use crate::finding::{Finding, FindingCode, Location, Severity};
 use crate::plan::Section;
 
@@ -219,15 +219,4 @@ fn sso_problem(sso: &SsoMatcher) -> Option<String> {
         ));
     }
     None
-}
-
-/// What the row maps, once validated.
-pub(super) fn target(row: &Row) -> Option<MappedTarget<'_>> {
-    if row.status == RowStatus::Dropped {
-        return None;
-    }
-    match &row.sso {
-        Some(sso) => Some(MappedTarget::Sso(sso)),
-        None => Some(MappedTarget::Arn(&row.arn)),
-    }
 }

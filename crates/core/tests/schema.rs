@@ -1,0 +1,67 @@
+//! The JSON plan output conforms to docs/plan.schema.json, and the schema lists every code.
+
+use eks_auth_core::aws_auth::AwsAuth;
+use eks_auth_core::facts::ClusterFacts;
+use eks_auth_core::finding::FindingCode;
+use eks_auth_core::policy::MigrationPolicy;
+use eks_auth_core::render::{Format, RenderOptions, render};
+
+const SCHEMA: &str = include_str!("../../../docs/plan.schema.json");
+const EXAMPLE: &str = include_str!("../../../examples/aws-auth.yaml");
+const FACTS: &str = include_str!("../../../examples/facts.json");
+const POLICY: &str = include_str!("../../../examples/policy.yaml");
+
+fn validator() -> jsonschema::Validator {
+    let schema: serde_json::Value = serde_json::from_str(SCHEMA).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+fn assert_valid(json: &str) {
+    let instance: serde_json::Value = serde_json::from_str(json).expect("plan is JSON");
+    let validator = validator();
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}");
+}
+
+#[test]
+fn example_plans_conform() {
+    let auth = AwsAuth::parse_configmap(EXAMPLE).expect("example");
+    let facts: ClusterFacts = serde_json::from_str(FACTS).expect("facts");
+    let policy = MigrationPolicy::parse(POLICY).expect("policy");
+    for (facts, policy) in [
+        (None, MigrationPolicy::default()),
+        (Some(&facts), MigrationPolicy::default()),
+        (Some(&facts), policy),
+    ] {
+        let plan = eks_auth_core::plan(&auth, facts, &policy);
+        assert_valid(&render(&plan, Format::Json, RenderOptions::default()));
+    }
+}
+
+#[test]
+fn the_schema_rejects_what_the_contract_forbids() {
+    let auth = AwsAuth::parse_configmap(EXAMPLE).expect("example");
+    let plan = eks_auth_core::plan(&auth, None, &MigrationPolicy::default());
+    let mut value = serde_json::to_value(&plan).expect("json");
+    value["entries"][0]["kubernetes_groups"] = serde_json::json!(["system:masters"]);
+    assert!(!validator().is_valid(&value));
+    let mut value = serde_json::to_value(&plan).expect("json");
+    value["entries"][0]["action"] = serde_json::json!("update");
+    assert!(!validator().is_valid(&value));
+}
+
+#[test]
+fn the_schema_lists_exactly_the_finding_codes() {
+    let schema: serde_json::Value = serde_json::from_str(SCHEMA).expect("schema is JSON");
+    let listed: Vec<&str> = schema["$defs"]["finding"]["properties"]["code"]["enum"]
+        .as_array()
+        .expect("enum")
+        .iter()
+        .map(|v| v.as_str().expect("string"))
+        .collect();
+    let known: Vec<&str> = FindingCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(listed, known);
+}
