@@ -7,10 +7,15 @@ use std::hint::black_box;
 
 /// A ConfigMap with `rows` mapRoles rows of the common shapes (team roles, admins, nodes).
 fn configmap(rows: usize) -> String {
-    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n");
+    let mut text = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n",
+    );
     for i in 0..rows {
         let (username, groups) = match i % 4 {
-            0 => ("system:node:{{EC2PrivateDNSName}}", "[system:bootstrappers, system:nodes]"),
+            0 => (
+                "system:node:{{EC2PrivateDNSName}}",
+                "[system:bootstrappers, system:nodes]",
+            ),
             1 => ("admin-{i}", "[system:masters, platform]"),
             2 => ("team:{{SessionName}}", "[team-editors, team-viewers]"),
             _ => ("reader-{i}", "[read-only]"),

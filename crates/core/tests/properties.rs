@@ -14,7 +14,7 @@ const ACCT: &str = "111122223333";
 fn arn_strategy() -> impl Strategy<Value = String> {
     let names = prop::sample::select(vec!["admin", "Admin", "dev", "node", "pods", "gone", "svc"]);
     (0..10u8, names).prop_map(|(kind, name)| match kind {
-        0 | 1 | 2 => format!("arn:aws:iam::{ACCT}:role/{name}"),
+        0..=2 => format!("arn:aws:iam::{ACCT}:role/{name}"),
         3 => format!("arn:aws:iam::{ACCT}:role/team/{name}"),
         4 => format!("arn:aws:sts::{ACCT}:assumed-role/{name}/session"),
         5 => format!("arn:aws:iam::{ACCT}:user/{name}"),
@@ -27,16 +27,35 @@ fn arn_strategy() -> impl Strategy<Value = String> {
 
 fn row_strategy() -> impl Strategy<Value = serde_json::Value> {
     let usernames = prop::sample::select(vec![
-        "", "admin", "dev:{{SessionName}}", "{{SessionName}}", "x:{{SessionNameRaw}}",
-        "system:admin", "system:node:{{EC2PrivateDNSName}}", "system:node:{{SessionName}}",
+        "",
+        "admin",
+        "dev:{{SessionName}}",
+        "{{SessionName}}",
+        "x:{{SessionNameRaw}}",
+        "system:admin",
+        "system:node:{{EC2PrivateDNSName}}",
+        "system:node:{{SessionName}}",
         "acct:{{AccountID}}",
     ]);
     let group = prop::sample::select(vec![
-        "system:masters", "system:bootstrappers", "system:nodes", "system:node-proxier",
-        "eks:kube-proxy-windows", "system:monitoring", "dev", "ops", "read-only", "team-{{AccountID}}",
+        "system:masters",
+        "system:bootstrappers",
+        "system:nodes",
+        "system:node-proxier",
+        "eks:kube-proxy-windows",
+        "system:monitoring",
+        "dev",
+        "ops",
+        "read-only",
+        "team-{{AccountID}}",
     ]);
-    (arn_strategy(), usernames, prop::collection::vec(group, 0..4), 0..12u8).prop_map(
-        |(arn, username, groups, shape)| {
+    (
+        arn_strategy(),
+        usernames,
+        prop::collection::vec(group, 0..4),
+        0..12u8,
+    )
+        .prop_map(|(arn, username, groups, shape)| {
             let mut row = serde_json::Map::new();
             match shape {
                 0 => {}
@@ -59,8 +78,7 @@ fn row_strategy() -> impl Strategy<Value = serde_json::Value> {
             }
             row.insert("groups".into(), groups.into());
             serde_json::Value::Object(row)
-        },
-    )
+        })
 }
 
 fn auth_strategy() -> impl Strategy<Value = AwsAuth> {
@@ -71,8 +89,14 @@ fn auth_strategy() -> impl Strategy<Value = AwsAuth> {
     )
         .prop_map(|(roles, users, accounts)| {
             let mut data = BTreeMap::new();
-            data.insert("mapRoles".to_owned(), serde_json::Value::from(roles).to_string());
-            data.insert("mapUsers".to_owned(), serde_json::Value::from(users).to_string());
+            data.insert(
+                "mapRoles".to_owned(),
+                serde_json::Value::from(roles).to_string(),
+            );
+            data.insert(
+                "mapUsers".to_owned(),
+                serde_json::Value::from(users).to_string(),
+            );
             if accounts {
                 data.insert("mapAccounts".to_owned(), "- 444455556666\n".to_owned());
             }
@@ -89,17 +113,30 @@ fn facts_for(auth: &AwsAuth, managed: bool) -> ClusterFacts {
         ..ClusterFacts::default()
     };
     if managed {
-        facts.node_group_roles.push(format!("arn:aws:iam::{ACCT}:role/node"));
-        facts.fargate_profile_roles.push(format!("arn:aws:iam::{ACCT}:role/pods"));
+        facts
+            .node_group_roles
+            .push(format!("arn:aws:iam::{ACCT}:role/node"));
+        facts
+            .fargate_profile_roles
+            .push(format!("arn:aws:iam::{ACCT}:role/pods"));
     }
     for row in &auth.rows {
-        let Ok(arn) = row.arn.parse::<Arn>() else { continue };
+        let Ok(arn) = row.arn.parse::<Arn>() else {
+            continue;
+        };
         let resolution = match arn.principal() {
             Principal::Role { name: "gone", .. } => IamResolution::NotFound,
-            Principal::Role { name, .. } if name.starts_with("AWSReservedSSO_") => IamResolution::Found {
-                arn: format!("arn:aws:iam::{}:role/aws-reserved/sso.amazonaws.com/{name}", arn.account()),
+            Principal::Role { name, .. } if name.starts_with("AWSReservedSSO_") => {
+                IamResolution::Found {
+                    arn: format!(
+                        "arn:aws:iam::{}:role/aws-reserved/sso.amazonaws.com/{name}",
+                        arn.account()
+                    ),
+                }
+            }
+            _ => IamResolution::Found {
+                arn: row.arn.clone(),
             },
-            _ => IamResolution::Found { arn: row.arn.clone() },
         };
         facts.iam.insert(row.arn.clone(), resolution);
     }
@@ -114,7 +151,10 @@ fn policy() -> MigrationPolicy {
 }
 
 /// The row a plan entry came from.
-fn row_of<'a>(auth: &'a AwsAuth, plan_entry: &eks_auth_core::plan::PlannedEntry) -> &'a eks_auth_core::aws_auth::Row {
+fn row_of<'a>(
+    auth: &'a AwsAuth,
+    plan_entry: &eks_auth_core::plan::PlannedEntry,
+) -> &'a eks_auth_core::aws_auth::Row {
     auth.rows
         .iter()
         .find(|r| r.section == plan_entry.source.section && r.index == plan_entry.source.index)
@@ -125,21 +165,35 @@ fn row_of<'a>(auth: &'a AwsAuth, plan_entry: &eks_auth_core::plan::PlannedEntry)
 fn canonical(arn: &str) -> Option<String> {
     let parsed: Arn = arn.parse().ok()?;
     match parsed.principal() {
-        Principal::Role { name, .. } => Some(format!("arn:{}:iam::{}:role/{name}", parsed.partition(), parsed.account())),
+        Principal::Role { name, .. } => Some(format!(
+            "arn:{}:iam::{}:role/{name}",
+            parsed.partition(),
+            parsed.account()
+        )),
         Principal::User { .. } => Some(arn.to_owned()),
         _ => None,
     }
 }
 
-fn check_grants_nothing_new(auth: &AwsAuth, plan: &Plan, policy: &MigrationPolicy) -> Result<(), TestCaseError> {
+fn check_grants_nothing_new(
+    auth: &AwsAuth,
+    plan: &Plan,
+    policy: &MigrationPolicy,
+) -> Result<(), TestCaseError> {
     for entry in plan.entries.iter().filter(|e| e.action == Action::Create) {
         let row = row_of(auth, entry);
-        prop_assert_eq!(row.status, RowStatus::Effective, "create from a row EKS does not use");
+        prop_assert_eq!(
+            row.status,
+            RowStatus::Effective,
+            "create from a row EKS does not use"
+        );
         // The row is the one the authenticator uses for this principal's callers.
         let caller = canonical(entry.principal_arn.as_deref().expect("principal"))
             .expect("create entries name roles or users");
         let account = caller.split(':').nth(4).unwrap_or_default().to_owned();
-        let mapped = auth.map_identity(&caller, &account).expect("aws-auth authenticates the principal today");
+        let mapped = auth
+            .map_identity(&caller, &account)
+            .expect("aws-auth authenticates the principal today");
         prop_assert_eq!(mapped.row, Some((row.section, row.index)));
         match entry.entry_type {
             Some(EntryType::Standard) => {
@@ -149,14 +203,20 @@ fn check_grants_nothing_new(auth: &AwsAuth, plan: &Plan, policy: &MigrationPolic
                 }
                 for policy_assoc in &entry.access_policies {
                     let name = policy_assoc.name();
-                    let implied = (name == "AmazonEKSClusterAdminPolicy" && row.groups.iter().any(|g| g == "system:masters"))
-                        || row.groups.iter().any(|g| policy.mapping_for(g).is_some_and(|m| m.policy_name() == name));
+                    let implied = (name == "AmazonEKSClusterAdminPolicy"
+                        && row.groups.iter().any(|g| g == "system:masters"))
+                        || row.groups.iter().any(|g| {
+                            policy
+                                .mapping_for(g)
+                                .is_some_and(|m| m.policy_name() == name)
+                        });
                     prop_assert!(implied, "policy {} not implied by the row", name);
                 }
                 // No group is silently dropped.
                 for group in &row.groups {
                     let kept = entry.kubernetes_groups.contains(group);
-                    let expressed = group == "system:masters" || policy.mapping_for(group).is_some();
+                    let expressed =
+                        group == "system:masters" || policy.mapping_for(group).is_some();
                     prop_assert!(kept || expressed, "group {} dropped", group);
                 }
                 if let Some(username) = &entry.username {
@@ -165,7 +225,9 @@ fn check_grants_nothing_new(auth: &AwsAuth, plan: &Plan, policy: &MigrationPolic
             }
             Some(EntryType::Ec2Linux | EntryType::Ec2Windows | EntryType::HybridLinux) => {
                 prop_assert!(row.username.starts_with("system:node:"));
-                prop_assert!(entry.kubernetes_groups.is_empty() && entry.access_policies.is_empty());
+                prop_assert!(
+                    entry.kubernetes_groups.is_empty() && entry.access_policies.is_empty()
+                );
             }
             other => prop_assert!(false, "never creates {:?}", other),
         }
@@ -178,9 +240,14 @@ fn applied(plan: &Plan, facts: &ClusterFacts, auth: &AwsAuth) -> ClusterFacts {
     let mut after = facts.clone();
     after.authentication_mode = Some(AuthenticationMode::ApiAndConfigMap);
     for entry in &plan.entries {
-        let Some(principal) = &entry.principal_arn else { continue };
+        let Some(principal) = &entry.principal_arn else {
+            continue;
+        };
         let eks_managed = entry.action == Action::Skip
-            && matches!(entry.entry_type, Some(EntryType::Ec2Linux | EntryType::FargateLinux))
+            && matches!(
+                entry.entry_type,
+                Some(EntryType::Ec2Linux | EntryType::FargateLinux)
+            )
             && row_of(auth, entry).status == RowStatus::Effective;
         if entry.action == Action::Create || eks_managed {
             after.existing_entries.push(ExistingEntry {

@@ -185,7 +185,11 @@ impl AwsAuth {
     fn parse_list(&mut self, key: &str, text: &str) -> Option<Vec<serde_saphyr::Spanned<Node>>> {
         let lost = |line: Option<u64>, detail: String| {
             Finding::at(
-                Location { key: key.to_owned(), index: None, line },
+                Location {
+                    key: key.to_owned(),
+                    index: None,
+                    line,
+                },
                 FindingCode::YamlSyntax,
                 Severity::Warning,
                 format!(
@@ -259,7 +263,8 @@ impl AwsAuth {
                 *user_spellings.entry(key.to_lowercase()).or_default() += 1;
             }
         }
-        let positions: Vec<(Section, usize)> = self.rows.iter().map(|r| (r.section, r.index)).collect();
+        let positions: Vec<(Section, usize)> =
+            self.rows.iter().map(|r| (r.section, r.index)).collect();
         let shadowed_by = |winner: usize| RowStatus::Shadowed {
             section: positions[winner].0,
             index: positions[winner].1,

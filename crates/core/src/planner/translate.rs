@@ -180,8 +180,26 @@ fn translate_standard(row: &Row, ctx: &Context<'_>, entry: &mut PlannedEntry) {
         findings.push(Finding::at(loc.clone(), code, severity, message));
     };
     entry.entry_type = Some(EntryType::Standard);
+    entry.username = plan_username(row, ctx, &mut say);
+    let (groups, policies) = plan_groups(row, ctx, &mut say);
+    let blocked = findings.iter().any(|f| f.severity == Severity::Blocker);
+    entry.findings.extend(findings);
+    entry.kubernetes_groups = groups;
+    entry.access_policies = policies;
+    entry.action = if blocked {
+        Action::Blocked
+    } else {
+        Action::Create
+    };
+}
 
-    entry.username = if row.username.is_empty() {
+/// The username to set, or `None` for EKS's default; explains any change through `say`.
+fn plan_username(
+    row: &Row,
+    ctx: &Context<'_>,
+    say: &mut impl FnMut(FindingCode, Severity, String),
+) -> Option<String> {
+    if row.username.is_empty() {
         say(FindingCode::UsernameDefaulted, Severity::Info, "the row has no username (the authenticator passes an empty one); the entry gets EKS's default ARN-based username. No RBAC binding can name an empty user, so nothing is lost.".to_owned());
         None
     } else if let Some(problem) = username_problem(&row.username) {
@@ -233,8 +251,15 @@ fn translate_standard(row: &Row, ctx: &Context<'_>, entry: &mut PlannedEntry) {
         None
     } else {
         Some(row.username.clone())
-    };
+    }
+}
 
+/// The groups to keep and the access policies that express the rest; explains each through `say`.
+fn plan_groups(
+    row: &Row,
+    ctx: &Context<'_>,
+    say: &mut impl FnMut(FindingCode, Severity, String),
+) -> (Vec<String>, Vec<AccessPolicy>) {
     let mut policies: Vec<AccessPolicy> = Vec::new();
     let mut groups: Vec<String> = Vec::new();
     for group in &row.groups {
@@ -299,15 +324,7 @@ fn translate_standard(row: &Row, ctx: &Context<'_>, entry: &mut PlannedEntry) {
             groups.push(group.clone());
         }
     }
-    let blocked = findings.iter().any(|f| f.severity == Severity::Blocker);
-    entry.findings.extend(findings);
-    entry.kubernetes_groups = groups;
-    entry.access_policies = policies;
-    entry.action = if blocked {
-        Action::Blocked
-    } else {
-        Action::Create
-    };
+    (groups, policies)
 }
 
 /// Adds a policy association, merging scopes when the same policy comes from two groups.

@@ -2,6 +2,7 @@
 
 mod aws_cli;
 mod cloudformation;
+mod common;
 mod table;
 mod terraform;
 

@@ -11,7 +11,16 @@ pub(super) fn render(plan: &Plan, options: RenderOptions) -> String {
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(["source", "principal", "action", "type", "username", "groups", "policies", "findings"]);
+        .set_header([
+            "source",
+            "principal",
+            "action",
+            "type",
+            "username",
+            "groups",
+            "policies",
+            "findings",
+        ]);
     if let Some(width) = options.width {
         table.set_width(width);
     }
@@ -68,7 +77,11 @@ pub(super) fn render(plan: &Plan, options: RenderOptions) -> String {
         "Nothing blocks API mode once these entries exist and are verified."
     };
     if options.color {
-        let color = if plan.blocks_api_mode { Color::Red } else { Color::Green };
+        let color = if plan.blocks_api_mode {
+            Color::Red
+        } else {
+            Color::Green
+        };
         out.push_str(&paint(verdict, color));
         out.push('\n');
     } else {
@@ -112,20 +125,48 @@ mod tests {
 
     #[test]
     fn plain_table_lists_rows_findings_and_verdict() {
-        let plan = plan_of("kind: ConfigMap\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::111122223333:role/admin\n      username: admin\n      groups: [system:masters]\n  mapAccounts: |\n    - '444455556666'\n");
-        let out = render(&plan, RenderOptions { color: false, width: Some(200) });
+        let plan = plan_of(
+            "kind: ConfigMap\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::111122223333:role/admin\n      username: admin\n      groups: [system:masters]\n  mapAccounts: |\n    - '444455556666'\n",
+        );
+        let out = render(
+            &plan,
+            RenderOptions {
+                color: false,
+                width: Some(200),
+            },
+        );
         assert!(out.contains("mapRoles[0] L1"), "{out}");
-        assert!(out.contains("AmazonEKSClusterAdminPolicy (cluster)"), "{out}");
-        assert!(out.contains("blocker MAP_ACCOUNTS mapAccounts[0] (line 1 of mapAccounts)"), "{out}");
-        assert!(out.contains("1 to create, 0 skipped, 0 blocked; 1 blocker(s)"), "{out}");
-        assert!(out.contains("Switching to API mode would remove access"), "{out}");
+        assert!(
+            out.contains("AmazonEKSClusterAdminPolicy (cluster)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("blocker MAP_ACCOUNTS mapAccounts[0] (line 1 of mapAccounts)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("1 to create, 0 skipped, 0 blocked; 1 blocker(s)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Switching to API mode would remove access"),
+            "{out}"
+        );
         assert!(!out.contains('\u{1b}'), "no colour when not asked");
     }
 
     #[test]
     fn colour_only_when_asked() {
-        let plan = plan_of("kind: ConfigMap\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::111122223333:role/a\n      username: a\n");
-        let out = render(&plan, RenderOptions { color: true, width: Some(160) });
+        let plan = plan_of(
+            "kind: ConfigMap\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::111122223333:role/a\n      username: a\n",
+        );
+        let out = render(
+            &plan,
+            RenderOptions {
+                color: true,
+                width: Some(160),
+            },
+        );
         assert!(out.contains('\u{1b}'));
         assert!(out.contains("Nothing blocks API mode"));
     }
