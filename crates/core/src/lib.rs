@@ -12,6 +12,7 @@ pub mod finding;
 pub mod plan;
 pub mod planner;
 pub mod policy;
+pub mod state;
 pub mod template;
 
 pub use planner::plan;

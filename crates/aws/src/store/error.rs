@@ -1,0 +1,168 @@
+//! Errors of the state store.
+//!
+//! SDK errors are reduced to their operation, error code, retryability and a rendered message:
+//! the SDK error itself (with its raw HTTP response) is not kept, so nothing from a request can
+//! leak into logs through an error.
+
+use crate::token::rfc3339_seconds;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use std::error::Error as StdError;
+use std::time::SystemTime;
+
+/// Why a state-store call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Optimistic concurrency: the record changed since it was read.
+    #[error("{key}: version {expected} is stale; the record is at version {found}")]
+    Conflict {
+        /// The cluster partition key.
+        key: String,
+        /// The version the writer read.
+        expected: u64,
+        /// The version stored now.
+        found: u64,
+    },
+    /// Another worker holds the cluster's lease.
+    #[error("{key}: the lease is held by {owner} until {}", rfc3339_seconds(*until))]
+    LeaseHeld {
+        /// The cluster partition key.
+        key: String,
+        /// The current holder.
+        owner: String,
+        /// When its lease expires.
+        until: SystemTime,
+    },
+    /// The caller's lease expired and was taken over, or was released.
+    #[error("{key}: the lease of {owner} is no longer held")]
+    LeaseLost {
+        /// The cluster partition key.
+        key: String,
+        /// The worker that thought it held the lease.
+        owner: String,
+    },
+    /// The record does not exist.
+    #[error("{key} {sk}: no such record")]
+    NotFound {
+        /// Partition key.
+        key: String,
+        /// Sort key.
+        sk: String,
+    },
+    /// A record that is only ever created once already exists.
+    #[error("{key} {sk}: already exists")]
+    AlreadyExists {
+        /// Partition key.
+        key: String,
+        /// Sort key.
+        sk: String,
+    },
+    /// A backup of this resourceVersion exists with different text.
+    #[error(
+        "{key}: a backup of aws-auth resourceVersion {resource_version} already exists with different content"
+    )]
+    BackupMismatch {
+        /// The cluster partition key.
+        key: String,
+        /// The resourceVersion.
+        resource_version: String,
+    },
+    /// The audit record was already completed.
+    #[error("{key} {sk}: the audit record is already completed")]
+    AuditCompleted {
+        /// The cluster partition key.
+        key: String,
+        /// The audit sort key.
+        sk: String,
+    },
+    /// A stored item lacks an attribute or holds a malformed value.
+    #[error("{key} {sk}: attribute `{attribute}` is missing or malformed")]
+    Corrupt {
+        /// Partition key.
+        key: String,
+        /// Sort key.
+        sk: String,
+        /// The attribute.
+        attribute: &'static str,
+    },
+    /// A value could not be serialized for storage.
+    #[error("cannot serialize `{attribute}`")]
+    Serialize {
+        /// The attribute.
+        attribute: &'static str,
+        /// The serializer's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// DynamoDB (or the way to it) failed.
+    #[error("DynamoDB {operation} failed: {detail}")]
+    Service {
+        /// The DynamoDB operation.
+        operation: &'static str,
+        /// The service error code, when the service answered.
+        code: Option<String>,
+        /// Whether retrying later may succeed (throttling, 5xx, timeouts, connection errors).
+        retryable: bool,
+        /// The rendered error chain.
+        detail: String,
+    },
+    /// The table did not become ACTIVE in time.
+    #[error("table {table} did not become ACTIVE: {detail}")]
+    TableNotReady {
+        /// The table name.
+        table: String,
+        /// The rendered waiter error.
+        detail: String,
+    },
+}
+
+impl StoreError {
+    /// Whether the same call may succeed later without anyone acting.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Service { retryable, .. } => *retryable,
+            StoreError::LeaseHeld { .. } | StoreError::TableNotReady { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// Error codes DynamoDB returns for conditions that clear by themselves.
+const RETRYABLE_CODES: [&str; 7] = [
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+    "LimitExceededException",
+];
+
+/// Reduce an SDK error to a [`StoreError::Service`].
+pub(crate) fn service<E>(
+    operation: &'static str,
+    err: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> StoreError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    let (code, retryable) = match &err {
+        SdkError::ServiceError(ctx) => {
+            let code = ctx.err().code().map(str::to_owned);
+            let throttled = code
+                .as_deref()
+                .is_some_and(|c| RETRYABLE_CODES.contains(&c));
+            (code, throttled || ctx.raw().status().is_server_error())
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            (None, true)
+        }
+        _ => (None, false),
+    };
+    StoreError::Service {
+        operation,
+        code,
+        retryable,
+        detail: DisplayErrorContext(&err).to_string(),
+    }
+}

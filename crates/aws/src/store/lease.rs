@@ -1,0 +1,200 @@
+//! The per-cluster lease: one writer per cluster, with expiry so a crashed worker's cluster is
+//! taken over (design.md invariant 4).
+//!
+//! The lease lives on the cluster record (`lease_owner`, `lease_until` in epoch milliseconds)
+//! and is taken with one conditional UpdateItem, so of any number of racing workers exactly one
+//! wins. Lease changes do not bump the record's `version`.
+
+use super::attr::{Update, from_millis, millis, n, s};
+use super::error::{StoreError, service};
+use super::records::cluster_from_item;
+use super::{ClusterKey, META, PK, SK, StateStore};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use std::time::{Duration, SystemTime};
+
+pub(crate) const LEASE_OWNER: &str = "lease_owner";
+pub(crate) const LEASE_UNTIL: &str = "lease_until";
+
+/// A lease as recorded on a cluster record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseInfo {
+    /// The worker holding (or last holding) it.
+    pub owner: String,
+    /// Its expiry.
+    pub until: SystemTime,
+}
+
+/// A lease this worker holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a lease should be renewed or released"]
+pub struct Lease {
+    key: ClusterKey,
+    owner: String,
+    until: SystemTime,
+}
+
+impl Lease {
+    /// The cluster.
+    pub fn key(&self) -> &ClusterKey {
+        &self.key
+    }
+    /// This worker's ID.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+    /// Expiry (millisecond precision, as stored).
+    pub fn until(&self) -> SystemTime {
+        self.until
+    }
+}
+
+/// What went wrong with a conditional lease update.
+enum Failed {
+    Missing,
+    Holder(Option<LeaseInfo>),
+}
+
+impl StateStore {
+    /// Take the cluster's lease for `owner` until `now + ttl`. Succeeds when nobody holds it,
+    /// it has expired, or `owner` already holds it (then it is extended).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::LeaseHeld`] with the holder and expiry when another worker holds an
+    /// unexpired lease; [`StoreError::NotFound`] without a cluster record;
+    /// [`StoreError::Service`].
+    ///
+    /// # Guarantees
+    ///
+    /// Among concurrent callers for one cluster, at most one holds an unexpired lease at a time.
+    pub async fn acquire_lease(
+        &self,
+        key: &ClusterKey,
+        owner: &str,
+        ttl: Duration,
+        now: SystemTime,
+    ) -> Result<Lease, StoreError> {
+        let until = from_millis(millis(now + ttl));
+        let mut u = Update::default();
+        u.set(LEASE_OWNER, s(owner))
+            .set(LEASE_UNTIL, n(millis(until)));
+        let (pk, lo, lu) = (u.name(PK), u.name(LEASE_OWNER), u.name(LEASE_UNTIL));
+        let (me, now_v) = (u.value(s(owner)), u.value(n(millis(now))));
+        u.condition(format!("attribute_exists({pk})"));
+        u.condition(format!(
+            "attribute_not_exists({lo}) OR {lo} = {me} OR {lu} <= {now_v}"
+        ));
+        match self.conditional(key, u).await? {
+            Ok(()) => Ok(Lease {
+                key: key.clone(),
+                owner: owner.to_owned(),
+                until,
+            }),
+            Err(Failed::Missing) => Err(StoreError::NotFound {
+                key: key.pk(),
+                sk: META.to_owned(),
+            }),
+            Err(Failed::Holder(holder)) => {
+                // No holder left means it was released between the check and now: the caller
+                // may retry at once (`until == now`).
+                let holder = holder.unwrap_or(LeaseInfo {
+                    owner: String::from("(released concurrently)"),
+                    until: now,
+                });
+                Err(StoreError::LeaseHeld {
+                    key: key.pk(),
+                    owner: holder.owner,
+                    until: holder.until,
+                })
+            }
+        }
+    }
+
+    /// Extend a held lease to `now + ttl`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::LeaseLost`] when another worker took the lease over or it was released;
+    /// [`StoreError::Service`].
+    pub async fn renew_lease(
+        &self,
+        lease: &Lease,
+        ttl: Duration,
+        now: SystemTime,
+    ) -> Result<Lease, StoreError> {
+        let until = from_millis(millis(now + ttl));
+        let mut u = Update::default();
+        u.set(LEASE_UNTIL, n(millis(until)));
+        let lo = u.name(LEASE_OWNER);
+        let me = u.value(s(&lease.owner));
+        u.condition(format!("{lo} = {me}"));
+        match self.conditional(&lease.key, u).await? {
+            Ok(()) => Ok(Lease {
+                until,
+                ..lease.clone()
+            }),
+            Err(_) => Err(self.lost(lease)),
+        }
+    }
+
+    /// Give the lease up so another worker can start at once.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::LeaseLost`] when the lease had already been taken over;
+    /// [`StoreError::Service`].
+    pub async fn release_lease(&self, lease: Lease) -> Result<(), StoreError> {
+        let mut u = Update::default();
+        u.set_opt(LEASE_OWNER, None).set_opt(LEASE_UNTIL, None);
+        let lo = u.name(LEASE_OWNER);
+        let me = u.value(s(&lease.owner));
+        u.condition(format!("{lo} = {me}"));
+        match self.conditional(&lease.key, u).await? {
+            Ok(()) => Ok(()),
+            Err(_) => Err(self.lost(&lease)),
+        }
+    }
+
+    fn lost(&self, lease: &Lease) -> StoreError {
+        StoreError::LeaseLost {
+            key: lease.key.pk(),
+            owner: lease.owner.clone(),
+        }
+    }
+
+    /// Run a conditional update of the cluster record; a failed condition comes back as the
+    /// record's lease holder (or its absence).
+    async fn conditional(
+        &self,
+        key: &ClusterKey,
+        u: Update,
+    ) -> Result<Result<(), Failed>, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(key.pk()))
+            .key(SK, s(META))
+            .update_expression(u.expression())
+            .set_condition_expression(u.condition_expression())
+            .set_expression_attribute_names(Some(u.names))
+            .set_expression_attribute_values(Some(u.values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let err = match out {
+            Ok(_) => return Ok(Ok(())),
+            Err(e) => e,
+        };
+        match err.as_service_error() {
+            Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
+                match c.item().filter(|i| !i.is_empty()) {
+                    None => Ok(Err(Failed::Missing)),
+                    Some(item) => Ok(Err(Failed::Holder(cluster_from_item(item)?.lease))),
+                }
+            }
+            _ => Err(service("UpdateItem", err)),
+        }
+    }
+}

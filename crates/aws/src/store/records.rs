@@ -1,0 +1,344 @@
+//! Cluster records (`META`): phase, mode, authentication mode, counts, the update being
+//! followed, and `version` for optimistic concurrency.
+
+use super::attr::{Item, Reader, Update, millis, n, s};
+use super::error::{StoreError, service};
+use super::lease::{LEASE_OWNER, LEASE_UNTIL, Lease, LeaseInfo};
+use super::{ClusterKey, META, PHASE_INDEX, PK, SK, StateStore};
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use eks_auth_core::facts::AuthenticationMode;
+use eks_auth_core::state::{Mode, Phase};
+use std::time::SystemTime;
+
+/// The phase attribute (the [`PHASE_INDEX`] hash key; only cluster records carry it).
+pub const PHASE: &str = "phase";
+const MODE: &str = "mode";
+const AUTH_MODE: &str = "authentication_mode";
+const ENTRIES_PLANNED: &str = "entries_planned";
+const ENTRIES_APPLIED: &str = "entries_applied";
+const ENTRIES_VERIFIED: &str = "entries_verified";
+const BLOCKERS: &str = "blockers";
+const UPDATE_ID: &str = "pending_update_id";
+const UPDATE_TARGET: &str = "pending_update_target";
+pub(crate) const LAST_ERROR: &str = "last_error";
+const VERSION: &str = "version";
+pub(crate) const UPDATED_AT: &str = "updated_at";
+
+/// Per-cluster counts shown by `status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Entries in the plan.
+    pub entries_planned: u32,
+    /// Entries created.
+    pub entries_applied: u32,
+    /// Entries read back and verified.
+    pub entries_verified: u32,
+    /// Blocker findings.
+    pub blockers: u32,
+}
+
+/// An authentication-mode update the worker follows across invocations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateRef {
+    /// The EKS update ID (for DescribeUpdate).
+    pub id: String,
+    /// The mode it switches to.
+    pub target: AuthenticationMode,
+}
+
+/// The mutable part of a cluster record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterState {
+    /// Migration phase.
+    pub phase: Phase,
+    /// Effective mode.
+    pub mode: Mode,
+    /// Authentication mode last observed.
+    pub authentication_mode: Option<AuthenticationMode>,
+    /// Counts.
+    pub counts: Counts,
+    /// The update being followed.
+    pub pending_update: Option<UpdateRef>,
+    /// The last error, for `status`.
+    pub last_error: Option<String>,
+}
+
+impl ClusterState {
+    /// A newly discovered cluster in `mode`.
+    pub fn discovered(mode: Mode) -> Self {
+        Self {
+            phase: Phase::Discovered,
+            mode,
+            authentication_mode: None,
+            counts: Counts::default(),
+            pending_update: None,
+            last_error: None,
+        }
+    }
+}
+
+/// A stored cluster record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterRecord {
+    /// Which cluster.
+    pub key: ClusterKey,
+    /// Its state.
+    pub state: ClusterState,
+    /// Optimistic-concurrency version (1 on creation, +1 per save).
+    pub version: u64,
+    /// Last save.
+    pub updated_at: SystemTime,
+    /// The lease, when one is recorded (possibly expired).
+    pub lease: Option<LeaseInfo>,
+}
+
+fn auth_mode(s: &str) -> Option<AuthenticationMode> {
+    [
+        AuthenticationMode::ConfigMap,
+        AuthenticationMode::ApiAndConfigMap,
+        AuthenticationMode::Api,
+    ]
+    .into_iter()
+    .find(|m| m.as_str() == s)
+}
+
+/// Add the state attributes of `state` to an update.
+fn set_state(u: &mut Update, state: &ClusterState) {
+    let c = state.counts;
+    u.set(PHASE, s(state.phase.as_str()))
+        .set(MODE, s(state.mode.as_str()))
+        .set_opt(AUTH_MODE, state.authentication_mode.map(|m| s(m.as_str())))
+        .set(ENTRIES_PLANNED, n(c.entries_planned))
+        .set(ENTRIES_APPLIED, n(c.entries_applied))
+        .set(ENTRIES_VERIFIED, n(c.entries_verified))
+        .set(BLOCKERS, n(c.blockers))
+        .set_opt(UPDATE_ID, state.pending_update.as_ref().map(|p| s(&p.id)))
+        .set_opt(
+            UPDATE_TARGET,
+            state.pending_update.as_ref().map(|p| s(p.target.as_str())),
+        )
+        .set_opt(LAST_ERROR, state.last_error.as_deref().map(s));
+}
+
+pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError> {
+    let r = Reader::new(item);
+    let pk = r.str(PK)?;
+    let corrupt = |attribute| StoreError::Corrupt {
+        key: pk.to_owned(),
+        sk: META.to_owned(),
+        attribute,
+    };
+    let key = ClusterKey::from_pk(pk).ok_or_else(|| corrupt(PK))?;
+    let parse_mode = |name| {
+        r.opt_str(name)?
+            .map(|v| auth_mode(v).ok_or_else(|| corrupt(name)))
+            .transpose()
+    };
+    let pending_update = match (r.opt_str(UPDATE_ID)?, parse_mode(UPDATE_TARGET)?) {
+        (Some(id), Some(target)) => Some(UpdateRef {
+            id: id.to_owned(),
+            target,
+        }),
+        (None, None) => None,
+        _ => return Err(corrupt(UPDATE_TARGET)),
+    };
+    let lease = match (r.opt_str(LEASE_OWNER)?, r.opt_time(LEASE_UNTIL)?) {
+        (Some(owner), Some(until)) => Some(LeaseInfo {
+            owner: owner.to_owned(),
+            until,
+        }),
+        (None, None) => None,
+        _ => return Err(corrupt(LEASE_UNTIL)),
+    };
+    Ok(ClusterRecord {
+        state: ClusterState {
+            phase: r.parse(PHASE)?,
+            mode: r.parse(MODE)?,
+            authentication_mode: parse_mode(AUTH_MODE)?,
+            counts: Counts {
+                entries_planned: r.num(ENTRIES_PLANNED)?,
+                entries_applied: r.num(ENTRIES_APPLIED)?,
+                entries_verified: r.num(ENTRIES_VERIFIED)?,
+                blockers: r.num(BLOCKERS)?,
+            },
+            pending_update,
+            last_error: r.opt_str(LAST_ERROR)?.map(str::to_owned),
+        },
+        version: r.num(VERSION)?,
+        updated_at: r.time(UPDATED_AT)?,
+        lease,
+        key,
+    })
+}
+
+impl StateStore {
+    /// Create the record of a newly discovered cluster at version 1.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::AlreadyExists`] when the cluster has a record; [`StoreError::Service`].
+    pub async fn create_cluster(
+        &self,
+        key: &ClusterKey,
+        state: &ClusterState,
+        now: SystemTime,
+    ) -> Result<ClusterRecord, StoreError> {
+        let mut u = Update::default();
+        set_state(&mut u, state);
+        u.set(VERSION, n(1)).set(UPDATED_AT, n(millis(now)));
+        let pk = u.name(PK);
+        u.condition(format!("attribute_not_exists({pk})"));
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(key.pk()))
+            .key(SK, s(META))
+            .update_expression(u.expression())
+            .set_condition_expression(u.condition_expression())
+            .set_expression_attribute_names(Some(u.names))
+            .set_expression_attribute_values(Some(u.values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match out {
+            Ok(out) => cluster_from_item(out.attributes().unwrap_or(&Item::new())),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::AlreadyExists {
+                    key: key.pk(),
+                    sk: META.to_owned(),
+                })
+            }
+            Err(e) => Err(service("UpdateItem", e)),
+        }
+    }
+
+    /// Read a cluster record (strongly consistent).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Service`], [`StoreError::Corrupt`].
+    pub async fn get_cluster(&self, key: &ClusterKey) -> Result<Option<ClusterRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(key.pk()))
+            .key(SK, s(META))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| service("GetItem", e))?;
+        out.item().map(cluster_from_item).transpose()
+    }
+
+    /// Save `state` if the record is still at `expected_version` (and, with `lease`, only while
+    /// that lease is held at `now`). Lease attributes are left untouched.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::LeaseLost`] when `lease` is no longer held, [`StoreError::Conflict`] when
+    /// the record moved past `expected_version`, [`StoreError::NotFound`], [`StoreError::Service`].
+    ///
+    /// # Guarantees
+    ///
+    /// A save from a stale read, or from a worker whose lease expired or was taken over, never
+    /// reaches the table.
+    pub async fn save_cluster(
+        &self,
+        key: &ClusterKey,
+        expected_version: u64,
+        state: &ClusterState,
+        now: SystemTime,
+        lease: Option<&Lease>,
+    ) -> Result<ClusterRecord, StoreError> {
+        let mut u = Update::default();
+        set_state(&mut u, state);
+        u.set(VERSION, n(expected_version.saturating_add(1)))
+            .set(UPDATED_AT, n(millis(now)));
+        let version = u.name(VERSION);
+        let expected = u.value(n(expected_version));
+        u.condition(format!("{version} = {expected}"));
+        if let Some(lease) = lease {
+            let owner = u.name(LEASE_OWNER);
+            let until = u.name(LEASE_UNTIL);
+            let me = u.value(s(lease.owner()));
+            let now_v = u.value(n(millis(now)));
+            u.condition(format!("{owner} = {me} AND {until} > {now_v}"));
+        }
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(key.pk()))
+            .key(SK, s(META))
+            .update_expression(u.expression())
+            .set_condition_expression(u.condition_expression())
+            .set_expression_attribute_names(Some(u.names))
+            .set_expression_attribute_values(Some(u.values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let err = match out {
+            Ok(out) => return cluster_from_item(out.attributes().unwrap_or(&Item::new())),
+            Err(e) => e,
+        };
+        let old = match err.as_service_error() {
+            Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
+                c.item().cloned()
+            }
+            _ => return Err(service("UpdateItem", err)),
+        };
+        let Some(old) = old.filter(|i| !i.is_empty()) else {
+            return Err(StoreError::NotFound {
+                key: key.pk(),
+                sk: META.to_owned(),
+            });
+        };
+        let current = cluster_from_item(&old)?;
+        if let Some(lease) = lease {
+            let held = current
+                .lease
+                .as_ref()
+                .is_some_and(|l| l.owner == lease.owner() && l.until > now);
+            if !held {
+                return Err(StoreError::LeaseLost {
+                    key: key.pk(),
+                    owner: lease.owner().to_owned(),
+                });
+            }
+        }
+        Err(StoreError::Conflict {
+            key: key.pk(),
+            expected: expected_version,
+            found: current.version,
+        })
+    }
+
+    /// Cluster records in `phase` (through the phase GSI, eventually consistent).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Service`], [`StoreError::Corrupt`].
+    pub async fn clusters_in_phase(&self, phase: Phase) -> Result<Vec<ClusterRecord>, StoreError> {
+        let items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(PHASE_INDEX)
+            .key_condition_expression("#p = :p")
+            .expression_attribute_names("#p", PHASE)
+            .expression_attribute_values(":p", s(phase.as_str()))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| service("Query", e))?;
+        items.iter().map(cluster_from_item).collect()
+    }
+}

@@ -1,0 +1,159 @@
+//! Test harness: the project venv's tools (moto server, aws CLI) and faketime, with the
+//! EAM_REQUIRE_TOOLS rule: when `EAM_REQUIRE_TOOLS=1` a missing tool fails the test; otherwise
+//! the test prints a note and returns.
+
+#![allow(dead_code)]
+
+use aws_config::BehaviorVersion;
+use aws_credential_types::Credentials;
+use eks_auth_aws::StateStore;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Secret of the test credentials: must never appear in an error.
+pub const TEST_SECRET: &str = "eam-test-secret-0f1e2d3c4b5a";
+/// Session token of the test credentials: must never appear in an error.
+pub const TEST_SESSION_TOKEN: &str = "eam-test-session-token-9a8b7c";
+
+/// `.venv/bin/<name>` of the workspace.
+pub fn venv_bin(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.venv/bin")
+        .join(name)
+}
+
+/// `name` found on PATH.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Report a missing tool: panic under `EAM_REQUIRE_TOOLS=1`, otherwise print a note.
+pub fn missing(what: &str) {
+    if std::env::var("EAM_REQUIRE_TOOLS").as_deref() == Ok("1") {
+        panic!(
+            "{what} is missing and EAM_REQUIRE_TOOLS=1 (pip install -r tests/requirements.txt into .venv; apt-get install faketime)"
+        );
+    }
+    eprintln!("note: {what} is missing; test not run (set EAM_REQUIRE_TOOLS=1 to make this fail)");
+}
+
+/// moto_server's own `main`, with werkzeug serving one request at a time.
+///
+/// The stock `moto_server` is multi-threaded and moto evaluates a DynamoDB condition and applies
+/// the write without a lock, so two racing conditional writes can both succeed (observed: two
+/// lease winners in 1 of 10 rounds). DynamoDB serializes writes to an item; serving requests one
+/// at a time restores that, so the race test checks our condition expressions, not moto's
+/// threading.
+///
+/// The server also exits when the test process that started it dies (even by SIGKILL, when
+/// `Drop` cannot run), so no server outlives its test.
+const SERIAL_MOTO_SERVER: &str = "import os, threading, time\n\
+import moto.server as m\n\
+parent = os.getppid()\n\
+def watch():\n\
+\x20   while os.getppid() == parent:\n\
+\x20       time.sleep(0.2)\n\
+\x20   os._exit(0)\n\
+threading.Thread(target=watch, daemon=True).start()\n\
+rs = m.run_simple\n\
+m.run_simple = lambda *a, **k: rs(*a, **{**k, 'threaded': False})\n\
+m.main()\n";
+
+/// A moto server on a free 127.0.0.1 port, killed on drop.
+pub struct Moto {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Moto {
+    /// Start moto_server (from `.venv`, see [`SERIAL_MOTO_SERVER`]) and wait until it accepts
+    /// connections.
+    pub fn start() -> Option<Moto> {
+        let bin = venv_bin("moto_server");
+        if !bin.is_file() {
+            missing(&format!("{}", bin.display()));
+            return None;
+        }
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(venv_bin("python"))
+            .args([
+                "-c",
+                SERIAL_MOTO_SERVER,
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn moto_server");
+        let mut moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                return Some(moto);
+            }
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                panic!("moto_server exited early: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "moto_server not ready after 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Shared configuration pointing at this server, through standard configuration only.
+    pub async fn config(&self) -> aws_config::SdkConfig {
+        config_for(&self.url).await
+    }
+
+    /// A state store over a freshly created table.
+    pub async fn store(&self, table: &str) -> StateStore {
+        let store = StateStore::from_config(&self.config().await, table);
+        store
+            .create_table(Duration::from_secs(30))
+            .await
+            .expect("create table");
+        store
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Shared configuration for `endpoint` with the test credentials.
+pub async fn config_for(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "AKIAEAMTEST",
+            TEST_SECRET,
+            Some(TEST_SESSION_TOKEN.to_owned()),
+            None,
+            "eam-tests",
+        ))
+        .load()
+        .await
+}
