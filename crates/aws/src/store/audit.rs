@@ -238,15 +238,7 @@ impl StateStore {
         let started = u.value(s(AuditStatus::Started.as_str()));
         u.condition(format!("{status} = {started}"));
         let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(record.key.pk()))
-            .key(SK, s(&record.sk))
-            .update_expression(u.expression())
-            .set_condition_expression(u.condition_expression())
-            .set_expression_attribute_names(Some(u.names))
-            .set_expression_attribute_values(Some(u.values))
+            .update_item(record.key.pk(), &record.sk, u)
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()

@@ -4,7 +4,7 @@
 use super::attr::{Item, Reader, Update, millis, n, s};
 use super::error::{StoreError, service};
 use super::records::{LAST_ERROR, UPDATED_AT};
-use super::{ClusterKey, PK, SK, StateStore};
+use super::{ClusterKey, SK, StateStore};
 use aws_sdk_dynamodb::types::ReturnValue;
 use eks_auth_core::arn::Arn;
 use std::fmt;
@@ -155,14 +155,7 @@ impl StateStore {
             .set_default(STATUS, s(EntryStatus::Planned.as_str()))
             .set_default(ATTEMPTS, n(0));
         let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(key.pk()))
-            .key(SK, s(entry_sk(&plan.principal_arn)))
-            .update_expression(u.expression())
-            .set_expression_attribute_names(Some(u.names))
-            .set_expression_attribute_values(Some(u.values))
+            .update_item(key.pk(), entry_sk(&plan.principal_arn), u)
             .return_values(ReturnValue::AllNew)
             .send()
             .await
@@ -193,15 +186,7 @@ impl StateStore {
         let sk = u.name(SK);
         u.condition(format!("attribute_exists({sk})"));
         let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(key.pk()))
-            .key(SK, s(entry_sk(principal_arn)))
-            .update_expression(u.expression())
-            .set_condition_expression(u.condition_expression())
-            .set_expression_attribute_names(Some(u.names))
-            .set_expression_attribute_values(Some(u.values))
+            .update_item(key.pk(), entry_sk(principal_arn), u)
             .return_values(ReturnValue::AllNew)
             .send()
             .await;

@@ -8,7 +8,7 @@
 use super::attr::{Update, from_millis, millis, n, s};
 use super::error::{StoreError, service};
 use super::records::cluster_from_item;
-use super::{ClusterKey, META, PK, SK, StateStore};
+use super::{ClusterKey, META, PK, StateStore};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use std::time::{Duration, SystemTime};
@@ -171,15 +171,7 @@ impl StateStore {
         u: Update,
     ) -> Result<Result<(), Failed>, StoreError> {
         let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(key.pk()))
-            .key(SK, s(META))
-            .update_expression(u.expression())
-            .set_condition_expression(u.condition_expression())
-            .set_expression_attribute_names(Some(u.names))
-            .set_expression_attribute_values(Some(u.values))
+            .update_item(key.pk(), META, u)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;

@@ -210,6 +210,24 @@ impl StateStore {
 impl StateStore {
     /// Every item of `key` whose sort key starts with `prefix`, in sort-key order (strongly
     /// consistent, all pages).
+    /// An UpdateItem request for one item, carrying `u`'s update and condition expressions.
+    pub(crate) fn update_item(
+        &self,
+        pk: impl Into<String>,
+        sk: impl Into<String>,
+        u: attr::Update,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            .update_expression(u.expression())
+            .set_condition_expression(u.condition_expression())
+            .set_expression_attribute_names(Some(u.names))
+            .set_expression_attribute_values(Some(u.values))
+    }
+
     pub(crate) async fn query_prefix(
         &self,
         key: &ClusterKey,

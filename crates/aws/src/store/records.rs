@@ -189,15 +189,7 @@ impl StateStore {
         let pk = u.name(PK);
         u.condition(format!("attribute_not_exists({pk})"));
         let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(key.pk()))
-            .key(SK, s(META))
-            .update_expression(u.expression())
-            .set_condition_expression(u.condition_expression())
-            .set_expression_attribute_names(Some(u.names))
-            .set_expression_attribute_values(Some(u.values))
+            .update_item(key.pk(), META, u)
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
@@ -270,15 +262,7 @@ impl StateStore {
             u.condition(format!("{owner} = {me} AND {until} > {now_v}"));
         }
         let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(key.pk()))
-            .key(SK, s(META))
-            .update_expression(u.expression())
-            .set_condition_expression(u.condition_expression())
-            .set_expression_attribute_names(Some(u.names))
-            .set_expression_attribute_values(Some(u.values))
+            .update_item(key.pk(), META, u)
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
