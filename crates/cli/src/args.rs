@@ -27,7 +27,12 @@ pub enum Command {
 pub struct PlanFlags {
     /// The ConfigMap as `kubectl get cm aws-auth -n kube-system -o yaml` (or `-o json`) prints
     /// it; `-` reads standard input.
-    #[arg(long, value_name = "FILE|-", required_unless_present = "example", conflicts_with = "example")]
+    #[arg(
+        long,
+        value_name = "FILE|-",
+        required_unless_present = "example",
+        conflicts_with = "example"
+    )]
     pub aws_auth: Option<PathBuf>,
 
     /// Plan the embedded example (examples/aws-auth.yaml with examples/facts.json).

@@ -17,25 +17,45 @@ const EXAMPLE_FACTS: &str = include_str!("../../../examples/facts.json");
 /// Runs `plan`.
 pub fn run(flags: PlanFlags) -> Result<ExitCode> {
     let (aws_auth_text, aws_auth_name) = match &flags.aws_auth {
-        Some(path) => (read_input(path).context("cannot read the aws-auth ConfigMap")?, path.display().to_string()),
-        None => (EXAMPLE_AWS_AUTH.to_owned(), "the embedded example".to_owned()),
+        Some(path) => (
+            read_input(path).context("cannot read the aws-auth ConfigMap")?,
+            path.display().to_string(),
+        ),
+        None => (
+            EXAMPLE_AWS_AUTH.to_owned(),
+            "the embedded example".to_owned(),
+        ),
     };
     let auth = AwsAuth::parse_configmap(&aws_auth_text)
         .with_context(|| format!("{aws_auth_name} is not usable"))?;
     let facts_text = match (&flags.facts, flags.example) {
-        (Some(path), _) => Some((read_input(path).context("cannot read the facts file")?, path.display().to_string())),
-        (None, true) => Some((EXAMPLE_FACTS.to_owned(), "the embedded example facts".to_owned())),
+        (Some(path), _) => Some((
+            read_input(path).context("cannot read the facts file")?,
+            path.display().to_string(),
+        )),
+        (None, true) => Some((
+            EXAMPLE_FACTS.to_owned(),
+            "the embedded example facts".to_owned(),
+        )),
         (None, false) => None,
     };
     let facts = facts_text
         .map(|(text, name)| {
-            serde_json::from_str::<ClusterFacts>(&text)
-                .with_context(|| format!("{name} is not a valid facts document (docs/plan-format.md#facts)"))
+            serde_json::from_str::<ClusterFacts>(&text).with_context(|| {
+                format!("{name} is not a valid facts document (docs/plan-format.md#facts)")
+            })
         })
         .transpose()?;
     let policy = match &flags.policy {
-        Some(path) => MigrationPolicy::parse(&read_input(path).context("cannot read the policy file")?)
-            .with_context(|| format!("{} is not a valid policy file (docs/policy-file.md)", path.display()))?,
+        Some(path) => {
+            MigrationPolicy::parse(&read_input(path).context("cannot read the policy file")?)
+                .with_context(|| {
+                    format!(
+                        "{} is not a valid policy file (docs/policy-file.md)",
+                        path.display()
+                    )
+                })?
+        }
         None => MigrationPolicy::default(),
     };
 
@@ -51,7 +71,8 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
     };
     let text = render::render(&plan, format(flags.format), options);
     let mut out = stdout.lock();
-    out.write_all(text.as_bytes()).context("cannot write the plan")?;
+    out.write_all(text.as_bytes())
+        .context("cannot write the plan")?;
     out.flush().context("cannot write the plan")?;
 
     let threshold = flags.fail_on.map(|f| match f {

@@ -27,7 +27,11 @@ fn example(name: &str) -> String {
 }
 
 fn json(output: &Output) -> serde_json::Value {
-    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).expect("stdout is one JSON object")
 }
 
@@ -42,7 +46,15 @@ fn rows(plan: &serde_json::Value) -> Vec<String> {
                 .as_array()
                 .expect("policies")
                 .iter()
-                .map(|p| p["policy_arn"].as_str().expect("arn").rsplit('/').next().expect("name").to_owned())
+                .map(|p| {
+                    p["policy_arn"]
+                        .as_str()
+                        .expect("arn")
+                        .rsplit('/')
+                        .next()
+                        .expect("name")
+                        .to_owned()
+                })
                 .collect();
             format!(
                 "{}[{}] {} {} {} {} {}",
@@ -85,15 +97,33 @@ fn the_example_plans_correctly_with_its_facts() {
         ]
     );
     let sso = &plan["entries"][5]["principal_arn"];
-    assert_eq!(sso, "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_ClusterAdmin_4f1c2e9a7b3d5e60");
-    let codes: Vec<&str> = plan["findings"].as_array().expect("findings").iter().map(|f| f["code"].as_str().expect("code")).collect();
+    assert_eq!(
+        sso,
+        "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_ClusterAdmin_4f1c2e9a7b3d5e60"
+    );
+    let codes: Vec<&str> = plan["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().expect("code"))
+        .collect();
     assert_eq!(codes, vec!["MAP_ACCOUNTS"]);
 }
 
 #[test]
 fn a_policy_file_maps_groups() {
     let plan = json(&run(
-        &["plan", "--aws-auth", &example("aws-auth.yaml"), "--facts", &example("facts.json"), "--policy", &example("policy.yaml"), "--format", "json"],
+        &[
+            "plan",
+            "--aws-auth",
+            &example("aws-auth.yaml"),
+            "--facts",
+            &example("facts.json"),
+            "--policy",
+            &example("policy.yaml"),
+            "--format",
+            "json",
+        ],
         None,
     ));
     assert_eq!(
@@ -105,7 +135,10 @@ fn a_policy_file_maps_groups() {
 #[test]
 fn offline_plans_read_stdin_and_json_configmaps() {
     let text = std::fs::read_to_string(example("aws-auth-broken.json")).expect("example");
-    let plan = json(&run(&["plan", "--aws-auth", "-", "--format", "json"], Some(&text)));
+    let plan = json(&run(
+        &["plan", "--aws-auth", "-", "--format", "json"],
+        Some(&text),
+    ));
     assert_eq!(
         rows(&plan),
         vec![
@@ -120,21 +153,73 @@ fn offline_plans_read_stdin_and_json_configmaps() {
 
 #[test]
 fn fail_on_sets_the_exit_status() {
-    assert_eq!(run(&["plan", "--example", "--format", "json"], None).status.code(), Some(0));
-    assert_eq!(run(&["plan", "--example", "--format", "json", "--fail-on", "blocker"], None).status.code(), Some(1));
+    assert_eq!(
+        run(&["plan", "--example", "--format", "json"], None)
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(
+            &[
+                "plan",
+                "--example",
+                "--format",
+                "json",
+                "--fail-on",
+                "blocker"
+            ],
+            None
+        )
+        .status
+        .code(),
+        Some(1)
+    );
     let broken = example("aws-auth-broken.json");
-    assert_eq!(run(&["plan", "--aws-auth", &broken, "--fail-on", "blocker"], None).status.code(), Some(0));
-    assert_eq!(run(&["plan", "--aws-auth", &broken, "--fail-on", "warning"], None).status.code(), Some(1));
+    assert_eq!(
+        run(
+            &["plan", "--aws-auth", &broken, "--fail-on", "blocker"],
+            None
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(
+            &["plan", "--aws-auth", &broken, "--fail-on", "warning"],
+            None
+        )
+        .status
+        .code(),
+        Some(1)
+    );
 }
 
 #[test]
 fn unusable_input_fails_with_one_line() {
     let cases: [(&[&str], Option<&str>, &str); 5] = [
-        (&["plan", "--aws-auth", "/nonexistent/aws-auth.yaml"], None, "cannot read the aws-auth ConfigMap: /nonexistent/aws-auth.yaml: No such file"),
-        (&["plan", "--aws-auth", "-"], Some("kind: Secret\n"), "- is not usable: the input is not a ConfigMap: kind is `Secret`"),
+        (
+            &["plan", "--aws-auth", "/nonexistent/aws-auth.yaml"],
+            None,
+            "cannot read the aws-auth ConfigMap: /nonexistent/aws-auth.yaml: No such file",
+        ),
+        (
+            &["plan", "--aws-auth", "-"],
+            Some("kind: Secret\n"),
+            "- is not usable: the input is not a ConfigMap: kind is `Secret`",
+        ),
         (&["plan", "--aws-auth", "-"], Some(""), "the input is empty"),
-        (&["plan", "--aws-auth", "-", "--facts", "/nonexistent.json"], Some("kind: ConfigMap\n"), "cannot read the facts file"),
-        (&["plan", "--aws-auth", "-", "--policy", "-"], Some("kind: ConfigMap\n"), "is not a valid policy file"),
+        (
+            &["plan", "--aws-auth", "-", "--facts", "/nonexistent.json"],
+            Some("kind: ConfigMap\n"),
+            "cannot read the facts file",
+        ),
+        (
+            &["plan", "--aws-auth", "-", "--policy", "-"],
+            Some("kind: ConfigMap\n"),
+            "is not a valid policy file",
+        ),
     ];
     for (args, stdin, needle) in cases {
         let out = run(args, stdin);
@@ -152,6 +237,36 @@ fn every_format_renders_the_example() {
         let out = run(&["plan", "--example", "--format", format], None);
         assert!(out.status.success(), "{format}");
         let text = String::from_utf8(out.stdout).expect("utf-8");
-        assert!(text.contains("platform-admin"), "{format} output names the admin role:\n{text}");
+        assert!(
+            text.contains("platform-admin"),
+            "{format} output names the admin role:\n{text}"
+        );
     }
+}
+
+#[test]
+fn scripts_look_up_role_paths_only_when_the_plan_could_not() {
+    let with_facts = run(&["plan", "--example", "--format", "aws-cli"], None);
+    let offline = run(
+        &[
+            "plan",
+            "--aws-auth",
+            &example("aws-auth.yaml"),
+            "--format",
+            "aws-cli",
+        ],
+        None,
+    );
+    let lookups = |out: &Output| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("resolve_role "))
+            .count()
+    };
+    assert_eq!(lookups(&with_facts), 0);
+    assert!(lookups(&offline) > 0);
+    let script = String::from_utf8_lossy(&with_facts.stdout).into_owned();
+    assert!(
+        script.contains("aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_ClusterAdmin")
+    );
 }

@@ -226,6 +226,10 @@ pub struct Plan {
     pub cluster_name: Option<String>,
     /// The partition policy ARNs were written for.
     pub partition: String,
+    /// True when principals were resolved through IAM (cluster facts were given): every
+    /// `principal_arn` is then the principal's complete ARN, path included, and renderers use it
+    /// as it is. False for an offline plan, whose role ARNs may lack their IAM path.
+    pub principals_resolved: bool,
     /// One entry per aws-auth row of mapRoles then mapUsers, in order.
     pub entries: Vec<PlannedEntry>,
     /// Findings about the ConfigMap or cluster as a whole.

@@ -84,6 +84,7 @@ pub fn plan(auth: &AwsAuth, facts: Option<&ClusterFacts>, policy: &MigrationPoli
         format_version: PLAN_FORMAT_VERSION,
         cluster_name: facts.and_then(|f| f.cluster_name.clone()),
         partition,
+        principals_resolved: facts.is_some(),
         entries,
         findings,
         blocks_api_mode: false,

@@ -28,8 +28,11 @@ pub(super) enum PrincipalRef {
 }
 
 impl PrincipalRef {
-    /// Classifies a principal ARN from the plan.
-    pub(super) fn from_arn(arn: &str) -> Self {
+    /// Classifies a principal ARN from the plan; `resolved` says the plan's ARNs are complete.
+    pub(super) fn from_arn(arn: &str, resolved: bool) -> Self {
+        if resolved {
+            return PrincipalRef::Literal(arn.to_owned());
+        }
         let Ok(parsed) = arn.parse::<Arn>() else {
             return PrincipalRef::Literal(arn.to_owned());
         };
@@ -88,7 +91,7 @@ pub(super) fn split(plan: &Plan) -> Split<'_> {
         not_rendered: Vec::new(),
     };
     for entry in &plan.entries {
-        match to_rendered(entry) {
+        match to_rendered(entry, plan.principals_resolved) {
             Ok(rendered) => out.rendered.push(rendered),
             Err(reason) => out.not_rendered.push(NotRendered { entry, reason }),
         }
@@ -96,7 +99,7 @@ pub(super) fn split(plan: &Plan) -> Split<'_> {
     out
 }
 
-fn to_rendered(entry: &PlannedEntry) -> Result<Rendered<'_>, String> {
+fn to_rendered(entry: &PlannedEntry, resolved: bool) -> Result<Rendered<'_>, String> {
     if entry.action != Action::Create {
         return Err(entry.action.as_str().to_owned());
     }
@@ -110,7 +113,7 @@ fn to_rendered(entry: &PlannedEntry) -> Result<Rendered<'_>, String> {
     Ok(Rendered {
         entry,
         entry_type,
-        principal: PrincipalRef::from_arn(principal_arn),
+        principal: PrincipalRef::from_arn(principal_arn, resolved),
         account: account_of(principal_arn),
     })
 }
@@ -424,7 +427,7 @@ mod tests {
     #[test]
     fn classifies_principal_references() {
         assert!(matches!(
-            PrincipalRef::from_arn("arn:aws:iam::111122223333:role/admin"),
+            PrincipalRef::from_arn("arn:aws:iam::111122223333:role/admin", false),
             PrincipalRef::PathlessRole { ref name, ref account, .. } if name == "admin" && account == "111122223333"
         ));
         for literal in [
@@ -433,10 +436,15 @@ mod tests {
             "not-an-arn",
         ] {
             assert_eq!(
-                PrincipalRef::from_arn(literal),
+                PrincipalRef::from_arn(literal, false),
                 PrincipalRef::Literal(literal.to_owned())
             );
         }
+        // A plan resolved through facts has complete ARNs: nothing is looked up again.
+        assert_eq!(
+            PrincipalRef::from_arn("arn:aws:iam::111122223333:role/admin", true),
+            PrincipalRef::Literal("arn:aws:iam::111122223333:role/admin".to_owned())
+        );
     }
 
     #[test]
@@ -459,7 +467,7 @@ mod tests {
         let a = entry(Section::MapRoles, 0, "arn:aws:iam::444455556666:role/x");
         let b = entry(Section::MapRoles, 1, "arn:aws:iam::111122223333:role/y");
         let c = entry(Section::MapUsers, 0, "arn:aws:iam::111122223333:user/z");
-        let all = [&a, &b, &c].map(|e| to_rendered(e).expect("create"));
+        let all = [&a, &b, &c].map(|e| to_rendered(e, false).expect("create"));
         assert_eq!(home_account(&all).as_deref(), Some("111122223333"));
         assert_eq!(home_account(&all[..2]).as_deref(), Some("444455556666"));
         assert_eq!(home_account(&[]), None);
