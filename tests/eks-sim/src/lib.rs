@@ -1,1 +1,39 @@
-//! EKS control-plane simulator (being written).
+//! eks-sim: an in-memory EKS control plane for tests and demos.
+//!
+//! It serves the EKS REST API subset eks-auth-migrator uses (restJson1, real paths, status
+//! codes, error shapes and messages; access entries together with authentication-mode
+//! updates), one Kubernetes API per cluster over HTTPS with its own CA (ConfigMaps with
+//! resourceVersion semantics, bearer tokens verified like the authenticator), an
+//! effective-access oracle, fault injection and a fleet generator. It does not simulate
+//! anything else of EKS (cluster creation, add-ons, networking), nor STS/IAM themselves: IAM
+//! principals and credentials come from the [`seed::Seed`]; moto covers the other services.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let sim = eks_sim::Sim::start(eks_sim::seed::Seed::default()).await?;
+//! println!("AWS_ENDPOINT_URL_EKS={}", sim.url());
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod admin;
+pub mod clock;
+pub mod eks;
+pub mod faults;
+pub mod fleet;
+pub mod harness;
+pub mod kube_api;
+pub mod kube_store;
+pub mod model;
+pub mod oracle;
+pub mod rbac;
+pub mod request_auth;
+pub mod seed;
+pub mod server;
+pub mod sigv4;
+pub mod tls;
+pub mod token;
+pub mod updates;
+pub mod wire;
+
+pub use server::{Sim, SimError};

@@ -1,0 +1,394 @@
+//! One Kubernetes API server per cluster, over HTTPS with the cluster's own CA: ConfigMaps
+//! (kube-system/aws-auth above all), bearer tokens checked like the authenticator, and
+//! authorization from the cluster's authentication mode, entries, aws-auth and RBAC.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::faults::Outcome;
+use crate::kube_store::{self, KubeError};
+use crate::model::{ClusterKey, KubeEndpoint, World};
+use crate::oracle::{Principal, effective_access, render};
+use crate::server::{InjectedReset, Shared, SimError, lock};
+use crate::wire::{self, HttpResponse};
+
+/// Starts the Kubernetes API of `key` unless it runs already; returns its URL and CA PEM,
+/// or `None` when there is no such cluster.
+///
+/// # Errors
+///
+/// [`SimError`] when certificates cannot be made or no port can be bound.
+pub fn ensure_endpoint(
+    shared: &Arc<Shared>,
+    key: &ClusterKey,
+) -> Result<Option<(String, String)>, SimError> {
+    let mut world = lock(&shared.world);
+    let Some(cluster) = world.clusters.get_mut(key) else {
+        return Ok(None);
+    };
+    if let Some(k) = &cluster.kube {
+        return Ok(Some((k.url.clone(), k.ca_pem.clone())));
+    }
+    let tls = crate::tls::cluster_tls(&key.name)?;
+    let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(SimError::Bind)?;
+    std_listener.set_nonblocking(true).map_err(SimError::Bind)?;
+    let port = std_listener.local_addr().map_err(SimError::Bind)?.port();
+    let listener = TcpListener::from_std(std_listener).map_err(SimError::Bind)?;
+    let acceptor = TlsAcceptor::from(tls.config);
+    let abort =
+        tokio::spawn(serve(listener, acceptor, Arc::clone(shared), key.clone())).abort_handle();
+    let url = format!("https://127.0.0.1:{port}");
+    cluster.kube = Some(KubeEndpoint {
+        url: url.clone(),
+        ca_pem: tls.ca_pem.clone(),
+        abort,
+    });
+    Ok(Some((url, tls.ca_pem)))
+}
+
+async fn serve(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<Shared>, key: ClusterKey) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let acceptor = acceptor.clone();
+        let shared = Arc::clone(&shared);
+        let key = key.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(stream).await else {
+                return;
+            };
+            let service = service_fn(move |req| {
+                let shared = Arc::clone(&shared);
+                let key = key.clone();
+                async move { handle(&shared, &key, req).await }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
+        });
+    }
+}
+
+fn status(e: &KubeError) -> HttpResponse {
+    wire::json(
+        StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &e.status(),
+    )
+}
+
+fn unauthorized() -> KubeError {
+    KubeError {
+        code: 401,
+        reason: "Unauthorized",
+        message: "Unauthorized".to_owned(),
+        name: None,
+    }
+}
+
+/// The identity a request authenticates as.
+#[derive(Debug, Clone)]
+pub struct KubeIdentity {
+    /// Rendered username.
+    pub username: String,
+    /// Rendered groups.
+    pub groups: Vec<String>,
+    /// Access policies from the access entry.
+    pub policies: Vec<crate::oracle::PolicyGrant>,
+}
+
+/// Authenticates a bearer token against `key` as the authenticator would.
+///
+/// # Errors
+///
+/// 401 Unauthorized for a bad token or an unmapped principal.
+pub fn authenticate(
+    world: &World,
+    key: &ClusterKey,
+    authorization: Option<&str>,
+    now: SystemTime,
+) -> Result<KubeIdentity, KubeError> {
+    let cluster = world.clusters.get(key).ok_or_else(unauthorized)?;
+    let token = authorization
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok_or_else(unauthorized)?;
+    let credential = crate::token::verify(token.trim(), &key.name, &world.credentials, now)
+        .map_err(|e| {
+            tracing::debug!(cluster = %key.name, error = %e, "token refused");
+            unauthorized()
+        })?;
+    let mut principal = Principal::from_arn(world, &credential.arn).map_err(|_| unauthorized())?;
+    principal.access_key_id = Some(credential.access_key_id.clone());
+    let access = effective_access(cluster, &principal).ok_or_else(|| {
+        tracing::debug!(cluster = %key.name, arn = %credential.arn, "principal not mapped");
+        unauthorized()
+    })?;
+    Ok(KubeIdentity {
+        username: render(&access.username, &principal),
+        groups: access
+            .groups
+            .iter()
+            .map(|g| render(g, &principal))
+            .collect(),
+        policies: access.policies,
+    })
+}
+
+fn forbidden(
+    identity: &KubeIdentity,
+    verb: &str,
+    namespace: &str,
+    name: Option<&str>,
+) -> KubeError {
+    let what = match name {
+        Some(n) => format!("configmaps \"{n}\""),
+        None => "configmaps".to_owned(),
+    };
+    KubeError {
+        code: 403,
+        reason: "Forbidden",
+        message: format!(
+            "{what} is forbidden: User \"{}\" cannot {verb} resource \"configmaps\" in API group \"\" in the namespace \"{namespace}\"",
+            identity.username
+        ),
+        name: name.map(str::to_owned),
+    }
+}
+
+fn discovery(path: &str, url: &str) -> Option<Value> {
+    Some(match path {
+        "/version" => json!({
+            "major": "1", "minor": "31", "gitVersion": "v1.31.0-eks-sim",
+            "platform": "linux/amd64",
+        }),
+        "/api" => json!({
+            "kind": "APIVersions",
+            "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{ "clientCIDR": "0.0.0.0/0", "serverAddress": url }],
+        }),
+        "/apis" => json!({ "kind": "APIGroupList", "apiVersion": "v1", "groups": [] }),
+        "/api/v1" => json!({
+            "kind": "APIResourceList",
+            "groupVersion": "v1",
+            "resources": [{
+                "name": "configmaps", "singularName": "configmap", "namespaced": true,
+                "kind": "ConfigMap", "shortNames": ["cm"],
+                "verbs": ["create", "delete", "get", "list", "patch", "update"],
+            }],
+        }),
+        _ => return None,
+    })
+}
+
+/// What a request addresses: discovery, or a ConfigMap verb in a namespace.
+enum Target {
+    Discovery,
+    ConfigMaps {
+        verb: &'static str,
+        namespace: String,
+        name: Option<String>,
+    },
+}
+
+fn target(method: &Method, path: &str) -> Result<Target, KubeError> {
+    if method == Method::GET && matches!(path, "/version" | "/api" | "/apis" | "/api/v1") {
+        return Ok(Target::Discovery);
+    }
+    let segments = wire::segments(path);
+    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let (namespace, name) = match s.as_slice() {
+        ["api", "v1", "namespaces", ns, "configmaps"] => (*ns, None),
+        ["api", "v1", "namespaces", ns, "configmaps", name] => (*ns, Some(*name)),
+        _ => {
+            return Err(KubeError {
+                code: 404,
+                reason: "NotFound",
+                message: "the server could not find the requested resource".to_owned(),
+                name: None,
+            });
+        }
+    };
+    let verb = match (method, name) {
+        (&Method::GET, Some(_)) => "get",
+        (&Method::GET, None) => "list",
+        (&Method::POST, None) => "create",
+        (&Method::PUT, Some(_)) => "update",
+        (&Method::PATCH, Some(_)) => "patch",
+        (&Method::DELETE, Some(_)) => "delete",
+        _ => {
+            return Err(KubeError {
+                code: 405,
+                reason: "MethodNotAllowed",
+                message: "the server does not allow this method on the requested resource"
+                    .to_owned(),
+                name: None,
+            });
+        }
+    };
+    Ok(Target::ConfigMaps {
+        verb,
+        namespace: namespace.to_owned(),
+        name: name.map(str::to_owned),
+    })
+}
+
+async fn handle(
+    shared: &Shared,
+    key: &ClusterKey,
+    req: Request<Incoming>,
+) -> Result<HttpResponse, InjectedReset> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let authorization = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let content_type = req
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let Ok(body) = req.into_body().collect().await.map(|b| b.to_bytes()) else {
+        return Err(InjectedReset);
+    };
+    // Unknown paths are still authenticated first, as the API server does.
+    let target = target(&method, &path);
+    if let Ok(Target::ConfigMaps { verb, .. }) = &target {
+        let operation = format!("Kubernetes:{verb}");
+        let decision = lock(&shared.faults).decide(&operation, std::time::Instant::now());
+        if !decision.latency.is_zero() {
+            tokio::time::sleep(decision.latency).await;
+        }
+        match decision.outcome {
+            Outcome::Serve => shared.count(&operation),
+            Outcome::Reset => return Err(InjectedReset),
+            Outcome::Throttle => {
+                return Ok(status(&KubeError {
+                    code: 429,
+                    reason: "TooManyRequests",
+                    message: "Too many requests, please try again later.".to_owned(),
+                    name: None,
+                }));
+            }
+            Outcome::ServerError(code) => {
+                return Ok(status(&KubeError {
+                    code,
+                    reason: "InternalError",
+                    message: "Internal error occurred: injected fault".to_owned(),
+                    name: None,
+                }));
+            }
+        }
+    }
+    Ok(serve_request(
+        shared,
+        key,
+        &path,
+        authorization.as_deref(),
+        &content_type,
+        &body,
+        target,
+    ))
+}
+
+fn serve_request(
+    shared: &Shared,
+    key: &ClusterKey,
+    path: &str,
+    authorization: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+    target: Result<Target, KubeError>,
+) -> HttpResponse {
+    let mut world = lock(&shared.world);
+    world.settle(std::time::Instant::now());
+    let identity = match authenticate(&world, key, authorization, SystemTime::now()) {
+        Ok(i) => i,
+        Err(e) => return status(&e),
+    };
+    let target = match target {
+        Ok(t) => t,
+        Err(e) => return status(&e),
+    };
+    let (verb, namespace, name) = match target {
+        Target::Discovery => {
+            let url = world
+                .clusters
+                .get(key)
+                .and_then(|c| c.kube.as_ref())
+                .map(|k| k.url.clone())
+                .unwrap_or_default();
+            return match discovery(path, &url) {
+                Some(doc) => wire::json(StatusCode::OK, &doc),
+                None => status(&unauthorized()),
+            };
+        }
+        Target::ConfigMaps {
+            verb,
+            namespace,
+            name,
+        } => (verb, namespace, name),
+    };
+    let Some(cluster) = world.clusters.get_mut(key) else {
+        return status(&unauthorized());
+    };
+    if !crate::rbac::allowed(
+        &identity.username,
+        &identity.groups,
+        &identity.policies,
+        &cluster.rbac,
+        verb,
+        "configmaps",
+        &namespace,
+    ) {
+        return status(&forbidden(&identity, verb, &namespace, name.as_deref()));
+    }
+    let parse = || -> Result<Value, KubeError> {
+        serde_json::from_slice(body).map_err(|e| KubeError {
+            code: 400,
+            reason: "BadRequest",
+            message: format!("the body of the request was not valid JSON: {e}"),
+            name: None,
+        })
+    };
+    let (namespace, name) = (namespace.as_str(), name.as_deref().unwrap_or_default());
+    let result = match verb {
+        "get" => kube_store::get(cluster, namespace, name),
+        "list" => Ok(kube_store::list(cluster, namespace)),
+        "create" => parse().and_then(|b| kube_store::create(cluster, namespace, b)),
+        "update" => parse().and_then(|b| kube_store::replace(cluster, namespace, name, b)),
+        "patch" => {
+            if content_type.starts_with("application/merge-patch+json")
+                || content_type.starts_with("application/strategic-merge-patch+json")
+            {
+                parse().and_then(|p| kube_store::merge_patch(cluster, namespace, name, &p))
+            } else {
+                Err(KubeError {
+                    code: 415,
+                    reason: "UnsupportedMediaType",
+                    message: format!(
+                        "the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got {content_type})"
+                    ),
+                    name: None,
+                })
+            }
+        }
+        _ => kube_store::delete(cluster, namespace, name),
+    };
+    match result {
+        Ok(v) if verb == "create" => wire::json(StatusCode::CREATED, &v),
+        Ok(v) => wire::json(StatusCode::OK, &v),
+        Err(e) => status(&e),
+    }
+}

@@ -1,0 +1,346 @@
+//! The seed: a YAML or JSON description of accounts, credentials, IAM principals and clusters,
+//! and how it becomes a [`World`]. See docs/local-stack.md for the format.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    AccessEntry, AccessScope, AssociatedPolicy, AuthMode, Cluster, ClusterKey, Credential,
+    FargateProfile, IamPrincipal, Nodegroup, RoleBinding, Settings, StoredObject, World, epoch_now,
+};
+
+/// Account of the default credentials (moto's default account, so IAM in moto lines up).
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+/// Access key ID of the always-present default credentials.
+pub const DEFAULT_ACCESS_KEY_ID: &str = "AKIAEKSSIMDEFAULT000";
+/// Secret key of the default credentials.
+pub const DEFAULT_SECRET_ACCESS_KEY: &str = "eks-sim-default-secret-access-key";
+/// Caller ARN of the default credentials.
+pub const DEFAULT_CALLER_ARN: &str = "arn:aws:iam::123456789012:user/eks-sim-admin";
+
+/// Errors in a seed document.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// Neither valid YAML nor JSON of the expected shape.
+    #[error("reading the seed")]
+    Parse(#[source] serde_saphyr::Error),
+    /// An account ID that is not 12 digits.
+    #[error("account ID {0:?} is not 12 digits")]
+    Account(String),
+    /// The same cluster twice.
+    #[error("cluster {0} is defined twice")]
+    DuplicateCluster(String),
+    /// An unknown authentication mode.
+    #[error("cluster {cluster}: unknown authentication mode {mode:?}")]
+    Mode {
+        /// Cluster name.
+        cluster: String,
+        /// The value given.
+        mode: String,
+    },
+}
+
+/// The whole seed document.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    /// Tunables (update duration, eventual consistency, default account).
+    #[serde(default)]
+    pub settings: Option<Settings>,
+    /// Accounts.
+    #[serde(default)]
+    pub accounts: Vec<SeedAccount>,
+}
+
+/// One account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedAccount {
+    /// 12-digit account ID.
+    pub id: String,
+    /// Credentials belonging to this account.
+    #[serde(default)]
+    pub credentials: Vec<SeedCredential>,
+    /// Full ARNs (with paths) of the IAM roles and users that exist in this account.
+    #[serde(default)]
+    pub iam: Vec<String>,
+    /// Clusters.
+    #[serde(default)]
+    pub clusters: Vec<SeedCluster>,
+}
+
+/// Credentials.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCredential {
+    /// Access key ID.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+    /// Caller ARN (STS GetCallerIdentity); default `arn:aws:iam::ACCOUNT:user/<access key>`.
+    #[serde(default)]
+    pub arn: Option<String>,
+}
+
+/// One cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCluster {
+    /// Name.
+    pub name: String,
+    /// Region.
+    pub region: String,
+    /// Kubernetes version.
+    #[serde(default = "default_version")]
+    pub version: String,
+    /// Platform version.
+    #[serde(default = "default_platform_version")]
+    pub platform_version: String,
+    /// Status (`ACTIVE` unless said otherwise).
+    #[serde(default = "default_status")]
+    pub status: String,
+    /// Authentication mode.
+    #[serde(default = "default_mode")]
+    pub mode: String,
+    /// Creator ARN (implicit admin; an entry with ClusterAdmin after the first switch).
+    #[serde(default)]
+    pub creator: Option<String>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Managed node groups.
+    #[serde(default)]
+    pub nodegroups: Vec<Nodegroup>,
+    /// Fargate profiles.
+    #[serde(default)]
+    pub fargate_profiles: Vec<FargateProfile>,
+    /// The aws-auth ConfigMap's `data` (mapRoles/mapUsers/mapAccounts as YAML strings);
+    /// absent means no ConfigMap.
+    #[serde(default)]
+    pub aws_auth: Option<BTreeMap<String, String>>,
+    /// Existing access entries.
+    #[serde(default)]
+    pub access_entries: Vec<SeedEntry>,
+    /// RBAC bindings to built-in roles.
+    #[serde(default)]
+    pub rbac: Vec<RoleBinding>,
+}
+
+/// An existing access entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedEntry {
+    /// Full principal ARN.
+    pub principal_arn: String,
+    /// Type (default STANDARD).
+    #[serde(default = "default_entry_type", rename = "type")]
+    pub kind: String,
+    /// Username (default as EKS would set it).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Kubernetes groups.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Associated policies.
+    #[serde(default)]
+    pub policies: Vec<SeedPolicy>,
+}
+
+/// An associated policy in the seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedPolicy {
+    /// Policy ARN.
+    pub policy_arn: String,
+    /// Scope (default cluster).
+    #[serde(default = "cluster_scope")]
+    pub scope: AccessScope,
+}
+
+fn default_version() -> String {
+    "1.31".to_owned()
+}
+fn default_platform_version() -> String {
+    "eks.20".to_owned()
+}
+fn default_status() -> String {
+    "ACTIVE".to_owned()
+}
+fn default_mode() -> String {
+    "CONFIG_MAP".to_owned()
+}
+fn default_entry_type() -> String {
+    "STANDARD".to_owned()
+}
+fn cluster_scope() -> AccessScope {
+    AccessScope {
+        kind: "cluster".to_owned(),
+        namespaces: Vec::new(),
+    }
+}
+
+impl Seed {
+    /// Parses a YAML (or JSON, which is YAML) seed document.
+    ///
+    /// # Errors
+    ///
+    /// [`SeedError::Parse`] when the text is not a seed.
+    pub fn parse(text: &str) -> Result<Self, SeedError> {
+        serde_saphyr::from_str(text).map_err(SeedError::Parse)
+    }
+
+    /// Builds the world this seed describes.
+    ///
+    /// # Errors
+    ///
+    /// [`SeedError`] for bad account IDs, duplicate clusters or unknown modes.
+    pub fn into_world(self) -> Result<World, SeedError> {
+        let mut world = World {
+            settings: self.settings.unwrap_or_default(),
+            ..World::default()
+        };
+        let default_arn = if world.settings.default_account == DEFAULT_ACCOUNT {
+            DEFAULT_CALLER_ARN.to_owned()
+        } else {
+            format!(
+                "arn:aws:iam::{}:user/eks-sim-admin",
+                world.settings.default_account
+            )
+        };
+        world.credentials.insert(
+            DEFAULT_ACCESS_KEY_ID.to_owned(),
+            Credential {
+                access_key_id: DEFAULT_ACCESS_KEY_ID.to_owned(),
+                secret_access_key: DEFAULT_SECRET_ACCESS_KEY.to_owned(),
+                account: world.settings.default_account.clone(),
+                arn: default_arn.clone(),
+            },
+        );
+        world.iam.insert(
+            default_arn.to_lowercase(),
+            IamPrincipal { arn: default_arn },
+        );
+        let now = epoch_now();
+        for account in self.accounts {
+            if account.id.len() != 12 || !account.id.chars().all(|c| c.is_ascii_digit()) {
+                return Err(SeedError::Account(account.id));
+            }
+            for c in account.credentials {
+                let arn = c.arn.unwrap_or_else(|| {
+                    format!("arn:aws:iam::{}:user/{}", account.id, c.access_key_id)
+                });
+                world.credentials.insert(
+                    c.access_key_id.clone(),
+                    Credential {
+                        access_key_id: c.access_key_id,
+                        secret_access_key: c.secret_access_key,
+                        account: account.id.clone(),
+                        arn,
+                    },
+                );
+            }
+            for arn in account.iam {
+                world.iam.insert(arn.to_lowercase(), IamPrincipal { arn });
+            }
+            for sc in account.clusters {
+                let key = ClusterKey {
+                    account: account.id.clone(),
+                    region: sc.region.clone(),
+                    name: sc.name.clone(),
+                };
+                let cluster = build_cluster(key.clone(), sc, now, &world.iam)?;
+                if world.clusters.insert(key.clone(), cluster).is_some() {
+                    return Err(SeedError::DuplicateCluster(key.arn()));
+                }
+            }
+        }
+        Ok(world)
+    }
+}
+
+fn build_cluster(
+    key: ClusterKey,
+    sc: SeedCluster,
+    now: f64,
+    iam: &BTreeMap<String, IamPrincipal>,
+) -> Result<Cluster, SeedError> {
+    let mode = AuthMode::parse(&sc.mode).ok_or_else(|| SeedError::Mode {
+        cluster: sc.name.clone(),
+        mode: sc.mode.clone(),
+    })?;
+    let mut cluster = Cluster {
+        key: key.clone(),
+        version: sc.version,
+        platform_version: sc.platform_version,
+        status: sc.status,
+        mode,
+        creator: sc.creator,
+        created_at: now,
+        tags: sc.tags,
+        nodegroups: sc
+            .nodegroups
+            .into_iter()
+            .map(|n| (n.name.clone(), n))
+            .collect(),
+        fargate_profiles: sc
+            .fargate_profiles
+            .into_iter()
+            .map(|f| (f.name.clone(), f))
+            .collect(),
+        entries: BTreeMap::new(),
+        updates: Vec::new(),
+        configmaps: BTreeMap::new(),
+        resource_version: 1000,
+        rbac: sc.rbac,
+        kube: None,
+    };
+    for e in sc.access_entries {
+        let username = e
+            .username
+            .unwrap_or_else(|| crate::oracle::default_username(&e.principal_arn));
+        let policies = e
+            .policies
+            .into_iter()
+            .map(|p| {
+                (
+                    p.policy_arn.clone(),
+                    AssociatedPolicy {
+                        policy_arn: p.policy_arn,
+                        scope: p.scope,
+                        associated_at: now,
+                        modified_at: now,
+                    },
+                )
+            })
+            .collect();
+        cluster.entries.insert(
+            e.principal_arn.clone(),
+            AccessEntry {
+                arn: crate::eks::access_entries::entry_arn(&key, &e.principal_arn),
+                principal_arn: e.principal_arn,
+                kind: e.kind,
+                username,
+                groups: e.groups,
+                policies,
+                tags: BTreeMap::new(),
+                created_at: now,
+                modified_at: now,
+                consistent_after: None,
+                inconsistent_calls: 0,
+            },
+        );
+    }
+    if mode != AuthMode::ConfigMap {
+        crate::updates::create_service_entries(&mut cluster, iam);
+    }
+    if let Some(data) = sc.aws_auth {
+        let rv = crate::kube_store::next_resource_version(&mut cluster);
+        let object = crate::kube_store::new_configmap("kube-system", "aws-auth", &data, rv, now);
+        cluster.configmaps.insert(
+            ("kube-system".to_owned(), "aws-auth".to_owned()),
+            StoredObject { object },
+        );
+    }
+    Ok(cluster)
+}
