@@ -108,11 +108,7 @@ async fn default_usernames_are_the_arn_or_the_assumed_role_session() -> TestResu
 async fn duplicate_entry_is_409() -> TestResult {
     let sim = sim().await;
     let eks = eks(&sim).await;
-    eks.create_access_entry()
-        .cluster_name("modern")
-        .principal_arn(role("team"))
-        .send()
-        .await?;
+    create_entry(&eks, "modern", role("team")).await?;
     let result = eks
         .create_access_entry()
         .cluster_name("modern")
@@ -219,11 +215,7 @@ async fn path_stripped_missing_and_sts_principals_are_invalid() {
 async fn full_sso_role_arn_with_path_is_accepted() -> TestResult {
     let sim = sim().await;
     let eks = eks(&sim).await;
-    eks.create_access_entry()
-        .cluster_name("modern")
-        .principal_arn(SSO_ROLE)
-        .send()
-        .await?;
+    create_entry(&eks, "modern", SSO_ROLE).await?;
     Ok(())
 }
 
@@ -259,11 +251,7 @@ async fn cross_account_principals_only_for_standard_entries() -> TestResult {
             .await,
     );
     assert_eq!(code, "InvalidParameterException");
-    eks.create_access_entry()
-        .cluster_name("modern")
-        .principal_arn(&partner)
-        .send()
-        .await?;
+    create_entry(&eks, "modern", &partner).await?;
     Ok(())
 }
 
@@ -297,11 +285,12 @@ async fn list_access_entries_paginates_at_most_100() -> TestResult {
     let sim = sim().await;
     let eks = eks(&sim).await;
     for u in 0..150 {
-        eks.create_access_entry()
-            .cluster_name("modern")
-            .principal_arn(format!("arn:aws:iam::111122223333:user/u-{u}"))
-            .send()
-            .await?;
+        create_entry(
+            &eks,
+            "modern",
+            format!("arn:aws:iam::111122223333:user/u-{u}"),
+        )
+        .await?;
     }
     let first = eks
         .list_access_entries()

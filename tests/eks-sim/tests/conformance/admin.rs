@@ -102,11 +102,7 @@ async fn iam_principals_can_be_added_and_removed_at_run_time() -> TestResult {
             .await?
             .contains(arn)
     );
-    eks.create_access_entry()
-        .cluster_name("modern")
-        .principal_arn(arn)
-        .send()
-        .await?;
+    create_entry(&eks, "modern", arn).await?;
     http("DELETE", &format!("{admin}/iam"), &body).await?;
     let other = "arn:aws:iam::111122223333:role/team";
     http(

@@ -317,6 +317,20 @@ pub fn kube_code<T: std::fmt::Debug>(result: Result<T, kube::Error>) -> u16 {
 }
 
 /// Waits until the cluster's last update is Successful (at most 5 s).
+/// Creates a plain STANDARD access entry for `principal` on `cluster`.
+pub async fn create_entry(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    principal: impl Into<String>,
+) -> TestResult {
+    eks.create_access_entry()
+        .cluster_name(cluster)
+        .principal_arn(principal)
+        .send()
+        .await?;
+    Ok(())
+}
+
 pub async fn wait_for_update(eks: &aws_sdk_eks::Client, cluster: &str, id: &str) -> TestResult {
     for _ in 0..100 {
         let u = eks

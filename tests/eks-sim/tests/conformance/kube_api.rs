@@ -140,11 +140,7 @@ async fn api_mode_ignores_aws_auth_and_honours_entries_and_scopes() -> TestResul
         "aws-auth is ignored in API mode"
     );
 
-    eks.create_access_entry()
-        .cluster_name("modern")
-        .principal_arn(role("admin"))
-        .send()
-        .await?;
+    create_entry(&eks, "modern", role("admin")).await?;
     // An entry without policies authenticates but may not read.
     assert_eq!(kube_code(admin.get("aws-auth").await), 403);
 

@@ -11,17 +11,26 @@ fn to(mode: AuthenticationMode) -> UpdateAccessConfigRequest {
         .build()
 }
 
+/// The error code and message of an authentication-mode update of `cluster` to `mode`.
+async fn refused_update(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    mode: AuthenticationMode,
+) -> (String, String) {
+    code_and_message(
+        eks.update_cluster_config()
+            .name(cluster)
+            .access_config(to(mode))
+            .send()
+            .await,
+    )
+}
+
 #[tokio::test]
 async fn config_map_cannot_skip_to_api() {
     let sim = sim().await;
     let eks = eks(&sim).await;
-    let (code, message) = code_and_message(
-        eks.update_cluster_config()
-            .name("legacy")
-            .access_config(to(AuthenticationMode::Api))
-            .send()
-            .await,
-    );
+    let (code, message) = refused_update(&eks, "legacy", AuthenticationMode::Api).await;
     assert_eq!(code, "InvalidParameterException");
     assert_eq!(
         message,
@@ -33,13 +42,7 @@ async fn config_map_cannot_skip_to_api() {
 async fn a_no_op_update_is_refused() {
     let sim = sim().await;
     let eks = eks(&sim).await;
-    let (code, message) = code_and_message(
-        eks.update_cluster_config()
-            .name("hybrid")
-            .access_config(to(AuthenticationMode::ApiAndConfigMap))
-            .send()
-            .await,
-    );
+    let (code, message) = refused_update(&eks, "hybrid", AuthenticationMode::ApiAndConfigMap).await;
     assert_eq!(code, "InvalidParameterException");
     assert_eq!(
         message,
@@ -51,13 +54,7 @@ async fn a_no_op_update_is_refused() {
 async fn modes_never_go_back() {
     let sim = sim().await;
     let eks = eks(&sim).await;
-    let (code, message) = code_and_message(
-        eks.update_cluster_config()
-            .name("modern")
-            .access_config(to(AuthenticationMode::ApiAndConfigMap))
-            .send()
-            .await,
-    );
+    let (code, message) = refused_update(&eks, "modern", AuthenticationMode::ApiAndConfigMap).await;
     assert_eq!(code, "InvalidParameterException");
     assert_eq!(
         message,
@@ -97,13 +94,7 @@ async fn update_is_asynchronous_exclusive_and_creates_node_and_fargate_entries()
             .map(|s| s.as_str()),
         Some("UPDATING")
     );
-    let (code, _) = code_and_message(
-        eks.update_cluster_config()
-            .name("legacy")
-            .access_config(to(AuthenticationMode::Api))
-            .send()
-            .await,
-    );
+    let (code, _) = refused_update(&eks, "legacy", AuthenticationMode::Api).await;
     assert_eq!(code, "ResourceInUseException");
 
     wait_for_update(&eks, "legacy", &id).await?;

@@ -44,11 +44,7 @@ async fn list_access_policies_includes_the_documented_ones() -> TestResult {
 async fn associate_list_reassociate_disassociate() -> TestResult {
     let sim = sim().await;
     let eks = eks(&sim).await;
-    eks.create_access_entry()
-        .cluster_name("modern")
-        .principal_arn(role("team"))
-        .send()
-        .await?;
+    create_entry(&eks, "modern", role("team")).await?;
     let out = eks
         .associate_access_policy()
         .cluster_name("modern")
@@ -133,11 +129,7 @@ async fn policies_only_on_standard_entries() {
 async fn scopes_and_policy_arns_are_validated() -> TestResult {
     let sim = sim().await;
     let eks = eks(&sim).await;
-    eks.create_access_entry()
-        .cluster_name("modern")
-        .principal_arn(role("team"))
-        .send()
-        .await?;
+    create_entry(&eks, "modern", role("team")).await?;
     for (policy, scope) in [
         (VIEW, namespaces(&[])),
         (VIEW, namespaces(&["Not_Valid"])),
@@ -165,11 +157,7 @@ async fn associate_right_after_create_can_404_until_consistent() -> TestResult {
     let sim = sim().await;
     sim.with_world(|w| w.settings.eventual_consistency_calls = 2);
     let eks = eks(&sim).await;
-    eks.create_access_entry()
-        .cluster_name("modern")
-        .principal_arn(role("team"))
-        .send()
-        .await?;
+    create_entry(&eks, "modern", role("team")).await?;
     let call = || {
         eks.associate_access_policy()
             .cluster_name("modern")
