@@ -3,14 +3,16 @@
 //! - [`token`]: the EKS bearer token (SigV4-presigned STS `GetCallerIdentity`), a pure function
 //!   of credentials, region, cluster and time, identical to `aws eks get-token`;
 //! - [`exec_credential`]: the `ExecCredential` JSON a kubectl exec plugin prints;
+//! - [`live`]: the read-only live path: cluster facts, existing access entries, aws-auth and IAM
+//!   resolutions of one cluster, for the planner;
 //! - [`store`]: the DynamoDB state store (cluster records with optimistic concurrency, the
 //!   per-cluster lease, per-principal records, audit records, aws-auth backups).
 //!
-//! Decisions live in `eks-auth-core` (see `eks_auth_core::state`); this crate moves data. It does
-//! not yet talk to EKS, IAM, STS, Organizations, SQS or Kubernetes.
+//! Decisions live in `eks-auth-core` (see `eks_auth_core::state`); this crate moves data.
 
 pub mod exec_credential;
 pub mod ids;
+pub mod live;
 pub mod store;
 pub mod token;
 

@@ -15,11 +15,27 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Plan the migration of one aws-auth ConfigMap (offline: no AWS calls).
+    /// Plan the migration of one aws-auth ConfigMap: offline from a file (no AWS calls), or
+    /// read-only against a live cluster (--cluster, --region).
     ///
     /// Exit status: 0 when a plan was produced (whatever it found), 1 when --fail-on is given and
     /// a finding of that severity or worse exists, 2 when the input is unusable.
     Plan(PlanFlags),
+    /// Print an EKS bearer token as a kubectl exec-plugin ExecCredential, exactly like
+    /// `aws eks get-token` (credentials and region from the standard AWS configuration).
+    Token(TokenFlags),
+}
+
+/// Flags of `token`.
+#[derive(Debug, Args)]
+pub struct TokenFlags {
+    /// The cluster the token is for (signed into the token as x-k8s-aws-id).
+    #[arg(long)]
+    pub cluster_name: String,
+
+    /// The cluster's region (default: the standard AWS configuration's region).
+    #[arg(long)]
+    pub region: Option<String>,
 }
 
 /// Flags of `plan`.
@@ -30,14 +46,33 @@ pub struct PlanFlags {
     #[arg(
         long,
         value_name = "FILE|-",
-        required_unless_present = "example",
-        conflicts_with = "example"
+        required_unless_present_any = ["example", "cluster"],
+        conflicts_with_all = ["example", "cluster"]
     )]
     pub aws_auth: Option<PathBuf>,
 
     /// Plan the embedded example (examples/aws-auth.yaml with examples/facts.json).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cluster")]
     pub example: bool,
+
+    /// Plan a live cluster (read-only): read its aws-auth through the Kubernetes API and gather
+    /// its facts through EKS and IAM, with the standard AWS configuration.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "region",
+        conflicts_with = "facts"
+    )]
+    pub cluster: Option<String>,
+
+    /// The live cluster's region.
+    #[arg(long, value_name = "REGION", requires = "cluster")]
+    pub region: Option<String>,
+
+    /// With --cluster: the role to assume in other accounts to look up their principals' real
+    /// ARNs (without it, principals of other accounts are reported as unresolved).
+    #[arg(long, value_name = "ROLE_NAME", requires = "cluster")]
+    pub member_role_name: Option<String>,
 
     /// Cluster facts (JSON, docs/plan-format.md#facts): partition/account, managed node-group and
     /// Fargate roles, existing access entries, IAM resolutions of principals.

@@ -2,7 +2,9 @@
 //! entries. `main` only wires: parse flags, run, print the error chain, pick the exit code.
 
 mod args;
+mod aws_env;
 mod plan_cmd;
+mod token_cmd;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -21,5 +23,6 @@ fn main() -> ExitCode {
 fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         args::Command::Plan(flags) => plan_cmd::run(flags),
+        args::Command::Token(flags) => token_cmd::run(flags),
     }
 }

@@ -1,10 +1,12 @@
 //! `eks-auth-migrator plan`: read a ConfigMap (and optional facts and policy), plan, render.
 
 use crate::args::{ColorChoice, FailOn, OutputFormat, PlanFlags};
+use crate::aws_env;
 use anyhow::{Context, Result};
+use eks_auth_aws::live::{GatherOptions, gather};
 use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::ClusterFacts;
-use eks_auth_core::finding::Severity;
+use eks_auth_core::finding::{Finding, FindingCode, Severity};
 use eks_auth_core::policy::MigrationPolicy;
 use eks_auth_core::render::{self, Format, RenderOptions};
 use std::io::{IsTerminal, Read, Write};
@@ -14,38 +16,16 @@ use std::process::ExitCode;
 const EXAMPLE_AWS_AUTH: &str = include_str!("../../../examples/aws-auth.yaml");
 const EXAMPLE_FACTS: &str = include_str!("../../../examples/facts.json");
 
-/// Runs `plan`.
+/// Runs `plan`: offline from files, or read-only against a live cluster.
 pub fn run(flags: PlanFlags) -> Result<ExitCode> {
-    let (aws_auth_text, aws_auth_name) = match &flags.aws_auth {
-        Some(path) => (
-            read_input(path).context("cannot read the aws-auth ConfigMap")?,
-            path.display().to_string(),
-        ),
-        None => (
-            EXAMPLE_AWS_AUTH.to_owned(),
-            "the embedded example".to_owned(),
-        ),
+    let (auth, facts) = match &flags.cluster {
+        Some(cluster) => gather_live(
+            cluster,
+            flags.region.as_deref(),
+            flags.member_role_name.as_deref(),
+        )?,
+        None => read_offline(&flags)?,
     };
-    let auth = AwsAuth::parse_configmap(&aws_auth_text)
-        .with_context(|| format!("{aws_auth_name} is not usable"))?;
-    let facts_text = match (&flags.facts, flags.example) {
-        (Some(path), _) => Some((
-            read_input(path).context("cannot read the facts file")?,
-            path.display().to_string(),
-        )),
-        (None, true) => Some((
-            EXAMPLE_FACTS.to_owned(),
-            "the embedded example facts".to_owned(),
-        )),
-        (None, false) => None,
-    };
-    let facts = facts_text
-        .map(|(text, name)| {
-            serde_json::from_str::<ClusterFacts>(&text).with_context(|| {
-                format!("{name} is not a valid facts document (docs/plan-format.md#facts)")
-            })
-        })
-        .transpose()?;
     let policy = match &flags.policy {
         Some(path) => {
             MigrationPolicy::parse(&read_input(path).context("cannot read the policy file")?)
@@ -83,6 +63,72 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
         (Some(threshold), Some(worst)) if worst >= threshold => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// The ConfigMap and facts from files (or the embedded example).
+fn read_offline(flags: &PlanFlags) -> Result<(AwsAuth, Option<ClusterFacts>)> {
+    let (aws_auth_text, aws_auth_name) = match &flags.aws_auth {
+        Some(path) => (
+            read_input(path).context("cannot read the aws-auth ConfigMap")?,
+            path.display().to_string(),
+        ),
+        None => (
+            EXAMPLE_AWS_AUTH.to_owned(),
+            "the embedded example".to_owned(),
+        ),
+    };
+    let auth = AwsAuth::parse_configmap(&aws_auth_text)
+        .with_context(|| format!("{aws_auth_name} is not usable"))?;
+    let facts_text = match (&flags.facts, flags.example) {
+        (Some(path), _) => Some((
+            read_input(path).context("cannot read the facts file")?,
+            path.display().to_string(),
+        )),
+        (None, true) => Some((
+            EXAMPLE_FACTS.to_owned(),
+            "the embedded example facts".to_owned(),
+        )),
+        (None, false) => None,
+    };
+    let facts = facts_text
+        .map(|(text, name)| {
+            serde_json::from_str::<ClusterFacts>(&text).with_context(|| {
+                format!("{name} is not a valid facts document (docs/plan-format.md#facts)")
+            })
+        })
+        .transpose()?;
+    Ok((auth, facts))
+}
+
+/// The live cluster's aws-auth and facts, read-only, through the standard AWS configuration.
+fn gather_live(
+    cluster: &str,
+    region: Option<&str>,
+    member_role_name: Option<&str>,
+) -> Result<(AwsAuth, Option<ClusterFacts>)> {
+    let options = GatherOptions {
+        member_role_name: member_role_name.map(str::to_owned),
+    };
+    let gathered = aws_env::runtime()?
+        .block_on(async {
+            let config = aws_env::load(region).await;
+            gather(&config, cluster, &options).await
+        })
+        .with_context(|| format!("cannot plan cluster {cluster}"))?;
+    let auth = match &gathered.configmap {
+        Some(configmap) => AwsAuth::parse_data(&configmap.data),
+        None => AwsAuth {
+            findings: vec![Finding::general(
+                FindingCode::NotAwsAuth,
+                Severity::Info,
+                format!(
+                    "cluster {cluster} has no kube-system/aws-auth ConfigMap: aws-auth grants nothing, so there is nothing to migrate."
+                ),
+            )],
+            ..AwsAuth::default()
+        },
+    };
+    Ok((auth, Some(gathered.facts)))
 }
 
 fn format(format: OutputFormat) -> Format {

@@ -173,6 +173,17 @@ pub(super) fn resolve(row: &Row, ctx: &Context<'_>, findings: &mut Vec<Finding>)
                     return Outcome::Blocked;
                 }
             };
+            if !same_principal(&arn, &real_arn) {
+                say(
+                    FindingCode::PathUnresolved,
+                    Severity::Blocker,
+                    format!(
+                        "the facts resolve `{}` to `{real}`, which is not the same principal (partition, account, kind and name must match; only the path may differ). Using it would grant someone else access; re-gather the facts.",
+                        row.arn
+                    ),
+                );
+                return Outcome::Blocked;
+            }
             if let Principal::Role { path, .. } = real_arn.principal()
                 && path.starts_with("aws-service-role/")
             {
@@ -238,6 +249,20 @@ pub(super) fn resolve(row: &Row, ctx: &Context<'_>, findings: &mut Vec<Finding>)
             Outcome::Blocked
         }
     }
+}
+
+/// True when `resolved` names the principal `written` names: same partition, account, kind and
+/// name (IAM names are case-insensitive), whatever the path.
+fn same_principal(written: &Arn, resolved: &Arn) -> bool {
+    let identity = |arn: &Arn| match arn.principal() {
+        Principal::Role { name, .. } => Some((Kind::Role, name.to_lowercase())),
+        Principal::User { name, .. } => Some((Kind::User, name.to_lowercase())),
+        _ => None,
+    };
+    written.partition() == resolved.partition()
+        && written.account() == resolved.account()
+        && identity(written).is_some()
+        && identity(written) == identity(resolved)
 }
 
 fn kind_name(kind: Kind) -> &'static str {

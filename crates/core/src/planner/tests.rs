@@ -530,6 +530,37 @@ fn paths_resolve_through_facts() {
 }
 
 #[test]
+fn a_resolution_to_another_principal_blocks() {
+    let auth = roles(
+        "- rolearn: arn:aws:iam::111122223333:role/admin\n  username: admin\n  groups: [system:masters]\n",
+    );
+    for other in [
+        "arn:aws:iam::444455556666:role/admin",
+        "arn:aws:iam::111122223333:role/not-admin",
+        "arn:aws:iam::111122223333:user/admin",
+        "arn:aws-cn:iam::111122223333:role/admin",
+    ] {
+        let f = with_found(facts(), &[("arn:aws:iam::111122223333:role/admin", other)]);
+        let p = plan(&auth, Some(&f), &MigrationPolicy::default());
+        assert_eq!(p.entries[0].action, Action::Blocked, "{other}");
+        assert_eq!(codes(&p.entries[0]), vec![C::PathUnresolved], "{other}");
+    }
+    let f = with_found(
+        facts(),
+        &[(
+            "arn:aws:iam::111122223333:role/admin",
+            "arn:aws:iam::111122223333:role/ops/ADMIN",
+        )],
+    );
+    let p = plan(&auth, Some(&f), &MigrationPolicy::default());
+    assert_eq!(
+        p.entries[0].action,
+        Action::Create,
+        "a path and case difference is the same role"
+    );
+}
+
+#[test]
 fn missing_principals_block() {
     let auth = roles("- rolearn: arn:aws:iam::111122223333:role/gone\n  username: gone\n");
     let mut f = facts();

@@ -1,0 +1,302 @@
+//! The EKS side of a gather: DescribeCluster, managed node groups, Fargate profiles and the
+//! existing access entries with their policies, every list read to its last page.
+
+use super::error::GatherError;
+use super::{CONCURRENCY, MANAGED_TAG};
+use aws_sdk_eks::Client;
+use aws_sdk_eks::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use eks_auth_core::facts::{AuthenticationMode, ExistingEntry};
+use eks_auth_core::plan::{AccessPolicy, AccessScope, EntryType, ScopeType};
+use futures::{StreamExt as _, TryStreamExt as _};
+
+/// What DescribeCluster tells.
+#[derive(Debug, Clone)]
+pub(crate) struct ClusterInfo {
+    pub(crate) partition: String,
+    pub(crate) account: String,
+    pub(crate) mode: AuthenticationMode,
+    pub(crate) endpoint: String,
+    pub(crate) ca_data: String,
+}
+
+/// Names an EKS call for errors.
+pub(crate) struct Ctx<'a> {
+    pub(crate) cluster: &'a str,
+    pub(crate) region: &'a str,
+}
+
+impl Ctx<'_> {
+    fn fail<E, R>(&self, operation: &'static str, err: SdkError<E, R>) -> GatherError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        GatherError::Eks {
+            operation,
+            cluster: self.cluster.to_owned(),
+            region: self.region.to_owned(),
+            reason: sdk_reason(&err),
+        }
+    }
+}
+
+/// `Code: message` of a service error, or the full context of a transport failure.
+pub(crate) fn sdk_reason<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match err.as_service_error() {
+        Some(service) => format!(
+            "{}: {}",
+            service.code().unwrap_or("error"),
+            service.message().unwrap_or("(no message)")
+        ),
+        None => DisplayErrorContext(err).to_string(),
+    }
+}
+
+/// DescribeCluster: partition and account from the ARN, mode, endpoint and CA.
+pub(crate) async fn describe(eks: &Client, ctx: &Ctx<'_>) -> Result<ClusterInfo, GatherError> {
+    let out = match eks.describe_cluster().name(ctx.cluster).send().await {
+        Ok(out) => out,
+        Err(err) => {
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception())
+            {
+                return Err(GatherError::ClusterNotFound {
+                    cluster: ctx.cluster.to_owned(),
+                    region: ctx.region.to_owned(),
+                    reason: sdk_reason(&err),
+                });
+            }
+            return Err(ctx.fail("DescribeCluster", err));
+        }
+    };
+    let incomplete = |what| GatherError::Incomplete {
+        cluster: ctx.cluster.to_owned(),
+        region: ctx.region.to_owned(),
+        what,
+    };
+    let cluster = out.cluster().ok_or_else(|| incomplete("cluster"))?;
+    let arn = cluster.arn().ok_or_else(|| incomplete("arn"))?;
+    // arn:<partition>:eks:<region>:<account>:cluster/<name>
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let (partition, account) = match parts.as_slice() {
+        ["arn", partition, "eks", _, account, _] if !partition.is_empty() => {
+            ((*partition).to_owned(), (*account).to_owned())
+        }
+        _ => return Err(incomplete("parseable cluster ARN")),
+    };
+    let status = cluster
+        .status()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_else(|| "in an unknown status".to_owned());
+    if status != "ACTIVE" {
+        return Err(GatherError::ClusterNotActive {
+            cluster: ctx.cluster.to_owned(),
+            account,
+            region: ctx.region.to_owned(),
+            status,
+        });
+    }
+    // A cluster without accessConfig predates access entries: it reads aws-auth only.
+    let mode = match cluster
+        .access_config()
+        .and_then(|a| a.authentication_mode())
+        .map(|m| m.as_str())
+    {
+        None | Some("CONFIG_MAP") => AuthenticationMode::ConfigMap,
+        Some("API_AND_CONFIG_MAP") => AuthenticationMode::ApiAndConfigMap,
+        Some("API") => AuthenticationMode::Api,
+        Some(_) => return Err(incomplete("known authenticationMode")),
+    };
+    let endpoint = cluster
+        .endpoint()
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| incomplete("endpoint"))?
+        .to_owned();
+    let ca_data = cluster
+        .certificate_authority()
+        .and_then(|c| c.data())
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| incomplete("certificateAuthority.data"))?
+        .to_owned();
+    Ok(ClusterInfo {
+        partition,
+        account,
+        mode,
+        endpoint,
+        ca_data,
+    })
+}
+
+/// The node roles of every managed node group (all pages), sorted and de-duplicated.
+pub(crate) async fn node_group_roles(
+    eks: &Client,
+    ctx: &Ctx<'_>,
+) -> Result<Vec<String>, GatherError> {
+    let names: Vec<String> = eks
+        .list_nodegroups()
+        .cluster_name(ctx.cluster)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ctx.fail("ListNodegroups", e))?;
+    let roles: Vec<Option<String>> = futures::stream::iter(names)
+        .map(|name| async move {
+            eks.describe_nodegroup()
+                .cluster_name(ctx.cluster)
+                .nodegroup_name(name)
+                .send()
+                .await
+                .map(|out| {
+                    out.nodegroup()
+                        .and_then(|n| n.node_role())
+                        .map(str::to_owned)
+                })
+                .map_err(|e| ctx.fail("DescribeNodegroup", e))
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(sorted(roles.into_iter().flatten().collect()))
+}
+
+/// The pod-execution roles of every Fargate profile (all pages), sorted and de-duplicated.
+pub(crate) async fn fargate_roles(eks: &Client, ctx: &Ctx<'_>) -> Result<Vec<String>, GatherError> {
+    let names: Vec<String> = eks
+        .list_fargate_profiles()
+        .cluster_name(ctx.cluster)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ctx.fail("ListFargateProfiles", e))?;
+    let roles: Vec<Option<String>> = futures::stream::iter(names)
+        .map(|name| async move {
+            eks.describe_fargate_profile()
+                .cluster_name(ctx.cluster)
+                .fargate_profile_name(name)
+                .send()
+                .await
+                .map(|out| {
+                    out.fargate_profile()
+                        .and_then(|p| p.pod_execution_role_arn())
+                        .map(str::to_owned)
+                })
+                .map_err(|e| ctx.fail("DescribeFargateProfile", e))
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(sorted(roles.into_iter().flatten().collect()))
+}
+
+/// Every access entry (all pages of ListAccessEntries, 100 at a time) with its type, username,
+/// groups, migrator tag and associated policies (all pages), sorted by principal ARN.
+pub(crate) async fn access_entries(
+    eks: &Client,
+    ctx: &Ctx<'_>,
+) -> Result<Vec<ExistingEntry>, GatherError> {
+    let principals: Vec<String> = eks
+        .list_access_entries()
+        .cluster_name(ctx.cluster)
+        .max_results(100)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ctx.fail("ListAccessEntries", e))?;
+    let mut entries: Vec<ExistingEntry> = futures::stream::iter(principals)
+        .map(|principal| entry(eks, ctx, principal))
+        .buffer_unordered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    entries.sort_by(|a, b| a.principal_arn.cmp(&b.principal_arn));
+    Ok(entries)
+}
+
+async fn entry(
+    eks: &Client,
+    ctx: &Ctx<'_>,
+    principal: String,
+) -> Result<ExistingEntry, GatherError> {
+    let described = eks
+        .describe_access_entry()
+        .cluster_name(ctx.cluster)
+        .principal_arn(&principal)
+        .send()
+        .await
+        .map_err(|e| ctx.fail("DescribeAccessEntry", e))?;
+    let entry = described.access_entry();
+    let type_name = entry.and_then(|e| e.r#type()).unwrap_or("STANDARD");
+    let entry_type = entry_type(type_name).ok_or_else(|| GatherError::Eks {
+        operation: "DescribeAccessEntry",
+        cluster: ctx.cluster.to_owned(),
+        region: ctx.region.to_owned(),
+        reason: format!(
+            "entry {principal} has an access-entry type this version does not know: {type_name}"
+        ),
+    })?;
+    let managed_by_migrator = entry
+        .and_then(|e| e.tags())
+        .and_then(|t| t.get(MANAGED_TAG.0))
+        .is_some_and(|v| v == MANAGED_TAG.1);
+    let mut policies: Vec<AccessPolicy> = Vec::new();
+    let mut pages = eks
+        .list_associated_access_policies()
+        .cluster_name(ctx.cluster)
+        .principal_arn(&principal)
+        .max_results(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| ctx.fail("ListAssociatedAccessPolicies", e))?;
+        for p in page.associated_access_policies() {
+            let Some(policy_arn) = p.policy_arn() else {
+                continue;
+            };
+            let scope = p.access_scope();
+            let access_scope = match scope.and_then(|s| s.r#type()).map(|t| t.as_str()) {
+                Some("namespace") => AccessScope {
+                    scope_type: ScopeType::Namespace,
+                    namespaces: scope.map(|s| s.namespaces().to_vec()).unwrap_or_default(),
+                },
+                _ => AccessScope::cluster(),
+            };
+            policies.push(AccessPolicy {
+                policy_arn: policy_arn.to_owned(),
+                access_scope,
+            });
+        }
+    }
+    policies.sort_by(|a, b| a.policy_arn.cmp(&b.policy_arn));
+    Ok(ExistingEntry {
+        principal_arn: entry
+            .and_then(|e| e.principal_arn())
+            .map_or(principal.clone(), str::to_owned),
+        entry_type,
+        username: entry.and_then(|e| e.username()).map(str::to_owned),
+        kubernetes_groups: entry
+            .map(|e| e.kubernetes_groups().to_vec())
+            .unwrap_or_default(),
+        access_policies: policies,
+        managed_by_migrator,
+    })
+}
+
+fn entry_type(name: &str) -> Option<EntryType> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v.dedup();
+    v
+}

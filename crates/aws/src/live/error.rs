@@ -1,0 +1,168 @@
+//! Why a live gather failed. Messages name the cluster, account and region, say what failed and
+//! why, and what to do; they never carry credentials, tokens or presigned URLs.
+
+/// Why [`super::gather`] could not produce facts for a cluster.
+///
+/// Single-principal IAM problems are never errors: they become
+/// [`eks_auth_core::facts::IamResolution::Unresolvable`] or `NotFound`.
+#[derive(Debug, thiserror::Error)]
+pub enum GatherError {
+    /// The cluster name or region is not valid.
+    #[error("invalid input: {0}")]
+    Input(#[from] crate::ids::IdError),
+    /// The shared configuration has no region.
+    #[error(
+        "no AWS region configured: set AWS_REGION (or --region) to the region of cluster `{cluster}`"
+    )]
+    NoRegion {
+        /// The cluster.
+        cluster: String,
+    },
+    /// The credentials could not be loaded.
+    #[error(
+        "cannot load AWS credentials to read cluster `{cluster}`: {reason}. Configure credentials (environment, profile, SSO or instance role) for the account that owns the cluster"
+    )]
+    Credentials {
+        /// The cluster.
+        cluster: String,
+        /// Why (the provider's message).
+        reason: String,
+    },
+    /// DescribeCluster says there is no such cluster.
+    #[error(
+        "cluster `{cluster}` not found in region {region}: check the name and region, and that the credentials belong to the cluster's account ({reason})"
+    )]
+    ClusterNotFound {
+        /// The cluster.
+        cluster: String,
+        /// The region asked.
+        region: String,
+        /// The service's message.
+        reason: String,
+    },
+    /// The cluster is not ACTIVE.
+    #[error(
+        "cluster `{cluster}` (account {account}, region {region}) is {status}, not ACTIVE: its access configuration can only be read and migrated while it is ACTIVE; retry when it is"
+    )]
+    ClusterNotActive {
+        /// The cluster.
+        cluster: String,
+        /// Its account.
+        account: String,
+        /// Its region.
+        region: String,
+        /// Its status.
+        status: String,
+    },
+    /// DescribeCluster's answer lacks something the gather needs.
+    #[error("DescribeCluster of `{cluster}` in {region} returned no {what}")]
+    Incomplete {
+        /// The cluster.
+        cluster: String,
+        /// The region.
+        region: String,
+        /// The missing field.
+        what: &'static str,
+    },
+    /// An EKS API call failed (after the SDK's retries).
+    #[error(
+        "EKS {operation} failed for cluster `{cluster}` (region {region}): {reason}. Check that the caller may call eks:{operation} on the cluster and that the EKS endpoint is reachable"
+    )]
+    Eks {
+        /// The operation.
+        operation: &'static str,
+        /// The cluster.
+        cluster: String,
+        /// The region.
+        region: String,
+        /// The service's code and message, or the transport failure.
+        reason: String,
+    },
+    /// The cluster's Kubernetes API refused the migrator (401/403): who it runs as and what to grant.
+    #[error("{0}")]
+    KubeForbidden(Box<KubeDenied>),
+    /// The Kubernetes API answered with another error.
+    #[error("{0}")]
+    KubeApi(Box<KubeStatus>),
+    /// The Kubernetes API endpoint could not be reached.
+    #[error(
+        "cannot reach the Kubernetes API of cluster `{cluster}` (account {account}, region {region}) at {endpoint}: {reason}. If the cluster has only a private endpoint, run the migrator inside its VPC (or enable the public endpoint for the migrator's address)"
+    )]
+    KubeUnreachable {
+        /// The cluster.
+        cluster: String,
+        /// Its account.
+        account: String,
+        /// Its region.
+        region: String,
+        /// The API server URL.
+        endpoint: String,
+        /// The transport error.
+        reason: String,
+    },
+    /// The cluster's endpoint or CA could not be used to build a client.
+    #[error(
+        "cannot build a Kubernetes client for cluster `{cluster}` (account {account}, region {region}): {reason}"
+    )]
+    KubeConfig {
+        /// The cluster.
+        cluster: String,
+        /// Its account.
+        account: String,
+        /// Its region.
+        region: String,
+        /// Why.
+        reason: String,
+    },
+    /// The bearer token could not be signed.
+    #[error("cannot sign the EKS bearer token for cluster `{cluster}`")]
+    Token {
+        /// The cluster.
+        cluster: String,
+        /// The signing error.
+        #[source]
+        source: crate::token::TokenError,
+    },
+}
+
+/// Details of [`GatherError::KubeForbidden`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "cannot read kube-system/aws-auth on cluster `{cluster}` (account {account}, region {region}): the Kubernetes API answered {code} {status_reason}: {message}. The migrator runs as {caller}. Grant it read access: on a CONFIG_MAP cluster map that principal in aws-auth (mapRoles for a role, mapUsers for a user) to a group allowed to get configmaps in kube-system; on an API or API_AND_CONFIG_MAP cluster give it an access entry with an access policy that allows get on configmaps in kube-system (e.g. AmazonEKSViewPolicy with namespace scope kube-system)"
+)]
+pub struct KubeDenied {
+    /// The cluster.
+    pub cluster: String,
+    /// Its account.
+    pub account: String,
+    /// Its region.
+    pub region: String,
+    /// 401 or 403.
+    pub code: u16,
+    /// `Unauthorized` / `Forbidden`.
+    pub status_reason: String,
+    /// The API server's message.
+    pub message: String,
+    /// The caller's ARN (sts:GetCallerIdentity) or why it is unknown.
+    pub caller: String,
+}
+
+/// Details of [`GatherError::KubeApi`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "reading kube-system/aws-auth on cluster `{cluster}` (account {account}, region {region}) failed: {code} {status_reason}: {message}"
+)]
+pub struct KubeStatus {
+    /// The cluster.
+    pub cluster: String,
+    /// Its account.
+    pub account: String,
+    /// Its region.
+    pub region: String,
+    /// HTTP status.
+    pub code: u16,
+    /// The Status reason.
+    pub status_reason: String,
+    /// The API server's message.
+    pub message: String,
+}

@@ -1,0 +1,227 @@
+//! The read-only live path: everything the planner needs about one cluster, gathered through
+//! the EKS API, the cluster's Kubernetes API and IAM.
+//!
+//! [`gather`] reads DescribeCluster (partition, account, mode, endpoint, CA), every managed node
+//! group's and Fargate profile's role, every access entry with its policies (all pages; none in
+//! CONFIG_MAP mode), kube-system/aws-auth with its resourceVersion, and resolves every principal
+//! aws-auth could still grant to its real IAM ARN (with path) in the principal's own account.
+//! It changes nothing. Clients use the shared configuration as given (region, credentials,
+//! endpoints) plus adaptive retry and timeouts.
+
+mod eks;
+mod error;
+mod iam;
+mod kube;
+
+pub use error::{GatherError, KubeDenied, KubeStatus};
+
+use crate::ids::{ClusterName, Region};
+use aws_credential_types::provider::ProvideCredentials as _;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use eks_auth_core::aws_auth::AwsAuth;
+use eks_auth_core::facts::{AuthenticationMode, ClusterFacts, FACTS_FORMAT_VERSION};
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+/// How many per-entry or per-principal calls run at once.
+pub(crate) const CONCURRENCY: usize = 8;
+/// The tag that marks entries the migrator created.
+pub const MANAGED_TAG: (&str, &str) = ("managed-by", "eks-auth-migrator");
+
+/// Options of a gather.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GatherOptions {
+    /// Name of the role to assume in a principal's account (other than the cluster's) for its
+    /// IAM lookup; `None` makes such principals `Unresolvable`.
+    pub member_role_name: Option<String>,
+}
+
+/// The result of a gather.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gathered {
+    /// kube-system/aws-auth; `None` when it does not exist.
+    pub configmap: Option<AwsAuthConfigMap>,
+    /// The facts for the planner.
+    pub facts: ClusterFacts,
+}
+
+/// The aws-auth ConfigMap as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsAuthConfigMap {
+    /// Its `data`, verbatim.
+    pub data: BTreeMap<String, String>,
+    /// Its `metadata.resourceVersion` (for conditional writes).
+    pub resource_version: String,
+}
+
+/// Gathers the facts of cluster `cluster_name` in the configuration's region. Read-only.
+///
+/// # Errors
+///
+/// [`GatherError`] when the cluster cannot be described or is not ACTIVE, an EKS list or
+/// describe call fails after retries, or aws-auth cannot be read (with what to grant when the
+/// Kubernetes API refuses). A single principal that IAM cannot resolve is not an error.
+pub async fn gather(
+    config: &aws_config::SdkConfig,
+    cluster_name: &str,
+    options: &GatherOptions,
+) -> Result<Gathered, GatherError> {
+    let cluster = ClusterName::parse(cluster_name)?;
+    let region = config
+        .region()
+        .ok_or_else(|| GatherError::NoRegion {
+            cluster: cluster_name.to_owned(),
+        })
+        .and_then(|r| Region::parse(r.as_ref()).map_err(GatherError::from))?;
+    let ctx = eks::Ctx {
+        cluster: cluster.as_ref(),
+        region: region.as_ref(),
+    };
+    let eks_client = aws_sdk_eks::Client::from_conf(
+        aws_sdk_eks::config::Builder::from(config)
+            .retry_config(retry())
+            .timeout_config(timeouts())
+            .build(),
+    );
+    let info = eks::describe(&eks_client, &ctx).await?;
+    tracing::debug!(cluster = %cluster, account = %info.account, mode = info.mode.as_str(), "described cluster");
+    let (node_group_roles, fargate_profile_roles, existing_entries) = futures::try_join!(
+        eks::node_group_roles(&eks_client, &ctx),
+        eks::fargate_roles(&eks_client, &ctx),
+        async {
+            match info.mode {
+                AuthenticationMode::ConfigMap => Ok(Vec::new()),
+                _ => eks::access_entries(&eks_client, &ctx).await,
+            }
+        }
+    )?;
+
+    let configmap = read_configmap(config, &cluster, &region, &info).await?;
+    tracing::debug!(
+        cluster = %cluster,
+        entries = existing_entries.len(),
+        aws_auth = configmap.is_some(),
+        "read access entries and aws-auth"
+    );
+    let iam = match &configmap {
+        Some(cm) => {
+            let lookups = iam::lookups(&AwsAuth::parse_data(&cm.data));
+            iam::resolve(
+                config,
+                &info.account,
+                options.member_role_name.as_deref(),
+                lookups,
+            )
+            .await
+        }
+        None => BTreeMap::new(),
+    };
+
+    Ok(Gathered {
+        configmap,
+        facts: ClusterFacts {
+            format_version: FACTS_FORMAT_VERSION,
+            cluster_name: Some(cluster.to_string()),
+            partition: Some(info.partition.clone()),
+            account_id: Some(info.account.clone()),
+            region: Some(region.to_string()),
+            authentication_mode: Some(info.mode),
+            node_group_roles,
+            fargate_profile_roles,
+            existing_entries,
+            iam,
+        },
+    })
+}
+
+async fn read_configmap(
+    config: &aws_config::SdkConfig,
+    cluster: &ClusterName,
+    region: &Region,
+    info: &eks::ClusterInfo,
+) -> Result<Option<AwsAuthConfigMap>, GatherError> {
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| GatherError::Credentials {
+            cluster: cluster.to_string(),
+            reason: "the configuration has no credentials provider".to_owned(),
+        })?;
+    let credentials =
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| GatherError::Credentials {
+                cluster: cluster.to_string(),
+                reason: aws_sdk_eks::error::DisplayErrorContext(&e).to_string(),
+            })?;
+    let token = crate::token::token(&credentials, region, cluster, SystemTime::now()).map_err(
+        |source| GatherError::Token {
+            cluster: cluster.to_string(),
+            source,
+        },
+    )?;
+    let kctx = kube::KubeCtx {
+        cluster: cluster.as_ref(),
+        region: region.as_ref(),
+        info,
+    };
+    match kube::read_aws_auth(&kctx, token.as_str().to_owned()).await {
+        Ok(cm) => Ok(cm),
+        Err(kube::ReadError::Other(e)) => Err(e),
+        Err(kube::ReadError::Denied(code, status_reason, message)) => {
+            Err(GatherError::KubeForbidden(Box::new(KubeDenied {
+                cluster: cluster.to_string(),
+                account: info.account.clone(),
+                region: region.to_string(),
+                code,
+                status_reason,
+                message,
+                caller: caller_identity(config).await,
+            })))
+        }
+    }
+}
+
+/// The caller's ARN per sts:GetCallerIdentity, or why it is unknown.
+async fn caller_identity(config: &aws_config::SdkConfig) -> String {
+    let sts = aws_sdk_sts::Client::from_conf(sts_config(config).build());
+    match sts.get_caller_identity().send().await {
+        Ok(out) => out
+            .arn()
+            .map(str::to_owned)
+            .unwrap_or_else(|| "(sts:GetCallerIdentity returned no ARN)".to_owned()),
+        Err(e) => format!(
+            "(unknown: sts:GetCallerIdentity failed: {})",
+            eks::sdk_reason(&e)
+        ),
+    }
+}
+
+fn retry() -> RetryConfig {
+    RetryConfig::adaptive()
+        .with_max_attempts(6)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(20))
+}
+
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(Duration::from_secs(30))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .operation_timeout(Duration::from_secs(120))
+        .build()
+}
+
+pub(crate) fn iam_config(config: &aws_config::SdkConfig) -> aws_sdk_iam::config::Builder {
+    aws_sdk_iam::config::Builder::from(config)
+        .retry_config(retry())
+        .timeout_config(timeouts())
+}
+
+pub(crate) fn sts_config(config: &aws_config::SdkConfig) -> aws_sdk_sts::config::Builder {
+    aws_sdk_sts::config::Builder::from(config)
+        .retry_config(retry())
+        .timeout_config(timeouts())
+}
