@@ -8,6 +8,10 @@ use std::fmt;
 /// Version of the plan JSON format; bumped on any incompatible change.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 
+/// The tag (key, value) on every access entry the migrator creates; an entry without it is
+/// someone else's and is never changed.
+pub const MANAGED_TAG: (&str, &str) = ("managed-by", "eks-auth-migrator");
+
 /// The aws-auth section a row came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Section {

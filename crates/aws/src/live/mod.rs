@@ -26,8 +26,7 @@ use std::time::{Duration, SystemTime};
 
 /// How many per-entry or per-principal calls run at once.
 pub(crate) const CONCURRENCY: usize = 8;
-/// The tag that marks entries the migrator created.
-pub const MANAGED_TAG: (&str, &str) = ("managed-by", "eks-auth-migrator");
+pub use eks_auth_core::plan::MANAGED_TAG;
 
 /// Options of a gather.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

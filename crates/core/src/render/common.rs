@@ -5,8 +5,7 @@ use crate::arn::{Arn, Principal};
 use crate::plan::{Action, EntryType, Plan, PlannedEntry};
 use std::collections::{BTreeMap, HashSet};
 
-/// The tag every rendered access entry carries (key, value).
-pub(super) const MANAGED_TAG: (&str, &str) = ("managed-by", "eks-auth-migrator");
+pub(super) use crate::plan::MANAGED_TAG;
 
 /// How a rendered entry names its principal.
 #[derive(Debug, Clone, PartialEq, Eq)]
