@@ -31,6 +31,62 @@ pub fn venv_dir() -> PathBuf {
     )
 }
 
+/// How many ports to try before giving up on starting moto.
+const MOTO_PORT_ATTEMPTS: usize = 5;
+
+/// A loopback address whose port was free a moment ago. Another process may take it before the
+/// caller binds it, so callers must check that what answers there is theirs.
+pub fn free_loopback_addr() -> std::io::Result<SocketAddr> {
+    std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()
+}
+
+/// Waits until the moto server `child` answers on `addr`. `Ok(true)` once moto itself answers
+/// (its `/moto-api/data.json`, not merely an open port: tests running in parallel start many
+/// listeners, and one may have taken the port); `Ok(false)` when the child exited first, e.g.
+/// because its port was taken.
+///
+/// # Errors
+///
+/// [`HarnessError::MotoTimeout`] when neither happens within `timeout`.
+pub fn wait_for_moto(
+    child: &mut Child,
+    addr: SocketAddr,
+    timeout: Duration,
+) -> Result<bool, HarnessError> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_)) | Err(_)) {
+            return Ok(false);
+        }
+        if answers_as_moto(addr) {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(HarnessError::MotoTimeout(addr))
+}
+
+/// True when an HTTP GET of `/moto-api/data.json` at `addr` gets moto's 200.
+fn answers_as_moto(addr: SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream
+        .write_all(b"GET /moto-api/data.json HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0_u8; 256];
+    let n = stream.read(&mut head).unwrap_or(0);
+    let head = String::from_utf8_lossy(&head[..n]);
+    // A single-threaded Werkzeug answers HTTP/1.0, a threaded one HTTP/1.1.
+    (head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"))
+        && head.contains("Werkzeug")
+}
+
 /// A moto server child process, killed on drop.
 #[derive(Debug)]
 pub struct Moto {
@@ -39,8 +95,9 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts `<venv>/bin/moto_server` on a free loopback port and waits until it accepts
-    /// connections; `Ok(None)` when the venv has no moto.
+    /// Starts `<venv>/bin/moto_server` on a free loopback port and waits until moto answers
+    /// there (trying another port when the chosen one was taken); `Ok(None)` when the venv has
+    /// no moto.
     ///
     /// # Errors
     ///
@@ -50,26 +107,24 @@ impl Moto {
         if !bin.exists() {
             return Ok(None);
         }
-        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
-            .and_then(|l| l.local_addr())
-            .map_err(HarnessError::Spawn)?
-            .port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(HarnessError::Spawn)?;
-        let moto = Self { child, addr };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if Instant::now() > deadline {
-                return Err(HarnessError::MotoTimeout(addr));
+        for _ in 0..MOTO_PORT_ATTEMPTS {
+            let addr = free_loopback_addr().map_err(HarnessError::Spawn)?;
+            let mut child = Command::new(&bin)
+                .args(["-H", "127.0.0.1", "-p", &addr.port().to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(HarnessError::Spawn)?;
+            if wait_for_moto(&mut child, addr, Duration::from_secs(30))? {
+                return Ok(Some(Self { child, addr }));
             }
-            std::thread::sleep(Duration::from_millis(100));
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        Ok(Some(moto))
+        Err(HarnessError::MotoTimeout(SocketAddr::from((
+            [127, 0, 0, 1],
+            0,
+        ))))
     }
 
     /// `http://127.0.0.1:PORT` (use as `AWS_ENDPOINT_URL`).

@@ -7,10 +7,9 @@
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use eks_auth_aws::StateStore;
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Secret of the test credentials: must never appear in an error.
 pub const TEST_SECRET: &str = "eam-test-secret-0f1e2d3c4b5a";
@@ -81,42 +80,34 @@ impl Moto {
             missing(&format!("{}", bin.display()));
             return None;
         }
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(venv_bin("python"))
-            .args([
-                "-c",
-                SERIAL_MOTO_SERVER,
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn moto_server");
-        let mut moto = Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
-                return Some(moto);
+        for _ in 0..5 {
+            let addr = eks_sim::harness::free_loopback_addr().expect("free port");
+            let mut child = Command::new(venv_bin("python"))
+                .args([
+                    "-c",
+                    SERIAL_MOTO_SERVER,
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    &addr.port().to_string(),
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn moto_server");
+            let ready = eks_sim::harness::wait_for_moto(&mut child, addr, Duration::from_secs(60))
+                .expect("moto_server not ready after 60 s");
+            if ready {
+                return Some(Moto {
+                    child,
+                    url: format!("http://{addr}"),
+                });
             }
-            if let Ok(Some(status)) = moto.child.try_wait() {
-                panic!("moto_server exited early: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server not ready after 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
+            let _ = child.kill();
+            let _ = child.wait();
         }
+        panic!("moto_server could not start on any of 5 free ports");
     }
 
     /// Shared configuration pointing at this server, through standard configuration only.
