@@ -146,24 +146,20 @@ pub(crate) async fn node_group_roles(
         .try_collect()
         .await
         .map_err(|e| ctx.fail("ListNodegroups", e))?;
-    let roles: Vec<Option<String>> = futures::stream::iter(names)
-        .map(|name| async move {
-            eks.describe_nodegroup()
-                .cluster_name(ctx.cluster)
-                .nodegroup_name(name)
-                .send()
-                .await
-                .map(|out| {
-                    out.nodegroup()
-                        .and_then(|n| n.node_role())
-                        .map(str::to_owned)
-                })
-                .map_err(|e| ctx.fail("DescribeNodegroup", e))
-        })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect()
-        .await?;
-    Ok(sorted(roles.into_iter().flatten().collect()))
+    roles_of(names, |name| async move {
+        eks.describe_nodegroup()
+            .cluster_name(ctx.cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+            .map(|out| {
+                out.nodegroup()
+                    .and_then(|n| n.node_role())
+                    .map(str::to_owned)
+            })
+            .map_err(|e| ctx.fail("DescribeNodegroup", e))
+    })
+    .await
 }
 
 /// The pod-execution roles of every Fargate profile (all pages), sorted and de-duplicated.
@@ -177,20 +173,31 @@ pub(crate) async fn fargate_roles(eks: &Client, ctx: &Ctx<'_>) -> Result<Vec<Str
         .try_collect()
         .await
         .map_err(|e| ctx.fail("ListFargateProfiles", e))?;
+    roles_of(names, |name| async move {
+        eks.describe_fargate_profile()
+            .cluster_name(ctx.cluster)
+            .fargate_profile_name(name)
+            .send()
+            .await
+            .map(|out| {
+                out.fargate_profile()
+                    .and_then(|p| p.pod_execution_role_arn())
+                    .map(str::to_owned)
+            })
+            .map_err(|e| ctx.fail("DescribeFargateProfile", e))
+    })
+    .await
+}
+
+/// Describes every named resource (`CONCURRENCY` at a time) for the role it names; the roles,
+/// sorted and de-duplicated.
+async fn roles_of<F, Fut>(names: Vec<String>, describe: F) -> Result<Vec<String>, GatherError>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<String>, GatherError>>,
+{
     let roles: Vec<Option<String>> = futures::stream::iter(names)
-        .map(|name| async move {
-            eks.describe_fargate_profile()
-                .cluster_name(ctx.cluster)
-                .fargate_profile_name(name)
-                .send()
-                .await
-                .map(|out| {
-                    out.fargate_profile()
-                        .and_then(|p| p.pod_execution_role_arn())
-                        .map(str::to_owned)
-                })
-                .map_err(|e| ctx.fail("DescribeFargateProfile", e))
-        })
+        .map(describe)
         .buffer_unordered(CONCURRENCY)
         .try_collect()
         .await?;

@@ -5,6 +5,7 @@
 use super::CONCURRENCY;
 use super::eks::sdk_reason;
 use aws_credential_types::Credentials;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use eks_auth_core::arn::{Arn, Principal};
 use eks_auth_core::aws_auth::{AwsAuth, RowStatus};
 use eks_auth_core::facts::IamResolution;
@@ -145,55 +146,42 @@ async fn member_client(
     ))
 }
 
+/// Whether IAM said the principal does not exist (`NoSuchEntity`), and why the call failed.
+fn failure<E, R>(err: &SdkError<E, R>) -> (bool, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let missing = err.as_service_error().and_then(|s| s.code()) == Some("NoSuchEntity");
+    (missing, sdk_reason(err))
+}
+
 /// GetRole / GetUser by name.
 async fn lookup(iam: &aws_sdk_iam::Client, l: &Lookup) -> IamResolution {
-    let account = &l.account;
-    if l.is_role {
-        match iam.get_role().role_name(&l.name).send().await {
-            Ok(out) => match out.role() {
-                Some(role) => IamResolution::Found {
-                    arn: role.arn().to_owned(),
-                },
-                None => IamResolution::Unresolvable {
-                    reason: format!("iam:GetRole in account {account} returned no role"),
-                },
-            },
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
-            {
-                IamResolution::NotFound
-            }
-            Err(e) => IamResolution::Unresolvable {
-                reason: format!(
-                    "iam:GetRole in account {account} failed: {}",
-                    sdk_reason(&e)
-                ),
-            },
-        }
+    // Found ARN, or (IAM says no such entity, why it failed): the same for roles and users.
+    let (operation, kind, result) = if l.is_role {
+        let result = iam.get_role().role_name(&l.name).send().await;
+        let result = result
+            .map(|out| out.role().map(|role| role.arn().to_owned()))
+            .map_err(|e| failure(&e));
+        ("GetRole", "role", result)
     } else {
-        match iam.get_user().user_name(&l.name).send().await {
-            Ok(out) => match out.user() {
-                Some(user) => IamResolution::Found {
-                    arn: user.arn().to_owned(),
-                },
-                None => IamResolution::Unresolvable {
-                    reason: format!("iam:GetUser in account {account} returned no user"),
-                },
-            },
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
-            {
-                IamResolution::NotFound
-            }
-            Err(e) => IamResolution::Unresolvable {
-                reason: format!(
-                    "iam:GetUser in account {account} failed: {}",
-                    sdk_reason(&e)
-                ),
-            },
-        }
+        let result = iam.get_user().user_name(&l.name).send().await;
+        let result = result
+            .map(|out| out.user().map(|user| user.arn().to_owned()))
+            .map_err(|e| failure(&e));
+        ("GetUser", "user", result)
+    };
+    let account = &l.account;
+    match result {
+        Ok(Some(arn)) => IamResolution::Found { arn },
+        Ok(None) => IamResolution::Unresolvable {
+            reason: format!("iam:{operation} in account {account} returned no {kind}"),
+        },
+        Err((true, _)) => IamResolution::NotFound,
+        Err((false, why)) => IamResolution::Unresolvable {
+            reason: format!("iam:{operation} in account {account} failed: {why}"),
+        },
     }
 }
 
