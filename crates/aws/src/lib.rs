@@ -5,12 +5,17 @@
 //! - [`exec_credential`]: the `ExecCredential` JSON a kubectl exec plugin prints;
 //! - [`live`]: the read-only live path: cluster facts, existing access entries, aws-auth and IAM
 //!   resolutions of one cluster, for the planner;
+//! - [`engine`]: the migration engine: one cluster through the state machine, every write
+//!   audited, under the cluster's lease; rollback;
+//! - [`failpoint`]: crash points for tests, compiled out of release builds;
 //! - [`store`]: the DynamoDB state store (cluster records with optimistic concurrency, the
 //!   per-cluster lease, per-principal records, audit records, aws-auth backups).
 //!
 //! Decisions live in `eks-auth-core` (see `eks_auth_core::state`); this crate moves data.
 
+pub mod engine;
 pub mod exec_credential;
+pub mod failpoint;
 pub mod ids;
 pub mod live;
 pub mod store;

@@ -97,7 +97,7 @@ impl fmt::Debug for Token {
 }
 
 /// Format a time as RFC 3339 UTC with whole seconds (`%Y-%m-%dT%H:%M:%SZ`).
-pub(crate) fn rfc3339_seconds(t: SystemTime) -> String {
+pub fn rfc3339_seconds(t: SystemTime) -> String {
     let secs = t
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -24,6 +24,130 @@ pub enum Command {
     /// Print an EKS bearer token as a kubectl exec-plugin ExecCredential, exactly like
     /// `aws eks get-token` (credentials and region from the standard AWS configuration).
     Token(TokenFlags),
+    /// Migrate one live cluster: show its plan, ask, then switch it to API_AND_CONFIG_MAP and
+    /// create and verify its access entries (`--mode migrate`), and with `--mode finalize` also
+    /// back up and prune aws-auth and switch to API when nothing blocks. Every step is recorded
+    /// in the DynamoDB state table; a run can be stopped and started again at any time.
+    ///
+    /// Exit status: 0 when the mode's work is done, 1 when blocked, failed or another worker
+    /// holds the cluster, 2 when the input is unusable.
+    Apply(ApplyFlags),
+    /// Show migration state from the DynamoDB state table: every cluster, or one cluster with
+    /// its principals and recent audit records.
+    Status(StatusFlags),
+    /// Roll one cluster back: restore aws-auth from the newest backup, then delete the access
+    /// entries the migrator created (API_AND_CONFIG_MAP only), and set its mode to audit.
+    /// Says what EKS cannot undo.
+    Rollback(RollbackFlags),
+}
+
+/// Where migration state is kept.
+#[derive(Debug, Args)]
+pub struct StateFlags {
+    /// The DynamoDB state table (the SAM stack's TableName output).
+    #[arg(
+        long,
+        env = "EAM_TABLE",
+        default_value = "eks-auth-migrator",
+        value_name = "NAME"
+    )]
+    pub table: String,
+
+    /// Create the table first if it does not exist (for local stacks; production tables come
+    /// from template.yaml).
+    #[arg(long)]
+    pub create_table: bool,
+}
+
+/// What `apply` may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyMode {
+    /// Switch to API_AND_CONFIG_MAP, create and verify entries; aws-auth stays as it is.
+    Migrate,
+    /// Migrate, then back up and prune aws-auth and switch to API when nothing blocks.
+    Finalize,
+}
+
+/// Flags of `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyFlags {
+    /// The cluster.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: String,
+
+    /// The cluster's region.
+    #[arg(long, value_name = "REGION")]
+    pub region: String,
+
+    /// How far to go.
+    #[arg(long, value_enum)]
+    pub mode: ApplyMode,
+
+    /// Do not ask for confirmation (required when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Finalize only after the entries have been verified for this many hours (0: at once; an
+    /// operator running finalize by hand decides now; the Lambda worker's default is 168).
+    #[arg(long, default_value_t = 0, value_name = "HOURS")]
+    pub soak_hours: u64,
+
+    /// The principal whose cluster-admin entry is the break-glass entry (default: any
+    /// cluster-admin entry the migrator created from a system:masters row).
+    #[arg(long, value_name = "ARN")]
+    pub break_glass: Option<String>,
+
+    /// Migration policy file (docs/policy-file.md).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// The role to assume in other accounts for their principals' IAM lookups.
+    #[arg(long, value_name = "ROLE_NAME")]
+    pub member_role_name: Option<String>,
+
+    /// Give up (and leave the rest to a later run) after this many minutes.
+    #[arg(long, default_value_t = 60, value_name = "MINUTES")]
+    pub timeout_minutes: u64,
+
+    /// State table.
+    #[command(flatten)]
+    pub state: StateFlags,
+}
+
+/// Flags of `status`.
+#[derive(Debug, Args)]
+pub struct StatusFlags {
+    /// Show one cluster (by name) with its principals and recent audit records.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// State table.
+    #[command(flatten)]
+    pub state: StateFlags,
+}
+
+/// Flags of `rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackFlags {
+    /// The cluster.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: String,
+
+    /// The cluster's region.
+    #[arg(long, value_name = "REGION")]
+    pub region: String,
+
+    /// Do not ask for confirmation (required when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+
+    /// The role to assume in other accounts for their principals' IAM lookups.
+    #[arg(long, value_name = "ROLE_NAME")]
+    pub member_role_name: Option<String>,
+
+    /// State table.
+    #[command(flatten)]
+    pub state: StateFlags,
 }
 
 /// Flags of `token`.

@@ -1,9 +1,11 @@
 //! `eks-auth-migrator`: plan the move of an EKS cluster from the aws-auth ConfigMap to access
 //! entries. `main` only wires: parse flags, run, print the error chain, pick the exit code.
 
+mod apply_cmd;
 mod args;
 mod aws_env;
 mod plan_cmd;
+mod status_cmd;
 mod token_cmd;
 
 use clap::Parser;
@@ -24,5 +26,8 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         args::Command::Plan(flags) => plan_cmd::run(flags),
         args::Command::Token(flags) => token_cmd::run(flags),
+        args::Command::Apply(flags) => apply_cmd::apply(flags),
+        args::Command::Rollback(flags) => apply_cmd::rollback(flags),
+        args::Command::Status(flags) => status_cmd::run(flags),
     }
 }

@@ -26,18 +26,7 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
         )?,
         None => read_offline(&flags)?,
     };
-    let policy = match &flags.policy {
-        Some(path) => {
-            MigrationPolicy::parse(&read_input(path).context("cannot read the policy file")?)
-                .with_context(|| {
-                    format!(
-                        "{} is not a valid policy file (docs/policy-file.md)",
-                        path.display()
-                    )
-                })?
-        }
-        None => MigrationPolicy::default(),
-    };
+    let policy = load_policy(flags.policy.as_deref())?;
 
     let plan = eks_auth_core::plan(&auth, facts.as_ref(), &policy);
     let stdout = std::io::stdout();
@@ -63,6 +52,21 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
         (Some(threshold), Some(worst)) if worst >= threshold => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// The policy file, or the default policy (maps nothing, blocks unsupported usernames).
+pub(crate) fn load_policy(path: Option<&Path>) -> Result<MigrationPolicy> {
+    let Some(path) = path else {
+        return Ok(MigrationPolicy::default());
+    };
+    MigrationPolicy::parse(&read_input(path).context("cannot read the policy file")?).with_context(
+        || {
+            format!(
+                "{} is not a valid policy file (docs/policy-file.md)",
+                path.display()
+            )
+        },
+    )
 }
 
 /// The ConfigMap and facts from files (or the embedded example).

@@ -1,11 +1,12 @@
 //! `plan --cluster` against the local stack (eks-sim for EKS and the cluster's Kubernetes API,
 //! moto for IAM and STS), reached only through a standard AWS config file, as a user runs it.
 
-use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+mod common;
+
 use eks_sim::harness::Stack;
 use eks_sim::seed::Seed;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// moto's default account: moto reports every IAM ARN in it, so the seed uses it too.
 const ACCOUNT: &str = "123456789012";
@@ -59,75 +60,20 @@ fn seed() -> Seed {
     Seed::parse(&text).expect("seed parses")
 }
 
-/// Creates the seed's roles in moto IAM, with their paths.
-async fn create_roles(moto: &str) {
-    let config = aws_sdk_iam::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(moto)
-        .credentials_provider(Credentials::new(MIGRATOR.0, MIGRATOR.1, None, None, "test"))
-        .build();
-    let iam = aws_sdk_iam::Client::from_conf(config);
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
-    for (path, name) in [
-        ("/", "eks-auth-migrator"),
-        ("/", "eks-node"),
-        (SSO_PATH, SSO_NAME),
-        ("/", "team"),
-    ] {
-        iam.create_role()
-            .path(path)
-            .role_name(name)
-            .assume_role_policy_document(trust)
-            .send()
-            .await
-            .expect("CreateRole in moto");
-    }
-}
+/// The seed's roles, with their paths.
+const ROLES: [(&str, &str, &str); 4] = [
+    ("role", "/", "eks-auth-migrator"),
+    ("role", "/", "eks-node"),
+    ("role", SSO_PATH, SSO_NAME),
+    ("role", "/", "team"),
+];
 
-/// Runs the CLI with `creds` and a config file sending EKS to the simulator and the rest to moto.
 fn cli(stack: &Stack, dir: &Path, creds: (&str, &str), args: &[&str]) -> Output {
-    let moto = stack.moto.as_ref().map(|m| m.url()).expect("moto");
-    let config = dir.join("config");
-    std::fs::write(
-        &config,
-        format!(
-            "[default]\nregion = us-east-1\nendpoint_url = {moto}\nservices = local-stack\n\n[services local-stack]\neks =\n  endpoint_url = {}\n",
-            stack.sim.url()
-        ),
-    )
-    .expect("write config");
-    Command::new(env!("CARGO_BIN_EXE_eks-auth-migrator"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("AWS_CONFIG_FILE", &config)
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("none"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", creds.0)
-        .env("AWS_SECRET_ACCESS_KEY", creds.1)
-        .output()
-        .expect("binary runs")
+    common::cli(stack, dir, creds, args)
 }
 
-/// The stack with moto, or `None` (skipped) without moto unless EAM_REQUIRE_TOOLS=1.
 async fn stack() -> Option<Stack> {
-    let stack = Stack::start(seed(), true).await.expect("stack starts");
-    match &stack.moto {
-        Some(moto) => {
-            create_roles(&moto.url()).await;
-            Some(stack)
-        }
-        None => {
-            assert!(
-                std::env::var("EAM_REQUIRE_TOOLS").as_deref() != Ok("1"),
-                "moto_server is missing and EAM_REQUIRE_TOOLS=1 (scripts/test installs it)"
-            );
-            eprintln!("note: moto_server is missing; test not run");
-            None
-        }
-    }
+    common::stack(seed(), &ROLES).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

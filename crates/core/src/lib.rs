@@ -12,6 +12,9 @@ pub mod finding;
 pub mod plan;
 pub mod planner;
 pub mod policy;
+pub mod progress;
+/// Finalize-phase prune: removing the aws-auth rows that verified access entries now represent.
+pub mod prune;
 pub mod state;
 pub mod template;
 

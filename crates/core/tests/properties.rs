@@ -1,11 +1,13 @@
 //! Property tests of the planner over generated aws-auth ConfigMaps and facts.
 
 use eks_auth_core::arn::{Arn, Principal};
-use eks_auth_core::aws_auth::{AwsAuth, RowStatus};
+use eks_auth_core::aws_auth::{AwsAuth, Row, RowStatus};
+use eks_auth_core::facts::same_role;
 use eks_auth_core::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, IamResolution};
 use eks_auth_core::finding::Severity;
 use eks_auth_core::plan::{Action, EntryType, Plan, Section};
 use eks_auth_core::policy::MigrationPolicy;
+use eks_auth_core::prune::{RowRef, prunable_rows, prune};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -82,26 +84,67 @@ fn row_strategy() -> impl Strategy<Value = serde_json::Value> {
 }
 
 fn auth_strategy() -> impl Strategy<Value = AwsAuth> {
+    data_strategy(false).prop_map(|data| AwsAuth::parse_data(&data))
+}
+
+/// ConfigMap data: JSON sections, or (with `block_too`) sometimes block-style YAML sections.
+fn data_strategy(block_too: bool) -> impl Strategy<Value = BTreeMap<String, String>> {
     (
         prop::collection::vec(row_strategy(), 0..12),
         prop::collection::vec(row_strategy(), 0..6),
         prop::bool::weighted(0.1),
+        prop::bool::weighted(if block_too { 0.7 } else { 0.0 }),
+        0..3usize,
     )
-        .prop_map(|(roles, users, accounts)| {
+        .prop_map(|(roles, users, accounts, block, variant)| {
+            let emit = |rows: Vec<serde_json::Value>| {
+                if block {
+                    block_yaml(&rows, variant)
+                } else {
+                    serde_json::Value::from(rows).to_string()
+                }
+            };
             let mut data = BTreeMap::new();
-            data.insert(
-                "mapRoles".to_owned(),
-                serde_json::Value::from(roles).to_string(),
-            );
-            data.insert(
-                "mapUsers".to_owned(),
-                serde_json::Value::from(users).to_string(),
-            );
+            data.insert("mapRoles".to_owned(), emit(roles));
+            data.insert("mapUsers".to_owned(), emit(users));
             if accounts {
                 data.insert("mapAccounts".to_owned(), "- 444455556666\n".to_owned());
             }
-            AwsAuth::parse_data(&data)
+            data
         })
+}
+
+/// Rows as a block sequence in assorted layouts (dash on its own line, nested block lists,
+/// comments between items); scalars are JSON-quoted, which YAML reads the same.
+fn block_yaml(rows: &[serde_json::Value], variant: usize) -> String {
+    let mut out = String::from("# generated\n");
+    for (i, row) in rows.iter().enumerate() {
+        let fields = row.as_object().cloned().unwrap_or_default();
+        if fields.is_empty() {
+            out.push_str("- {}\n");
+            continue;
+        }
+        let dash_alone = (i + variant).is_multiple_of(3);
+        if dash_alone {
+            out.push_str("-\n");
+        }
+        for (n, (key, value)) in fields.iter().enumerate() {
+            let prefix = if n == 0 && !dash_alone { "- " } else { "  " };
+            match value {
+                serde_json::Value::Array(items) if !items.is_empty() && i % 2 == variant % 2 => {
+                    out.push_str(&format!("{prefix}{key}:\n"));
+                    for item in items {
+                        out.push_str(&format!("    - {item}\n"));
+                    }
+                }
+                other => out.push_str(&format!("{prefix}{key}: {other}\n")),
+            }
+        }
+        if i % 4 == 1 {
+            out.push_str("  # between rows\n\n");
+        }
+    }
+    out
 }
 
 /// Facts that resolve every principal in the ConfigMap, some with a path, some missing.
@@ -263,6 +306,96 @@ fn applied(plan: &Plan, facts: &ClusterFacts, auth: &AwsAuth) -> ClusterFacts {
     after
 }
 
+/// The key the authenticator matches rows by: the ARN, lower-cased.
+fn key_of(arn: &str) -> String {
+    arn.to_lowercase()
+}
+
+/// Property (a): the pruned data parses to exactly the kept rows, in order, and every principal
+/// without a removed row maps exactly as before (to the same row, now renumbered).
+fn check_prune_keeps_the_rest(
+    data: &BTreeMap<String, String>,
+    removed: &[RowRef],
+) -> Result<AwsAuth, TestCaseError> {
+    let before = AwsAuth::parse_data(data);
+    let after_data = prune(data, removed).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    for (key, value) in data {
+        if key != "mapRoles" && key != "mapUsers" {
+            prop_assert_eq!(&after_data[key], value);
+        }
+    }
+    let after = AwsAuth::parse_data(&after_data);
+    let is_removed = |r: &Row| {
+        removed.contains(&RowRef {
+            section: r.section,
+            index: r.index,
+        })
+    };
+    let kept: Vec<&Row> = before.rows.iter().filter(|r| !is_removed(r)).collect();
+    let content = |r: &Row| {
+        (
+            r.section,
+            r.arn.clone(),
+            r.sso.clone(),
+            r.username.clone(),
+            r.groups.clone(),
+        )
+    };
+    prop_assert_eq!(
+        after.rows.iter().map(content).collect::<Vec<_>>(),
+        kept.iter().map(|r| content(r)).collect::<Vec<_>>()
+    );
+    prop_assert_eq!(&after.accounts, &before.accounts);
+    // An old row's position among the kept rows of its section: its index after the prune.
+    let renumbered = |(section, index): (Section, usize)| {
+        let pos = kept
+            .iter()
+            .filter(|r| r.section == section)
+            .position(|r| r.index == index);
+        (section, pos)
+    };
+    let touched: Vec<String> = before
+        .rows
+        .iter()
+        .filter(|r| is_removed(r))
+        .map(|r| key_of(&r.arn))
+        .collect();
+    for row in &before.rows {
+        if row.arn.is_empty() || touched.contains(&key_of(&row.arn)) {
+            continue;
+        }
+        let old = before.map_identity(&row.arn, ACCT);
+        let new = after.map_identity(&row.arn, ACCT);
+        prop_assert_eq!(
+            old.map(|m| (m.username, m.groups, m.row.map(renumbered))),
+            new.map(|m| (m.username, m.groups, m.row.map(|(s, i)| (s, Some(i))))),
+            "{} maps differently",
+            row.arn
+        );
+    }
+    Ok(after)
+}
+
+/// Facts after the switch, with some of the migrator's entries missing or lacking policies.
+fn damaged(mut after: ClusterFacts, damage: &[u8]) -> ClusterFacts {
+    let mut n = 0;
+    after.existing_entries.retain_mut(|e| {
+        if !e.managed_by_migrator {
+            return true;
+        }
+        n += 1;
+        match damage.get(n - 1).copied().unwrap_or(0) {
+            2 => false,
+            3 => {
+                e.access_policies.clear();
+                true
+            }
+            _ => true,
+        }
+    });
+    after
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -314,6 +447,56 @@ proptest! {
         let mut sorted = sections.clone();
         sorted.sort();
         prop_assert_eq!(sections, sorted);
+    }
+
+    #[test]
+    fn pruning_any_rows_keeps_the_others_exactly(data in data_strategy(true), mask in prop::collection::vec(any::<bool>(), 18)) {
+        let auth = AwsAuth::parse_data(&data);
+        let removed: Vec<RowRef> = auth
+            .rows
+            .iter()
+            .zip(mask.iter().cycle())
+            .filter(|(_, pick)| **pick)
+            .map(|(r, _)| RowRef { section: r.section, index: r.index })
+            .collect();
+        check_prune_keeps_the_rest(&data, &removed)?;
+    }
+
+    #[test]
+    fn prunable_rows_leave_pending_principals_and_unmap_pruned_ones(
+        data in data_strategy(true),
+        managed in any::<bool>(),
+        damage in prop::collection::vec(0..4u8, 20),
+    ) {
+        let policy = policy();
+        let auth = AwsAuth::parse_data(&data);
+        let facts = facts_for(&auth, managed);
+        let first = eks_auth_core::plan(&auth, Some(&facts), &policy);
+        let after = damaged(applied(&first, &facts, &auth), &damage);
+        let plan = eks_auth_core::plan(&auth, Some(&after), &policy);
+        let rows = prunable_rows(&auth, &plan, &after);
+        // (c) never a row of a principal whose plan entry is create or blocked.
+        for r in &rows {
+            let row = auth.rows.iter().find(|x| x.section == r.section && x.index == r.index).expect("row exists");
+            let entry = plan.entries.iter().find(|e| e.source.section == r.section && e.source.index == r.index).expect("entry");
+            for pending in plan.entries.iter().filter(|e| e.action != Action::Skip) {
+                let same = pending.source.arn.as_deref().is_some_and(|a| key_of(a) == key_of(&row.arn))
+                    || match (&pending.principal_arn, &entry.principal_arn) {
+                        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b) || same_role(a, b),
+                        _ => false,
+                    };
+                prop_assert!(!same, "pruned {:?} of pending {:?}", r, pending);
+            }
+        }
+        // Nothing is prunable before the switch.
+        prop_assert!(prunable_rows(&auth, &first, &facts).is_empty());
+        // (a) and (b): no pruned principal is mapped by any remaining row.
+        let pruned = check_prune_keeps_the_rest(&data, &rows)?;
+        for r in &rows {
+            let row = auth.rows.iter().find(|x| x.section == r.section && x.index == r.index).expect("row exists");
+            let mapped = pruned.map_identity(&row.arn, ACCT).and_then(|m| m.row);
+            prop_assert!(mapped.is_none(), "{} still mapped by {:?}", row.arn, mapped);
+        }
     }
 
     #[test]

@@ -8,6 +8,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
+use kube::api::{Patch, PatchParams};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Where errors say the call went.
@@ -52,6 +54,76 @@ pub(crate) async fn read_aws_auth(
             },
         )))),
         Err(other) => Err(ReadError::Other(GatherError::KubeUnreachable {
+            cluster: ctx.cluster.to_owned(),
+            account: ctx.info.account.clone(),
+            region: ctx.region.to_owned(),
+            endpoint: ctx.info.endpoint.clone(),
+            reason: error_chain(&other),
+        })),
+    }
+}
+
+/// Why writing aws-auth failed.
+pub(crate) enum WriteError {
+    /// 409: aws-auth changed since it was read (or the expected resourceVersion is stale).
+    Conflict(String),
+    /// 404: aws-auth does not exist.
+    Missing,
+    /// 401 or 403: (code, reason, message).
+    Denied(u16, String, String),
+    /// Anything else, already worded.
+    Other(GatherError),
+}
+
+/// Sets aws-auth's `data` to exactly `data` (keys of `current` that `data` lacks are removed)
+/// with a JSON merge patch whose `metadata.resourceVersion` is a precondition, so the write
+/// only lands on the version that was read. Labels, annotations and other metadata are kept.
+/// Returns the new resourceVersion.
+pub(crate) async fn patch_aws_auth(
+    ctx: &KubeCtx<'_>,
+    bearer: String,
+    expected_resource_version: &str,
+    current: &BTreeMap<String, String>,
+    data: &BTreeMap<String, String>,
+) -> Result<String, WriteError> {
+    let client = client(ctx, bearer).map_err(WriteError::Other)?;
+    let api: Api<ConfigMap> = Api::namespaced(client, "kube-system");
+    let mut patch_data = serde_json::Map::new();
+    for key in current.keys().filter(|k| !data.contains_key(*k)) {
+        patch_data.insert(key.clone(), serde_json::Value::Null);
+    }
+    for (key, value) in data {
+        patch_data.insert(key.clone(), serde_json::Value::String(value.clone()));
+    }
+    let patch = serde_json::json!({
+        "metadata": { "resourceVersion": expected_resource_version },
+        "data": patch_data,
+    });
+    match api
+        .patch("aws-auth", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+    {
+        Ok(cm) => Ok(cm.metadata.resource_version.unwrap_or_default()),
+        Err(kube::Error::Api(status)) => match status.code {
+            409 => Err(WriteError::Conflict(status.message.clone())),
+            404 => Err(WriteError::Missing),
+            401 | 403 => Err(WriteError::Denied(
+                status.code,
+                status.reason.clone(),
+                status.message.clone(),
+            )),
+            code => Err(WriteError::Other(GatherError::KubeApi(Box::new(
+                KubeStatus {
+                    cluster: ctx.cluster.to_owned(),
+                    account: ctx.info.account.clone(),
+                    region: ctx.region.to_owned(),
+                    code,
+                    status_reason: status.reason.clone(),
+                    message: status.message.clone(),
+                },
+            )))),
+        },
+        Err(other) => Err(WriteError::Other(GatherError::KubeUnreachable {
             cluster: ctx.cluster.to_owned(),
             account: ctx.info.account.clone(),
             region: ctx.region.to_owned(),

@@ -13,6 +13,7 @@ mod error;
 mod iam;
 mod kube;
 
+pub(crate) use eks::sdk_reason;
 pub use error::{GatherError, KubeDenied, KubeStatus};
 
 use crate::ids::{ClusterName, Region};
@@ -67,22 +68,12 @@ pub async fn gather(
     options: &GatherOptions,
 ) -> Result<Gathered, GatherError> {
     let cluster = ClusterName::parse(cluster_name)?;
-    let region = config
-        .region()
-        .ok_or_else(|| GatherError::NoRegion {
-            cluster: cluster_name.to_owned(),
-        })
-        .and_then(|r| Region::parse(r.as_ref()).map_err(GatherError::from))?;
+    let region = region_of(config, cluster_name)?;
     let ctx = eks::Ctx {
         cluster: cluster.as_ref(),
         region: region.as_ref(),
     };
-    let eks_client = aws_sdk_eks::Client::from_conf(
-        aws_sdk_eks::config::Builder::from(config)
-            .retry_config(retry())
-            .timeout_config(timeouts())
-            .build(),
-    );
+    let eks_client = eks_client(config);
     let info = eks::describe(&eks_client, &ctx).await?;
     tracing::debug!(cluster = %cluster, account = %info.account, mode = info.mode.as_str(), "described cluster");
     let (node_group_roles, fargate_profile_roles, existing_entries) = futures::try_join!(
@@ -140,6 +131,27 @@ async fn read_configmap(
     region: &Region,
     info: &eks::ClusterInfo,
 ) -> Result<Option<AwsAuthConfigMap>, GatherError> {
+    let token = bearer(config, cluster, region).await?;
+    let kctx = kube::KubeCtx {
+        cluster: cluster.as_ref(),
+        region: region.as_ref(),
+        info,
+    };
+    match kube::read_aws_auth(&kctx, token).await {
+        Ok(cm) => Ok(cm),
+        Err(kube::ReadError::Other(e)) => Err(e),
+        Err(kube::ReadError::Denied(code, status_reason, message)) => {
+            Err(denied(config, cluster, region, info, code, status_reason, message).await)
+        }
+    }
+}
+
+/// A fresh EKS bearer token for `cluster` from the configuration's credentials.
+async fn bearer(
+    config: &aws_config::SdkConfig,
+    cluster: &ClusterName,
+    region: &Region,
+) -> Result<String, GatherError> {
     let provider = config
         .credentials_provider()
         .ok_or_else(|| GatherError::Credentials {
@@ -160,26 +172,167 @@ async fn read_configmap(
             source,
         },
     )?;
+    Ok(token.as_str().to_owned())
+}
+
+async fn denied(
+    config: &aws_config::SdkConfig,
+    cluster: &ClusterName,
+    region: &Region,
+    info: &eks::ClusterInfo,
+    code: u16,
+    status_reason: String,
+    message: String,
+) -> GatherError {
+    GatherError::KubeForbidden(Box::new(KubeDenied {
+        cluster: cluster.to_string(),
+        account: info.account.clone(),
+        region: region.to_string(),
+        code,
+        status_reason,
+        message,
+        caller: caller_identity(config).await,
+    }))
+}
+
+/// Why [`write_aws_auth`] did not write.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// aws-auth changed since it was read: nothing was written; read it again and re-plan.
+    #[error(
+        "kube-system/aws-auth on cluster `{cluster}` changed since it was read (expected resourceVersion {expected}): nothing was written; the next run reads it again ({message})"
+    )]
+    Changed {
+        /// The cluster.
+        cluster: String,
+        /// The resourceVersion the write was conditional on.
+        expected: String,
+        /// The API server's message.
+        message: String,
+    },
+    /// aws-auth no longer exists.
+    #[error("kube-system/aws-auth on cluster `{cluster}` no longer exists: nothing was written")]
+    Missing {
+        /// The cluster.
+        cluster: String,
+    },
+    /// The Kubernetes API refused the write (401/403).
+    #[error(
+        "cannot update kube-system/aws-auth on cluster `{cluster}`: the Kubernetes API answered {code} {status_reason}: {message}. The migrator runs as {caller}; grant it get, update and patch on the configmap aws-auth in kube-system (infra/kubernetes/migrator-rbac.yaml) or, on an API_AND_CONFIG_MAP cluster, an access entry with AmazonEKSEditPolicy scoped to the namespace kube-system"
+    )]
+    Denied {
+        /// The cluster.
+        cluster: String,
+        /// 401 or 403.
+        code: u16,
+        /// `Unauthorized` / `Forbidden`.
+        status_reason: String,
+        /// The API server's message.
+        message: String,
+        /// Who the migrator runs as.
+        caller: String,
+    },
+    /// Describing the cluster, signing the token or reaching the API failed.
+    #[error(transparent)]
+    Live(#[from] GatherError),
+}
+
+/// Sets kube-system/aws-auth's `data` to `data`, only if the ConfigMap is still at
+/// `expected.resource_version` (`expected.data` is what was read there). Returns the new
+/// resourceVersion. Other metadata (labels, annotations) is kept.
+///
+/// # Errors
+///
+/// [`WriteError::Changed`] when aws-auth changed since it was read (nothing written),
+/// [`WriteError::Missing`], [`WriteError::Denied`] with what to grant, [`WriteError::Live`].
+pub async fn write_aws_auth(
+    config: &aws_config::SdkConfig,
+    cluster_name: &str,
+    expected: &AwsAuthConfigMap,
+    data: &BTreeMap<String, String>,
+) -> Result<String, WriteError> {
+    let cluster = ClusterName::parse(cluster_name).map_err(GatherError::from)?;
+    let region = region_of(config, cluster_name)?;
+    let eks_client = eks_client(config);
+    let ctx = eks::Ctx {
+        cluster: cluster.as_ref(),
+        region: region.as_ref(),
+    };
+    let info = eks::describe(&eks_client, &ctx).await?;
+    let token = bearer(config, &cluster, &region).await?;
     let kctx = kube::KubeCtx {
         cluster: cluster.as_ref(),
         region: region.as_ref(),
-        info,
+        info: &info,
     };
-    match kube::read_aws_auth(&kctx, token.as_str().to_owned()).await {
-        Ok(cm) => Ok(cm),
-        Err(kube::ReadError::Other(e)) => Err(e),
-        Err(kube::ReadError::Denied(code, status_reason, message)) => {
-            Err(GatherError::KubeForbidden(Box::new(KubeDenied {
-                cluster: cluster.to_string(),
-                account: info.account.clone(),
-                region: region.to_string(),
-                code,
-                status_reason,
-                message,
-                caller: caller_identity(config).await,
-            })))
-        }
+    match kube::patch_aws_auth(
+        &kctx,
+        token,
+        &expected.resource_version,
+        &expected.data,
+        data,
+    )
+    .await
+    {
+        Ok(rv) => Ok(rv),
+        Err(kube::WriteError::Conflict(message)) => Err(WriteError::Changed {
+            cluster: cluster.to_string(),
+            expected: expected.resource_version.clone(),
+            message,
+        }),
+        Err(kube::WriteError::Missing) => Err(WriteError::Missing {
+            cluster: cluster.to_string(),
+        }),
+        Err(kube::WriteError::Denied(code, status_reason, message)) => Err(WriteError::Denied {
+            cluster: cluster.to_string(),
+            code,
+            status_reason,
+            message,
+            caller: caller_identity(config).await,
+        }),
+        Err(kube::WriteError::Other(e)) => Err(e.into()),
     }
+}
+
+fn region_of(config: &aws_config::SdkConfig, cluster_name: &str) -> Result<Region, GatherError> {
+    config
+        .region()
+        .ok_or_else(|| GatherError::NoRegion {
+            cluster: cluster_name.to_owned(),
+        })
+        .and_then(|r| Region::parse(r.as_ref()).map_err(GatherError::from))
+}
+
+/// The account that owns cluster `cluster_name` (from its ARN), whatever the cluster's status.
+///
+/// # Errors
+///
+/// [`GatherError`] when the cluster cannot be described.
+pub async fn cluster_account(
+    config: &aws_config::SdkConfig,
+    cluster_name: &str,
+) -> Result<String, GatherError> {
+    let cluster = ClusterName::parse(cluster_name)?;
+    let region = region_of(config, cluster_name)?;
+    let ctx = eks::Ctx {
+        cluster: cluster.as_ref(),
+        region: region.as_ref(),
+    };
+    match eks::describe(&eks_client(config), &ctx).await {
+        Ok(info) => Ok(info.account),
+        Err(GatherError::ClusterNotActive { account, .. }) => Ok(account),
+        Err(e) => Err(e),
+    }
+}
+
+/// An EKS client from the shared configuration with adaptive retry and timeouts.
+pub fn eks_client(config: &aws_config::SdkConfig) -> aws_sdk_eks::Client {
+    aws_sdk_eks::Client::from_conf(
+        aws_sdk_eks::config::Builder::from(config)
+            .retry_config(retry())
+            .timeout_config(timeouts())
+            .build(),
+    )
 }
 
 /// The caller's ARN per sts:GetCallerIdentity, or why it is unknown.

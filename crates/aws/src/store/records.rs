@@ -21,6 +21,7 @@ const BLOCKERS: &str = "blockers";
 const UPDATE_ID: &str = "pending_update_id";
 const UPDATE_TARGET: &str = "pending_update_target";
 pub(crate) const LAST_ERROR: &str = "last_error";
+const VERIFIED_AT: &str = "verified_at";
 const VERSION: &str = "version";
 pub(crate) const UPDATED_AT: &str = "updated_at";
 
@@ -61,6 +62,8 @@ pub struct ClusterState {
     pub pending_update: Option<UpdateRef>,
     /// The last error, for `status`.
     pub last_error: Option<String>,
+    /// When every planned entry was last verified (the soak counts from here).
+    pub verified_at: Option<SystemTime>,
 }
 
 impl ClusterState {
@@ -73,6 +76,7 @@ impl ClusterState {
             counts: Counts::default(),
             pending_update: None,
             last_error: None,
+            verified_at: None,
         }
     }
 }
@@ -117,7 +121,8 @@ fn set_state(u: &mut Update, state: &ClusterState) {
             UPDATE_TARGET,
             state.pending_update.as_ref().map(|p| s(p.target.as_str())),
         )
-        .set_opt(LAST_ERROR, state.last_error.as_deref().map(s));
+        .set_opt(LAST_ERROR, state.last_error.as_deref().map(s))
+        .set_opt(VERIFIED_AT, state.verified_at.map(|t| n(millis(t))));
 }
 
 pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError> {
@@ -163,6 +168,7 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
             },
             pending_update,
             last_error: r.opt_str(LAST_ERROR)?.map(str::to_owned),
+            verified_at: r.opt_time(VERIFIED_AT)?,
         },
         version: r.num(VERSION)?,
         updated_at: r.time(UPDATED_AT)?,

@@ -16,7 +16,7 @@
 //!   enabled on EKS: [`AwsAuth::map_identity`] never matches them.
 
 mod configmap;
-mod node;
+pub(crate) mod node;
 mod rows;
 
 pub use configmap::ConfigMapError;
@@ -123,7 +123,7 @@ pub struct AwsAuth {
 }
 
 /// True for values the authenticator treats as an absent key.
-fn is_skippable(value: &str) -> bool {
+pub(crate) fn is_skippable(value: &str) -> bool {
     matches!(value.trim(), "" | "``" | "\"\"" | "''")
 }
 

@@ -5,7 +5,7 @@
 
 use crate::facts::{ClusterFacts, ExistingEntry};
 use crate::finding::{Finding, FindingCode, Location, Severity};
-use crate::plan::{AccessPolicy, Action, PlannedEntry};
+use crate::plan::{AccessPolicy, Action, EntryType, PlannedEntry};
 use std::collections::BTreeSet;
 
 /// Adjusts `entry` for an existing access entry of the same principal, if there is one.
@@ -26,7 +26,7 @@ pub(super) fn reconcile(entry: &mut PlannedEntry, facts: &ClusterFacts, loc: &Lo
             .username
             .as_ref()
             .is_none_or(|u| existing.username.as_ref() == Some(u))
-        && group_set(&existing.kubernetes_groups) == group_set(&entry.kubernetes_groups);
+        && comparable_groups(existing) == group_set(&entry.kubernetes_groups);
     let extra = existing.access_policies.len() + missing.len() != entry.access_policies.len();
     let say = |entry: &mut PlannedEntry, code, severity, message: String| {
         entry
@@ -94,6 +94,17 @@ pub(super) fn reconcile(entry: &mut PlannedEntry, facts: &ClusterFacts, loc: &Lo
             ),
         );
     }
+}
+
+/// The existing entry's groups as a plan states them: node and Fargate types carry their
+/// `system:` groups implicitly (DescribeAccessEntry lists them; a plan never does).
+fn comparable_groups(existing: &ExistingEntry) -> BTreeSet<&str> {
+    existing
+        .kubernetes_groups
+        .iter()
+        .map(String::as_str)
+        .filter(|g| existing.entry_type == EntryType::Standard || !g.starts_with("system:"))
+        .collect()
 }
 
 fn group_set(groups: &[String]) -> BTreeSet<&str> {

@@ -95,12 +95,18 @@ pub fn create(world: &mut World, call: &Call<'_>) -> Result<Value, EksError> {
             "system:node:{{EC2PrivateDNSName}}".to_owned()
         }
     });
+    // Node and Fargate types carry their groups implicitly; DescribeAccessEntry shows them.
+    let groups = match kind.as_str() {
+        "STANDARD" => body.kubernetes_groups,
+        "FARGATE_LINUX" => vec!["system:node-proxier".to_owned(), "system:nodes".to_owned()],
+        _ => vec!["system:nodes".to_owned()],
+    };
     let entry = AccessEntry {
         arn: entry_arn(&key, &body.principal_arn),
         principal_arn: body.principal_arn.clone(),
         kind,
         username,
-        groups: body.kubernetes_groups,
+        groups,
         policies: BTreeMap::new(),
         tags: body.tags,
         created_at: now,

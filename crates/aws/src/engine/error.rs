@@ -1,0 +1,29 @@
+//! Why an engine run could not even start or record its work. Failures of a single step are
+//! not errors: they are recorded on the cluster (phase `FAILED_RETRYABLE`, `last_error`) and
+//! reported as [`super::Outcome::Failed`].
+
+use crate::live::GatherError;
+use crate::store::error::StoreError;
+
+/// Why [`super::Engine::run`] or [`super::Engine::rollback`] returned without a report.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The cluster could not be identified (DescribeCluster failed or the input is invalid).
+    #[error(transparent)]
+    Identify(#[from] GatherError),
+    /// The state store refused (unreachable, or a conflict that means another writer).
+    #[error("state store: {0}")]
+    Store(#[from] StoreError),
+    /// A test failpoint stopped the run where a crash would (debug builds only).
+    #[error("failpoint `{0}` stopped the run")]
+    FailPoint(String),
+}
+
+/// Returns [`EngineError::FailPoint`] when failpoint `name` is armed.
+pub(crate) fn failpoint(name: &str) -> Result<(), EngineError> {
+    if crate::failpoint::hit(name) {
+        tracing::warn!(failpoint = name, "failpoint hit: stopping as a crash would");
+        return Err(EngineError::FailPoint(name.to_owned()));
+    }
+    Ok(())
+}

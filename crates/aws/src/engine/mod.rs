@@ -1,0 +1,668 @@
+//! The live migration engine: advances one cluster through the state machine of
+//! `eks_auth_core::state`, one step at a time, under the cluster's lease.
+//!
+//! Each iteration observes the cluster afresh (the update being followed, then a full
+//! [`crate::live::gather`]), plans, asks [`next`] for one step, performs it with every mutating
+//! call recorded in the audit log before and after, and saves the new phase conditionally on
+//! the record's version and the lease. A run stops when the step is to wait (an EKS update in
+//! progress, the soak), when nothing is left to do, when something blocks, when a step fails
+//! (recorded as `FAILED_RETRYABLE` with its error) or when the deadline is near. It never
+//! blocks for minutes: the caller comes back later ([`Outcome::Waiting`]).
+//!
+//! Resuming after a crash at any point is safe: the next run reconciles the crashed run's open
+//! audit records against what it observes, and every decision is re-derived from the cluster
+//! itself, so a switch already requested, an entry already created or a prune already written is
+//! never repeated.
+
+mod audit;
+mod eks_write;
+mod error;
+mod rollback;
+mod steps;
+
+pub use error::EngineError;
+pub use rollback::RollbackReport;
+
+use crate::ids::{AccountId, ClusterName, Region};
+use crate::live::{self, GatherError, GatherOptions};
+use crate::store::error::StoreError;
+use crate::store::records::{ClusterRecord, ClusterState, Counts};
+use crate::store::{ClusterKey, StateStore, lease::Lease};
+use eks_auth_core::aws_auth::AwsAuth;
+use eks_auth_core::facts::{AuthenticationMode, ExistingEntry};
+use eks_auth_core::finding::{FindingCode, Severity};
+use eks_auth_core::plan::{Action, Plan};
+use eks_auth_core::policy::MigrationPolicy;
+use eks_auth_core::progress::{break_glass, entries_outside_aws_auth, plan_summary};
+use eks_auth_core::state::{
+    BlockReason, Mode, Observation, PendingUpdate, Phase, Step, UpdateStatus, next, phase_after,
+};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+/// How the engine behaves; the same for every cluster of a run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// This worker's ID (lease owner, audit IDs).
+    pub worker_id: String,
+    /// How long a lease lasts without renewal (renewed before every step).
+    pub lease_ttl: Duration,
+    /// How long finalize waits after verification before pruning aws-auth.
+    pub soak: Duration,
+    /// How long audit records are kept (the table's TTL removes them after).
+    pub audit_retention: Duration,
+    /// When to look again at an EKS update in progress.
+    pub update_poll: Duration,
+    /// Stop starting steps when less than this is left before the deadline.
+    pub step_margin: Duration,
+    /// Gather options (the member role for cross-account IAM lookups).
+    pub gather: GatherOptions,
+    /// The migration policy (group → policy maps, usernames).
+    pub policy: MigrationPolicy,
+    /// The principal whose cluster-admin entry is the break-glass entry; `None`: any
+    /// cluster-admin entry the migrator created from a `system:masters` row.
+    pub break_glass_principal: Option<String>,
+}
+
+impl Settings {
+    /// Defaults: 5-minute lease, 7-day soak, 90-day audit retention, polls every 30 s.
+    pub fn new(worker_id: impl Into<String>) -> Self {
+        Self {
+            worker_id: worker_id.into(),
+            lease_ttl: Duration::from_secs(300),
+            soak: Duration::from_secs(7 * 24 * 3600),
+            audit_retention: Duration::from_secs(90 * 24 * 3600),
+            update_poll: Duration::from_secs(30),
+            step_margin: Duration::from_secs(20),
+            gather: GatherOptions::default(),
+            policy: MigrationPolicy::default(),
+            break_glass_principal: None,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing more to do in this mode.
+    Done,
+    /// Come back after `retry_after` (an EKS update in progress, the soak, a cluster that is
+    /// not ACTIVE).
+    Waiting {
+        /// What it waits for.
+        reason: String,
+        /// When to look again.
+        retry_after: Duration,
+    },
+    /// Stopped until a person acts; the reason is recorded on the cluster.
+    Blocked(String),
+    /// Another worker holds the cluster's lease.
+    Busy {
+        /// The holder.
+        holder: String,
+        /// Until when.
+        until: SystemTime,
+    },
+    /// A step failed; recorded as `FAILED_RETRYABLE` with this error; a later run retries.
+    Failed(String),
+    /// The deadline came before the work was done; a later run continues.
+    OutOfTime,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The cluster.
+    pub key: ClusterKey,
+    /// The mode it ran in.
+    pub mode: Mode,
+    /// The phase recorded at the end.
+    pub phase: Phase,
+    /// The authentication mode last observed.
+    pub authentication_mode: Option<AuthenticationMode>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// One line per step taken.
+    pub steps: Vec<String>,
+    /// EKS and Kubernetes write calls made (each one audited).
+    pub mutating_calls: u32,
+    /// The last plan computed.
+    pub plan: Option<Plan>,
+    /// STANDARD entries for principals aws-auth does not name, not created by the migrator
+    /// (the cluster creator's admin entry shows up here after the first switch). Never changed.
+    pub outside_aws_auth: Vec<ExistingEntry>,
+}
+
+/// The engine over one account's configuration (credentials of, or assumed into, the
+/// cluster's account) and the state store.
+pub struct Engine<'a> {
+    config: &'a aws_config::SdkConfig,
+    store: &'a StateStore,
+    settings: &'a Settings,
+    eks: aws_sdk_eks::Client,
+    calls: AtomicU32,
+    ids: AtomicU32,
+    steps: Mutex<Vec<String>>,
+    /// The lease while a run holds it (renewed before each step and during long steps).
+    lease: Mutex<Option<Lease>>,
+}
+
+/// Progress lines for a person watching (the CLI prints them; Lambdas log them).
+pub type Progress<'p> = &'p (dyn Fn(&str) + Sync);
+
+impl<'a> Engine<'a> {
+    /// An engine for clusters reachable with `config`.
+    pub fn new(
+        config: &'a aws_config::SdkConfig,
+        store: &'a StateStore,
+        settings: &'a Settings,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            settings,
+            eks: live::eks_client(config),
+            calls: AtomicU32::new(0),
+            ids: AtomicU32::new(0),
+            steps: Mutex::new(Vec::new()),
+            lease: Mutex::new(None),
+        }
+    }
+
+    /// Advances cluster `cluster` (in the configuration's region) in `mode` until it has to
+    /// wait, is done, blocks, fails a step, or `deadline` is near.
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError::Identify`] when the cluster cannot be described, [`EngineError::Store`]
+    /// when the state store fails or the lease is lost mid-run (nothing further is done),
+    /// [`EngineError::FailPoint`] in tests.
+    pub async fn run(
+        &self,
+        cluster: &str,
+        mode: Mode,
+        deadline: Instant,
+        progress: Progress<'_>,
+    ) -> Result<Report, EngineError> {
+        self.start_run();
+        let key = self.identify(cluster).await?;
+        self.ensure_record(&key, mode).await?;
+        let lease = match self.acquire(&key).await? {
+            Ok(lease) => lease,
+            Err(busy) => return Ok(self.report(&key, mode, None, busy, None, Vec::new())),
+        };
+        self.hold(lease);
+        let result = self.drive(&key, mode, deadline, progress).await;
+        if matches!(result, Err(EngineError::FailPoint(_))) {
+            return result;
+        }
+        self.release().await;
+        result
+    }
+
+    /// Counts and step lines are per run.
+    fn start_run(&self) {
+        self.calls.store(0, Ordering::SeqCst);
+        if let Ok(mut steps) = self.steps.lock() {
+            steps.clear();
+        }
+    }
+
+    async fn identify(&self, cluster: &str) -> Result<ClusterKey, EngineError> {
+        let name = ClusterName::parse(cluster).map_err(GatherError::from)?;
+        let region = self
+            .config
+            .region()
+            .ok_or_else(|| GatherError::NoRegion {
+                cluster: cluster.to_owned(),
+            })
+            .and_then(|r| Region::parse(r.as_ref()).map_err(GatherError::from))?;
+        let account = live::cluster_account(self.config, cluster).await?;
+        let account = AccountId::parse(account).map_err(GatherError::from)?;
+        Ok(ClusterKey {
+            account,
+            region,
+            name,
+        })
+    }
+
+    async fn ensure_record(&self, key: &ClusterKey, mode: Mode) -> Result<(), EngineError> {
+        if self.store.get_cluster(key).await?.is_some() {
+            return Ok(());
+        }
+        match self
+            .store
+            .create_cluster(key, &ClusterState::discovered(mode), SystemTime::now())
+            .await
+        {
+            Ok(_) | Err(StoreError::AlreadyExists { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The lease, or the outcome `Busy` when another worker holds it.
+    async fn acquire(&self, key: &ClusterKey) -> Result<Result<Lease, Outcome>, EngineError> {
+        match self
+            .store
+            .acquire_lease(
+                key,
+                &self.settings.worker_id,
+                self.settings.lease_ttl,
+                SystemTime::now(),
+            )
+            .await
+        {
+            Ok(lease) => Ok(Ok(lease)),
+            Err(StoreError::LeaseHeld { owner, until, .. }) => Ok(Err(Outcome::Busy {
+                holder: owner,
+                until,
+            })),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn hold(&self, lease: Lease) {
+        if let Ok(mut held) = self.lease.lock() {
+            *held = Some(lease);
+        }
+    }
+
+    /// The lease this run holds.
+    fn held(&self) -> Result<Lease, EngineError> {
+        self.lease
+            .lock()
+            .ok()
+            .and_then(|l| l.clone())
+            .ok_or_else(|| {
+                EngineError::Store(StoreError::LeaseLost {
+                    key: String::from("(no lease held)"),
+                    owner: self.settings.worker_id.clone(),
+                })
+            })
+    }
+
+    /// Renews the lease when a third of its time has passed (always when `force`).
+    pub(crate) async fn renew(&self, force: bool) -> Result<Lease, EngineError> {
+        let lease = self.held()?;
+        let now = SystemTime::now();
+        let left = lease.until().duration_since(now).unwrap_or_default();
+        if !force && left > self.settings.lease_ttl * 2 / 3 {
+            return Ok(lease);
+        }
+        let renewed = self
+            .store
+            .renew_lease(&lease, self.settings.lease_ttl, now)
+            .await?;
+        self.hold(renewed.clone());
+        Ok(renewed)
+    }
+
+    async fn release(&self) {
+        let lease = self.lease.lock().ok().and_then(|mut l| l.take());
+        if let Some(lease) = lease
+            && let Err(e) = self.store.release_lease(lease).await
+        {
+            tracing::warn!(error = %e, "could not release the lease; it expires by itself");
+        }
+    }
+
+    fn report(
+        &self,
+        key: &ClusterKey,
+        mode: Mode,
+        state: Option<&ClusterState>,
+        outcome: Outcome,
+        plan: Option<Plan>,
+        outside_aws_auth: Vec<ExistingEntry>,
+    ) -> Report {
+        Report {
+            key: key.clone(),
+            mode,
+            phase: state.map_or(Phase::Discovered, |s| s.phase),
+            authentication_mode: state.and_then(|s| s.authentication_mode),
+            outcome,
+            steps: self.steps.lock().map(|s| s.clone()).unwrap_or_default(),
+            mutating_calls: self.calls.load(Ordering::SeqCst),
+            plan,
+            outside_aws_auth,
+        }
+    }
+
+    fn note(&self, progress: Progress<'_>, line: String) {
+        progress(&line);
+        tracing::info!(step = %line, "engine step");
+        if let Ok(mut steps) = self.steps.lock() {
+            steps.push(line);
+        }
+    }
+
+    /// A unique ID for an audit record (also the EKS clientRequestToken of its call).
+    fn new_id(&self) -> String {
+        let n = self.ids.fetch_add(1, Ordering::SeqCst);
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let worker: String = self
+            .settings
+            .worker_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect();
+        format!("{worker}-{nanos:x}-{n}")
+    }
+
+    async fn drive(
+        &self,
+        key: &ClusterKey,
+        mode: Mode,
+        deadline: Instant,
+        progress: Progress<'_>,
+    ) -> Result<Report, EngineError> {
+        loop {
+            let now = SystemTime::now();
+            let _ = self.renew(true).await?;
+            let record =
+                self.store
+                    .get_cluster(key)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound {
+                        key: key.pk(),
+                        sk: crate::store::META.to_owned(),
+                    })?;
+            let mut state = record.state.clone();
+            state.mode = mode;
+            if Instant::now() + self.settings.step_margin >= deadline {
+                return Ok(self.report(
+                    key,
+                    mode,
+                    Some(&state),
+                    Outcome::OutOfTime,
+                    None,
+                    Vec::new(),
+                ));
+            }
+
+            let pending = match &state.pending_update {
+                Some(update) => {
+                    match eks_write::update_status(&self.eks, key.name.as_ref(), &update.id).await {
+                        Ok(status) => Some(PendingUpdate {
+                            target: update.target,
+                            status,
+                        }),
+                        Err(fail) => {
+                            let reason =
+                                format!("DescribeUpdate {} failed: {}", update.id, fail.reason());
+                            return self.failed(key, &record, state, reason).await;
+                        }
+                    }
+                }
+                None => None,
+            };
+            if let Some(p) = pending.filter(|p| p.status == UpdateStatus::InProgress) {
+                let reason = format!("the switch to {} is in progress", p.target.as_str());
+                return self.waiting(key, &record, state, reason).await;
+            }
+
+            let gathered =
+                match live::gather(self.config, key.name.as_ref(), &self.settings.gather).await {
+                    Ok(g) => g,
+                    Err(GatherError::ClusterNotActive { status, .. }) => {
+                        let reason = format!("the cluster is {status}");
+                        return self.waiting(key, &record, state, reason).await;
+                    }
+                    Err(e) => return self.failed(key, &record, state, e.to_string()).await,
+                };
+            self.reconcile_open_audits(key, &gathered).await?;
+            let empty = BTreeMap::new();
+            let auth = AwsAuth::parse_data(gathered.configmap.as_ref().map_or(&empty, |c| &c.data));
+            let plan = eks_auth_core::plan(&auth, Some(&gathered.facts), &self.settings.policy);
+            let summary = plan_summary(&plan);
+            let auth_mode = gathered
+                .facts
+                .authentication_mode
+                .unwrap_or(AuthenticationMode::ConfigMap);
+            state.authentication_mode = Some(auth_mode);
+            if pending
+                .is_some_and(|p| p.status != UpdateStatus::Successful || auth_mode == p.target)
+            {
+                // Finished (applied, failed or cancelled): stop following it. A failed switch
+                // blocks this run and is tried again by the next.
+                state.pending_update = None;
+            }
+            let prunable = eks_auth_core::prune::prunable_rows(&auth, &plan, &gathered.facts);
+            let configmap_pruned = prunable.is_empty();
+            let backup_present = match &gathered.configmap {
+                None => true,
+                Some(cm) => {
+                    self.store
+                        .get_backup(key, &cm.resource_version)
+                        .await?
+                        .is_some()
+                        || (configmap_pruned && self.store.latest_backup(key).await?.is_some())
+                }
+            };
+            let verified_phase = matches!(
+                record.state.phase,
+                Phase::Verified
+                    | Phase::ConfigMapBackedUp
+                    | Phase::ConfigMapPruned
+                    | Phase::ApiSwitching
+                    | Phase::Complete
+            );
+            let obs = Observation {
+                authentication_mode: auth_mode,
+                pending_update: pending,
+                plan: (record.state.phase != Phase::Discovered).then_some(summary),
+                entries_verified: summary.to_create == 0 && verified_phase,
+                backup_present,
+                configmap_pruned,
+                soak_elapsed: state
+                    .verified_at
+                    .is_some_and(|t| t + self.settings.soak <= now),
+                break_glass_present: break_glass(
+                    &gathered.facts,
+                    self.settings.break_glass_principal.as_deref(),
+                )
+                .is_some(),
+            };
+            let step = next(state.phase, mode, &obs);
+            let outside: Vec<ExistingEntry> = entries_outside_aws_auth(&gathered.facts, &plan)
+                .into_iter()
+                .cloned()
+                .collect();
+            let ctx = steps::StepCtx {
+                key,
+                gathered: &gathered,
+                auth: &auth,
+                plan: &plan,
+                deadline,
+                progress,
+            };
+            let result = self.execute(step, &ctx, &mut state).await?;
+            state.counts = counts(&plan, &state, summary.blockers);
+            let outcome = match result {
+                Err(reason) => {
+                    state.phase = Phase::Failed { retryable: true };
+                    state.last_error = Some(reason.clone());
+                    Some(Outcome::Failed(reason))
+                }
+                Ok(()) => {
+                    state.phase = phase_after(step, state.phase, &obs);
+                    state.last_error = None;
+                    match step {
+                        Step::WaitForUpdate => Some(Outcome::Waiting {
+                            reason:
+                                "the authentication-mode update has not shown on the cluster yet"
+                                    .to_owned(),
+                            retry_after: self.settings.update_poll,
+                        }),
+                        Step::WaitForSoak => {
+                            let left = state
+                                .verified_at
+                                .map(|t| {
+                                    (t + self.settings.soak)
+                                        .duration_since(now)
+                                        .unwrap_or_default()
+                                })
+                                .unwrap_or(self.settings.soak);
+                            Some(Outcome::Waiting {
+                                reason: format!(
+                                    "the soak after verification ({} s left)",
+                                    left.as_secs()
+                                ),
+                                retry_after: left,
+                            })
+                        }
+                        Step::Done => Some(Outcome::Done),
+                        Step::Block(reason) => {
+                            let text = block_text(reason, &plan);
+                            state.last_error = Some(text.clone());
+                            Some(Outcome::Blocked(text))
+                        }
+                        _ => None,
+                    }
+                }
+            };
+            let lease = self.renew(false).await?;
+            self.store
+                .save_cluster(key, record.version, &state, SystemTime::now(), Some(&lease))
+                .await?;
+            error::failpoint(&format!("after-save:{}", step_name(step)))?;
+            if let Some(outcome) = outcome {
+                return Ok(self.report(key, mode, Some(&state), outcome, Some(plan), outside));
+            }
+        }
+    }
+
+    async fn waiting(
+        &self,
+        key: &ClusterKey,
+        record: &ClusterRecord,
+        state: ClusterState,
+        reason: String,
+    ) -> Result<Report, EngineError> {
+        let lease = self.renew(false).await?;
+        let saved = self
+            .store
+            .save_cluster(key, record.version, &state, SystemTime::now(), Some(&lease))
+            .await?;
+        let outcome = Outcome::Waiting {
+            reason,
+            retry_after: self.settings.update_poll,
+        };
+        Ok(self.report(
+            key,
+            state.mode,
+            Some(&saved.state),
+            outcome,
+            None,
+            Vec::new(),
+        ))
+    }
+
+    async fn failed(
+        &self,
+        key: &ClusterKey,
+        record: &ClusterRecord,
+        mut state: ClusterState,
+        reason: String,
+    ) -> Result<Report, EngineError> {
+        // A failed observation is not a failed step: the phase (what was done) stays.
+        state.last_error = Some(reason.clone());
+        let lease = self.renew(false).await?;
+        self.store
+            .save_cluster(key, record.version, &state, SystemTime::now(), Some(&lease))
+            .await?;
+        Ok(self.report(
+            key,
+            state.mode,
+            Some(&state),
+            Outcome::Failed(reason),
+            None,
+            Vec::new(),
+        ))
+    }
+}
+
+/// The step's name as failpoints and progress lines spell it.
+pub(crate) fn step_name(step: Step) -> &'static str {
+    match step {
+        Step::Plan => "Plan",
+        Step::SwitchToApiAndConfigMap => "SwitchToApiAndConfigMap",
+        Step::WaitForUpdate => "WaitForUpdate",
+        Step::CreateEntries => "CreateEntries",
+        Step::VerifyEntries => "VerifyEntries",
+        Step::WaitForSoak => "WaitForSoak",
+        Step::BackupConfigMap => "BackupConfigMap",
+        Step::PruneConfigMap => "PruneConfigMap",
+        Step::SwitchToApi => "SwitchToApi",
+        Step::Done => "Done",
+        Step::Block(_) => "Block",
+    }
+}
+
+/// Whether a planned entry is already carried by an equivalent access entry.
+pub(crate) fn already_present(entry: &eks_auth_core::plan::PlannedEntry) -> bool {
+    entry.action == Action::Skip
+        && entry.principal_arn.is_some()
+        && entry
+            .findings
+            .iter()
+            .any(|f| f.code == FindingCode::EntryExists)
+}
+
+fn counts(plan: &Plan, state: &ClusterState, blockers: usize) -> Counts {
+    let to_create = plan
+        .entries
+        .iter()
+        .filter(|e| e.action == Action::Create)
+        .count();
+    let present = plan.entries.iter().filter(|e| already_present(e)).count();
+    let verified = matches!(
+        state.phase,
+        Phase::Verified
+            | Phase::ConfigMapBackedUp
+            | Phase::ConfigMapPruned
+            | Phase::ApiSwitching
+            | Phase::Complete
+    );
+    let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+    Counts {
+        entries_planned: n(to_create + present),
+        entries_applied: n(present),
+        entries_verified: if verified && to_create == 0 {
+            n(present)
+        } else {
+            0
+        },
+        blockers: n(blockers),
+    }
+}
+
+/// The recorded text of a block: the reason and the first blocker findings.
+fn block_text(reason: BlockReason, plan: &Plan) -> String {
+    let mut text = reason.to_string();
+    if let BlockReason::PlanBlocksApiMode { .. } = reason {
+        let blockers: Vec<String> = plan
+            .all_findings()
+            .filter(|f| f.severity == Severity::Blocker)
+            .take(5)
+            .map(|f| match &f.location {
+                Some(at) => format!("{} at {at}: {}", f.code.as_str(), f.message),
+                None => format!("{}: {}", f.code.as_str(), f.message),
+            })
+            .collect();
+        if !blockers.is_empty() {
+            text.push_str(": ");
+            text.push_str(&blockers.join("; "));
+        }
+    }
+    if let BlockReason::BreakGlassMissing = reason {
+        text.push_str(". Keep at least one system:masters row for a role the platform team controls (it becomes a cluster-admin entry), or name the break-glass principal in the configuration");
+    }
+    text
+}

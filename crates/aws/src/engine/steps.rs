@@ -1,0 +1,383 @@
+//! Performing one step of the state machine. Each step re-derives what to do from the
+//! observation it is given, so a step interrupted half-way is completed, never repeated.
+
+use super::audit::op;
+use super::eks_write::{self, Fail};
+use super::{Engine, EngineError, Progress, already_present, step_name};
+use crate::live::{self, Gathered, WriteError};
+use crate::store::ClusterKey;
+use crate::store::entries::{EntryPlan, EntryStatus, EntryUpdate};
+use crate::store::records::{ClusterState, UpdateRef};
+use eks_auth_core::arn::Arn;
+use eks_auth_core::aws_auth::AwsAuth;
+use eks_auth_core::facts::{AuthenticationMode, ExistingEntry, same_role};
+use eks_auth_core::plan::{AccessPolicy, Action, Plan, PlannedEntry};
+use eks_auth_core::state::Step;
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::time::{Instant, SystemTime};
+
+/// What a step works from.
+pub(crate) struct StepCtx<'c> {
+    pub(crate) key: &'c ClusterKey,
+    pub(crate) gathered: &'c Gathered,
+    pub(crate) auth: &'c AwsAuth,
+    pub(crate) plan: &'c Plan,
+    pub(crate) deadline: Instant,
+    pub(crate) progress: Progress<'c>,
+}
+
+/// A step's own failure (recorded on the cluster; a later run retries).
+type StepResult = Result<(), String>;
+
+impl Engine<'_> {
+    /// Performs `step`, updating `state` with what it started (an update to follow, the time of
+    /// verification). `Ok(Err(reason))` is a failed step; `Err` is a store failure or failpoint.
+    pub(crate) async fn execute(
+        &self,
+        step: Step,
+        ctx: &StepCtx<'_>,
+        state: &mut ClusterState,
+    ) -> Result<StepResult, EngineError> {
+        let name = step_name(step);
+        match step {
+            Step::Plan => {
+                self.note(ctx.progress, format!("{name}: {}", plan_line(ctx.plan)));
+                self.record_plan(ctx).await?;
+                Ok(Ok(()))
+            }
+            Step::SwitchToApiAndConfigMap => {
+                self.switch(ctx, state, AuthenticationMode::ApiAndConfigMap)
+                    .await
+            }
+            Step::SwitchToApi => self.switch(ctx, state, AuthenticationMode::Api).await,
+            Step::CreateEntries => self.create_entries(ctx).await,
+            Step::VerifyEntries => {
+                let verified = self.mark_verified(ctx).await?;
+                state.verified_at = Some(SystemTime::now());
+                self.note(
+                    ctx.progress,
+                    format!("{name}: {verified} entries read back from EKS match their targets"),
+                );
+                Ok(Ok(()))
+            }
+            Step::BackupConfigMap => {
+                let Some(cm) = &ctx.gathered.configmap else {
+                    return Ok(Ok(()));
+                };
+                let text = serde_json::to_string(&cm.data).map_err(|e| {
+                    EngineError::Store(crate::store::error::StoreError::Serialize {
+                        attribute: "text",
+                        source: e,
+                    })
+                })?;
+                self.store
+                    .put_backup(ctx.key, &cm.resource_version, &text, SystemTime::now())
+                    .await?;
+                self.note(
+                    ctx.progress,
+                    format!(
+                        "{name}: aws-auth at resourceVersion {} stored verbatim",
+                        cm.resource_version
+                    ),
+                );
+                Ok(Ok(()))
+            }
+            Step::PruneConfigMap => self.prune(ctx).await,
+            Step::WaitForUpdate | Step::WaitForSoak | Step::Done => {
+                self.note(ctx.progress, name.to_owned());
+                Ok(Ok(()))
+            }
+            Step::Block(reason) => {
+                self.note(ctx.progress, format!("{name}: {reason}"));
+                Ok(Ok(()))
+            }
+        }
+    }
+
+    /// Records each principal's plan (its first row; later rows for it are shadowed).
+    async fn record_plan(&self, ctx: &StepCtx<'_>) -> Result<(), EngineError> {
+        let now = SystemTime::now();
+        let mut seen = BTreeSet::new();
+        for entry in &ctx.plan.entries {
+            let Some(arn) = principal(entry) else {
+                continue;
+            };
+            if !seen.insert(arn.to_string()) {
+                continue;
+            }
+            let plan = EntryPlan {
+                principal_arn: arn.clone(),
+                source_row: serde_json::to_string(&entry.source).unwrap_or_default(),
+                target_spec: serde_json::to_value(entry).unwrap_or_default(),
+            };
+            self.store.put_entry_plan(ctx.key, &plan, now).await?;
+            let status = match entry.action {
+                Action::Create => EntryStatus::Planned,
+                Action::Skip => EntryStatus::Skipped,
+                Action::Blocked => EntryStatus::Blocked,
+            };
+            let update = EntryUpdate {
+                status,
+                error: None,
+                attempted: false,
+            };
+            self.store.update_entry(ctx.key, &arn, &update, now).await?;
+        }
+        Ok(())
+    }
+
+    async fn switch(
+        &self,
+        ctx: &StepCtx<'_>,
+        state: &mut ClusterState,
+        target: AuthenticationMode,
+    ) -> Result<StepResult, EngineError> {
+        let cluster = ctx.key.name.as_ref();
+        let out = self
+            .audited(
+                ctx.key,
+                op::UPDATE_CLUSTER_CONFIG,
+                cluster,
+                json!({ "authenticationMode": target.as_str() }),
+                |token| async move {
+                    eks_write::update_mode(&self.eks, cluster, target, &token)
+                        .await
+                        .map_err(|f| {
+                            format!("UpdateClusterConfig to {}: {}", target.as_str(), f.reason())
+                        })
+                },
+                |id: &String| json!({ "updateId": id }),
+            )
+            .await?;
+        Ok(out.map(|id| {
+            self.note(
+                ctx.progress,
+                format!("switch to {}: update {id} requested", target.as_str()),
+            );
+            state.pending_update = Some(UpdateRef { id, target });
+        }))
+    }
+
+    async fn create_entries(&self, ctx: &StepCtx<'_>) -> Result<StepResult, EngineError> {
+        let mut failures = Vec::new();
+        let mut created = 0;
+        for entry in ctx
+            .plan
+            .entries
+            .iter()
+            .filter(|e| e.action == Action::Create)
+        {
+            let Some(arn) = principal(entry) else {
+                continue;
+            };
+            let existing = existing_entry(&ctx.gathered.facts.existing_entries, &arn.to_string());
+            let outcome = self.create_one(ctx, entry, &arn, existing).await?;
+            let now = SystemTime::now();
+            let update = match &outcome {
+                Ok(()) => {
+                    created += 1;
+                    EntryUpdate {
+                        status: EntryStatus::Created,
+                        error: None,
+                        attempted: true,
+                    }
+                }
+                Err(reason) => {
+                    failures.push(format!("{arn}: {reason}"));
+                    EntryUpdate {
+                        status: EntryStatus::Failed,
+                        error: Some(reason.clone()),
+                        attempted: true,
+                    }
+                }
+            };
+            self.store.update_entry(ctx.key, &arn, &update, now).await?;
+        }
+        self.note(
+            ctx.progress,
+            format!(
+                "CreateEntries: {created} entries created or completed, {} failed",
+                failures.len()
+            ),
+        );
+        if failures.is_empty() {
+            Ok(Ok(()))
+        } else {
+            Ok(Err(format!(
+                "{} of {} entries failed: {}",
+                failures.len(),
+                failures.len() + created,
+                failures.join("; ")
+            )))
+        }
+    }
+
+    /// Creates one entry (unless the migrator's incomplete entry exists) and associates the
+    /// policies it lacks.
+    async fn create_one(
+        &self,
+        ctx: &StepCtx<'_>,
+        entry: &PlannedEntry,
+        arn: &Arn,
+        existing: Option<&ExistingEntry>,
+    ) -> Result<StepResult, EngineError> {
+        let cluster = ctx.key.name.as_ref();
+        let principal = arn.to_string();
+        if existing.is_none() {
+            let request = json!({
+                "type": entry.entry_type.map(|t| t.as_str()),
+                "username": entry.username,
+                "kubernetesGroups": entry.kubernetes_groups,
+                "tags": { eks_auth_core::plan::MANAGED_TAG.0: eks_auth_core::plan::MANAGED_TAG.1 },
+            });
+            let p = principal.as_str();
+            let out = self
+                .audited(
+                    ctx.key,
+                    op::CREATE_ACCESS_ENTRY,
+                    p,
+                    request,
+                    |token| async move {
+                        match eks_write::create_entry(&self.eks, cluster, p, entry, &token).await {
+                            Ok(()) => Ok(false),
+                            // Created by an interrupted run whose record was reconciled, or
+                            // concurrently: association below completes it.
+                            Err(Fail::InUse(_)) => Ok(true),
+                            Err(f) => Err(format!("CreateAccessEntry: {}", f.reason())),
+                        }
+                    },
+                    |existed: &bool| json!({ "alreadyExisted": existed }),
+                )
+                .await?;
+            if let Err(reason) = out {
+                return Ok(Err(reason));
+            }
+        }
+        let missing: Vec<&AccessPolicy> = entry
+            .access_policies
+            .iter()
+            .filter(|p| existing.is_none_or(|e| !has_policy(e, p)))
+            .collect();
+        for policy in missing {
+            let p = principal.as_str();
+            let request = json!({
+                "policyArn": policy.policy_arn,
+                "accessScope": policy.access_scope,
+            });
+            let out = self
+                .audited(
+                    ctx.key,
+                    op::ASSOCIATE_ACCESS_POLICY,
+                    p,
+                    request,
+                    |_token| async move {
+                        eks_write::associate(&self.eks, cluster, p, policy, ctx.deadline)
+                            .await
+                            .map_err(|f| {
+                                format!("AssociateAccessPolicy {}: {}", policy.name(), f.reason())
+                            })
+                    },
+                    |retries: &u32| json!({ "notFoundRetries": retries }),
+                )
+                .await?;
+            if let Err(reason) = out {
+                return Ok(Err(reason));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    async fn mark_verified(&self, ctx: &StepCtx<'_>) -> Result<usize, EngineError> {
+        let now = SystemTime::now();
+        let mut seen = BTreeSet::new();
+        for entry in ctx.plan.entries.iter().filter(|e| already_present(e)) {
+            let Some(arn) = principal(entry) else {
+                continue;
+            };
+            if !seen.insert(arn.to_string()) {
+                continue;
+            }
+            let update = EntryUpdate {
+                status: crate::store::entries::EntryStatus::Verified,
+                error: None,
+                attempted: false,
+            };
+            self.store.update_entry(ctx.key, &arn, &update, now).await?;
+        }
+        Ok(seen.len())
+    }
+
+    async fn prune(&self, ctx: &StepCtx<'_>) -> Result<StepResult, EngineError> {
+        let Some(cm) = &ctx.gathered.configmap else {
+            return Ok(Ok(()));
+        };
+        let rows = eks_auth_core::prune::prunable_rows(ctx.auth, ctx.plan, &ctx.gathered.facts);
+        let data = match eks_auth_core::prune::prune(&cm.data, &rows) {
+            Ok(data) => data,
+            Err(e) => return Ok(Err(format!("cannot prune aws-auth: {e}"))),
+        };
+        let removed: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{}[{}]", r.section.as_str(), r.index))
+            .collect();
+        let request = json!({ "resourceVersion": cm.resource_version, "removeRows": removed });
+        let out = self
+            .audited(
+                ctx.key,
+                op::PATCH_CONFIG_MAP,
+                "kube-system/aws-auth",
+                request,
+                |_token| async {
+                    live::write_aws_auth(self.config, ctx.key.name.as_ref(), cm, &data)
+                        .await
+                        .map_err(|e: WriteError| e.to_string())
+                },
+                |rv: &String| json!({ "resourceVersion": rv }),
+            )
+            .await?;
+        Ok(out.map(|rv| {
+            self.note(
+                ctx.progress,
+                format!(
+                    "PruneConfigMap: removed {} migrated rows ({}); aws-auth now at resourceVersion {rv}",
+                    removed.len(),
+                    removed.join(", ")
+                ),
+            );
+        }))
+    }
+}
+
+/// A plan entry's principal as an ARN.
+fn principal(entry: &PlannedEntry) -> Option<Arn> {
+    entry.principal_arn.as_deref()?.parse().ok()
+}
+
+fn existing_entry<'e>(entries: &'e [ExistingEntry], arn: &str) -> Option<&'e ExistingEntry> {
+    entries
+        .iter()
+        .find(|e| e.principal_arn == arn || same_role(&e.principal_arn, arn))
+}
+
+fn has_policy(existing: &ExistingEntry, policy: &AccessPolicy) -> bool {
+    existing.access_policies.iter().any(|p| {
+        p.policy_arn == policy.policy_arn
+            && p.access_scope.scope_type == policy.access_scope.scope_type
+            && {
+                let mut a = p.access_scope.namespaces.clone();
+                let mut b = policy.access_scope.namespaces.clone();
+                a.sort();
+                b.sort();
+                a == b
+            }
+    })
+}
+
+fn plan_line(plan: &Plan) -> String {
+    let s = &plan.summary;
+    format!(
+        "{} to create, {} to skip, {} blocked, {} blocker finding(s)",
+        s.create, s.skip, s.blocked, s.blockers
+    )
+}

@@ -1,0 +1,786 @@
+//! The migration engine end to end: the real SDK and kube clients against the EKS simulator
+//! (EKS + per-cluster Kubernetes APIs) and moto (DynamoDB, IAM, STS), configured only through a
+//! standard shared config file. The simulator's effective-access oracle proves that no
+//! principal gains or loses access (design.md invariants 1 and 2); its call counters prove a
+//! converged re-run makes no write (invariant 3); failpoints crash the engine around every
+//! mutating call (invariant 4).
+
+mod common;
+
+use aws_config::BehaviorVersion;
+#[allow(deprecated)]
+use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+use aws_credential_types::Credentials;
+use eks_auth_aws::engine::{Engine, EngineError, Outcome, Report, Settings};
+use eks_auth_aws::store::audit::AuditStatus;
+use eks_auth_aws::{ClusterKey, StateStore};
+use eks_auth_core::facts::AuthenticationMode;
+use eks_auth_core::state::{Mode, Phase};
+use eks_sim::Sim;
+use eks_sim::faults::{FaultConfig, FaultRule};
+use eks_sim::seed::Seed;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+const ACCOUNT: &str = "123456789012";
+const MIGRATOR: (&str, &str) = ("AKIAENGINEMIGRATOR01", "engine-migrator-secret");
+const SSO_PATH: &str = "/aws-reserved/sso.amazonaws.com/";
+const SSO_NAME: &str = "AWSReservedSSO_Admin_0123456789abcdef";
+
+/// Roles and users in IAM (moto and the simulator's view): (kind, path, name).
+const PRINCIPALS: [(&str, &str, &str); 10] = [
+    ("role", "/", "eks-node"),
+    ("role", "/", "eks-fargate"),
+    ("role", "/", "eks-auth-migrator"),
+    ("role", "/", "platform-admin"),
+    ("role", SSO_PATH, SSO_NAME),
+    ("role", "/teams/", "team-a"),
+    ("role", "/", "monitoring"),
+    ("user", "/", "alice"),
+    ("user", "/", "creator"),
+    ("role", "/", "karpenter-node"),
+];
+
+fn arn(kind: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:{kind}{path}{name}")
+}
+
+/// The ARN each principal calls with (a session for roles), for the oracle.
+fn callers() -> Vec<String> {
+    PRINCIPALS
+        .iter()
+        .map(|(kind, path, name)| match *kind {
+            "role" => {
+                let _ = path;
+                format!("arn:aws:sts::{ACCOUNT}:assumed-role/{name}/session-1")
+            }
+            _ => arn(kind, path, name),
+        })
+        .collect()
+}
+
+const SAFE_ROWS: &str = r#"- rolearn: arn:aws:iam::123456789012:role/eks-node
+  username: system:node:{{EC2PrivateDNSName}}
+  groups:
+    - system:bootstrappers
+    - system:nodes
+- rolearn: arn:aws:iam::123456789012:role/karpenter-node
+  username: system:node:{{EC2PrivateDNSName}}
+  groups:
+    - system:bootstrappers
+    - system:nodes
+- rolearn: arn:aws:iam::123456789012:role/eks-fargate
+  username: system:node:{{SessionName}}
+  groups:
+    - system:bootstrappers
+    - system:nodes
+    - system:node-proxier
+- rolearn: arn:aws:iam::123456789012:role/eks-auth-migrator
+  username: eks-auth-migrator
+  groups:
+    - eks-auth-migrator
+- rolearn: arn:aws:iam::123456789012:role/platform-admin
+  username: platform-admin:{{SessionName}}
+  groups:
+    - system:masters
+- rolearn: arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123456789abcdef
+  username: sso-admin:{{SessionName}}
+  groups:
+    - system:masters
+    - readers
+- rolearn: arn:aws:iam::123456789012:role/team-a
+  username: team-a
+  groups:
+    - team-a
+"#;
+
+const BAD_ROWS: &str = r#"- rolearn: arn:aws:iam::123456789012:role/monitoring
+  username: monitoring
+  groups:
+    - system:monitoring
+- rolearn: arn:aws:iam::123456789012:role/ghost
+  username: ghost
+  groups:
+    - readers
+- rolearn: not-an-arn
+  username: broken
+"#;
+
+const USERS: &str = r#"- userarn: arn:aws:iam::123456789012:user/alice
+  username: alice
+  groups:
+    - readers
+"#;
+
+fn cluster_yaml(name: &str, map_roles: &str) -> String {
+    let indent = |text: &str| {
+        text.lines()
+            .map(|l| format!("            {l}\n"))
+            .collect::<String>()
+    };
+    format!(
+        r#"      - name: {name}
+        region: us-east-1
+        mode: CONFIG_MAP
+        creator: "{creator}"
+        nodegroups: [{{ name: ng1, node_role: "{node}" }}]
+        fargate_profiles: [{{ name: fp1, pod_execution_role_arn: "{fargate}" }}]
+        rbac:
+          - {{ subject_kind: Group, subject: eks-auth-migrator, role: edit, namespace: kube-system }}
+          - {{ subject_kind: Group, subject: team-a, role: edit, namespace: team-a }}
+          - {{ subject_kind: Group, subject: readers, role: view }}
+        aws_auth:
+          mapRoles: |
+{roles}          mapUsers: |
+{users}"#,
+        creator = arn("user", "/", "creator"),
+        node = arn("role", "/", "eks-node"),
+        fargate = arn("role", "/", "eks-fargate"),
+        roles = indent(map_roles),
+        users = indent(USERS),
+    )
+}
+
+fn seed(settings: &str) -> Seed {
+    let iam: String = PRINCIPALS
+        .iter()
+        .map(|(k, p, n)| format!("      - \"{}\"\n", arn(k, p, n)))
+        .collect();
+    let text = format!(
+        "settings:\n  update_duration_ms: 100\n{settings}accounts:\n  - id: \"{ACCOUNT}\"\n    credentials:\n      - {{ access_key_id: {}, secret_access_key: {}, arn: \"arn:aws:sts::{ACCOUNT}:assumed-role/eks-auth-migrator/run-1\" }}\n    iam:\n{iam}    clusters:\n{}{}",
+        MIGRATOR.0,
+        MIGRATOR.1,
+        cluster_yaml("prod", SAFE_ROWS),
+        cluster_yaml("legacy", &format!("{SAFE_ROWS}{BAD_ROWS}")),
+    );
+    Seed::parse(&text).unwrap_or_else(|e| panic!("seed does not parse: {e:?}\n{text}"))
+}
+
+/// The simulator, moto (serial) with the IAM principals, a state table and the shared config.
+struct World {
+    sim: Sim,
+    _moto: common::Moto,
+    _dir: tempfile::TempDir,
+    config: aws_config::SdkConfig,
+    store: StateStore,
+}
+
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+
+async fn world(settings: &str) -> Option<World> {
+    let moto = common::Moto::start()?;
+    let sim = Sim::start(seed(settings)).await.expect("simulator starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = shared_config(&moto.url, &sim.url(), &dir).await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    for (kind, path, name) in PRINCIPALS {
+        if kind == "role" {
+            iam.create_role()
+                .role_name(name)
+                .path(path)
+                .assume_role_policy_document(TRUST)
+                .send()
+                .await
+                .expect("CreateRole");
+        } else {
+            iam.create_user()
+                .user_name(name)
+                .path(path)
+                .send()
+                .await
+                .expect("CreateUser");
+        }
+    }
+    let store = StateStore::from_config(&config, "eam-engine");
+    store
+        .create_table(Duration::from_secs(30))
+        .await
+        .expect("create table");
+    Some(World {
+        sim,
+        _moto: moto,
+        _dir: dir,
+        config,
+        store,
+    })
+}
+
+/// moto as the default endpoint, the simulator for EKS: standard configuration only.
+#[allow(deprecated)]
+async fn shared_config(moto: &str, eks: &str, dir: &tempfile::TempDir) -> aws_config::SdkConfig {
+    let path = dir.path().join("config");
+    std::fs::write(
+        &path,
+        format!(
+            "[default]\nregion = us-east-1\nendpoint_url = {moto}\nservices = local-stack\n\n[services local-stack]\neks =\n  endpoint_url = {eks}\n"
+        ),
+    )
+    .expect("write config");
+    aws_config::defaults(BehaviorVersion::latest())
+        .profile_files(
+            ProfileFiles::builder()
+                .with_file(ProfileFileKind::Config, &path)
+                .build(),
+        )
+        .credentials_provider(Credentials::new(
+            MIGRATOR.0,
+            MIGRATOR.1,
+            None,
+            None,
+            "engine-test",
+        ))
+        .load()
+        .await
+}
+
+fn settings(worker: &str) -> Settings {
+    let mut s = Settings::new(worker);
+    s.soak = Duration::ZERO;
+    s.update_poll = Duration::from_millis(50);
+    s.lease_ttl = Duration::from_secs(30);
+    s.step_margin = Duration::from_millis(500);
+    s
+}
+
+fn sim_key(name: &str) -> eks_sim::model::ClusterKey {
+    eks_sim::model::ClusterKey {
+        account: ACCOUNT.to_owned(),
+        region: "us-east-1".to_owned(),
+        name: name.to_owned(),
+    }
+}
+
+fn key(name: &str) -> ClusterKey {
+    ClusterKey::from_pk(&format!("CLUSTER#{ACCOUNT}#us-east-1#{name}")).expect("key")
+}
+
+/// What a principal can do: its rendered username, whether it is a node or Fargate identity,
+/// and every (verb, resource, namespace) it is allowed, per the simulator's authorizer.
+type Access = Option<(String, bool, bool, BTreeSet<(String, String, String)>)>;
+
+fn access_of(sim: &Sim, cluster: &str, caller: &str) -> Access {
+    let key = sim_key(cluster);
+    let effective = sim.oracle(&key, caller).expect("oracle answers")?;
+    let bindings = sim.with_world(|w| w.clusters[&key].rbac.clone());
+    let username = effective
+        .rendered_username
+        .clone()
+        .unwrap_or(effective.username.clone());
+    let groups = effective
+        .rendered_groups
+        .clone()
+        .unwrap_or(effective.groups.clone());
+    let mut allowed = BTreeSet::new();
+    for verb in ["get", "list", "update", "delete"] {
+        for resource in ["configmaps", "secrets", "pods"] {
+            for ns in ["default", "kube-system", "team-a", "payments"] {
+                if eks_sim::rbac::allowed(
+                    &username,
+                    &groups,
+                    &effective.policies,
+                    &bindings,
+                    verb,
+                    resource,
+                    ns,
+                ) {
+                    allowed.insert((verb.to_owned(), resource.to_owned(), ns.to_owned()));
+                }
+            }
+        }
+    }
+    Some((
+        username,
+        groups.iter().any(|g| g == "system:nodes"),
+        groups.iter().any(|g| g == "system:node-proxier"),
+        allowed,
+    ))
+}
+
+fn access_map(sim: &Sim, cluster: &str) -> BTreeMap<String, Access> {
+    callers()
+        .into_iter()
+        .map(|c| {
+            let a = access_of(sim, cluster, &c);
+            (c, a)
+        })
+        .collect()
+}
+
+/// Invariants 1 and 2: nobody gains or loses a permission or an identity. The one exception is
+/// EKS's own: the creator's implicit admin is called `kubernetes-admin` under CONFIG_MAP and
+/// gets the default username in the entry EKS creates for it on the first switch (reported by
+/// the engine as an entry outside aws-auth); its permissions must not change.
+fn assert_same_access(before: &BTreeMap<String, Access>, after: &BTreeMap<String, Access>) {
+    let creator = arn("user", "/", "creator");
+    for (caller, b) in before {
+        let a = &after[caller];
+        if *caller == creator {
+            let perms = |x: &Access| x.as_ref().map(|(_, n, f, p)| (*n, *f, p.clone()));
+            assert_eq!(perms(b), perms(a), "creator's permissions changed");
+        } else {
+            assert_eq!(b, a, "access of {caller} changed");
+        }
+    }
+}
+
+fn mode_of(sim: &Sim, cluster: &str) -> String {
+    sim.with_world(|w| w.clusters[&sim_key(cluster)].mode.as_str().to_owned())
+}
+
+/// Runs the engine until it is done or blocked (sleeping through waits); every report.
+async fn converge(world: &World, engine: &Engine<'_>, cluster: &str, mode: Mode) -> Vec<Report> {
+    let mut reports = Vec::new();
+    for _ in 0..60 {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let report = engine
+            .run(cluster, mode, deadline, &|_| {})
+            .await
+            .unwrap_or_else(|e| panic!("engine run failed: {e}"));
+        let outcome = report.outcome.clone();
+        reports.push(report);
+        match outcome {
+            Outcome::Done | Outcome::Blocked(_) => return reports,
+            Outcome::Waiting { retry_after, .. } => {
+                tokio::time::sleep(retry_after.min(Duration::from_millis(100))).await;
+            }
+            Outcome::Failed(reason) => {
+                // Retryable: the next run continues (faults are injected in some tests).
+                tracing_free_note(&reason);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Outcome::Busy { .. } | Outcome::OutOfTime => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    let _ = world;
+    panic!("cluster {cluster} did not converge in 60 runs: {reports:#?}");
+}
+
+fn tracing_free_note(reason: &str) {
+    eprintln!("retryable failure (a later run continues): {reason}");
+}
+
+/// Write calls the simulator served.
+fn writes(sim: &Sim) -> BTreeMap<String, u64> {
+    sim.stats()
+        .into_iter()
+        .filter(|(op, _)| {
+            matches!(
+                op.as_str(),
+                "UpdateClusterConfig"
+                    | "CreateAccessEntry"
+                    | "AssociateAccessPolicy"
+                    | "DeleteAccessEntry"
+                    | "UpdateAccessEntry"
+                    | "DisassociateAccessPolicy"
+            ) || (op.starts_with("Kubernetes:")
+                && !matches!(
+                    op.as_str(),
+                    "Kubernetes:get" | "Kubernetes:list" | "Kubernetes:watch"
+                ))
+        })
+        .collect()
+}
+
+/// Every audit record is complete; successful calls per (operation, target).
+async fn audit_trail(store: &StateStore, cluster: &str) -> BTreeMap<(String, String), usize> {
+    let records = store.list_audit(&key(cluster)).await.expect("list audit");
+    let mut ok = BTreeMap::new();
+    for r in &records {
+        assert_ne!(
+            r.status,
+            AuditStatus::Started,
+            "audit record left open: {r:?}"
+        );
+        if r.status == AuditStatus::Succeeded {
+            let target = format!("{} {}", r.target, r.request);
+            *ok.entry((r.operation.clone(), target)).or_insert(0) += 1;
+        }
+    }
+    ok
+}
+
+#[tokio::test]
+async fn finalize_takes_a_safe_cluster_to_api_without_changing_anyones_access() {
+    let Some(w) = world("").await else { return };
+    let before = access_map(&w.sim, "prod");
+    assert!(
+        before.values().filter(|a| a.is_some()).count() >= 8,
+        "{before:#?}"
+    );
+    let s = settings("worker-1");
+    let engine = Engine::new(&w.config, &w.store, &s);
+
+    // Audit mode (the default) plans and records, and changes nothing.
+    let audit = converge(&w, &engine, "prod", Mode::Audit).await;
+    assert_eq!(audit.last().map(|r| r.mutating_calls), Some(0));
+    assert!(writes(&w.sim).is_empty(), "{:?}", writes(&w.sim));
+    assert_eq!(mode_of(&w.sim, "prod"), "CONFIG_MAP");
+
+    let reports = converge(&w, &engine, "prod", Mode::Finalize).await;
+    let last = reports.last().expect("a report");
+    assert_eq!(last.outcome, Outcome::Done, "{reports:#?}");
+    assert_eq!(last.phase, Phase::Complete);
+    assert_eq!(mode_of(&w.sim, "prod"), "API");
+    let after = access_map(&w.sim, "prod");
+    assert_same_access(&before, &after);
+
+    // The creator's implicit admin became a visible entry after the first switch and is kept.
+    let creator = arn("user", "/", "creator");
+    assert!(reports.iter().any(|r| {
+        r.outside_aws_auth
+            .iter()
+            .any(|e| e.principal_arn == creator)
+    }));
+
+    // DynamoDB: the record, the backup, every principal, a complete audit trail.
+    let record = w
+        .store
+        .get_cluster(&key("prod"))
+        .await
+        .expect("get")
+        .expect("record");
+    assert_eq!(record.state.phase, Phase::Complete);
+    assert_eq!(
+        record.state.authentication_mode,
+        Some(AuthenticationMode::Api)
+    );
+    assert!(record.lease.is_none(), "lease released");
+    assert!(
+        w.store
+            .latest_backup(&key("prod"))
+            .await
+            .expect("backup")
+            .is_some()
+    );
+    let entries = w.store.list_entries(&key("prod")).await.expect("entries");
+    assert!(entries.len() >= 7, "{entries:#?}");
+    let trail = audit_trail(&w.store, "prod").await;
+    for ((op, target), n) in &trail {
+        assert_eq!(*n, 1, "{op} on {target} succeeded {n} times");
+    }
+    assert_eq!(w.sim.stats().get("UpdateClusterConfig").copied(), Some(2));
+
+    // Least privilege: every EKS operation the engine called is granted to the member role
+    // (infra/member-role.yaml), and the tag it sets is the one that role allows.
+    let member_role = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../infra/member-role.yaml"
+    ))
+    .expect("infra/member-role.yaml");
+    for op in w
+        .sim
+        .stats()
+        .keys()
+        .filter(|op| !op.starts_with("Kubernetes:"))
+    {
+        assert!(
+            member_role.contains(&format!("eks:{op}")),
+            "the member role does not grant eks:{op}"
+        );
+    }
+    let (tag_key, tag_value) = eks_auth_core::plan::MANAGED_TAG;
+    assert!(member_role.contains(&format!("aws:RequestTag/{tag_key}: {tag_value}")));
+
+    // A second run on the converged cluster makes zero mutating calls.
+    let writes_before = writes(&w.sim);
+    let again = converge(&w, &engine, "prod", Mode::Finalize).await;
+    assert_eq!(again.last().map(|r| r.mutating_calls), Some(0));
+    assert_eq!(writes(&w.sim), writes_before);
+}
+
+#[tokio::test]
+async fn finalize_stops_at_api_and_config_map_when_rows_block() {
+    let Some(w) = world("").await else { return };
+    let before = access_map(&w.sim, "legacy");
+    let s = settings("worker-1");
+    let engine = Engine::new(&w.config, &w.store, &s);
+    let reports = converge(&w, &engine, "legacy", Mode::Finalize).await;
+    let last = reports.last().expect("a report");
+    let Outcome::Blocked(reason) = &last.outcome else {
+        panic!("expected a block: {reports:#?}")
+    };
+    assert!(reason.contains("blocker"), "{reason}");
+    assert!(
+        reason.contains("system:monitoring") || reason.contains("SYSTEM_GROUP"),
+        "{reason}"
+    );
+    assert_eq!(last.phase, Phase::Blocked);
+    assert_eq!(mode_of(&w.sim, "legacy"), "API_AND_CONFIG_MAP");
+    assert_same_access(&before, &access_map(&w.sim, "legacy"));
+    // aws-auth was neither backed up nor pruned.
+    assert!(
+        w.store
+            .latest_backup(&key("legacy"))
+            .await
+            .expect("backup")
+            .is_none()
+    );
+    let record = w
+        .store
+        .get_cluster(&key("legacy"))
+        .await
+        .expect("get")
+        .expect("record");
+    assert!(
+        record
+            .state
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("blocker"))
+    );
+    assert!(
+        record.state.counts.blockers >= 2,
+        "{:?}",
+        record.state.counts
+    );
+}
+
+/// Every crash point around a mutating call or a state save.
+const FAILPOINTS: [&str; 15] = [
+    "before:UpdateClusterConfig",
+    "after:UpdateClusterConfig",
+    "after-save:SwitchToApiAndConfigMap",
+    "before:CreateAccessEntry",
+    "after:CreateAccessEntry",
+    "before:AssociateAccessPolicy",
+    "after:AssociateAccessPolicy",
+    "after-save:CreateEntries",
+    "after-save:VerifyEntries",
+    "after-save:BackupConfigMap",
+    "before:PatchConfigMap",
+    "after:PatchConfigMap",
+    "after-save:PruneConfigMap",
+    "after-save:SwitchToApi",
+    "after-save:Plan",
+];
+
+#[tokio::test]
+async fn a_crash_at_any_point_resumes_without_repeating_a_write() {
+    let Some(w) = world("").await else { return };
+    let before = access_map(&w.sim, "prod");
+    for point in FAILPOINTS {
+        w.sim.load_seed(seed("")).expect("reset the cluster");
+        let switches_before = w
+            .sim
+            .stats()
+            .get("UpdateClusterConfig")
+            .copied()
+            .unwrap_or(0);
+        let store =
+            StateStore::from_config(&w.config, format!("eam-crash-{}", point.replace(':', "-")));
+        store
+            .create_table(Duration::from_secs(30))
+            .await
+            .expect("table");
+        let s = settings("crashy-worker");
+        let engine = Engine::new(&w.config, &store, &s);
+        eks_auth_aws::failpoint::arm(point);
+        let mut crashed = false;
+        for _ in 0..40 {
+            match engine
+                .run(
+                    "prod",
+                    Mode::Finalize,
+                    Instant::now() + Duration::from_secs(60),
+                    &|_| {},
+                )
+                .await
+            {
+                Err(EngineError::FailPoint(p)) => {
+                    assert_eq!(p, point);
+                    crashed = true;
+                    break;
+                }
+                Ok(r) if matches!(r.outcome, Outcome::Done) => break,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(60)).await,
+                Err(e) => panic!("{point}: {e}"),
+            }
+        }
+        eks_auth_aws::failpoint::disarm_all();
+        assert!(crashed, "failpoint {point} was never reached");
+        // A new process would be a new engine; the same worker ID takes its own lease back.
+        let engine = Engine::new(&w.config, &store, &s);
+        let reports = converge(&w, &engine, "prod", Mode::Finalize).await;
+        let last = reports.last().expect("report");
+        assert_eq!(last.phase, Phase::Complete, "{point}: {reports:#?}");
+        assert_eq!(mode_of(&w.sim, "prod"), "API", "{point}");
+        assert_same_access(&before, &access_map(&w.sim, "prod"));
+        for ((op, target), n) in &audit_trail(&store, "prod").await {
+            assert_eq!(*n, 1, "{point}: {op} {target} done {n} times");
+        }
+        let switches = w
+            .sim
+            .stats()
+            .get("UpdateClusterConfig")
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(
+            switches - switches_before,
+            2,
+            "{point}: UpdateClusterConfig calls"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_workers_racing_on_one_cluster_only_one_acts() {
+    let Some(w) = world("").await else { return };
+    let (s1, s2) = (settings("worker-a"), settings("worker-b"));
+    let (e1, e2) = (
+        Engine::new(&w.config, &w.store, &s1),
+        Engine::new(&w.config, &w.store, &s2),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (r1, r2) = tokio::join!(
+        e1.run("prod", Mode::Migrate, deadline, &|_| {}),
+        e2.run("prod", Mode::Migrate, deadline, &|_| {})
+    );
+    let (r1, r2) = (r1.expect("run a"), r2.expect("run b"));
+    let busy = [&r1, &r2]
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Busy { .. }))
+        .count();
+    assert_eq!(
+        busy, 1,
+        "exactly one worker is turned away: {r1:#?} {r2:#?}"
+    );
+    let acted = if matches!(r1.outcome, Outcome::Busy { .. }) {
+        &r2
+    } else {
+        &r1
+    };
+    let idle = if matches!(r1.outcome, Outcome::Busy { .. }) {
+        &r1
+    } else {
+        &r2
+    };
+    assert_eq!(idle.mutating_calls, 0);
+    assert!(acted.mutating_calls >= 1, "{acted:#?}");
+    assert_eq!(w.sim.stats().get("UpdateClusterConfig").copied(), Some(1));
+}
+
+#[tokio::test]
+async fn throttling_and_5xx_storms_and_eventual_consistency_still_converge() {
+    let settings_yaml = "  eventual_consistency_calls: 2\n";
+    let Some(w) = world(settings_yaml).await else {
+        return;
+    };
+    let before = access_map(&w.sim, "prod");
+    w.sim.set_faults(FaultConfig {
+        seed: 7,
+        rules: vec![
+            FaultRule {
+                operation: "*".to_owned(),
+                throttle_probability: 0.3,
+                error_probability: 0.2,
+                error_status: 503,
+                remaining: Some(24),
+                ..FaultRule::default()
+            },
+            FaultRule {
+                operation: "Kubernetes:*".to_owned(),
+                error_probability: 0.3,
+                error_status: 500,
+                remaining: Some(4),
+                ..FaultRule::default()
+            },
+        ],
+    });
+    let s = settings("stormy");
+    let engine = Engine::new(&w.config, &w.store, &s);
+    let reports = converge(&w, &engine, "prod", Mode::Finalize).await;
+    w.sim.set_faults(FaultConfig::default());
+    assert_eq!(
+        reports.last().map(|r| r.phase),
+        Some(Phase::Complete),
+        "{reports:#?}"
+    );
+    assert_same_access(&before, &access_map(&w.sim, "prod"));
+    let trail = audit_trail(&w.store, "prod").await;
+    for ((op, target), n) in &trail {
+        assert_eq!(*n, 1, "{op} on {target} succeeded {n} times");
+    }
+    // The post-create 404 was retried inside AssociateAccessPolicy, not failed.
+    let records = w.store.list_audit(&key("prod")).await.expect("audit");
+    assert!(records.iter().any(|r| {
+        r.operation == "AssociateAccessPolicy"
+            && r.result
+                .as_ref()
+                .and_then(|v| v["notFoundRetries"].as_u64())
+                .is_some_and(|n| n > 0)
+    }));
+}
+
+#[tokio::test]
+async fn rollback_after_a_prune_restores_aws_auth_and_everyones_access() {
+    let Some(w) = world("").await else { return };
+    let before = access_map(&w.sim, "prod");
+    let aws_auth_before = w
+        .sim
+        .with_world(|wd| wd.clusters[&sim_key("prod")].aws_auth_data());
+    let s = settings("worker-1");
+    let engine = Engine::new(&w.config, &w.store, &s);
+    eks_auth_aws::failpoint::arm("after-save:PruneConfigMap");
+    let mut stopped = false;
+    for _ in 0..40 {
+        match engine
+            .run(
+                "prod",
+                Mode::Finalize,
+                Instant::now() + Duration::from_secs(60),
+                &|_| {},
+            )
+            .await
+        {
+            Err(EngineError::FailPoint(_)) => {
+                stopped = true;
+                break;
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(60)).await,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    eks_auth_aws::failpoint::disarm_all();
+    assert!(stopped);
+    assert_ne!(
+        aws_auth_before,
+        w.sim
+            .with_world(|wd| wd.clusters[&sim_key("prod")].aws_auth_data()),
+        "aws-auth was pruned"
+    );
+    let engine = Engine::new(&w.config, &w.store, &s);
+    let report = engine
+        .rollback("prod", Instant::now() + Duration::from_secs(60), &|_| {})
+        .await
+        .expect("rollback");
+    assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
+    assert!(report.restored_from.is_some());
+    assert!(report.deleted.len() >= 4, "{report:#?}");
+    assert!(
+        report
+            .not_undone
+            .iter()
+            .any(|n| n.contains("cannot switch back"))
+    );
+    assert_eq!(
+        aws_auth_before,
+        w.sim
+            .with_world(|wd| wd.clusters[&sim_key("prod")].aws_auth_data()),
+        "aws-auth restored verbatim"
+    );
+    assert_same_access(&before, &access_map(&w.sim, "prod"));
+    let record = w
+        .store
+        .get_cluster(&key("prod"))
+        .await
+        .expect("get")
+        .expect("record");
+    assert_eq!(record.state.mode, Mode::Audit);
+    // Audit mode afterwards changes nothing.
+    let writes_before = writes(&w.sim);
+    let audit = converge(&w, &engine, "prod", Mode::Audit).await;
+    assert_eq!(audit.last().map(|r| r.mutating_calls), Some(0));
+    assert_eq!(writes(&w.sim), writes_before);
+}

@@ -1,0 +1,96 @@
+//! The local stack for CLI tests: the EKS simulator and moto, reached by the binary only through
+//! a standard AWS config file, as a user runs it.
+
+#![allow(dead_code)]
+
+use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+use eks_sim::harness::Stack;
+use eks_sim::seed::Seed;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+
+/// Creates IAM principals in moto: (kind `role`|`user`, path, name).
+pub async fn create_principals(moto: &str, principals: &[(&str, &str, &str)]) {
+    let config = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(moto)
+        .credentials_provider(Credentials::new("AKIATEST", "test", None, None, "test"))
+        .build();
+    let iam = aws_sdk_iam::Client::from_conf(config);
+    for (kind, path, name) in principals {
+        if *kind == "role" {
+            iam.create_role()
+                .path(*path)
+                .role_name(*name)
+                .assume_role_policy_document(TRUST)
+                .send()
+                .await
+                .expect("CreateRole in moto");
+        } else {
+            iam.create_user()
+                .path(*path)
+                .user_name(*name)
+                .send()
+                .await
+                .expect("CreateUser in moto");
+        }
+    }
+}
+
+/// Runs the CLI with `creds` and a config file sending EKS to the simulator and the rest to moto.
+pub fn cli(stack: &Stack, dir: &Path, creds: (&str, &str), args: &[&str]) -> Output {
+    let moto = stack.moto.as_ref().map(|m| m.url()).expect("moto");
+    let config = dir.join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[default]\nregion = us-east-1\nendpoint_url = {moto}\nservices = local-stack\n\n[services local-stack]\neks =\n  endpoint_url = {}\n",
+            stack.sim.url()
+        ),
+    )
+    .expect("write config");
+    Command::new(env!("CARGO_BIN_EXE_eks-auth-migrator"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", creds.0)
+        .env("AWS_SECRET_ACCESS_KEY", creds.1)
+        .stdin(Stdio::null())
+        .output()
+        .expect("binary runs")
+}
+
+/// The stack with moto and `principals` in its IAM, or `None` (skipped) without moto unless
+/// EAM_REQUIRE_TOOLS=1.
+pub async fn stack(seed: Seed, principals: &[(&str, &str, &str)]) -> Option<Stack> {
+    let stack = Stack::start(seed, true).await.expect("stack starts");
+    match &stack.moto {
+        Some(moto) => {
+            create_principals(&moto.url(), principals).await;
+            Some(stack)
+        }
+        None => {
+            assert!(
+                std::env::var("EAM_REQUIRE_TOOLS").as_deref() != Ok("1"),
+                "moto_server is missing and EAM_REQUIRE_TOOLS=1 (scripts/test installs it)"
+            );
+            eprintln!("note: moto_server is missing; test not run");
+            None
+        }
+    }
+}
+
+/// Standard output and error as text.
+pub fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
