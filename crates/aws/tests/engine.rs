@@ -94,6 +94,15 @@ const SAFE_ROWS: &str = r#"- rolearn: arn:aws:iam::123456789012:role/eks-node
     - team-a
 "#;
 
+/// SAFE_ROWS without the migrator's own row.
+fn without_migrator_row() -> String {
+    SAFE_ROWS
+        .split("- rolearn: ")
+        .filter(|row| !row.is_empty() && !row.contains("role/eks-auth-migrator"))
+        .map(|row| format!("- rolearn: {row}"))
+        .collect()
+}
+
 const BAD_ROWS: &str = r#"- rolearn: arn:aws:iam::123456789012:role/monitoring
   username: monitoring
   groups:
@@ -113,6 +122,10 @@ const USERS: &str = r#"- userarn: arn:aws:iam::123456789012:user/alice
 "#;
 
 fn cluster_yaml(name: &str, map_roles: &str) -> String {
+    cluster_in_mode(name, "CONFIG_MAP", map_roles)
+}
+
+fn cluster_in_mode(name: &str, mode: &str, map_roles: &str) -> String {
     let indent = |text: &str| {
         text.lines()
             .map(|l| format!("            {l}\n"))
@@ -121,7 +134,7 @@ fn cluster_yaml(name: &str, map_roles: &str) -> String {
     format!(
         r#"      - name: {name}
         region: us-east-1
-        mode: CONFIG_MAP
+        mode: {mode}
         creator: "{creator}"
         nodegroups: [{{ name: ng1, node_role: "{node}" }}]
         fargate_profiles: [{{ name: fp1, pod_execution_role_arn: "{fargate}" }}]
@@ -142,16 +155,27 @@ fn cluster_yaml(name: &str, map_roles: &str) -> String {
 }
 
 fn seed(settings: &str) -> Seed {
+    seed_for(
+        settings,
+        MIGRATOR,
+        "arn:aws:sts::123456789012:assumed-role/eks-auth-migrator/run-1",
+    )
+}
+
+/// The seed with the migrator's access key mapped to `caller` (what STS says it is).
+fn seed_for(settings: &str, migrator: (&str, &str), caller: &str) -> Seed {
     let iam: String = PRINCIPALS
         .iter()
         .map(|(k, p, n)| format!("      - \"{}\"\n", arn(k, p, n)))
         .collect();
     let text = format!(
-        "settings:\n  update_duration_ms: 100\n{settings}accounts:\n  - id: \"{ACCOUNT}\"\n    credentials:\n      - {{ access_key_id: {}, secret_access_key: {}, arn: \"arn:aws:sts::{ACCOUNT}:assumed-role/eks-auth-migrator/run-1\" }}\n    iam:\n{iam}    clusters:\n{}{}",
-        MIGRATOR.0,
-        MIGRATOR.1,
+        "settings:\n  update_duration_ms: 100\n{settings}accounts:\n  - id: \"{ACCOUNT}\"\n    credentials:\n      - {{ access_key_id: {}, secret_access_key: {}, arn: \"{caller}\" }}\n    iam:\n{iam}    clusters:\n{}{}{}",
+        migrator.0,
+        migrator.1,
         cluster_yaml("prod", SAFE_ROWS),
         cluster_yaml("legacy", &format!("{SAFE_ROWS}{BAD_ROWS}")),
+        // Already switched, and the migrator is mapped nowhere: it cannot read aws-auth.
+        cluster_in_mode("locked", "API_AND_CONFIG_MAP", &without_migrator_row()),
     );
     Seed::parse(&text).unwrap_or_else(|e| panic!("seed does not parse: {e:?}\n{text}"))
 }
@@ -159,8 +183,8 @@ fn seed(settings: &str) -> Seed {
 /// The simulator, moto (serial) with the IAM principals, a state table and the shared config.
 struct World {
     sim: Sim,
-    _moto: common::Moto,
-    _dir: tempfile::TempDir,
+    moto: common::Moto,
+    dir: tempfile::TempDir,
     config: aws_config::SdkConfig,
     store: StateStore,
 }
@@ -198,8 +222,8 @@ async fn world(settings: &str) -> Option<World> {
         .expect("create table");
     Some(World {
         sim,
-        _moto: moto,
-        _dir: dir,
+        moto,
+        dir,
         config,
         store,
     })
@@ -208,6 +232,22 @@ async fn world(settings: &str) -> Option<World> {
 /// moto as the default endpoint, the simulator for EKS: standard configuration only.
 #[allow(deprecated)]
 async fn shared_config(moto: &str, eks: &str, dir: &tempfile::TempDir) -> aws_config::SdkConfig {
+    shared_config_as(
+        moto,
+        eks,
+        dir,
+        Credentials::new(MIGRATOR.0, MIGRATOR.1, None, None, "engine-test"),
+    )
+    .await
+}
+
+#[allow(deprecated)]
+async fn shared_config_as(
+    moto: &str,
+    eks: &str,
+    dir: &tempfile::TempDir,
+    credentials: Credentials,
+) -> aws_config::SdkConfig {
     let path = dir.path().join("config");
     std::fs::write(
         &path,
@@ -222,13 +262,7 @@ async fn shared_config(moto: &str, eks: &str, dir: &tempfile::TempDir) -> aws_co
                 .with_file(ProfileFileKind::Config, &path)
                 .build(),
         )
-        .credentials_provider(Credentials::new(
-            MIGRATOR.0,
-            MIGRATOR.1,
-            None,
-            None,
-            "engine-test",
-        ))
+        .credentials_provider(credentials)
         .load()
         .await
 }
@@ -783,4 +817,121 @@ async fn rollback_after_a_prune_restores_aws_auth_and_everyones_access() {
     let audit = converge(&w, &engine, "prod", Mode::Audit).await;
     assert_eq!(audit.last().map(|r| r.mutating_calls), Some(0));
     assert_eq!(writes(&w.sim), writes_before);
+}
+
+#[tokio::test]
+async fn a_migrator_locked_out_of_aws_auth_grants_itself_temporary_access_only_when_allowed() {
+    let Some(w) = world("").await else { return };
+    let before = access_map(&w.sim, "locked");
+    let migrator = callers()
+        .into_iter()
+        .find(|c| c.contains("assumed-role/eks-auth-migrator/"))
+        .expect("migrator caller");
+    assert_eq!(
+        before[&migrator], None,
+        "the migrator starts without access"
+    );
+
+    // Not allowed: the run fails and says what to grant.
+    let s = settings("worker-1");
+    let engine = Engine::new(&w.config, &w.store, &s);
+    let report = engine
+        .run(
+            "locked",
+            Mode::Migrate,
+            Instant::now() + Duration::from_secs(60),
+            &|_| {},
+        )
+        .await
+        .expect("run");
+    let Outcome::Failed(reason) = &report.outcome else {
+        panic!("expected a failure: {report:#?}")
+    };
+    assert!(
+        reason.contains("--self-grant") && reason.contains("kube-system"),
+        "{reason}"
+    );
+    assert_eq!(report.mutating_calls, 0);
+
+    // Allowed: the migrator runs as an STS session of its role (moto's STS tells who it is; the
+    // simulator verifies that session's tokens), with a crash while it holds the temporary
+    // entry: the next run uses it and removes it.
+    let assumed = aws_sdk_sts::Client::new(&w.config)
+        .assume_role()
+        .role_arn(arn("role", "/", "eks-auth-migrator"))
+        .role_session_name("run-2")
+        .send()
+        .await
+        .expect("AssumeRole in moto");
+    let c = assumed.credentials().expect("credentials");
+    let session = assumed
+        .assumed_role_user()
+        .map(|u| u.arn().to_owned())
+        .expect("session ARN");
+    w.sim
+        .load_seed(seed_for(
+            "",
+            (c.access_key_id(), c.secret_access_key()),
+            &session,
+        ))
+        .expect("seed with the session");
+    let config = shared_config_as(
+        &w.moto.url,
+        &w.sim.url(),
+        &w.dir,
+        Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            None,
+            "session",
+        ),
+    )
+    .await;
+    let mut s = settings("worker-1");
+    s.self_grant = true;
+    let engine = Engine::new(&config, &w.store, &s);
+    eks_auth_aws::failpoint::arm("after-save:CreateEntries");
+    let crashed = engine
+        .run(
+            "locked",
+            Mode::Migrate,
+            Instant::now() + Duration::from_secs(60),
+            &|_| {},
+        )
+        .await;
+    eks_auth_aws::failpoint::disarm_all();
+    assert!(
+        matches!(crashed, Err(EngineError::FailPoint(_))),
+        "{crashed:?}"
+    );
+    let temporary_entries = || {
+        w.sim.with_world(|wd| {
+            wd.clusters[&sim_key("locked")]
+                .entries
+                .values()
+                .filter(|e| e.username == eks_auth_aws::engine::TEMPORARY_USERNAME)
+                .count()
+        })
+    };
+    assert_eq!(temporary_entries(), 1, "left behind by the crash");
+    let engine = Engine::new(&config, &w.store, &s);
+    let reports = converge(&w, &engine, "locked", Mode::Migrate).await;
+    assert_eq!(
+        reports.last().map(|r| r.outcome.clone()),
+        Some(Outcome::Done)
+    );
+    assert_eq!(temporary_entries(), 0, "removed when the run ended");
+    assert_same_access(&before, &access_map(&w.sim, "locked"));
+    let records = w.store.list_audit(&key("locked")).await.expect("audit");
+    let role = arn("role", "/", "eks-auth-migrator");
+    assert!(
+        records
+            .iter()
+            .any(|r| r.operation == "CreateAccessEntry" && r.target == role)
+    );
+    assert!(records.iter().any(|r| r.operation == "DeleteAccessEntry"
+        && r.target == role
+        && r.status == AuditStatus::Succeeded));
+    assert!(records.iter().all(|r| r.status != AuditStatus::Started));
 }

@@ -29,6 +29,7 @@ pub fn apply(flags: ApplyFlags) -> Result<ExitCode> {
     let mut settings = Settings::new(worker_id());
     settings.soak = Duration::from_secs(flags.soak_hours.saturating_mul(3600));
     settings.break_glass_principal = flags.break_glass.clone();
+    settings.self_grant = flags.self_grant;
     settings.gather = GatherOptions {
         member_role_name: flags.member_role_name.clone(),
     };

@@ -105,6 +105,12 @@ pub struct ApplyFlags {
     #[arg(long, value_name = "ROLE_NAME")]
     pub member_role_name: Option<String>,
 
+    /// When the cluster is already in API_AND_CONFIG_MAP and its Kubernetes API refuses the
+    /// migrator, grant the migrator's own principal a temporary entry (AmazonEKSEditPolicy on
+    /// kube-system) for this run and delete it at the end.
+    #[arg(long)]
+    pub self_grant: bool,
+
     /// Give up (and leave the rest to a later run) after this many minutes.
     #[arg(long, default_value_t = 60, value_name = "MINUTES")]
     pub timeout_minutes: u64,

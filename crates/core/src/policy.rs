@@ -102,6 +102,17 @@ impl MigrationPolicy {
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
         let policy: MigrationPolicy =
             serde_saphyr::from_str(text).map_err(|e| PolicyError::Syntax(e.to_string()))?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Checks a policy already deserialized some other way (e.g. embedded in the configuration
+    /// document) against the same rules as [`MigrationPolicy::parse`].
+    ///
+    /// # Errors
+    /// [`PolicyError`] for another version or an inconsistent mapping.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let policy = self;
         if policy.version != POLICY_FORMAT_VERSION {
             return Err(PolicyError::Version(policy.version));
         }
@@ -136,7 +147,7 @@ impl MigrationPolicy {
                 return Err(fail("group is mapped twice; merge the mappings"));
             }
         }
-        Ok(policy)
+        Ok(())
     }
 
     /// The mappings for a group.

@@ -18,10 +18,12 @@ mod audit;
 mod eks_write;
 mod error;
 mod rollback;
+mod self_grant;
 mod steps;
 
 pub use error::EngineError;
 pub use rollback::RollbackReport;
+pub use self_grant::TEMPORARY_USERNAME;
 
 use crate::ids::{AccountId, ClusterName, Region};
 use crate::live::{self, GatherError, GatherOptions};
@@ -64,6 +66,9 @@ pub struct Settings {
     /// The principal whose cluster-admin entry is the break-glass entry; `None`: any
     /// cluster-admin entry the migrator created from a `system:masters` row.
     pub break_glass_principal: Option<String>,
+    /// When the Kubernetes API refuses the migrator on an API_AND_CONFIG_MAP cluster, grant its
+    /// own principal a temporary entry (edit in kube-system) for the run, deleted at its end.
+    pub self_grant: bool,
 }
 
 impl Settings {
@@ -79,6 +84,7 @@ impl Settings {
             gather: GatherOptions::default(),
             policy: MigrationPolicy::default(),
             break_glass_principal: None,
+            self_grant: false,
         }
     }
 }
@@ -147,6 +153,8 @@ pub struct Engine<'a> {
     steps: Mutex<Vec<String>>,
     /// The lease while a run holds it (renewed before each step and during long steps).
     lease: Mutex<Option<Lease>>,
+    /// The principal of the temporary self-granted entry to delete when the run ends.
+    temporary: Mutex<Option<String>>,
 }
 
 /// Progress lines for a person watching (the CLI prints them; Lambdas log them).
@@ -168,6 +176,7 @@ impl<'a> Engine<'a> {
             ids: AtomicU32::new(0),
             steps: Mutex::new(Vec::new()),
             lease: Mutex::new(None),
+            temporary: Mutex::new(None),
         }
     }
 
@@ -198,8 +207,81 @@ impl<'a> Engine<'a> {
         if matches!(result, Err(EngineError::FailPoint(_))) {
             return result;
         }
+        match self.revoke_self(&key, progress).await {
+            Err(EngineError::FailPoint(p)) => return Err(EngineError::FailPoint(p)),
+            Err(e) => {
+                tracing::error!(error = %e, "could not record the removal of the temporary entry")
+            }
+            Ok(()) => {}
+        }
         self.release().await;
-        result
+        result.map(|mut report| {
+            report.mutating_calls = self.calls.load(Ordering::SeqCst);
+            report
+        })
+    }
+
+    fn set_temporary(&self, principal: Option<String>) {
+        if let Ok(mut t) = self.temporary.lock() {
+            *t = principal;
+        }
+    }
+
+    fn temporary(&self) -> Option<String> {
+        self.temporary.lock().ok().and_then(|t| t.clone())
+    }
+
+    /// The Kubernetes API refused the migrator: in API mode aws-auth does not matter; in
+    /// API_AND_CONFIG_MAP it may grant itself temporary access; otherwise the run fails with
+    /// what to grant.
+    async fn forbidden(
+        &self,
+        key: &ClusterKey,
+        denial: String,
+        deadline: Instant,
+        progress: Progress<'_>,
+    ) -> Result<Forbidden, EngineError> {
+        let described = match self
+            .eks
+            .describe_cluster()
+            .name(key.name.as_ref())
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                return Ok(Forbidden::Fail(format!(
+                    "{denial} (DescribeCluster: {})",
+                    live::sdk_reason(&e)
+                )));
+            }
+        };
+        let cluster = described.cluster();
+        let mode = cluster
+            .and_then(|c| c.access_config())
+            .and_then(|a| a.authentication_mode())
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default();
+        let partition = cluster
+            .and_then(|c| c.arn())
+            .and_then(|arn| arn.split(':').nth(1))
+            .unwrap_or("aws")
+            .to_owned();
+        match mode.as_str() {
+            "API" => Ok(Forbidden::ApiMode),
+            "API_AND_CONFIG_MAP" if self.settings.self_grant && self.temporary().is_none() => {
+                match self.grant_self(key, &partition, deadline, progress).await? {
+                    Ok(()) => Ok(Forbidden::Granted),
+                    Err(reason) => Ok(Forbidden::Fail(format!(
+                        "{denial}; granting temporary access failed: {reason}"
+                    ))),
+                }
+            }
+            "API_AND_CONFIG_MAP" if !self.settings.self_grant => Ok(Forbidden::Fail(format!(
+                "{denial}; or let the migrator grant itself temporary access (--self-grant)"
+            ))),
+            _ => Ok(Forbidden::Fail(denial)),
+        }
     }
 
     /// Counts and step lines are per run.
@@ -414,8 +496,30 @@ impl<'a> Engine<'a> {
                         let reason = format!("the cluster is {status}");
                         return self.waiting(key, &record, state, reason).await;
                     }
+                    Err(GatherError::KubeForbidden(denied)) => {
+                        match self
+                            .forbidden(key, denied.to_string(), deadline, progress)
+                            .await?
+                        {
+                            Forbidden::Granted => continue,
+                            Forbidden::ApiMode => {
+                                return self.api_mode_unreadable(key, &record, state).await;
+                            }
+                            Forbidden::Fail(reason) => {
+                                return self.failed(key, &record, state, reason).await;
+                            }
+                        }
+                    }
                     Err(e) => return self.failed(key, &record, state, e.to_string()).await,
                 };
+            if self.temporary().is_none()
+                && let Some(left) = gathered.facts.existing_entries.iter().find(|e| {
+                    e.managed_by_migrator && e.username.as_deref() == Some(TEMPORARY_USERNAME)
+                })
+            {
+                // Left behind by an interrupted run: used now, deleted when this run ends.
+                self.set_temporary(Some(left.principal_arn.clone()));
+            }
             self.reconcile_open_audits(key, &gathered).await?;
             let empty = BTreeMap::new();
             let auth = AwsAuth::parse_data(gathered.configmap.as_ref().map_or(&empty, |c| &c.data));
@@ -564,6 +668,34 @@ impl<'a> Engine<'a> {
         ))
     }
 
+    /// In API mode aws-auth is ignored, so not being able to read it changes nothing: the
+    /// migration is complete if the migrator made the switch, and there is nothing to do.
+    async fn api_mode_unreadable(
+        &self,
+        key: &ClusterKey,
+        record: &ClusterRecord,
+        mut state: ClusterState,
+    ) -> Result<Report, EngineError> {
+        state.authentication_mode = Some(AuthenticationMode::Api);
+        state.pending_update = None;
+        state.last_error = None;
+        if matches!(state.phase, Phase::ApiSwitching | Phase::ConfigMapPruned) {
+            state.phase = Phase::Complete;
+        }
+        let lease = self.renew(false).await?;
+        self.store
+            .save_cluster(key, record.version, &state, SystemTime::now(), Some(&lease))
+            .await?;
+        Ok(self.report(
+            key,
+            state.mode,
+            Some(&state),
+            Outcome::Done,
+            None,
+            Vec::new(),
+        ))
+    }
+
     async fn failed(
         &self,
         key: &ClusterKey,
@@ -586,6 +718,16 @@ impl<'a> Engine<'a> {
             Vec::new(),
         ))
     }
+}
+
+/// What to do after the Kubernetes API refused the migrator.
+enum Forbidden {
+    /// Temporary access was granted: observe again.
+    Granted,
+    /// The cluster is in API mode, where aws-auth is ignored.
+    ApiMode,
+    /// Fail the run with this reason.
+    Fail(String),
 }
 
 /// The step's name as failpoints and progress lines spell it.

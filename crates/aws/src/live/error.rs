@@ -114,6 +114,12 @@ pub enum GatherError {
         /// Why.
         reason: String,
     },
+    /// The migrator's own principal could not be determined.
+    #[error("cannot tell which IAM principal the migrator runs as: {reason}")]
+    Caller {
+        /// Why.
+        reason: String,
+    },
     /// The bearer token could not be signed.
     #[error("cannot sign the EKS bearer token for cluster `{cluster}`")]
     Token {

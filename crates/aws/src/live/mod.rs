@@ -335,6 +335,46 @@ pub fn eks_client(config: &aws_config::SdkConfig) -> aws_sdk_eks::Client {
     )
 }
 
+/// The IAM principal the configuration's credentials act as, with its path: for an assumed-role
+/// session the role (IAM GetRole), for a user the user. This is the ARN an access entry for the
+/// migrator itself must name.
+///
+/// # Errors
+///
+/// [`GatherError::Caller`] when STS or IAM cannot tell.
+pub async fn caller_principal(config: &aws_config::SdkConfig) -> Result<String, GatherError> {
+    let fail = |reason: String| GatherError::Caller { reason };
+    let sts = aws_sdk_sts::Client::from_conf(sts_config(config).build());
+    let arn = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| {
+            fail(format!(
+                "sts:GetCallerIdentity failed: {}",
+                eks::sdk_reason(&e)
+            ))
+        })?
+        .arn()
+        .map(str::to_owned)
+        .ok_or_else(|| fail("sts:GetCallerIdentity returned no ARN".to_owned()))?;
+    // arn:<partition>:sts::<account>:assumed-role/<role>/<session>
+    let Some((_, rest)) = arn.split_once(":assumed-role/") else {
+        return Ok(arn);
+    };
+    let role = rest.split('/').next().unwrap_or_default();
+    let iam = aws_sdk_iam::Client::from_conf(iam_config(config).build());
+    let out = iam.get_role().role_name(role).send().await.map_err(|e| {
+        fail(format!(
+            "iam:GetRole {role} failed: {}",
+            eks::sdk_reason(&e)
+        ))
+    })?;
+    out.role()
+        .map(|r| r.arn().to_owned())
+        .ok_or_else(|| fail(format!("iam:GetRole {role} returned no role")))
+}
+
 /// The caller's ARN per sts:GetCallerIdentity, or why it is unknown.
 async fn caller_identity(config: &aws_config::SdkConfig) -> String {
     let sts = aws_sdk_sts::Client::from_conf(sts_config(config).build());

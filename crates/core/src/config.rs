@@ -1,0 +1,879 @@
+//! The configuration document of the Lambda functions (the SSM parameter named by
+//! `CONFIG_PARAMETER`), exactly as docs/configuration.md describes it: parsing with validation
+//! that names the offending field, account scope, and which mode a cluster gets.
+
+use crate::arn::{is_account_id, Arn, Principal};
+use crate::policy::MigrationPolicy;
+use crate::state::Mode;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Format version of the configuration document this build understands.
+pub const CONFIG_FORMAT_VERSION: u32 = 1;
+
+/// Default of `soak_hours` (one week).
+pub const DEFAULT_SOAK_HOURS: u64 = 168;
+
+/// The cluster tag whose value (`audit`, `migrate`, `finalize`, `skip`) sets a cluster's mode.
+pub const MODE_TAG: &str = "eks-auth-migrator/mode";
+
+/// Why a configuration document is unusable. The whole document is then rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// Not JSON, or not a JSON object.
+    #[error("configuration document is not a JSON object: {0}")]
+    Syntax(String),
+    /// One field is wrong; `path` is like `accounts.include[2]`.
+    #[error("configuration field `{path}`: {message}")]
+    Field {
+        /// Where in the document (`regions[0]`, `account_overrides.111122223333.mode`).
+        path: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    fn field(path: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError::Field {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Which accounts are scanned.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountScope {
+    /// Accounts scanned; `None` = every `ACTIVE` account of the organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<String>>,
+    /// Accounts never scanned. Exclusion wins.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// The mode of the accounts directly in one organisational unit (or the root).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OuMode {
+    /// `ou-xxxx-yyyyyyyy` (or a root, `r-xxxx`).
+    pub id: String,
+    /// The mode.
+    pub mode: Mode,
+}
+
+/// One account's override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// The mode of that account's clusters.
+    pub mode: Mode,
+}
+
+/// The configuration document. Build it with [`Config::parse`] (or
+/// [`Config::parse_with_default_mode`]); the serde derives do not validate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// [`CONFIG_FORMAT_VERSION`].
+    pub version: u32,
+    /// Mode of every cluster nothing more specific names (absent: `DEFAULT_MODE`).
+    pub default_mode: Mode,
+    /// Regions scanned in every account; `None` = the `REGIONS` environment variable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Vec<String>>,
+    /// Accounts scanned.
+    #[serde(default)]
+    pub accounts: AccountScope,
+    /// Modes of the accounts directly in an OU.
+    #[serde(default)]
+    pub organizational_units: Vec<OuMode>,
+    /// Modes of single accounts.
+    #[serde(default)]
+    pub account_overrides: BTreeMap<String, Override>,
+    /// Replaces `default_mode` for new clusters; `None` = `default_mode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_cluster_mode: Option<Mode>,
+    /// How long a `finalize` cluster stays `VERIFIED` before the switch to `API`.
+    #[serde(default = "default_soak_hours")]
+    pub soak_hours: u64,
+    /// Principal that keeps cluster-admin access after the switch to `API`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass_principal: Option<String>,
+    /// The migration policy (the CLI's `--policy` document).
+    #[serde(default)]
+    pub policy: MigrationPolicy,
+}
+
+fn default_soak_hours() -> u64 {
+    DEFAULT_SOAK_HOURS
+}
+
+impl Default for Config {
+    /// What the template's default document `{"version":1,"default_mode":"audit"}` means.
+    fn default() -> Self {
+        Config {
+            version: CONFIG_FORMAT_VERSION,
+            default_mode: Mode::Audit,
+            regions: None,
+            accounts: AccountScope::default(),
+            organizational_units: Vec::new(),
+            account_overrides: BTreeMap::new(),
+            new_cluster_mode: None,
+            soak_hours: DEFAULT_SOAK_HOURS,
+            break_glass_principal: None,
+            policy: MigrationPolicy::default(),
+        }
+    }
+}
+
+/// Which setting decided a cluster's mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum ModeSource {
+    /// `default_mode` (or `DEFAULT_MODE`).
+    Default,
+    /// `new_cluster_mode`, for a new cluster.
+    NewCluster,
+    /// The `organizational_units` entry of this OU id.
+    OrganizationalUnit(String),
+    /// The account's `account_overrides` entry.
+    Account,
+    /// The cluster's [`MODE_TAG`] tag (also when its value was invalid and made the cluster
+    /// `audit`; see [`Config::mode_for`]).
+    ClusterTag,
+}
+
+/// A resolved mode, why, and anything the owners should hear about (recorded as findings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolved {
+    /// The mode the cluster gets.
+    pub mode: Mode,
+    /// The setting that decided it.
+    pub source: ModeSource,
+    /// Problems found on the way (an invalid tag value), one sentence each.
+    pub warnings: Vec<String>,
+}
+
+const TOP_FIELDS: &[&str] = &[
+    "version",
+    "default_mode",
+    "regions",
+    "accounts",
+    "organizational_units",
+    "account_overrides",
+    "new_cluster_mode",
+    "soak_hours",
+    "break_glass_principal",
+    "policy",
+];
+
+impl Config {
+    /// Parses and validates the document; an absent `default_mode` means `audit` (the
+    /// `DEFAULT_MODE` stack parameter's default). Handlers should prefer
+    /// [`Config::parse_with_default_mode`] with their `DEFAULT_MODE`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first offending field.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse_with_default_mode(text, Mode::Audit)
+    }
+
+    /// Parses and validates the document; `fallback_mode` (the `DEFAULT_MODE` environment
+    /// variable) is the default mode when the document has no `default_mode`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first offending field: unknown fields, another `version`, a
+    /// mode outside the four, an account ID that is not 12 digits, an OU ID not shaped
+    /// `ou-…`/`r-…`, a region that does not look like one, an account both included and
+    /// excluded, a negative `soak_hours`, a `break_glass_principal` that is not an IAM role or
+    /// user ARN, or an invalid `policy`.
+    pub fn parse_with_default_mode(text: &str, fallback_mode: Mode) -> Result<Config, ConfigError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        let Value::Object(obj) = value else {
+            return Err(ConfigError::Syntax(format!(
+                "found {}; expected an object like {{\"version\":1,\"default_mode\":\"audit\"}}",
+                kind_of(&value)
+            )));
+        };
+        check_fields(&obj, "", TOP_FIELDS)?;
+
+        let version: u64 = get(&obj, "version", "version")?.ok_or_else(|| {
+            ConfigError::field("version", "is required; add \"version\": 1")
+        })?;
+        if version != u64::from(CONFIG_FORMAT_VERSION) {
+            return Err(ConfigError::field(
+                "version",
+                format!(
+                    "is {version}; this build understands version {CONFIG_FORMAT_VERSION} only"
+                ),
+            ));
+        }
+        let default_mode = get_mode(&obj, "default_mode", "default_mode")?.unwrap_or(fallback_mode);
+        let new_cluster_mode = get_mode(&obj, "new_cluster_mode", "new_cluster_mode")?;
+
+        let regions: Option<Vec<String>> = get(&obj, "regions", "regions")?;
+        if let Some(regions) = &regions {
+            if regions.is_empty() {
+                return Err(ConfigError::field(
+                    "regions",
+                    "is empty; list at least one region, or remove the field to use REGIONS",
+                ));
+            }
+            for (i, region) in regions.iter().enumerate() {
+                if !is_region_name(region) {
+                    return Err(ConfigError::field(
+                        format!("regions[{i}]"),
+                        format!("`{region}` is not a region name (like us-east-1)"),
+                    ));
+                }
+                if regions[..i].contains(region) {
+                    return Err(ConfigError::field(
+                        format!("regions[{i}]"),
+                        format!("`{region}` is listed twice; remove one"),
+                    ));
+                }
+            }
+        }
+
+        let accounts = parse_accounts(&obj)?;
+        let organizational_units = parse_ous(&obj)?;
+        let account_overrides = parse_overrides(&obj)?;
+
+        let soak_hours = match obj.get("soak_hours") {
+            None | Some(Value::Null) => DEFAULT_SOAK_HOURS,
+            Some(v) => v.as_u64().ok_or_else(|| {
+                ConfigError::field(
+                    "soak_hours",
+                    format!("is {v}; it must be a whole number of hours ≥ 0 (default 168)"),
+                )
+            })?,
+        };
+
+        let break_glass_principal: Option<String> =
+            get(&obj, "break_glass_principal", "break_glass_principal")?;
+        if let Some(principal) = &break_glass_principal {
+            check_break_glass(principal)?;
+        }
+
+        let policy = match obj.get("policy") {
+            None | Some(Value::Null) => MigrationPolicy::default(),
+            Some(v) => {
+                let policy: MigrationPolicy = serde_json::from_value(v.clone()).map_err(|e| {
+                    ConfigError::field(
+                        "policy",
+                        format!("{e}; see docs/policy-file.md for the document's fields"),
+                    )
+                })?;
+                policy
+                    .validate()
+                    .map_err(|e| ConfigError::field("policy", e.to_string()))?;
+                policy
+            }
+        };
+
+        Ok(Config {
+            version: CONFIG_FORMAT_VERSION,
+            default_mode,
+            regions,
+            accounts,
+            organizational_units,
+            account_overrides,
+            new_cluster_mode,
+            soak_hours,
+            break_glass_principal,
+            policy,
+        })
+    }
+
+    /// Whether an account is scanned: listed in `accounts.include` (or that list is absent)
+    /// and not in `accounts.exclude`. Exclusion wins.
+    pub fn in_scope(&self, account: &str) -> bool {
+        if self.accounts.exclude.iter().any(|a| a == account) {
+            return false;
+        }
+        match &self.accounts.include {
+            Some(include) => include.iter().any(|a| a == account),
+            None => true,
+        }
+    }
+
+    /// The mode of one cluster, from least to most specific: `default_mode` (or
+    /// `new_cluster_mode` when `new_cluster`), the OU the account sits directly in, the
+    /// account override, the cluster's [`MODE_TAG`] tag.
+    ///
+    /// `account_ous` is the account's direct parent (a slice for convenience; empty when
+    /// unknown). When several of its ids are listed, the first in `account_ous` order wins.
+    ///
+    /// A tag with another value is never ignored silently: it is reported in
+    /// [`Resolved::warnings`] and the cluster gets the lower levels' mode capped at `audit`
+    /// (a lower `skip` or `audit` stands, with its source; a lower `migrate`/`finalize` becomes
+    /// `audit` with source [`ModeSource::ClusterTag`]) — never a more permissive mode than the
+    /// owners may have meant.
+    pub fn mode_for(
+        &self,
+        account: &str,
+        account_ous: &[String],
+        cluster_tags: &BTreeMap<String, String>,
+        new_cluster: bool,
+    ) -> Resolved {
+        let (mut mode, mut source) = match (new_cluster, self.new_cluster_mode) {
+            (true, Some(m)) => (m, ModeSource::NewCluster),
+            _ => (self.default_mode, ModeSource::Default),
+        };
+        if let Some(ou) = account_ous.iter().find_map(|id| {
+            self.organizational_units
+                .iter()
+                .find(|ou| &ou.id == id)
+        }) {
+            mode = ou.mode;
+            source = ModeSource::OrganizationalUnit(ou.id.clone());
+        }
+        if let Some(o) = self.account_overrides.get(account) {
+            mode = o.mode;
+            source = ModeSource::Account;
+        }
+        let mut warnings = Vec::new();
+        if let Some(value) = cluster_tags.get(MODE_TAG) {
+            match value.parse::<Mode>() {
+                Ok(m) => {
+                    mode = m;
+                    source = ModeSource::ClusterTag;
+                }
+                Err(_) => {
+                    warnings.push(format!(
+                        "tag {MODE_TAG} has value `{value}`, which is not a mode (audit, migrate, \
+                         finalize or skip); the cluster is treated as {} until the tag is fixed",
+                        if matches!(mode, Mode::Skip) { "skip" } else { "audit" }
+                    ));
+                    if matches!(mode, Mode::Migrate | Mode::Finalize) {
+                        mode = Mode::Audit;
+                        source = ModeSource::ClusterTag;
+                    }
+                }
+            }
+        }
+        Resolved {
+            mode,
+            source,
+            warnings,
+        }
+    }
+
+    /// The regions to scan: the document's `regions` when present, else `env_regions` (the
+    /// `REGIONS` environment variable, already split).
+    pub fn regions_or(&self, env_regions: &[String]) -> Vec<String> {
+        match &self.regions {
+            Some(regions) => regions.clone(),
+            None => env_regions.to_vec(),
+        }
+    }
+}
+
+/// True for names shaped like AWS regions: `us-east-1`, `eu-central-2`, `us-gov-west-1`,
+/// `cn-north-1`, `us-isob-east-1` (two letters, one or more lower-case words, a number).
+pub fn is_region_name(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    if parts.len() < 3 || s.len() > 32 {
+        return false;
+    }
+    let (first, rest) = (parts[0], &parts[1..]);
+    let Some((last, words)) = rest.split_last() else {
+        return false;
+    };
+    first.len() == 2
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && !last.is_empty()
+        && last.bytes().all(|b| b.is_ascii_digit())
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+/// True for an organisational unit id (`ou-` 4–32 lower-case letters/digits `-` 8–32) or a
+/// root id (`r-` 4–32), as Organizations writes them.
+pub fn is_ou_id(s: &str) -> bool {
+    fn word(w: &str, min: usize) -> bool {
+        (min..=32).contains(&w.len())
+            && w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    }
+    if let Some(rest) = s.strip_prefix("ou-") {
+        return rest
+            .split_once('-')
+            .is_some_and(|(root, ou)| word(root, 4) && word(ou, 8));
+    }
+    s.strip_prefix("r-").is_some_and(|root| word(root, 4))
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+fn check_fields(obj: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<(), ConfigError> {
+    match obj.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(ConfigError::field(
+            join(prefix, k),
+            format!(
+                "is not a known field; remove it (known here: {})",
+                known.join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Deserializes an optional field; `null` counts as absent.
+fn get<T: DeserializeOwned>(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<T>, ConfigError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => serde_json::from_value(v.clone())
+            .map(Some)
+            .map_err(|e| ConfigError::field(path, format!("{e} (found {})", kind_of(v)))),
+    }
+}
+
+fn mode_of(v: &Value, path: &str) -> Result<Mode, ConfigError> {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| {
+            ConfigError::field(
+                path,
+                format!("is {v}; a mode is one of \"audit\", \"migrate\", \"finalize\", \"skip\""),
+            )
+        })
+}
+
+fn get_mode(obj: &Map<String, Value>, key: &str, path: &str) -> Result<Option<Mode>, ConfigError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => mode_of(v, path).map(Some),
+    }
+}
+
+fn object<'a>(v: &'a Value, path: &str, example: &str) -> Result<&'a Map<String, Value>, ConfigError> {
+    v.as_object().ok_or_else(|| {
+        ConfigError::field(
+            path,
+            format!("is {}; expected an object like {example}", kind_of(v)),
+        )
+    })
+}
+
+fn account_list(obj: &Map<String, Value>, key: &str, path: &str) -> Result<Option<Vec<String>>, ConfigError> {
+    let list: Option<Vec<String>> = get(obj, key, path)?;
+    if let Some(list) = &list {
+        for (i, account) in list.iter().enumerate() {
+            if !is_account_id(account) {
+                return Err(ConfigError::field(
+                    format!("{path}[{i}]"),
+                    format!("`{account}` is not an account ID; write the 12 digits as a string"),
+                ));
+            }
+        }
+    }
+    Ok(list)
+}
+
+fn parse_accounts(obj: &Map<String, Value>) -> Result<AccountScope, ConfigError> {
+    let Some(v) = obj.get("accounts").filter(|v| !v.is_null()) else {
+        return Ok(AccountScope::default());
+    };
+    let accounts = object(v, "accounts", "{\"include\": [\"111122223333\"], \"exclude\": []}")?;
+    check_fields(accounts, "accounts", &["include", "exclude"])?;
+    let include = account_list(accounts, "include", "accounts.include")?;
+    let exclude = account_list(accounts, "exclude", "accounts.exclude")?.unwrap_or_default();
+    if let Some(include) = &include {
+        if let Some((i, account)) = exclude
+            .iter()
+            .enumerate()
+            .find(|(_, a)| include.contains(a))
+        {
+            return Err(ConfigError::field(
+                format!("accounts.exclude[{i}]"),
+                format!(
+                    "`{account}` is also in accounts.include; remove it from one of the two lists"
+                ),
+            ));
+        }
+    }
+    Ok(AccountScope { include, exclude })
+}
+
+fn parse_ous(obj: &Map<String, Value>) -> Result<Vec<OuMode>, ConfigError> {
+    let Some(v) = obj.get("organizational_units").filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let list = v.as_array().ok_or_else(|| {
+        ConfigError::field(
+            "organizational_units",
+            format!(
+                "is {}; expected a list like [{{\"id\": \"ou-abcd-11111111\", \"mode\": \"migrate\"}}]",
+                kind_of(v)
+            ),
+        )
+    })?;
+    let mut ous: Vec<OuMode> = Vec::with_capacity(list.len());
+    for (i, item) in list.iter().enumerate() {
+        let path = format!("organizational_units[{i}]");
+        let entry = object(item, &path, "{\"id\": \"ou-abcd-11111111\", \"mode\": \"migrate\"}")?;
+        check_fields(entry, &path, &["id", "mode"])?;
+        let id: String = get(entry, "id", &format!("{path}.id"))?
+            .ok_or_else(|| ConfigError::field(format!("{path}.id"), "is required"))?;
+        if !is_ou_id(&id) {
+            return Err(ConfigError::field(
+                format!("{path}.id"),
+                format!("`{id}` is not an OU ID (like ou-abcd-11111111) or a root ID (like r-abcd)"),
+            ));
+        }
+        if ous.iter().any(|o| o.id == id) {
+            return Err(ConfigError::field(
+                format!("{path}.id"),
+                format!("`{id}` is listed twice; keep one entry"),
+            ));
+        }
+        let mode = get_mode(entry, "mode", &format!("{path}.mode"))?
+            .ok_or_else(|| ConfigError::field(format!("{path}.mode"), "is required"))?;
+        ous.push(OuMode { id, mode });
+    }
+    Ok(ous)
+}
+
+fn parse_overrides(obj: &Map<String, Value>) -> Result<BTreeMap<String, Override>, ConfigError> {
+    let Some(v) = obj.get("account_overrides").filter(|v| !v.is_null()) else {
+        return Ok(BTreeMap::new());
+    };
+    let map = object(
+        v,
+        "account_overrides",
+        "{\"111122223333\": {\"mode\": \"finalize\"}}",
+    )?;
+    let mut out = BTreeMap::new();
+    for (account, item) in map {
+        let path = format!("account_overrides.{account}");
+        if !is_account_id(account) {
+            return Err(ConfigError::field(
+                path,
+                format!("`{account}` is not an account ID; key each override by the 12 digits"),
+            ));
+        }
+        let entry = object(item, &path, "{\"mode\": \"finalize\"}")?;
+        check_fields(entry, &path, &["mode"])?;
+        let mode = get_mode(entry, "mode", &format!("{path}.mode"))?
+            .ok_or_else(|| ConfigError::field(format!("{path}.mode"), "is required"))?;
+        out.insert(account.clone(), Override { mode });
+    }
+    Ok(out)
+}
+
+fn check_break_glass(principal: &str) -> Result<(), ConfigError> {
+    let bad = |why: &str| {
+        ConfigError::field(
+            "break_glass_principal",
+            format!(
+                "`{principal}` {why}; use an IAM role or user ARN like \
+                 arn:aws:iam::111122223333:role/platform-admin"
+            ),
+        )
+    };
+    let arn: Arn = principal.parse().map_err(|e: crate::arn::ArnError| bad(&format!("is not a valid ARN ({e})")))?;
+    match arn.principal() {
+        Principal::Role { .. } | Principal::User { .. } => Ok(()),
+        Principal::AssumedRole { .. } => Err(bad("is a role session, which an access entry cannot name")),
+        Principal::Root | Principal::Other => Err(bad("is not an IAM role or user")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../../infra/config.example.json");
+
+    fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn ous(ids: &[&str]) -> Vec<String> {
+        ids.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn parses_the_example_document() {
+        let c = Config::parse(EXAMPLE).expect("example is valid");
+        assert_eq!(c.version, 1);
+        assert_eq!(c.default_mode, Mode::Audit);
+        assert_eq!(c.regions, Some(vec!["us-east-1".into(), "eu-west-1".into()]));
+        assert_eq!(c.accounts.include, Some(vec!["111122223333".into()]));
+        assert!(c.accounts.exclude.is_empty());
+        assert_eq!(
+            c.organizational_units,
+            vec![OuMode {
+                id: "ou-abcd-11111111".into(),
+                mode: Mode::Migrate
+            }]
+        );
+        assert_eq!(c.account_overrides["111122223333"].mode, Mode::Finalize);
+        assert_eq!(c.new_cluster_mode, Some(Mode::Migrate));
+        assert_eq!(c.soak_hours, 168);
+        assert_eq!(
+            c.break_glass_principal.as_deref(),
+            Some("arn:aws:iam::111122223333:role/platform-admin")
+        );
+        assert_eq!(c.policy.group_policies.len(), 1);
+        assert_eq!(c.policy.group_policies[0].policy_name(), "AmazonEKSViewPolicy");
+    }
+
+    #[test]
+    fn template_default_document_means_defaults() {
+        let c = Config::parse(r#"{"version":1,"default_mode":"audit"}"#).expect("valid");
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn absent_default_mode_takes_the_environment_fallback() {
+        let c = Config::parse_with_default_mode(r#"{"version":1}"#, Mode::Migrate).expect("valid");
+        assert_eq!(c.default_mode, Mode::Migrate);
+        assert_eq!(c.soak_hours, DEFAULT_SOAK_HOURS);
+        let c = Config::parse_with_default_mode(r#"{"version":1,"default_mode":"skip"}"#, Mode::Migrate)
+            .expect("valid");
+        assert_eq!(c.default_mode, Mode::Skip);
+        assert_eq!(Config::parse(r#"{"version":1}"#).expect("valid").default_mode, Mode::Audit);
+    }
+
+    #[test]
+    fn serde_round_trip_of_a_parsed_document() {
+        let c = Config::parse(EXAMPLE).expect("valid");
+        let text = serde_json::to_string(&c).expect("serializes");
+        assert_eq!(Config::parse(&text).expect("reparses"), c);
+    }
+
+    #[test]
+    fn rejects_invalid_documents_naming_the_field() {
+        for (text, path, needle) in [
+            ("not json", "", "not a JSON object"),
+            ("[1]", "", "expected an object"),
+            (r#"{"default_mode":"audit"}"#, "version", "required"),
+            (r#"{"version":2}"#, "version", "understands version 1"),
+            (r#"{"version":1,"surprise":true}"#, "surprise", "not a known field"),
+            (r#"{"version":1,"default_mode":"yolo"}"#, "default_mode", "a mode is one of"),
+            (r#"{"version":1,"new_cluster_mode":"Migrate"}"#, "new_cluster_mode", "a mode is one of"),
+            (r#"{"version":1,"regions":[]}"#, "regions", "is empty"),
+            (r#"{"version":1,"regions":["us-east-1","useast1"]}"#, "regions[1]", "not a region"),
+            (r#"{"version":1,"regions":["us-east-1","us-east-1"]}"#, "regions[1]", "twice"),
+            (r#"{"version":1,"regions":"us-east-1"}"#, "regions", "found a string"),
+            (r#"{"version":1,"accounts":{"include":["1111"]}}"#, "accounts.include[0]", "12 digits"),
+            (r#"{"version":1,"accounts":{"exclude":[111122223333]}}"#, "accounts.exclude", "invalid type"),
+            (r#"{"version":1,"accounts":{"only":[]}}"#, "accounts.only", "not a known field"),
+            (
+                r#"{"version":1,"accounts":{"include":["111122223333"],"exclude":["444455556666","111122223333"]}}"#,
+                "accounts.exclude[1]",
+                "also in accounts.include",
+            ),
+            (
+                r#"{"version":1,"organizational_units":[{"id":"abcd-11111111","mode":"migrate"}]}"#,
+                "organizational_units[0].id",
+                "not an OU ID",
+            ),
+            (
+                r#"{"version":1,"organizational_units":[{"id":"ou-abcd-11111111"}]}"#,
+                "organizational_units[0].mode",
+                "required",
+            ),
+            (
+                r#"{"version":1,"organizational_units":[{"id":"ou-abcd-11111111","mode":"audit"},{"id":"ou-abcd-11111111","mode":"skip"}]}"#,
+                "organizational_units[1].id",
+                "twice",
+            ),
+            (
+                r#"{"version":1,"organizational_units":[{"id":"ou-abcd-11111111","mode":"audit","extra":1}]}"#,
+                "organizational_units[0].extra",
+                "not a known field",
+            ),
+            (r#"{"version":1,"account_overrides":{"12345":{"mode":"skip"}}}"#, "account_overrides.12345", "12 digits"),
+            (
+                r#"{"version":1,"account_overrides":{"111122223333":{"mode":"nope"}}}"#,
+                "account_overrides.111122223333.mode",
+                "a mode is one of",
+            ),
+            (r#"{"version":1,"soak_hours":-1}"#, "soak_hours", "≥ 0"),
+            (r#"{"version":1,"soak_hours":1.5}"#, "soak_hours", "whole number"),
+            (r#"{"version":1,"break_glass_principal":"admin"}"#, "break_glass_principal", "not a valid ARN"),
+            (
+                r#"{"version":1,"break_glass_principal":"arn:aws:sts::111122223333:assumed-role/admin/me"}"#,
+                "break_glass_principal",
+                "role session",
+            ),
+            (
+                r#"{"version":1,"break_glass_principal":"arn:aws:iam::111122223333:group/admins"}"#,
+                "break_glass_principal",
+                "not an IAM role or user",
+            ),
+            (r#"{"version":1,"policy":{"version":2}}"#, "policy", "version 2"),
+            (r#"{"version":1,"policy":{"version":1,"extra":1}}"#, "policy", "unknown field"),
+            (
+                r#"{"version":1,"policy":{"version":1,"group_policies":[{"group":"a","policy":"not a name"}]}}"#,
+                "policy",
+                "access policy name",
+            ),
+        ] {
+            let err = Config::parse(text).expect_err(text);
+            let shown = err.to_string();
+            match &err {
+                ConfigError::Field { path: p, .. } => assert_eq!(p, path, "{text}: {shown}"),
+                ConfigError::Syntax(_) => assert_eq!(path, "", "{text}: {shown}"),
+            }
+            assert!(shown.contains(needle), "{text}: `{shown}` should mention `{needle}`");
+        }
+    }
+
+    #[test]
+    fn accepts_user_break_glass_root_ou_ids_and_other_partitions() {
+        let c = Config::parse(
+            r#"{"version":1,"break_glass_principal":"arn:aws-us-gov:iam::111122223333:user/ops/alice",
+                "regions":["us-gov-west-1","cn-north-1","ap-southeast-4","us-isob-east-1"],
+                "organizational_units":[{"id":"r-ab12","mode":"skip"},{"id":"ou-ab12-cd34ef56","mode":"audit"}],
+                "soak_hours":0}"#,
+        )
+        .expect("valid");
+        assert_eq!(c.soak_hours, 0);
+        assert_eq!(c.organizational_units.len(), 2);
+    }
+
+    #[test]
+    fn region_and_ou_shapes() {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "il-central-1", "us-isob-east-1"] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        for bad in ["", "us-east", "US-EAST-1", "useast-1", "us--1", "us-east-1a", "u-east-1"] {
+            assert!(!is_region_name(bad), "{bad}");
+        }
+        for ok in ["ou-abcd-11111111", "r-abcd", "ou-a1b2-c3d4e5f6g7"] {
+            assert!(is_ou_id(ok), "{ok}");
+        }
+        for bad in ["ou-abcd", "ou-abc-11111111", "ou-abcd-1111", "r-ab", "OU-ABCD-11111111", "ou-abcd-11111111-x"] {
+            assert!(!is_ou_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn scope_include_and_exclude() {
+        let all = Config::parse(r#"{"version":1,"accounts":{"exclude":["444455556666"]}}"#).expect("valid");
+        assert!(all.in_scope("111122223333"));
+        assert!(!all.in_scope("444455556666"));
+        let listed = Config::parse(EXAMPLE).expect("valid");
+        assert!(listed.in_scope("111122223333"));
+        assert!(!listed.in_scope("444455556666"));
+        let none = Config::parse(r#"{"version":1,"accounts":{"include":[]}}"#).expect("valid");
+        assert!(!none.in_scope("111122223333"));
+        assert!(Config::default().in_scope("111122223333"));
+    }
+
+    #[test]
+    fn regions_from_document_or_environment() {
+        let env = vec!["ap-south-1".to_owned()];
+        assert_eq!(Config::default().regions_or(&env), env);
+        assert_eq!(
+            Config::parse(EXAMPLE).expect("valid").regions_or(&env),
+            vec!["us-east-1".to_owned(), "eu-west-1".to_owned()]
+        );
+    }
+
+    /// Every level of the precedence, from least to most specific.
+    #[test]
+    fn mode_precedence_table() {
+        let c = Config::parse(
+            r#"{"version":1,"default_mode":"audit","new_cluster_mode":"migrate",
+                "organizational_units":[{"id":"ou-abcd-11111111","mode":"skip"},{"id":"ou-abcd-22222222","mode":"finalize"}],
+                "account_overrides":{"111122223333":{"mode":"finalize"}}}"#,
+        )
+        .expect("valid");
+        let plain = "444455556666";
+        let overridden = "111122223333";
+        let none = BTreeMap::new();
+        let tagged = tags(&[(MODE_TAG, "migrate")]);
+        let other_tags = tags(&[("team", "payments")]);
+        let ou1 = ous(&["ou-abcd-11111111"]);
+        let unlisted_ou = ous(&["ou-zzzz-99999999"]);
+        let rows: Vec<(&str, Vec<String>, &BTreeMap<String, String>, bool, Mode, ModeSource)> = vec![
+            (plain, vec![], &none, false, Mode::Audit, ModeSource::Default),
+            (plain, unlisted_ou.clone(), &other_tags, false, Mode::Audit, ModeSource::Default),
+            (plain, vec![], &none, true, Mode::Migrate, ModeSource::NewCluster),
+            (plain, ou1.clone(), &none, false, Mode::Skip, ModeSource::OrganizationalUnit("ou-abcd-11111111".into())),
+            (plain, ou1.clone(), &none, true, Mode::Skip, ModeSource::OrganizationalUnit("ou-abcd-11111111".into())),
+            (
+                plain,
+                ous(&["ou-abcd-22222222", "ou-abcd-11111111"]),
+                &none,
+                false,
+                Mode::Finalize,
+                ModeSource::OrganizationalUnit("ou-abcd-22222222".into()),
+            ),
+            (overridden, ou1.clone(), &none, true, Mode::Finalize, ModeSource::Account),
+            (overridden, vec![], &none, false, Mode::Finalize, ModeSource::Account),
+            (overridden, ou1.clone(), &tagged, true, Mode::Migrate, ModeSource::ClusterTag),
+            (plain, vec![], &tagged, false, Mode::Migrate, ModeSource::ClusterTag),
+        ];
+        for (account, account_ous, t, new, mode, source) in rows {
+            let r = c.mode_for(account, &account_ous, t, new);
+            assert_eq!((r.mode, &r.source), (mode, &source), "{account} {account_ous:?} {t:?} new={new}");
+            assert!(r.warnings.is_empty());
+        }
+        // Without new_cluster_mode a new cluster gets default_mode.
+        let r = Config::default().mode_for(plain, &[], &none, true);
+        assert_eq!((r.mode, r.source), (Mode::Audit, ModeSource::Default));
+    }
+
+    #[test]
+    fn invalid_tag_value_warns_and_never_widens() {
+        let c = Config::parse(
+            r#"{"version":1,"default_mode":"migrate",
+                "account_overrides":{"111122223333":{"mode":"skip"}}}"#,
+        )
+        .expect("valid");
+        for bad in ["Migrate", "", "yes", "finalize "] {
+            let t = tags(&[(MODE_TAG, bad)]);
+            // The lower level says migrate: the cluster is only audited.
+            let r = c.mode_for("444455556666", &[], &t, false);
+            assert_eq!((r.mode, &r.source), (Mode::Audit, &ModeSource::ClusterTag));
+            assert_eq!(r.warnings.len(), 1);
+            assert!(r.warnings[0].contains(MODE_TAG) && r.warnings[0].contains(&format!("`{bad}`")), "{:?}", r.warnings);
+            // The lower level says skip: skip stands (audit would be wider).
+            let r = c.mode_for("111122223333", &[], &t, false);
+            assert_eq!((r.mode, &r.source), (Mode::Skip, &ModeSource::Account));
+            assert_eq!(r.warnings.len(), 1);
+            assert!(r.warnings[0].contains("treated as skip"));
+        }
+        // An audit lower level stays audit, with its own source.
+        let r = Config::default().mode_for("444455556666", &[], &tags(&[(MODE_TAG, "x")]), false);
+        assert_eq!((r.mode, r.source), (Mode::Audit, ModeSource::Default));
+        assert_eq!(r.warnings.len(), 1);
+    }
+}
