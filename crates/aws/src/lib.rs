@@ -7,6 +7,8 @@
 //!   resolutions of one cluster, for the planner;
 //! - [`engine`]: the migration engine: one cluster through the state machine, every write
 //!   audited, under the cluster's lease; rollback;
+//! - [`fleet`]: for the Lambda functions: member-account credentials, the job queue, the fleet
+//!   scan, the per-job worker, the configuration document;
 //! - [`failpoint`]: crash points for tests, compiled out of release builds;
 //! - [`store`]: the DynamoDB state store (cluster records with optimistic concurrency, the
 //!   per-cluster lease, per-principal records, audit records, aws-auth backups).
@@ -16,6 +18,7 @@
 pub mod engine;
 pub mod exec_credential;
 pub mod failpoint;
+pub mod fleet;
 pub mod ids;
 pub mod live;
 pub mod store;

@@ -2,7 +2,7 @@
 //! `CONFIG_PARAMETER`), exactly as docs/configuration.md describes it: parsing with validation
 //! that names the offending field, account scope, and which mode a cluster gets.
 
-use crate::arn::{is_account_id, Arn, Principal};
+use crate::arn::{Arn, Principal, is_account_id};
 use crate::policy::MigrationPolicy;
 use crate::state::Mode;
 use serde::de::DeserializeOwned;
@@ -203,9 +203,8 @@ impl Config {
         };
         check_fields(&obj, "", TOP_FIELDS)?;
 
-        let version: u64 = get(&obj, "version", "version")?.ok_or_else(|| {
-            ConfigError::field("version", "is required; add \"version\": 1")
-        })?;
+        let version: u64 = get(&obj, "version", "version")?
+            .ok_or_else(|| ConfigError::field("version", "is required; add \"version\": 1"))?;
         if version != u64::from(CONFIG_FORMAT_VERSION) {
             return Err(ConfigError::field(
                 "version",
@@ -326,11 +325,10 @@ impl Config {
             (true, Some(m)) => (m, ModeSource::NewCluster),
             _ => (self.default_mode, ModeSource::Default),
         };
-        if let Some(ou) = account_ous.iter().find_map(|id| {
-            self.organizational_units
-                .iter()
-                .find(|ou| &ou.id == id)
-        }) {
+        if let Some(ou) = account_ous
+            .iter()
+            .find_map(|id| self.organizational_units.iter().find(|ou| &ou.id == id))
+        {
             mode = ou.mode;
             source = ModeSource::OrganizationalUnit(ou.id.clone());
         }
@@ -349,7 +347,11 @@ impl Config {
                     warnings.push(format!(
                         "tag {MODE_TAG} has value `{value}`, which is not a mode (audit, migrate, \
                          finalize or skip); the cluster is treated as {} until the tag is fixed",
-                        if matches!(mode, Mode::Skip) { "skip" } else { "audit" }
+                        if matches!(mode, Mode::Skip) {
+                            "skip"
+                        } else {
+                            "audit"
+                        }
                     ));
                     if matches!(mode, Mode::Migrate | Mode::Finalize) {
                         mode = Mode::Audit;
@@ -458,14 +460,12 @@ fn get<T: DeserializeOwned>(
 }
 
 fn mode_of(v: &Value, path: &str) -> Result<Mode, ConfigError> {
-    v.as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| {
-            ConfigError::field(
-                path,
-                format!("is {v}; a mode is one of \"audit\", \"migrate\", \"finalize\", \"skip\""),
-            )
-        })
+    v.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
+        ConfigError::field(
+            path,
+            format!("is {v}; a mode is one of \"audit\", \"migrate\", \"finalize\", \"skip\""),
+        )
+    })
 }
 
 fn get_mode(obj: &Map<String, Value>, key: &str, path: &str) -> Result<Option<Mode>, ConfigError> {
@@ -475,7 +475,11 @@ fn get_mode(obj: &Map<String, Value>, key: &str, path: &str) -> Result<Option<Mo
     }
 }
 
-fn object<'a>(v: &'a Value, path: &str, example: &str) -> Result<&'a Map<String, Value>, ConfigError> {
+fn object<'a>(
+    v: &'a Value,
+    path: &str,
+    example: &str,
+) -> Result<&'a Map<String, Value>, ConfigError> {
     v.as_object().ok_or_else(|| {
         ConfigError::field(
             path,
@@ -484,7 +488,11 @@ fn object<'a>(v: &'a Value, path: &str, example: &str) -> Result<&'a Map<String,
     })
 }
 
-fn account_list(obj: &Map<String, Value>, key: &str, path: &str) -> Result<Option<Vec<String>>, ConfigError> {
+fn account_list(
+    obj: &Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<Vec<String>>, ConfigError> {
     let list: Option<Vec<String>> = get(obj, key, path)?;
     if let Some(list) = &list {
         for (i, account) in list.iter().enumerate() {
@@ -503,23 +511,23 @@ fn parse_accounts(obj: &Map<String, Value>) -> Result<AccountScope, ConfigError>
     let Some(v) = obj.get("accounts").filter(|v| !v.is_null()) else {
         return Ok(AccountScope::default());
     };
-    let accounts = object(v, "accounts", "{\"include\": [\"111122223333\"], \"exclude\": []}")?;
+    let accounts = object(
+        v,
+        "accounts",
+        "{\"include\": [\"111122223333\"], \"exclude\": []}",
+    )?;
     check_fields(accounts, "accounts", &["include", "exclude"])?;
     let include = account_list(accounts, "include", "accounts.include")?;
     let exclude = account_list(accounts, "exclude", "accounts.exclude")?.unwrap_or_default();
-    if let Some(include) = &include {
-        if let Some((i, account)) = exclude
-            .iter()
-            .enumerate()
-            .find(|(_, a)| include.contains(a))
-        {
-            return Err(ConfigError::field(
-                format!("accounts.exclude[{i}]"),
-                format!(
-                    "`{account}` is also in accounts.include; remove it from one of the two lists"
-                ),
-            ));
-        }
+    if let Some((i, account)) = exclude
+        .iter()
+        .enumerate()
+        .find(|(_, a)| include.as_ref().is_some_and(|inc| inc.contains(a)))
+    {
+        return Err(ConfigError::field(
+            format!("accounts.exclude[{i}]"),
+            format!("`{account}` is also in accounts.include; remove it from one of the two lists"),
+        ));
     }
     Ok(AccountScope { include, exclude })
 }
@@ -540,14 +548,20 @@ fn parse_ous(obj: &Map<String, Value>) -> Result<Vec<OuMode>, ConfigError> {
     let mut ous: Vec<OuMode> = Vec::with_capacity(list.len());
     for (i, item) in list.iter().enumerate() {
         let path = format!("organizational_units[{i}]");
-        let entry = object(item, &path, "{\"id\": \"ou-abcd-11111111\", \"mode\": \"migrate\"}")?;
+        let entry = object(
+            item,
+            &path,
+            "{\"id\": \"ou-abcd-11111111\", \"mode\": \"migrate\"}",
+        )?;
         check_fields(entry, &path, &["id", "mode"])?;
         let id: String = get(entry, "id", &format!("{path}.id"))?
             .ok_or_else(|| ConfigError::field(format!("{path}.id"), "is required"))?;
         if !is_ou_id(&id) {
             return Err(ConfigError::field(
                 format!("{path}.id"),
-                format!("`{id}` is not an OU ID (like ou-abcd-11111111) or a root ID (like r-abcd)"),
+                format!(
+                    "`{id}` is not an OU ID (like ou-abcd-11111111) or a root ID (like r-abcd)"
+                ),
             ));
         }
         if ous.iter().any(|o| o.id == id) {
@@ -600,10 +614,14 @@ fn check_break_glass(principal: &str) -> Result<(), ConfigError> {
             ),
         )
     };
-    let arn: Arn = principal.parse().map_err(|e: crate::arn::ArnError| bad(&format!("is not a valid ARN ({e})")))?;
+    let arn: Arn = principal
+        .parse()
+        .map_err(|e: crate::arn::ArnError| bad(&format!("is not a valid ARN ({e})")))?;
     match arn.principal() {
         Principal::Role { .. } | Principal::User { .. } => Ok(()),
-        Principal::AssumedRole { .. } => Err(bad("is a role session, which an access entry cannot name")),
+        Principal::AssumedRole { .. } => {
+            Err(bad("is a role session, which an access entry cannot name"))
+        }
         Principal::Root | Principal::Other => Err(bad("is not an IAM role or user")),
     }
 }
@@ -630,7 +648,10 @@ mod tests {
         let c = Config::parse(EXAMPLE).expect("example is valid");
         assert_eq!(c.version, 1);
         assert_eq!(c.default_mode, Mode::Audit);
-        assert_eq!(c.regions, Some(vec!["us-east-1".into(), "eu-west-1".into()]));
+        assert_eq!(
+            c.regions,
+            Some(vec!["us-east-1".into(), "eu-west-1".into()])
+        );
         assert_eq!(c.accounts.include, Some(vec!["111122223333".into()]));
         assert!(c.accounts.exclude.is_empty());
         assert_eq!(
@@ -648,7 +669,10 @@ mod tests {
             Some("arn:aws:iam::111122223333:role/platform-admin")
         );
         assert_eq!(c.policy.group_policies.len(), 1);
-        assert_eq!(c.policy.group_policies[0].policy_name(), "AmazonEKSViewPolicy");
+        assert_eq!(
+            c.policy.group_policies[0].policy_name(),
+            "AmazonEKSViewPolicy"
+        );
     }
 
     #[test]
@@ -662,10 +686,18 @@ mod tests {
         let c = Config::parse_with_default_mode(r#"{"version":1}"#, Mode::Migrate).expect("valid");
         assert_eq!(c.default_mode, Mode::Migrate);
         assert_eq!(c.soak_hours, DEFAULT_SOAK_HOURS);
-        let c = Config::parse_with_default_mode(r#"{"version":1,"default_mode":"skip"}"#, Mode::Migrate)
-            .expect("valid");
+        let c = Config::parse_with_default_mode(
+            r#"{"version":1,"default_mode":"skip"}"#,
+            Mode::Migrate,
+        )
+        .expect("valid");
         assert_eq!(c.default_mode, Mode::Skip);
-        assert_eq!(Config::parse(r#"{"version":1}"#).expect("valid").default_mode, Mode::Audit);
+        assert_eq!(
+            Config::parse(r#"{"version":1}"#)
+                .expect("valid")
+                .default_mode,
+            Mode::Audit
+        );
     }
 
     #[test]
@@ -682,16 +714,52 @@ mod tests {
             ("[1]", "", "expected an object"),
             (r#"{"default_mode":"audit"}"#, "version", "required"),
             (r#"{"version":2}"#, "version", "understands version 1"),
-            (r#"{"version":1,"surprise":true}"#, "surprise", "not a known field"),
-            (r#"{"version":1,"default_mode":"yolo"}"#, "default_mode", "a mode is one of"),
-            (r#"{"version":1,"new_cluster_mode":"Migrate"}"#, "new_cluster_mode", "a mode is one of"),
+            (
+                r#"{"version":1,"surprise":true}"#,
+                "surprise",
+                "not a known field",
+            ),
+            (
+                r#"{"version":1,"default_mode":"yolo"}"#,
+                "default_mode",
+                "a mode is one of",
+            ),
+            (
+                r#"{"version":1,"new_cluster_mode":"Migrate"}"#,
+                "new_cluster_mode",
+                "a mode is one of",
+            ),
             (r#"{"version":1,"regions":[]}"#, "regions", "is empty"),
-            (r#"{"version":1,"regions":["us-east-1","useast1"]}"#, "regions[1]", "not a region"),
-            (r#"{"version":1,"regions":["us-east-1","us-east-1"]}"#, "regions[1]", "twice"),
-            (r#"{"version":1,"regions":"us-east-1"}"#, "regions", "found a string"),
-            (r#"{"version":1,"accounts":{"include":["1111"]}}"#, "accounts.include[0]", "12 digits"),
-            (r#"{"version":1,"accounts":{"exclude":[111122223333]}}"#, "accounts.exclude", "invalid type"),
-            (r#"{"version":1,"accounts":{"only":[]}}"#, "accounts.only", "not a known field"),
+            (
+                r#"{"version":1,"regions":["us-east-1","useast1"]}"#,
+                "regions[1]",
+                "not a region",
+            ),
+            (
+                r#"{"version":1,"regions":["us-east-1","us-east-1"]}"#,
+                "regions[1]",
+                "twice",
+            ),
+            (
+                r#"{"version":1,"regions":"us-east-1"}"#,
+                "regions",
+                "found a string",
+            ),
+            (
+                r#"{"version":1,"accounts":{"include":["1111"]}}"#,
+                "accounts.include[0]",
+                "12 digits",
+            ),
+            (
+                r#"{"version":1,"accounts":{"exclude":[111122223333]}}"#,
+                "accounts.exclude",
+                "invalid type",
+            ),
+            (
+                r#"{"version":1,"accounts":{"only":[]}}"#,
+                "accounts.only",
+                "not a known field",
+            ),
             (
                 r#"{"version":1,"accounts":{"include":["111122223333"],"exclude":["444455556666","111122223333"]}}"#,
                 "accounts.exclude[1]",
@@ -717,15 +785,27 @@ mod tests {
                 "organizational_units[0].extra",
                 "not a known field",
             ),
-            (r#"{"version":1,"account_overrides":{"12345":{"mode":"skip"}}}"#, "account_overrides.12345", "12 digits"),
+            (
+                r#"{"version":1,"account_overrides":{"12345":{"mode":"skip"}}}"#,
+                "account_overrides.12345",
+                "12 digits",
+            ),
             (
                 r#"{"version":1,"account_overrides":{"111122223333":{"mode":"nope"}}}"#,
                 "account_overrides.111122223333.mode",
                 "a mode is one of",
             ),
             (r#"{"version":1,"soak_hours":-1}"#, "soak_hours", "≥ 0"),
-            (r#"{"version":1,"soak_hours":1.5}"#, "soak_hours", "whole number"),
-            (r#"{"version":1,"break_glass_principal":"admin"}"#, "break_glass_principal", "not a valid ARN"),
+            (
+                r#"{"version":1,"soak_hours":1.5}"#,
+                "soak_hours",
+                "whole number",
+            ),
+            (
+                r#"{"version":1,"break_glass_principal":"admin"}"#,
+                "break_glass_principal",
+                "not a valid ARN",
+            ),
             (
                 r#"{"version":1,"break_glass_principal":"arn:aws:sts::111122223333:assumed-role/admin/me"}"#,
                 "break_glass_principal",
@@ -736,8 +816,16 @@ mod tests {
                 "break_glass_principal",
                 "not an IAM role or user",
             ),
-            (r#"{"version":1,"policy":{"version":2}}"#, "policy", "version 2"),
-            (r#"{"version":1,"policy":{"version":1,"extra":1}}"#, "policy", "unknown field"),
+            (
+                r#"{"version":1,"policy":{"version":2}}"#,
+                "policy",
+                "version 2",
+            ),
+            (
+                r#"{"version":1,"policy":{"version":1,"extra":1}}"#,
+                "policy",
+                "unknown field",
+            ),
             (
                 r#"{"version":1,"policy":{"version":1,"group_policies":[{"group":"a","policy":"not a name"}]}}"#,
                 "policy",
@@ -750,7 +838,10 @@ mod tests {
                 ConfigError::Field { path: p, .. } => assert_eq!(p, path, "{text}: {shown}"),
                 ConfigError::Syntax(_) => assert_eq!(path, "", "{text}: {shown}"),
             }
-            assert!(shown.contains(needle), "{text}: `{shown}` should mention `{needle}`");
+            assert!(
+                shown.contains(needle),
+                "{text}: `{shown}` should mention `{needle}`"
+            );
         }
     }
 
@@ -769,23 +860,45 @@ mod tests {
 
     #[test]
     fn region_and_ou_shapes() {
-        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "il-central-1", "us-isob-east-1"] {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "il-central-1",
+            "us-isob-east-1",
+        ] {
             assert!(is_region_name(ok), "{ok}");
         }
-        for bad in ["", "us-east", "US-EAST-1", "useast-1", "us--1", "us-east-1a", "u-east-1"] {
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "useast-1",
+            "us--1",
+            "us-east-1a",
+            "u-east-1",
+        ] {
             assert!(!is_region_name(bad), "{bad}");
         }
         for ok in ["ou-abcd-11111111", "r-abcd", "ou-a1b2-c3d4e5f6g7"] {
             assert!(is_ou_id(ok), "{ok}");
         }
-        for bad in ["ou-abcd", "ou-abc-11111111", "ou-abcd-1111", "r-ab", "OU-ABCD-11111111", "ou-abcd-11111111-x"] {
+        for bad in [
+            "ou-abcd",
+            "ou-abc-11111111",
+            "ou-abcd-1111",
+            "r-ab",
+            "OU-ABCD-11111111",
+            "ou-abcd-11111111-x",
+        ] {
             assert!(!is_ou_id(bad), "{bad}");
         }
     }
 
     #[test]
     fn scope_include_and_exclude() {
-        let all = Config::parse(r#"{"version":1,"accounts":{"exclude":["444455556666"]}}"#).expect("valid");
+        let all = Config::parse(r#"{"version":1,"accounts":{"exclude":["444455556666"]}}"#)
+            .expect("valid");
         assert!(all.in_scope("111122223333"));
         assert!(!all.in_scope("444455556666"));
         let listed = Config::parse(EXAMPLE).expect("valid");
@@ -822,12 +935,56 @@ mod tests {
         let other_tags = tags(&[("team", "payments")]);
         let ou1 = ous(&["ou-abcd-11111111"]);
         let unlisted_ou = ous(&["ou-zzzz-99999999"]);
-        let rows: Vec<(&str, Vec<String>, &BTreeMap<String, String>, bool, Mode, ModeSource)> = vec![
-            (plain, vec![], &none, false, Mode::Audit, ModeSource::Default),
-            (plain, unlisted_ou.clone(), &other_tags, false, Mode::Audit, ModeSource::Default),
-            (plain, vec![], &none, true, Mode::Migrate, ModeSource::NewCluster),
-            (plain, ou1.clone(), &none, false, Mode::Skip, ModeSource::OrganizationalUnit("ou-abcd-11111111".into())),
-            (plain, ou1.clone(), &none, true, Mode::Skip, ModeSource::OrganizationalUnit("ou-abcd-11111111".into())),
+        /// (account, its OUs, cluster tags, new cluster, expected mode, expected source)
+        type Row<'a> = (
+            &'a str,
+            Vec<String>,
+            &'a BTreeMap<String, String>,
+            bool,
+            Mode,
+            ModeSource,
+        );
+        let rows: Vec<Row<'_>> = vec![
+            (
+                plain,
+                vec![],
+                &none,
+                false,
+                Mode::Audit,
+                ModeSource::Default,
+            ),
+            (
+                plain,
+                unlisted_ou.clone(),
+                &other_tags,
+                false,
+                Mode::Audit,
+                ModeSource::Default,
+            ),
+            (
+                plain,
+                vec![],
+                &none,
+                true,
+                Mode::Migrate,
+                ModeSource::NewCluster,
+            ),
+            (
+                plain,
+                ou1.clone(),
+                &none,
+                false,
+                Mode::Skip,
+                ModeSource::OrganizationalUnit("ou-abcd-11111111".into()),
+            ),
+            (
+                plain,
+                ou1.clone(),
+                &none,
+                true,
+                Mode::Skip,
+                ModeSource::OrganizationalUnit("ou-abcd-11111111".into()),
+            ),
             (
                 plain,
                 ous(&["ou-abcd-22222222", "ou-abcd-11111111"]),
@@ -836,14 +993,46 @@ mod tests {
                 Mode::Finalize,
                 ModeSource::OrganizationalUnit("ou-abcd-22222222".into()),
             ),
-            (overridden, ou1.clone(), &none, true, Mode::Finalize, ModeSource::Account),
-            (overridden, vec![], &none, false, Mode::Finalize, ModeSource::Account),
-            (overridden, ou1.clone(), &tagged, true, Mode::Migrate, ModeSource::ClusterTag),
-            (plain, vec![], &tagged, false, Mode::Migrate, ModeSource::ClusterTag),
+            (
+                overridden,
+                ou1.clone(),
+                &none,
+                true,
+                Mode::Finalize,
+                ModeSource::Account,
+            ),
+            (
+                overridden,
+                vec![],
+                &none,
+                false,
+                Mode::Finalize,
+                ModeSource::Account,
+            ),
+            (
+                overridden,
+                ou1.clone(),
+                &tagged,
+                true,
+                Mode::Migrate,
+                ModeSource::ClusterTag,
+            ),
+            (
+                plain,
+                vec![],
+                &tagged,
+                false,
+                Mode::Migrate,
+                ModeSource::ClusterTag,
+            ),
         ];
         for (account, account_ous, t, new, mode, source) in rows {
             let r = c.mode_for(account, &account_ous, t, new);
-            assert_eq!((r.mode, &r.source), (mode, &source), "{account} {account_ous:?} {t:?} new={new}");
+            assert_eq!(
+                (r.mode, &r.source),
+                (mode, &source),
+                "{account} {account_ous:?} {t:?} new={new}"
+            );
             assert!(r.warnings.is_empty());
         }
         // Without new_cluster_mode a new cluster gets default_mode.
@@ -864,7 +1053,11 @@ mod tests {
             let r = c.mode_for("444455556666", &[], &t, false);
             assert_eq!((r.mode, &r.source), (Mode::Audit, &ModeSource::ClusterTag));
             assert_eq!(r.warnings.len(), 1);
-            assert!(r.warnings[0].contains(MODE_TAG) && r.warnings[0].contains(&format!("`{bad}`")), "{:?}", r.warnings);
+            assert!(
+                r.warnings[0].contains(MODE_TAG) && r.warnings[0].contains(&format!("`{bad}`")),
+                "{:?}",
+                r.warnings
+            );
             // The lower level says skip: skip stands (audit would be wider).
             let r = c.mode_for("111122223333", &[], &t, false);
             assert_eq!((r.mode, &r.source), (Mode::Skip, &ModeSource::Account));

@@ -7,6 +7,12 @@
 
 pub mod arn;
 pub mod aws_auth;
+/// The Lambda functions' configuration document (docs/configuration.md): validation, account
+/// scope and which mode a cluster gets.
+pub mod config;
+/// Decoding of what the Lambda functions receive (job bodies, the schedule input, CloudTrail
+/// `aws.eks` events) and de-duplication of jobs.
+pub mod events;
 pub mod facts;
 pub mod finding;
 pub mod plan;

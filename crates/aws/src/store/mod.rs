@@ -9,6 +9,10 @@
 //! | `AUDIT#<time>#<id>` | one mutating call, written before and completed after; TTL | [`audit`] |
 //! | `BACKUP#<resourceVersion>` | aws-auth verbatim | [`backup`] |
 //!
+//! Fleet scans keep one record per account and region under `pk` = `SCAN`, `sk` =
+//! `ACCOUNT#<account>#<region>` ([`scans`]): when it was last scanned and how that went; and
+//! `cluster-events` marks each delivered CloudTrail event ID under `EVENT#<id>` ([`events`]).
+//!
 //! A sparse GSI [`PHASE_INDEX`] (`phase`, `pk`) lists clusters by phase; [`TTL_ATTRIBUTE`]
 //! expires audit records. Every write that must not race is conditional: cluster records carry a
 //! `version` (optimistic concurrency), the lease is taken with a conditional update, audit and
@@ -20,8 +24,10 @@ pub mod audit;
 pub mod backup;
 pub mod entries;
 pub mod error;
+pub mod events;
 pub mod lease;
 pub mod records;
+pub mod scans;
 
 mod attr;
 
@@ -233,6 +239,15 @@ impl StateStore {
         key: &ClusterKey,
         prefix: &str,
     ) -> Result<Vec<Item>, StoreError> {
+        self.query_pk_prefix(&key.pk(), prefix).await
+    }
+
+    /// Every item of partition `pk` whose sort key starts with `prefix` (all pages).
+    pub(crate) async fn query_pk_prefix(
+        &self,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<Item>, StoreError> {
         self.client
             .query()
             .table_name(&self.table)
@@ -240,7 +255,7 @@ impl StateStore {
             .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(key.pk()))
+            .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":prefix", s(prefix))
             .into_paginator()
             .items()

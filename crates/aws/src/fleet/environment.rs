@@ -1,0 +1,136 @@
+//! The functions' environment (set by template.yaml), read once at cold start.
+
+use eks_auth_core::state::Mode;
+
+/// Why the environment is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("environment variable {name}: {reason} (template.yaml sets it)")]
+pub struct EnvError {
+    /// The variable.
+    pub name: &'static str,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// What template.yaml passes to every function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionEnv {
+    /// `TABLE_NAME`: the state table.
+    pub table: String,
+    /// `QUEUE_URL`: the job queue.
+    pub queue_url: String,
+    /// `CONFIG_PARAMETER`: the SSM parameter holding the configuration document.
+    pub config_parameter: String,
+    /// `MEMBER_ROLE_NAME`: the role assumed in member accounts.
+    pub member_role_name: String,
+    /// `DEFAULT_MODE`: the mode when the document sets none (default `audit`).
+    pub default_mode: Mode,
+    /// `REGIONS`: comma-separated regions to scan when the document lists none.
+    pub regions: Vec<String>,
+    /// `MAX_RECEIVE_COUNT` (worker): deliveries before the queue dead-letters a job (default 5).
+    pub max_receive_count: u32,
+}
+
+impl FunctionEnv {
+    /// From the process environment.
+    ///
+    /// # Errors
+    ///
+    /// [`EnvError`] naming the missing or invalid variable.
+    pub fn from_env() -> Result<Self, EnvError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// From any lookup (tests).
+    ///
+    /// # Errors
+    ///
+    /// [`EnvError`] naming the missing or invalid variable.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, EnvError> {
+        let required = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| EnvError {
+                    name,
+                    reason: "is not set".to_owned(),
+                })
+        };
+        let default_mode = match get("DEFAULT_MODE").filter(|v| !v.is_empty()) {
+            None => Mode::Audit,
+            Some(v) => v.parse().map_err(|e| EnvError {
+                name: "DEFAULT_MODE",
+                reason: format!("{e}; use audit, migrate, finalize or skip"),
+            })?,
+        };
+        let max_receive_count = match get("MAX_RECEIVE_COUNT").filter(|v| !v.is_empty()) {
+            None => 5,
+            Some(v) => v.parse().map_err(|_| EnvError {
+                name: "MAX_RECEIVE_COUNT",
+                reason: format!("`{v}` is not a positive number"),
+            })?,
+        };
+        Ok(Self {
+            table: required("TABLE_NAME")?,
+            queue_url: required("QUEUE_URL")?,
+            config_parameter: required("CONFIG_PARAMETER")?,
+            member_role_name: required("MEMBER_ROLE_NAME")?,
+            default_mode,
+            regions: get("REGIONS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            max_receive_count,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> Result<FunctionEnv, EnvError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        FunctionEnv::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const BASE: [(&str, &str); 4] = [
+        ("TABLE_NAME", "t"),
+        ("QUEUE_URL", "https://sqs/q"),
+        ("CONFIG_PARAMETER", "/eam/config"),
+        ("MEMBER_ROLE_NAME", "eam-member"),
+    ];
+
+    #[test]
+    fn reads_the_template_variables_with_defaults() {
+        let e = env(&BASE).expect("env");
+        assert_eq!(e.default_mode, Mode::Audit);
+        assert!(e.regions.is_empty());
+        assert_eq!(e.max_receive_count, 5);
+        let mut more = BASE.to_vec();
+        more.extend([
+            ("DEFAULT_MODE", "migrate"),
+            ("REGIONS", "us-east-1, eu-west-1"),
+            ("MAX_RECEIVE_COUNT", "3"),
+        ]);
+        let e = env(&more).expect("env");
+        assert_eq!(e.default_mode, Mode::Migrate);
+        assert_eq!(e.regions, vec!["us-east-1", "eu-west-1"]);
+        assert_eq!(e.max_receive_count, 3);
+    }
+
+    #[test]
+    fn names_what_is_missing_or_wrong() {
+        let e = env(&BASE[1..]).expect_err("missing table");
+        assert_eq!(e.name, "TABLE_NAME");
+        let mut bad = BASE.to_vec();
+        bad.push(("DEFAULT_MODE", "yolo"));
+        assert_eq!(env(&bad).expect_err("bad mode").name, "DEFAULT_MODE");
+    }
+}

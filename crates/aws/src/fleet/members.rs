@@ -1,0 +1,139 @@
+//! Credentials in member accounts: STS AssumeRole into the configured member role, cached per
+//! account until ten minutes before they expire.
+
+use crate::live::sdk_reason;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+use tokio::sync::Mutex;
+
+/// Why a member account cannot be reached.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "cannot assume {role_arn}: {reason}. Deploy infra/member-role.yaml to account {account} (service-managed StackSet) with the central function roles as trusted principals"
+)]
+pub struct AssumeError {
+    /// The account.
+    pub account: String,
+    /// The role it tried.
+    pub role_arn: String,
+    /// STS's code and message.
+    pub reason: String,
+}
+
+/// Member-account configurations from one base configuration.
+#[derive(Debug)]
+pub struct MemberAccounts {
+    base: aws_config::SdkConfig,
+    role_name: String,
+    partition: String,
+    cache: Mutex<HashMap<String, Credentials>>,
+}
+
+/// Credentials are renewed when less than this is left.
+const RENEW_BEFORE: Duration = Duration::from_secs(600);
+
+impl MemberAccounts {
+    /// Assumes `role_name` in each account, with the base configuration's credentials.
+    pub fn new(base: aws_config::SdkConfig, role_name: impl Into<String>) -> Self {
+        let partition = base
+            .region()
+            .map(|r| partition_of(r.as_ref()))
+            .unwrap_or("aws")
+            .to_owned();
+        Self {
+            base,
+            role_name: role_name.into(),
+            partition,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The member role's name.
+    pub fn role_name(&self) -> &str {
+        &self.role_name
+    }
+
+    /// The configuration for `account` in `region` (credentials of the member role there).
+    ///
+    /// # Errors
+    ///
+    /// [`AssumeError`] when STS refuses.
+    pub async fn config(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> Result<aws_config::SdkConfig, AssumeError> {
+        let credentials = self.credentials(account).await?;
+        Ok(self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .region(aws_config::Region::new(region.to_owned()))
+            .build())
+    }
+
+    async fn credentials(&self, account: &str) -> Result<Credentials, AssumeError> {
+        let mut cache = self.cache.lock().await;
+        if let Some(c) = cache.get(account)
+            && c.expiry()
+                .is_none_or(|e| e > SystemTime::now() + RENEW_BEFORE)
+        {
+            return Ok(c.clone());
+        }
+        let role_arn = format!(
+            "arn:{}:iam::{account}:role/{}",
+            self.partition, self.role_name
+        );
+        let fail = |reason: String| AssumeError {
+            account: account.to_owned(),
+            role_arn: role_arn.clone(),
+            reason,
+        };
+        let sts = aws_sdk_sts::Client::from_conf(crate::live::sts_config(&self.base).build());
+        let out = sts
+            .assume_role()
+            .role_arn(&role_arn)
+            .role_session_name("eks-auth-migrator")
+            .send()
+            .await
+            .map_err(|e| fail(sdk_reason(&e)))?;
+        let c = out
+            .credentials()
+            .ok_or_else(|| fail("AssumeRole returned no credentials".to_owned()))?;
+        let expiry = SystemTime::try_from(*c.expiration()).ok();
+        let credentials = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            expiry,
+            "eks-auth-migrator-member-role",
+        );
+        cache.insert(account.to_owned(), credentials.clone());
+        Ok(credentials)
+    }
+}
+
+/// The partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_follow_regions() {
+        assert_eq!(partition_of("eu-west-1"), "aws");
+        assert_eq!(partition_of("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+    }
+}

@@ -1,0 +1,92 @@
+//! The job queue: one SQS message per cluster that needs work (`eks_auth_core::events::Job`).
+
+use crate::live::sdk_reason;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use eks_auth_core::events::Job;
+use std::time::Duration;
+
+/// SQS's largest message delay.
+pub const MAX_DELAY: Duration = Duration::from_secs(900);
+
+/// Why jobs were not queued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot queue {count} job(s) on {queue_url}: {reason}")]
+pub struct QueueError {
+    /// The queue.
+    pub queue_url: String,
+    /// How many jobs were not queued.
+    pub count: usize,
+    /// SQS's answer.
+    pub reason: String,
+}
+
+/// The job queue.
+#[derive(Debug, Clone)]
+pub struct JobQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl JobQueue {
+    /// The queue at `url`, with a client from the configuration.
+    pub fn new(config: &aws_config::SdkConfig, url: impl Into<String>) -> Self {
+        Self {
+            client: aws_sdk_sqs::Client::new(config),
+            url: url.into(),
+        }
+    }
+
+    /// Sends `jobs` (10 per SendMessageBatch), each delayed by `delay` (at most 15 minutes).
+    /// Returns how many were sent.
+    ///
+    /// # Errors
+    ///
+    /// [`QueueError`] with the number not queued when SQS refuses a batch or entries in it.
+    pub async fn send(&self, jobs: &[Job], delay: Duration) -> Result<usize, QueueError> {
+        let delay = i32::try_from(delay.min(MAX_DELAY).as_secs()).unwrap_or(900);
+        let mut sent = 0;
+        let mut failed = Vec::new();
+        for chunk in jobs.chunks(10) {
+            let entries: Vec<SendMessageBatchRequestEntry> = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, job)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(job.to_body())
+                        .delay_seconds(delay)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            match self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    sent += out.successful().len();
+                    failed.extend(
+                        out.failed()
+                            .iter()
+                            .map(|f| format!("{}: {}", f.code(), f.message().unwrap_or(""))),
+                    );
+                }
+                Err(e) => failed.extend(std::iter::repeat_n(sdk_reason(&e), chunk.len())),
+            }
+        }
+        if failed.is_empty() {
+            Ok(sent)
+        } else {
+            failed.dedup();
+            Err(QueueError {
+                queue_url: self.url.clone(),
+                count: jobs.len() - sent,
+                reason: failed.join("; "),
+            })
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! One job of the queue: resolve the cluster's mode, run the engine on it through the member
+//! role until the function's deadline, and say what should happen to the message.
+
+use super::members::MemberAccounts;
+use super::scan::Organization;
+use crate::engine::{Engine, EngineError, Outcome, Settings};
+use crate::live::GatherError;
+use crate::store::StateStore;
+use eks_auth_core::config::Config;
+use eks_auth_core::events::{Job, JobReason};
+use eks_auth_core::state::{Mode, Phase};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime};
+
+/// What to do with the job's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Done for now (done, blocked or skipped): delete the message.
+    Finished {
+        /// The mode the cluster ran in.
+        mode: Mode,
+        /// The phase recorded.
+        phase: Phase,
+        /// How the run ended.
+        outcome: Outcome,
+    },
+    /// Come back later: queue this job with this delay, then delete the message.
+    Requeue {
+        /// The job to queue.
+        job: Job,
+        /// Its delay (at most 15 minutes).
+        delay: Duration,
+        /// Why.
+        reason: String,
+    },
+    /// A failure worth retrying: leave the message to SQS (it comes back after the visibility
+    /// timeout, and goes to the dead-letter queue after the queue's maxReceiveCount).
+    Retry(String),
+    /// Nothing can ever be done with this job (the cluster is gone): delete the message.
+    Drop(String),
+}
+
+/// The worker's fixed parts.
+pub struct Worker<'a> {
+    /// Member-account credentials.
+    pub members: &'a MemberAccounts,
+    /// The state table.
+    pub store: &'a StateStore,
+    /// The configuration document.
+    pub config: &'a Config,
+    /// The organisation (for OU-based modes), when the configuration has OU rules.
+    pub org: Option<&'a Organization>,
+    /// This worker's ID (lease owner).
+    pub worker_id: String,
+}
+
+impl Worker<'_> {
+    /// Works on `job` until `deadline`.
+    pub async fn work(&self, job: &Job, deadline: Instant) -> Disposition {
+        let member = match self.members.config(&job.account, &job.region).await {
+            Ok(c) => c,
+            Err(e) => return Disposition::Retry(e.to_string()),
+        };
+        let eks = crate::live::eks_client(&member);
+        let tags: BTreeMap<String, String> =
+            match eks.describe_cluster().name(&job.cluster).send().await {
+                Ok(out) => out
+                    .cluster()
+                    .and_then(|c| c.tags())
+                    .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                {
+                    return Disposition::Drop(format!(
+                        "cluster {} no longer exists in {}/{}",
+                        job.cluster, job.account, job.region
+                    ));
+                }
+                Err(e) => return Disposition::Retry(crate::live::sdk_reason(&e)),
+            };
+        let ous = match self.account_ous(&job.account).await {
+            Ok(o) => o,
+            Err(reason) => return Disposition::Retry(reason),
+        };
+        let resolved = self.config.mode_for(
+            &job.account,
+            &ous,
+            &tags,
+            job.reason == JobReason::NewCluster,
+        );
+        for warning in &resolved.warnings {
+            tracing::warn!(cluster = %job.cluster, %warning, "cluster mode");
+        }
+        let mode = resolved.mode;
+        let mut settings = Settings::new(self.worker_id.clone());
+        settings.soak = Duration::from_secs(self.config.soak_hours.saturating_mul(3600));
+        settings.break_glass_principal = self.config.break_glass_principal.clone();
+        settings.policy = self.config.policy.clone();
+        let engine = Engine::new(&member, self.store, &settings);
+        let progress =
+            |line: &str| tracing::info!(cluster = %job.cluster, step = %line, "progress");
+        match engine.run(&job.cluster, mode, deadline, &progress).await {
+            Ok(report) => match report.outcome {
+                Outcome::Done | Outcome::Blocked(_) => Disposition::Finished {
+                    mode,
+                    phase: report.phase,
+                    outcome: report.outcome,
+                },
+                Outcome::Waiting {
+                    reason,
+                    retry_after,
+                } => self.requeue(job, retry_after, reason),
+                Outcome::Busy { holder, until } => self.requeue(
+                    job,
+                    until.duration_since(SystemTime::now()).unwrap_or_default(),
+                    format!("{holder} holds the cluster"),
+                ),
+                Outcome::OutOfTime => self.requeue(job, Duration::ZERO, "out of time".to_owned()),
+                Outcome::Failed(reason) => Disposition::Retry(reason),
+            },
+            Err(EngineError::Identify(GatherError::ClusterNotFound { .. })) => {
+                Disposition::Drop(format!("cluster {} no longer exists", job.cluster))
+            }
+            Err(e) => Disposition::Retry(e.to_string()),
+        }
+    }
+
+    fn requeue(&self, job: &Job, delay: Duration, reason: String) -> Disposition {
+        let mut next = job.clone();
+        if next.reason == JobReason::Scan || next.reason == JobReason::NewCluster {
+            next.reason = JobReason::UpdateInProgress;
+        }
+        Disposition::Requeue {
+            job: next,
+            delay: delay.clamp(Duration::from_secs(1), super::queue::MAX_DELAY),
+            reason,
+        }
+    }
+
+    async fn account_ous(&self, account: &str) -> Result<Vec<String>, String> {
+        let (Some(org), false) = (self.org, self.config.organizational_units.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let ids: Vec<String> = self
+            .config
+            .organizational_units
+            .iter()
+            .map(|o| o.id.clone())
+            .collect();
+        Ok(org
+            .accounts_in(&ids)
+            .await?
+            .remove(account)
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,304 @@
+//! Every sample under events/ does what events/README.md says it does. Adding a sample without
+//! an expectation here fails `every_sample_has_an_expectation`.
+
+use eks_auth_core::events::{
+    Decision, EventError, Job, JobReason, ScheduleInput, decode_cloudtrail,
+};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// `MEMBER_ROLE_NAME` as template.yaml sets it.
+const MIGRATOR_ROLE: &str = "eks-auth-migrator-member";
+
+enum Cloudtrail {
+    /// Enqueue a job with this reason for the README's cluster, and `detail` containing these.
+    Enqueue(JobReason, &'static [&'static str]),
+    /// Ignore, with a reason containing this.
+    Ignore(&'static str),
+    /// Drop, with a reason containing this.
+    Drop(&'static str),
+}
+
+/// What one SQS record's body must parse to.
+enum Body {
+    Job(&'static str, &'static str, &'static str, JobReason),
+    Error(&'static str),
+}
+
+const CLUSTER_EVENTS: &[(&str, Cloudtrail)] = &[
+    (
+        "cluster-events/create-cluster.json",
+        Cloudtrail::Enqueue(JobReason::NewCluster, &["CreateCluster"]),
+    ),
+    (
+        "cluster-events/update-cluster-config-auth-mode.json",
+        Cloudtrail::Enqueue(
+            JobReason::ModeChange,
+            &["authenticationMode=API_AND_CONFIG_MAP"],
+        ),
+    ),
+    (
+        "cluster-events/delete-cluster.json",
+        Cloudtrail::Enqueue(JobReason::Drift, &["DeleteCluster"]),
+    ),
+    (
+        "cluster-events/create-access-entry.json",
+        Cloudtrail::Enqueue(
+            JobReason::Drift,
+            &[
+                "principalArn=arn:aws:iam::111122223333:role/team-a",
+                "by arn:aws:sts::111122223333:assumed-role/platform-admin/",
+            ],
+        ),
+    ),
+    (
+        "cluster-events/delete-access-entry-out-of-band.json",
+        Cloudtrail::Enqueue(
+            JobReason::Drift,
+            &["DeleteAccessEntry principalArn=arn:aws:iam::111122223333:role/team-a "],
+        ),
+    ),
+    (
+        "cluster-events/associate-access-policy.json",
+        Cloudtrail::Enqueue(
+            JobReason::Drift,
+            &[
+                "principalArn=arn:aws:iam::111122223333:role/team-a",
+                "policyArn=arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+            ],
+        ),
+    ),
+    (
+        "cluster-events/disassociate-access-policy.json",
+        Cloudtrail::Enqueue(
+            JobReason::Drift,
+            &[
+                "principalArn=arn:aws:iam::111122223333:role/team-a ",
+                "policyArn=arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy ",
+            ],
+        ),
+    ),
+    (
+        "cluster-events/failed-call.json",
+        Cloudtrail::Ignore("errorCode AccessDeniedException"),
+    ),
+    (
+        "cluster-events/own-call.json",
+        Cloudtrail::Ignore("migrator itself"),
+    ),
+    (
+        "cluster-events/unknown-event.json",
+        Cloudtrail::Ignore("unexpected eventName ListClusters"),
+    ),
+    (
+        "cluster-events/malformed.json",
+        Cloudtrail::Drop("missing detail.requestParameters.name"),
+    ),
+];
+
+const CLUSTER_WORKER: &[(&str, &[Body])] = &[
+    (
+        "cluster-worker/one-job.json",
+        &[Body::Job(
+            "111122223333",
+            "us-east-1",
+            "prod-payments",
+            JobReason::Scan,
+        )],
+    ),
+    (
+        "cluster-worker/batch.json",
+        &[
+            Body::Job(
+                "111122223333",
+                "us-east-1",
+                "prod-payments",
+                JobReason::NewCluster,
+            ),
+            Body::Error("job body is not a JSON object: EOF while parsing"),
+            Body::Job(
+                "111122223333",
+                "eu-west-1",
+                "prod-ledger",
+                JobReason::UpdateInProgress,
+            ),
+        ],
+    ),
+    (
+        "cluster-worker/poison.json",
+        &[Body::Job(
+            "111122223333",
+            "us-east-1",
+            "staging-search",
+            JobReason::Drift,
+        )],
+    ),
+];
+
+const FLEET_SCAN: &[&str] = &["fleet-scan/schedule.json"];
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events")
+}
+
+fn load(relative: &str) -> Value {
+    let path = events_dir().join(relative);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+fn json_files(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let relative = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if path.is_dir() {
+            json_files(&path, &relative, out);
+        } else if relative.ends_with(".json") {
+            out.push(relative);
+        }
+    }
+}
+
+#[test]
+fn every_sample_has_an_expectation() {
+    let mut found = Vec::new();
+    json_files(&events_dir(), "", &mut found);
+    let mut expected: Vec<String> = CLUSTER_EVENTS
+        .iter()
+        .map(|(f, _)| (*f).to_owned())
+        .chain(CLUSTER_WORKER.iter().map(|(f, _)| (*f).to_owned()))
+        .chain(FLEET_SCAN.iter().map(|f| (*f).to_owned()))
+        .collect();
+    expected.sort();
+    found.sort();
+    assert_eq!(
+        found, expected,
+        "every file under events/ needs an expectation in crates/core/tests/events.rs (and a row in events/README.md)"
+    );
+}
+
+#[test]
+fn readme_documents_every_sample() {
+    let readme = std::fs::read_to_string(events_dir().join("README.md")).expect("README");
+    for (file, _) in CLUSTER_EVENTS {
+        let name = file.trim_start_matches("cluster-events/");
+        assert!(readme.contains(&format!("`{name}`")), "README lacks {name}");
+    }
+    for file in CLUSTER_WORKER
+        .iter()
+        .map(|(f, _)| *f)
+        .chain(FLEET_SCAN.iter().copied())
+    {
+        assert!(readme.contains(&format!("`{file}`")), "README lacks {file}");
+    }
+}
+
+#[test]
+fn cluster_events_samples_decode_as_documented() {
+    for (file, expected) in CLUSTER_EVENTS {
+        let decision = decode_cloudtrail(&load(file), MIGRATOR_ROLE);
+        match (expected, &decision) {
+            (Cloudtrail::Enqueue(reason, needles), Decision::Enqueue(job)) => {
+                assert_eq!(job.version, 1, "{file}");
+                assert_eq!(
+                    (
+                        job.account.as_str(),
+                        job.region.as_str(),
+                        job.cluster.as_str(),
+                        job.reason
+                    ),
+                    ("111122223333", "us-east-1", "prod-payments", *reason),
+                    "{file}"
+                );
+                let detail = job.detail.as_deref().unwrap_or_default();
+                for needle in *needles {
+                    assert!(
+                        detail.contains(needle),
+                        "{file}: `{detail}` lacks `{needle}`"
+                    );
+                }
+                assert!(
+                    !detail.contains('%'),
+                    "{file}: `{detail}` still percent-encoded"
+                );
+                // What the handler sends is what the worker accepts.
+                assert_eq!(Job::parse(&job.to_body()).as_ref(), Ok(job), "{file}");
+            }
+            (Cloudtrail::Ignore(needle), Decision::Ignore { reason })
+            | (Cloudtrail::Drop(needle), Decision::Drop { reason }) => {
+                assert!(
+                    reason.contains(needle),
+                    "{file}: `{reason}` lacks `{needle}`"
+                );
+            }
+            _ => panic!("{file}: unexpected {decision:?}"),
+        }
+    }
+}
+
+#[test]
+fn own_call_sample_is_a_job_for_any_other_role_name() {
+    let decision = decode_cloudtrail(&load("cluster-events/own-call.json"), "another-role");
+    assert!(matches!(decision, Decision::Enqueue(_)), "{decision:?}");
+}
+
+#[test]
+fn cluster_worker_record_bodies_parse_as_documented() {
+    for (file, bodies) in CLUSTER_WORKER {
+        let event = load(file);
+        let records = event["Records"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{file}: Records"));
+        assert_eq!(records.len(), bodies.len(), "{file}");
+        for (i, (record, expected)) in records.iter().zip(bodies.iter()).enumerate() {
+            let body = record["body"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{file}[{i}]: body"));
+            match (expected, Job::parse(body)) {
+                (Body::Job(account, region, cluster, reason), Ok(job)) => {
+                    assert_eq!(
+                        job,
+                        Job::new(*account, *region, *cluster, *reason),
+                        "{file}[{i}]"
+                    );
+                    assert_eq!(
+                        job.to_body(),
+                        body,
+                        "{file}[{i}]: the body is the canonical form"
+                    );
+                }
+                (Body::Error(needle), Err(e @ EventError::Syntax { .. })) => {
+                    assert!(
+                        e.to_string().contains(needle),
+                        "{file}[{i}]: `{e}` lacks `{needle}`"
+                    );
+                }
+                (_, got) => panic!("{file}[{i}]: unexpected {got:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn fleet_scan_schedule_is_the_documented_constant() {
+    for file in FLEET_SCAN {
+        assert_eq!(
+            ScheduleInput::parse(&load(file)),
+            Ok(ScheduleInput::default()),
+            "{file}"
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! `cluster-events`: one EventBridge event (an `aws.eks` CloudTrail API call forwarded to the
+//! central bus) in, at most one job out. Decoding is `eks_auth_core::events::decode_cloudtrail`;
+//! this handler only de-duplicates deliveries and queues the job. Malformed and irrelevant
+//! events are logged and dropped, never failed (a failure would only be retried into the DLQ).
+
+use eks_auth_aws::StateStore;
+use eks_auth_aws::fleet::queue::JobQueue;
+use eks_auth_core::events::{Decision, cloudtrail_event_id, decode_cloudtrail};
+use serde_json::{Value, json};
+use std::time::{Duration, SystemTime};
+
+/// How long a delivered event ID is remembered (EventBridge redelivers within hours at most).
+const DEDUP_RETENTION: Duration = Duration::from_secs(24 * 3600);
+
+/// What the handler needs.
+pub struct Deps {
+    /// The state table (delivery marks).
+    pub store: StateStore,
+    /// The job queue.
+    pub queue: JobQueue,
+    /// The member role's name: calls made through it are the migrator's own and ignored.
+    pub member_role_name: String,
+}
+
+/// Handles one event; the result says what was done (for logs and `cargo lambda invoke`).
+///
+/// # Errors
+///
+/// Only when the state table or the queue fails (then EventBridge retries, bounded by the rule's
+/// retry policy, into the rule's dead-letter queue).
+pub async fn handle(deps: &Deps, event: &Value) -> Result<Value, lambda_runtime::Error> {
+    match decode_cloudtrail(event, &deps.member_role_name) {
+        Decision::Ignore { reason } => {
+            tracing::info!(%reason, "event ignored");
+            Ok(json!({ "decision": "ignored", "reason": reason }))
+        }
+        Decision::Drop { reason } => {
+            tracing::warn!(%reason, "malformed event dropped");
+            Ok(json!({ "decision": "dropped", "reason": reason }))
+        }
+        Decision::Enqueue(job) => {
+            if let Some(id) = cloudtrail_event_id(event)
+                && !deps
+                    .store
+                    .first_delivery(id, SystemTime::now(), DEDUP_RETENTION)
+                    .await?
+            {
+                tracing::info!(event_id = id, "duplicate delivery ignored");
+                return Ok(json!({ "decision": "duplicate", "eventId": id }));
+            }
+            deps.queue
+                .send(std::slice::from_ref(&job), Duration::ZERO)
+                .await?;
+            tracing::info!(account = %job.account, region = %job.region, cluster = %job.cluster, reason = %job.reason, "job queued");
+            Ok(
+                json!({ "decision": "enqueued", "job": serde_json::from_str::<Value>(&job.to_body())? }),
+            )
+        }
+    }
+}

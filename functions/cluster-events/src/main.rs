@@ -1,0 +1,25 @@
+//! The `cluster-events` Lambda function: wiring only (see the library).
+
+use cluster_events::{Deps, handle};
+use eks_auth_aws::StateStore;
+use eks_auth_aws::fleet::environment::FunctionEnv;
+use eks_auth_aws::fleet::queue::JobQueue;
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let env = FunctionEnv::from_env()?;
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let deps = Deps {
+        store: StateStore::from_config(&config, &env.table),
+        queue: JobQueue::new(&config, &env.queue_url),
+        member_role_name: env.member_role_name,
+    };
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle(deps, &event.payload).await
+    }))
+    .await
+}

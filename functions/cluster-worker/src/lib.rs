@@ -1,0 +1,130 @@
+//! `cluster-worker`: a batch of queued jobs, one cluster each, run through the engine within the
+//! invocation's time (`eks_auth_aws::fleet::worker`). Partial-batch response: only jobs worth
+//! retrying are reported as failures; SQS returns them after the visibility timeout and moves
+//! them to the dead-letter queue after the queue's maxReceiveCount.
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use eks_auth_aws::StateStore;
+use eks_auth_aws::fleet::environment::FunctionEnv;
+use eks_auth_aws::fleet::load_config;
+use eks_auth_aws::fleet::members::MemberAccounts;
+use eks_auth_aws::fleet::queue::JobQueue;
+use eks_auth_aws::fleet::scan::Organization;
+use eks_auth_aws::fleet::worker::{Disposition, Worker};
+use eks_auth_core::events::Job;
+use std::time::{Duration, Instant};
+
+/// What the handler needs.
+pub struct Deps {
+    /// The function's environment.
+    pub env: FunctionEnv,
+    /// The function's own configuration (central account).
+    pub config: aws_config::SdkConfig,
+    /// The state table.
+    pub store: StateStore,
+    /// The job queue (delayed re-enqueues).
+    pub queue: JobQueue,
+    /// Member-account credentials (cached across invocations of a warm function).
+    pub members: MemberAccounts,
+    /// The organisation (OU-based modes).
+    pub org: Organization,
+    /// This function instance's ID (lease owner).
+    pub worker_id: String,
+}
+
+impl Deps {
+    /// Everything from one configuration and the environment.
+    pub fn new(config: aws_config::SdkConfig, env: FunctionEnv, worker_id: String) -> Self {
+        Self {
+            store: StateStore::from_config(&config, &env.table),
+            queue: JobQueue::new(&config, &env.queue_url),
+            members: MemberAccounts::new(config.clone(), env.member_role_name.clone()),
+            org: Organization::new(&config),
+            config,
+            env,
+            worker_id,
+        }
+    }
+}
+
+/// Works through the batch until `deadline`.
+///
+/// # Errors
+///
+/// When the configuration document cannot be read (every message is then retried).
+pub async fn handle(
+    deps: &Deps,
+    event: SqsEvent,
+    deadline: Instant,
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+    let config = load_config(
+        &deps.config,
+        &deps.env.config_parameter,
+        deps.env.default_mode,
+    )
+    .await?;
+    let worker = Worker {
+        members: &deps.members,
+        store: &deps.store,
+        config: &config,
+        org: Some(&deps.org),
+        worker_id: deps.worker_id.clone(),
+    };
+    // Stop starting runs when less than this is left.
+    let run_deadline = deadline
+        .checked_sub(Duration::from_secs(15))
+        .unwrap_or(deadline);
+    let mut failures = Vec::new();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let receives: u32 = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        let job = match Job::parse(record.body.as_deref().unwrap_or("")) {
+            Ok(job) => job,
+            Err(e) => {
+                tracing::error!(message_id = %id, error = %e, "malformed job dropped");
+                continue;
+            }
+        };
+        let span = tracing::info_span!("job", account = %job.account, region = %job.region, cluster = %job.cluster, reason = %job.reason);
+        let _entered = span.enter();
+        match worker.work(&job, run_deadline).await {
+            Disposition::Finished {
+                mode,
+                phase,
+                outcome,
+            } => {
+                tracing::info!(%mode, %phase, ?outcome, "cluster run finished");
+            }
+            Disposition::Requeue { job, delay, reason } => {
+                tracing::info!(%reason, delay_s = delay.as_secs(), "cluster re-enqueued");
+                if let Err(e) = deps.queue.send(std::slice::from_ref(&job), delay).await {
+                    tracing::error!(error = %e, "re-enqueue failed; the message is retried");
+                    failures.push(id);
+                }
+            }
+            Disposition::Drop(reason) => tracing::warn!(%reason, "job dropped"),
+            Disposition::Retry(reason) => {
+                if receives >= deps.env.max_receive_count {
+                    tracing::error!(%reason, receives, "job failed on its last delivery: the queue moves it to the dead-letter queue");
+                } else {
+                    tracing::warn!(%reason, receives, "job failed; SQS retries it");
+                }
+                failures.push(id);
+            }
+        }
+    }
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failures
+        .into_iter()
+        .map(|id| {
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id;
+            f
+        })
+        .collect();
+    Ok(response)
+}

@@ -1,0 +1,107 @@
+//! `fleet-scan`: the scheduled scan of every in-scope account × region (see
+//! `eks_auth_aws::fleet::scan`), with the configuration document read on each invocation so a
+//! changed document applies without a redeploy.
+
+use eks_auth_aws::StateStore;
+use eks_auth_aws::fleet::environment::FunctionEnv;
+use eks_auth_aws::fleet::load_config;
+use eks_auth_aws::fleet::members::MemberAccounts;
+use eks_auth_aws::fleet::queue::JobQueue;
+use eks_auth_aws::fleet::scan::{Organization, ScanSettings, scan};
+use eks_auth_core::events::ScheduleInput;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// Account-regions scanned at once: enough to hide the per-call latency of the dependent
+/// AssumeRole → ListClusters → DescribeCluster chain without a throttling storm.
+pub const CONCURRENCY: usize = 64;
+
+/// What the handler needs.
+pub struct Deps {
+    /// The function's environment.
+    pub env: FunctionEnv,
+    /// The function's own configuration (central account).
+    pub config: aws_config::SdkConfig,
+    /// The state table.
+    pub store: StateStore,
+    /// The job queue.
+    pub queue: JobQueue,
+    /// Member-account credentials (cached across invocations of a warm function).
+    pub members: MemberAccounts,
+    /// The organisation.
+    pub org: Organization,
+}
+
+impl Deps {
+    /// Everything from one configuration and the environment.
+    pub fn new(config: aws_config::SdkConfig, env: FunctionEnv) -> Self {
+        Self {
+            store: StateStore::from_config(&config, &env.table),
+            queue: JobQueue::new(&config, &env.queue_url),
+            members: MemberAccounts::new(config.clone(), env.member_role_name.clone()),
+            org: Organization::new(&config),
+            config,
+            env,
+        }
+    }
+}
+
+/// Scans until `deadline`; the report as JSON. Anything but the documented schedule input is
+/// logged and dropped.
+///
+/// # Errors
+///
+/// When the configuration cannot be read, the accounts cannot be listed or the table fails.
+pub async fn handle(
+    deps: &Deps,
+    input: &Value,
+    deadline: Instant,
+) -> Result<Value, lambda_runtime::Error> {
+    if let Err(e) = ScheduleInput::parse(input) {
+        tracing::warn!(error = %e, "not a fleet-scan schedule input; dropped");
+        return Ok(json!({ "dropped": e.to_string() }));
+    }
+    let config = load_config(
+        &deps.config,
+        &deps.env.config_parameter,
+        deps.env.default_mode,
+    )
+    .await?;
+    let settings = ScanSettings {
+        regions: config.regions_or(&deps.env.regions),
+        concurrency: CONCURRENCY,
+        // Leave time to record the last marks.
+        deadline: deadline
+            .checked_sub(Duration::from_secs(10))
+            .unwrap_or(deadline),
+    };
+    let report = scan(
+        &deps.org,
+        &deps.members,
+        &deps.store,
+        &deps.queue,
+        &config,
+        &settings,
+    )
+    .await?;
+    for failure in &report.failed {
+        tracing::warn!(%failure, "account-region not scanned");
+    }
+    tracing::info!(
+        accounts = report.accounts,
+        scanned = report.scanned,
+        clusters = report.clusters,
+        queued = report.queued,
+        failed = report.failed.len(),
+        unfinished = report.unfinished,
+        "fleet scan"
+    );
+    Ok(json!({
+        "accounts": report.accounts,
+        "scanned": report.scanned,
+        "clusters": report.clusters,
+        "queued": report.queued,
+        "failed": report.failed,
+        "unfinished": report.unfinished,
+    }))
+}
