@@ -69,6 +69,7 @@ pub async fn handle(
         config: &config,
         org: Some(&deps.org),
         worker_id: deps.worker_id.clone(),
+        update_poll: deps.env.update_poll,
     };
     // Stop starting runs when less than this is left.
     let run_deadline = deadline

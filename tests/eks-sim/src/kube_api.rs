@@ -262,6 +262,9 @@ async fn handle(
     let Ok(body) = req.into_body().collect().await.map(|b| b.to_bytes()) else {
         return Err(InjectedReset);
     };
+    if let Some(access_key) = crate::sts::token_access_key(authorization.as_deref()) {
+        crate::sts::resolve(shared, &access_key).await;
+    }
     // Unknown paths are still authenticated first, as the API server does.
     let target = target(&method, &path);
     if let Ok(Target::ConfigMaps { verb, .. }) = &target {

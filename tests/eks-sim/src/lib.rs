@@ -31,6 +31,7 @@ pub mod request_auth;
 pub mod seed;
 pub mod server;
 pub mod sigv4;
+pub mod sts;
 pub mod tls;
 pub mod token;
 pub mod updates;

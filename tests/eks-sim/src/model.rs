@@ -306,6 +306,9 @@ pub struct Credential {
     pub account: String,
     /// Caller ARN as STS GetCallerIdentity reports it (user ARN or assumed-role session ARN).
     pub arn: String,
+    /// Learned from the STS endpoint rather than the seed: no secret, signatures not checked.
+    #[serde(default)]
+    pub sts_resolved: bool,
 }
 
 /// Tunables that are not part of any AWS resource.
@@ -320,6 +323,9 @@ pub struct Settings {
     pub eventual_consistency_ms: u64,
     /// Account of requests signed with an access key the seed does not list.
     pub default_account: String,
+    /// An STS endpoint (moto, `http://host:port`) that names the identity of access keys the
+    /// seed does not list (see `sts.rs`); unset: such keys belong to `default_account`.
+    pub sts_endpoint: Option<String>,
 }
 
 impl Default for Settings {
@@ -329,6 +335,7 @@ impl Default for Settings {
             eventual_consistency_calls: 0,
             eventual_consistency_ms: 0,
             default_account: crate::seed::DEFAULT_ACCOUNT.to_owned(),
+            sts_endpoint: None,
         }
     }
 }

@@ -215,6 +215,7 @@ impl Seed {
                 secret_access_key: DEFAULT_SECRET_ACCESS_KEY.to_owned(),
                 account: world.settings.default_account.clone(),
                 arn: default_arn.clone(),
+                sts_resolved: false,
             },
         );
         world.iam.insert(
@@ -237,6 +238,7 @@ impl Seed {
                         secret_access_key: c.secret_access_key,
                         account: account.id.clone(),
                         arn,
+                        sts_resolved: false,
                     },
                 );
             }

@@ -272,9 +272,11 @@ async fn handle(
     let Some((access_key, region)) = scope else {
         return Ok(eks_error(&EksError::unrecognized_client()));
     };
+    crate::sts::resolve(&shared, &access_key).await;
     let secret = lock(&shared.world)
         .credentials
         .get(&access_key)
+        .filter(|c| !c.sts_resolved)
         .map(|c| c.secret_access_key.clone());
     if let Some(secret) = secret {
         let signed = crate::request_auth::SignedRequest {

@@ -29,6 +29,9 @@ pub struct FunctionEnv {
     pub regions: Vec<String>,
     /// `MAX_RECEIVE_COUNT` (worker): deliveries before the queue dead-letters a job (default 5).
     pub max_receive_count: u32,
+    /// `UPDATE_POLL_SECONDS` (worker): delay of the job re-enqueued while an EKS update runs
+    /// (default 30; EKS authentication-mode updates take minutes).
+    pub update_poll: std::time::Duration,
 }
 
 impl FunctionEnv {
@@ -69,7 +72,15 @@ impl FunctionEnv {
                 reason: format!("`{v}` is not a positive number"),
             })?,
         };
+        let update_poll = match get("UPDATE_POLL_SECONDS").filter(|v| !v.is_empty()) {
+            None => 30,
+            Some(v) => v.parse().map_err(|_| EnvError {
+                name: "UPDATE_POLL_SECONDS",
+                reason: format!("`{v}` is not a number of seconds"),
+            })?,
+        };
         Ok(Self {
+            update_poll: std::time::Duration::from_secs(update_poll),
             table: required("TABLE_NAME")?,
             queue_url: required("QUEUE_URL")?,
             config_parameter: required("CONFIG_PARAMETER")?,

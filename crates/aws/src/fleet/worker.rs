@@ -52,6 +52,8 @@ pub struct Worker<'a> {
     pub org: Option<&'a Organization>,
     /// This worker's ID (lease owner).
     pub worker_id: String,
+    /// How long to wait before looking at an EKS update in progress again.
+    pub update_poll: Duration,
 }
 
 impl Worker<'_> {
@@ -98,6 +100,7 @@ impl Worker<'_> {
         settings.soak = Duration::from_secs(self.config.soak_hours.saturating_mul(3600));
         settings.break_glass_principal = self.config.break_glass_principal.clone();
         settings.policy = self.config.policy.clone();
+        settings.update_poll = self.update_poll;
         let engine = Engine::new(&member, self.store, &settings);
         let progress =
             |line: &str| tracing::info!(cluster = %job.cluster, step = %line, "progress");

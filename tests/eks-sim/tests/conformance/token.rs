@@ -17,6 +17,7 @@ fn credentials() -> BTreeMap<String, Credential> {
             secret_access_key: ADMIN.1.to_owned(),
             account: ACCOUNT.to_owned(),
             arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/admin/alice"),
+            sts_resolved: false,
         },
     )])
 }
