@@ -102,8 +102,8 @@ impl Worker<'_> {
         settings.policy = self.config.policy.clone();
         settings.update_poll = self.update_poll;
         let engine = Engine::new(&member, self.store, &settings);
-        let progress =
-            |line: &str| tracing::info!(cluster = %job.cluster, step = %line, "progress");
+        // The engine logs every step itself (tracing), inside the handler's span for this job.
+        let progress = |_: &str| {};
         match engine.run(&job.cluster, mode, deadline, &progress).await {
             Ok(report) => match report.outcome {
                 Outcome::Done | Outcome::Blocked(_) => Disposition::Finished {

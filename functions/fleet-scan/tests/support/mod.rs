@@ -1,0 +1,345 @@
+//! The local stack for the pipeline test and the demo: a two-account organisation on the EKS
+//! simulator and moto (member-role sessions resolved through the simulator's `sts_endpoint`),
+//! the state table, job queue and configuration parameter, and a queue drainer that runs the
+//! worker handler the way the SQS event source mapping does.
+
+#![allow(dead_code)]
+
+use aws_config::BehaviorVersion;
+#[allow(deprecated)]
+use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+use aws_credential_types::Credentials;
+use aws_lambda_events::event::sqs::SqsEvent;
+use eks_auth_aws::StateStore;
+use eks_auth_aws::fleet::environment::FunctionEnv;
+use eks_auth_core::state::{Mode, Phase};
+use eks_sim::harness::Stack;
+use eks_sim::seed::Seed;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+pub const A: &str = "111111111111";
+pub const B: &str = "222222222222";
+pub const MEMBER_ROLE: &str = "eks-auth-migrator-member";
+pub const TABLE: &str = "eam-pipeline";
+pub const PARAMETER: &str = "/eks-auth-migrator/config";
+
+/// (account, kind, path, name) in IAM.
+pub fn principals() -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
+    let mut v = Vec::new();
+    for account in [A, B] {
+        v.extend([
+            (account, "role", "/", MEMBER_ROLE),
+            (account, "role", "/", "eks-node"),
+            (account, "role", "/", "platform-admin"),
+            (account, "role", "/teams/", "team-a"),
+            (account, "role", "/", "monitoring"),
+            (account, "user", "/", "creator"),
+        ]);
+    }
+    v
+}
+
+pub fn rows(account: &str, bad: bool) -> String {
+    let mut rows = format!(
+        r#"            - rolearn: arn:aws:iam::{account}:role/eks-node
+              username: system:node:{{{{EC2PrivateDNSName}}}}
+              groups: [system:bootstrappers, system:nodes]
+            - rolearn: arn:aws:iam::{account}:role/{MEMBER_ROLE}
+              username: eks-auth-migrator
+              groups: [eks-auth-migrator]
+            - rolearn: arn:aws:iam::{account}:role/platform-admin
+              username: "platform-admin:{{{{SessionName}}}}"
+              groups: [system:masters]
+            - rolearn: arn:aws:iam::{account}:role/team-a
+              username: team-a
+              groups: [team-a]
+"#
+    );
+    if bad {
+        rows.push_str(&format!(
+            "            - rolearn: arn:aws:iam::{account}:role/monitoring\n              username: monitoring\n              groups: [system:monitoring]\n"
+        ));
+    }
+    rows
+}
+
+pub fn cluster(account: &str, name: &str, region: &str, bad: bool) -> String {
+    format!(
+        r#"      - name: {name}
+        region: {region}
+        mode: CONFIG_MAP
+        creator: "arn:aws:iam::{account}:user/creator"
+        nodegroups: [{{ name: ng1, node_role: "arn:aws:iam::{account}:role/eks-node" }}]
+        rbac:
+          - {{ subject_kind: Group, subject: eks-auth-migrator, role: edit, namespace: kube-system }}
+          - {{ subject_kind: Group, subject: team-a, role: edit, namespace: team-a }}
+        aws_auth:
+          mapRoles: |
+{rows}"#,
+        rows = rows(account, bad)
+    )
+}
+
+pub fn seed(moto: &str) -> Seed {
+    let iam = |account: &str| -> String {
+        principals()
+            .iter()
+            .filter(|p| p.0 == account)
+            .map(|(a, k, p, n)| format!("      - \"arn:aws:iam::{a}:{k}{p}{n}\"\n"))
+            .collect()
+    };
+    let text = format!(
+        "settings:\n  update_duration_ms: 150\n  sts_endpoint: \"{moto}\"\naccounts:\n  - id: \"{A}\"\n    iam:\n{}    clusters:\n{}{}  - id: \"{B}\"\n    iam:\n{}    clusters:\n{}{}",
+        iam(A),
+        cluster(A, "pay-prod", "us-east-1", false),
+        cluster(A, "pay-legacy", "eu-west-1", true),
+        iam(B),
+        cluster(B, "data-prod", "us-east-1", false),
+        cluster(B, "data-new", "us-west-2", false),
+    );
+    Seed::parse(&text).unwrap_or_else(|e| panic!("seed: {e:?}\n{text}"))
+}
+
+const CONFIG: &str = r#"{"version":1,"default_mode":"finalize","regions":["us-east-1","eu-west-1"],"accounts":{"include":["111111111111","222222222222"]},"account_overrides":{"222222222222":{"mode":"migrate"}},"new_cluster_mode":"migrate","soak_hours":0}"#;
+
+/// The functions' configuration: moto for everything, the simulator for EKS.
+#[allow(deprecated)]
+pub async fn central_config(stack: &Stack, dir: &tempfile::TempDir) -> aws_config::SdkConfig {
+    let moto = stack.moto.as_ref().map(|m| m.url()).expect("moto");
+    let path = dir.path().join("config");
+    std::fs::write(
+        &path,
+        format!(
+            "[default]\nregion = us-east-1\nendpoint_url = {moto}\nservices = local\n\n[services local]\neks =\n  endpoint_url = {}\n",
+            stack.sim.url()
+        ),
+    )
+    .expect("config file");
+    aws_config::defaults(BehaviorVersion::latest())
+        .profile_files(
+            ProfileFiles::builder()
+                .with_file(ProfileFileKind::Config, &path)
+                .build(),
+        )
+        .credentials_provider(Credentials::new(
+            "AKIACENTRALFUNCTION1",
+            "central-secret",
+            None,
+            None,
+            "central",
+        ))
+        .load()
+        .await
+}
+
+/// The configuration of `account` (a session of its member role, as the functions get).
+pub async fn member(central: &aws_config::SdkConfig, account: &str) -> aws_config::SdkConfig {
+    let out = aws_sdk_sts::Client::new(central)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/{MEMBER_ROLE}"))
+        .role_session_name("test-setup")
+        .send()
+        .await
+        .expect("AssumeRole");
+    let c = out.credentials().expect("credentials");
+    central
+        .to_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_owned()),
+                None,
+                "member",
+            )),
+        )
+        .build()
+}
+
+pub struct Pipeline {
+    pub stack: Stack,
+    pub central: aws_config::SdkConfig,
+    pub queue_url: String,
+    pub env: FunctionEnv,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn pipeline() -> Option<Pipeline> {
+    // The seed needs moto's URL: start with an empty seed, then load the fleet.
+    let stack = Stack::start(Seed::default(), true).await.expect("stack");
+    let Some(moto) = stack.moto.as_ref().map(|m| m.url()) else {
+        assert!(
+            std::env::var("EAM_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "moto_server is missing and EAM_REQUIRE_TOOLS=1"
+        );
+        return None;
+    };
+    stack.sim.load_seed(seed(&moto)).expect("fleet");
+    let dir = tempfile::tempdir().expect("dir");
+    let central = central_config(&stack, &dir).await;
+    const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+    for account in [A, B] {
+        let iam = aws_sdk_iam::Client::new(&member(&central, account).await);
+        for (_, kind, path, name) in principals().into_iter().filter(|p| p.0 == account) {
+            if kind == "role" {
+                iam.create_role()
+                    .role_name(name)
+                    .path(path)
+                    .assume_role_policy_document(TRUST)
+                    .send()
+                    .await
+                    .expect("CreateRole");
+            } else {
+                iam.create_user()
+                    .user_name(name)
+                    .path(path)
+                    .send()
+                    .await
+                    .expect("CreateUser");
+            }
+        }
+    }
+    StateStore::from_config(&central, TABLE)
+        .create_table(Duration::from_secs(30))
+        .await
+        .expect("table");
+    let queue_url = aws_sdk_sqs::Client::new(&central)
+        .create_queue()
+        .queue_name("eam-jobs")
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url()
+        .expect("url")
+        .to_owned();
+    aws_sdk_ssm::Client::new(&central)
+        .put_parameter()
+        .name(PARAMETER)
+        .value(CONFIG)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect("PutParameter");
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("TABLE_NAME", TABLE.to_owned()),
+        ("QUEUE_URL", queue_url.clone()),
+        ("CONFIG_PARAMETER", PARAMETER.to_owned()),
+        ("MEMBER_ROLE_NAME", MEMBER_ROLE.to_owned()),
+        ("DEFAULT_MODE", "audit".to_owned()),
+        ("REGIONS", "us-east-1".to_owned()),
+        ("UPDATE_POLL_SECONDS", "1".to_owned()),
+    ]);
+    let env = FunctionEnv::from_lookup(|k| vars.get(k).cloned()).expect("env");
+    Some(Pipeline {
+        stack,
+        central,
+        queue_url,
+        env,
+        _dir: dir,
+    })
+}
+
+pub fn sample(path: &str) -> Value {
+    let file = format!("{}/../../events/{path}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(file).expect("sample")).expect("JSON")
+}
+
+/// Runs the worker over the queue until it stays empty; how many batches it ran.
+pub async fn drain(p: &Pipeline, deps: &cluster_worker::Deps) -> usize {
+    let sqs = aws_sdk_sqs::Client::new(&p.central);
+    let mut batches = 0;
+    let mut idle = 0;
+    let started = Instant::now();
+    while idle < 6 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the queue did not drain in 2 minutes"
+        );
+        let out = sqs
+            .receive_message()
+            .queue_url(&p.queue_url)
+            .max_number_of_messages(10)
+            .visibility_timeout(1)
+            .message_system_attribute_names(
+                aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
+            )
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        let messages = out.messages();
+        if messages.is_empty() {
+            idle += 1;
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            continue;
+        }
+        idle = 0;
+        batches += 1;
+        let records: Vec<Value> = messages
+            .iter()
+            .map(|m| {
+                let count = m
+                    .attributes()
+                    .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount))
+                    .cloned()
+                    .unwrap_or_else(|| "1".to_owned());
+                json!({
+                    "messageId": m.message_id(),
+                    "receiptHandle": m.receipt_handle(),
+                    "body": m.body(),
+                    "attributes": { "ApproximateReceiveCount": count },
+                    "eventSource": "aws:sqs",
+                    "awsRegion": "us-east-1",
+                })
+            })
+            .collect();
+        let event: SqsEvent =
+            serde_json::from_value(json!({ "Records": records })).expect("SQS event");
+        let response =
+            cluster_worker::handle(deps, event, Instant::now() + Duration::from_secs(60))
+                .await
+                .expect("worker handled the batch");
+        let failed: Vec<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        for m in messages {
+            if !failed.contains(&m.message_id().unwrap_or_default()) {
+                sqs.delete_message()
+                    .queue_url(&p.queue_url)
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("DeleteMessage");
+            }
+        }
+    }
+    batches
+}
+
+pub fn sim_mode(p: &Pipeline, account: &str, region: &str, name: &str) -> String {
+    p.stack.sim.with_world(|w| {
+        w.clusters
+            .values()
+            .find(|c| c.key.account == account && c.key.region == region && c.key.name == name)
+            .map(|c| c.mode.as_str().to_owned())
+            .unwrap_or_default()
+    })
+}
+
+pub async fn phase(
+    store: &StateStore,
+    account: &str,
+    region: &str,
+    name: &str,
+) -> Option<(Phase, Mode)> {
+    let key = eks_auth_aws::ClusterKey::from_pk(&format!("CLUSTER#{account}#{region}#{name}"))
+        .expect("key");
+    store
+        .get_cluster(&key)
+        .await
+        .expect("GetItem")
+        .map(|r| (r.state.phase, r.state.mode))
+}
