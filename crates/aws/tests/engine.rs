@@ -935,3 +935,46 @@ async fn a_migrator_locked_out_of_aws_auth_grants_itself_temporary_access_only_w
         && r.status == AuditStatus::Succeeded));
     assert!(records.iter().all(|r| r.status != AuditStatus::Started));
 }
+
+#[tokio::test]
+async fn finalize_removes_the_creators_entry_only_when_the_policy_says_so() {
+    let Some(w) = world("").await else { return };
+    let before = access_map(&w.sim, "prod");
+    let creator = arn("user", "/", "creator");
+    assert!(
+        before[&creator].is_some(),
+        "the creator is an implicit admin"
+    );
+    let mut s = settings("worker-1");
+    s.policy.creator_entry = eks_auth_core::policy::CreatorEntry::Remove;
+    let engine = Engine::new(&w.config, &w.store, &s);
+    let reports = converge(&w, &engine, "prod", Mode::Finalize).await;
+    assert_eq!(reports.last().map(|r| r.phase), Some(Phase::Complete));
+    let after = access_map(&w.sim, "prod");
+    assert_eq!(after[&creator], None, "the creator's entry is gone");
+    for (caller, access) in &before {
+        if *caller != creator {
+            assert_eq!(access, &after[caller], "access of {caller} changed");
+        }
+    }
+    let record = w
+        .store
+        .get_cluster(&key("prod"))
+        .await
+        .expect("get")
+        .expect("record");
+    assert_eq!(
+        record.state.creator_principal.as_deref(),
+        Some(creator.as_str())
+    );
+    let records = w.store.list_audit(&key("prod")).await.expect("audit");
+    assert!(records.iter().any(|r| r.operation == "DeleteAccessEntry"
+        && r.target == creator
+        && r.request["creatorEntry"] == true
+        && r.status == AuditStatus::Succeeded));
+    // Converged: nothing more to remove.
+    let writes_before = writes(&w.sim);
+    let again = converge(&w, &engine, "prod", Mode::Finalize).await;
+    assert_eq!(again.last().map(|r| r.mutating_calls), Some(0));
+    assert_eq!(writes(&w.sim), writes_before);
+}

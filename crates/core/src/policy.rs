@@ -40,6 +40,18 @@ pub enum UnsupportedUsername {
     Omit,
 }
 
+/// What to do with the cluster creator's admin entry once it is visible (after the first switch).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreatorEntry {
+    /// Keep it (default): the creator keeps the admin rights it always had.
+    #[default]
+    Keep,
+    /// Remove it in finalize, once the cluster is in API mode and a break-glass entry exists:
+    /// the creator's implicit admin was never in aws-auth and nobody chose it.
+    Remove,
+}
+
 /// One group → access-policy mapping.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,6 +93,9 @@ pub struct MigrationPolicy {
     /// Group → access-policy mappings.
     #[serde(default)]
     pub group_policies: Vec<GroupPolicy>,
+    /// The cluster creator's admin entry: keep (default) or remove once a break-glass entry exists.
+    #[serde(default)]
+    pub creator_entry: CreatorEntry,
 }
 
 impl Default for MigrationPolicy {
@@ -89,6 +104,7 @@ impl Default for MigrationPolicy {
             version: POLICY_FORMAT_VERSION,
             unsupported_username: UnsupportedUsername::Block,
             group_policies: Vec::new(),
+            creator_entry: CreatorEntry::Keep,
         }
     }
 }

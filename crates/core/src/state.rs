@@ -232,6 +232,8 @@ pub struct Observation {
     pub soak_elapsed: bool,
     /// A break-glass cluster-admin access entry exists.
     pub break_glass_present: bool,
+    /// The policy says remove the creator's admin entry, and it still exists.
+    pub creator_entry_to_remove: bool,
 }
 
 /// Why the machine will not go further without a person.
@@ -294,6 +296,9 @@ pub enum Step {
     PruneConfigMap,
     /// UpdateClusterConfig API_AND_CONFIG_MAP → API (irreversible; aws-auth stops counting).
     SwitchToApi,
+    /// Delete the cluster creator's admin entry (finalize, API mode, break-glass present, and
+    /// only when the policy says so).
+    RemoveCreatorEntry,
     /// Nothing more to do in this mode.
     Done,
     /// Stop and report.
@@ -309,12 +314,16 @@ impl Step {
                 | Step::CreateEntries
                 | Step::PruneConfigMap
                 | Step::SwitchToApi
+                | Step::RemoveCreatorEntry
         )
     }
 
     /// Whether the step can remove access someone has (only finalize may take it).
     pub fn is_destructive(self) -> bool {
-        matches!(self, Step::PruneConfigMap | Step::SwitchToApi)
+        matches!(
+            self,
+            Step::PruneConfigMap | Step::SwitchToApi | Step::RemoveCreatorEntry
+        )
     }
 }
 
@@ -355,6 +364,12 @@ pub fn next(phase: Phase, mode: Mode, obs: &Observation) -> Step {
     };
     match (mode, obs.authentication_mode) {
         (Mode::Audit | Mode::Skip, _) => Step::Done,
+        // The creator's entry goes only in finalize, with a break-glass entry in place.
+        (Mode::Finalize, AuthenticationMode::Api)
+            if obs.creator_entry_to_remove && obs.break_glass_present =>
+        {
+            Step::RemoveCreatorEntry
+        }
         // aws-auth grants nothing in API mode: creating entries now would grant access that is
         // not effective today, and there is nothing left to switch.
         (_, AuthenticationMode::Api) => Step::Done,
@@ -404,7 +419,7 @@ pub fn phase_after(step: Step, phase: Phase, obs: &Observation) -> Phase {
         Step::BackupConfigMap => Phase::ConfigMapBackedUp,
         Step::PruneConfigMap => Phase::ConfigMapPruned,
         Step::SwitchToApi => Phase::ApiSwitching,
-        Step::WaitForUpdate | Step::WaitForSoak => phase,
+        Step::WaitForUpdate | Step::WaitForSoak | Step::RemoveCreatorEntry => phase,
         Step::Block(_) => Phase::Blocked,
         Step::Done => match (phase, obs.authentication_mode) {
             (Phase::ApiSwitching | Phase::ConfigMapPruned, AuthenticationMode::Api) => {
@@ -431,6 +446,7 @@ mod tests {
             configmap_pruned: false,
             soak_elapsed: false,
             break_glass_present: false,
+            creator_entry_to_remove: false,
         }
     }
 
@@ -777,6 +793,51 @@ mod tests {
         ]
     }
 
+    #[test]
+    fn the_creator_entry_goes_only_in_finalize_api_mode_with_break_glass() {
+        let api = Observation {
+            creator_entry_to_remove: true,
+            break_glass_present: true,
+            ..observed(AuthenticationMode::Api)
+        };
+        assert_eq!(
+            next(Phase::Complete, Mode::Finalize, &api),
+            Step::RemoveCreatorEntry
+        );
+        assert_eq!(
+            phase_after(Step::RemoveCreatorEntry, Phase::Complete, &api),
+            Phase::Complete
+        );
+        assert_eq!(next(Phase::Complete, Mode::Migrate, &api), Step::Done);
+        assert_eq!(next(Phase::Complete, Mode::Audit, &api), Step::Done);
+        let without_break_glass = Observation {
+            break_glass_present: false,
+            ..api
+        };
+        assert_eq!(
+            next(Phase::Complete, Mode::Finalize, &without_break_glass),
+            Step::Done
+        );
+        let not_wanted = Observation {
+            creator_entry_to_remove: false,
+            ..api
+        };
+        assert_eq!(
+            next(Phase::Complete, Mode::Finalize, &not_wanted),
+            Step::Done
+        );
+        let still_hybrid = Observation {
+            authentication_mode: AuthenticationMode::ApiAndConfigMap,
+            entries_verified: true,
+            soak_elapsed: true,
+            ..api
+        };
+        assert_ne!(
+            next(Phase::Verified, Mode::Finalize, &still_hybrid),
+            Step::RemoveCreatorEntry
+        );
+    }
+
     prop_compose! {
         fn observation()(
             authentication_mode in auth_mode(),
@@ -784,7 +845,7 @@ mod tests {
                 .prop_map(|(target, status)| PendingUpdate { target, status })),
             plan in proptest::option::of((0usize..4, 0usize..3, any::<bool>())
                 .prop_map(|(to_create, blockers, blocks_api_mode)| PlanSummary { to_create, blockers, blocks_api_mode })),
-            flags in proptest::array::uniform6(any::<bool>()),
+            flags in proptest::array::uniform7(any::<bool>()),
         ) -> Observation {
             Observation {
                 authentication_mode,
@@ -795,6 +856,7 @@ mod tests {
                 configmap_pruned: flags[2],
                 soak_elapsed: flags[3],
                 break_glass_present: flags[4],
+                creator_entry_to_remove: flags[5] && flags[6],
             }
         }
     }
@@ -821,7 +883,11 @@ mod tests {
                 if matches!(mode, Mode::Audit | Mode::Skip) {
                     prop_assert!(!step.is_mutating(), "{mode:?} chose {step:?} for {obs:?}");
                 }
-                if step.is_destructive() {
+                if step == Step::RemoveCreatorEntry {
+                    prop_assert_eq!(mode, Mode::Finalize);
+                    prop_assert_eq!(obs.authentication_mode, AuthenticationMode::Api);
+                    prop_assert!(obs.break_glass_present && obs.creator_entry_to_remove);
+                } else if step.is_destructive() {
                     prop_assert_eq!(mode, Mode::Finalize);
                     let plan = obs.plan.unwrap_or_default();
                     prop_assert!(obs.backup_present, "{step:?} before backup: {obs:?}");

@@ -40,9 +40,9 @@ fn cpu_seconds(pid: u32) -> f64 {
     // Fields after the command name `(...)`: utime and stime are the 12th and 13th.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields
-        .get(11..13)
-        .map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+    });
     ticks / 100.0 // USER_HZ is 100 on Linux
 }
 
@@ -52,7 +52,12 @@ fn moto_pid() -> Option<u32> {
     std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
         let pid: u32 = e.file_name().to_str()?.parse().ok()?;
         let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-        let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.to_owned();
+        let ppid = stat
+            .rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .to_owned();
         let cmd = std::fs::read_to_string(e.path().join("cmdline")).unwrap_or_default();
         (ppid == me && cmd.contains("moto_server")).then_some(pid)
     })
@@ -170,13 +175,10 @@ async fn run(latency_ms: u64) {
     let moto_cpu_before = moto_pid.map_or(0.0, cpu_seconds);
     let self_cpu_before = cpu_seconds(std::process::id());
     let t0 = Instant::now();
-    let report: Value = fleet_scan::handle(
-        &deps,
-        &schedule,
-        Instant::now() + Duration::from_secs(900),
-    )
-    .await
-    .expect("scan");
+    let report: Value =
+        fleet_scan::handle(&deps, &schedule, Instant::now() + Duration::from_secs(900))
+            .await
+            .expect("scan");
     let wall = t0.elapsed();
     let moto_cpu = moto_pid.map_or(0.0, cpu_seconds) - moto_cpu_before;
     let self_cpu = cpu_seconds(std::process::id()) - self_cpu_before;

@@ -34,8 +34,11 @@ use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::{AuthenticationMode, ExistingEntry};
 use eks_auth_core::finding::{FindingCode, Severity};
 use eks_auth_core::plan::{Action, Plan};
+use eks_auth_core::policy::CreatorEntry;
 use eks_auth_core::policy::MigrationPolicy;
-use eks_auth_core::progress::{break_glass, entries_outside_aws_auth, plan_summary};
+use eks_auth_core::progress::{
+    break_glass, entries_outside_aws_auth, is_cluster_admin, plan_summary,
+};
 use eks_auth_core::state::{
     BlockReason, Mode, Observation, PendingUpdate, Phase, Step, UpdateStatus, next, phase_after,
 };
@@ -572,12 +575,36 @@ impl<'a> Engine<'a> {
                     self.settings.break_glass_principal.as_deref(),
                 )
                 .is_some(),
+                creator_entry_to_remove: false,
             };
-            let step = next(state.phase, mode, &obs);
             let outside: Vec<ExistingEntry> = entries_outside_aws_auth(&gathered.facts, &plan)
                 .into_iter()
                 .cloned()
                 .collect();
+            if record.state.phase == Phase::ModeSwitching
+                && auth_mode == AuthenticationMode::ApiAndConfigMap
+                && state.creator_principal.is_none()
+            {
+                // EKS created the creator's entry on the switch the migrator requested: the one
+                // cluster-admin entry nobody else made, for a principal aws-auth does not name.
+                let admins: Vec<&ExistingEntry> =
+                    outside.iter().filter(|e| is_cluster_admin(e)).collect();
+                if let [creator] = admins.as_slice() {
+                    state.creator_principal = Some(creator.principal_arn.clone());
+                }
+            }
+            let obs = Observation {
+                creator_entry_to_remove: self.settings.policy.creator_entry == CreatorEntry::Remove
+                    && state.creator_principal.as_deref().is_some_and(|p| {
+                        gathered
+                            .facts
+                            .existing_entries
+                            .iter()
+                            .any(|e| e.principal_arn == p && !e.managed_by_migrator)
+                    }),
+                ..obs
+            };
+            let step = next(state.phase, mode, &obs);
             let ctx = steps::StepCtx {
                 key,
                 gathered: &gathered,
@@ -742,6 +769,7 @@ pub(crate) fn step_name(step: Step) -> &'static str {
         Step::BackupConfigMap => "BackupConfigMap",
         Step::PruneConfigMap => "PruneConfigMap",
         Step::SwitchToApi => "SwitchToApi",
+        Step::RemoveCreatorEntry => "RemoveCreatorEntry",
         Step::Done => "Done",
         Step::Block(_) => "Block",
     }

@@ -84,6 +84,7 @@ impl Engine<'_> {
                 Ok(Ok(()))
             }
             Step::PruneConfigMap => self.prune(ctx).await,
+            Step::RemoveCreatorEntry => self.remove_creator(ctx, state).await,
             Step::WaitForUpdate | Step::WaitForSoak | Step::Done => {
                 self.note(ctx.progress, name.to_owned());
                 Ok(Ok(()))
@@ -344,6 +345,41 @@ impl Engine<'_> {
                     removed.len(),
                     removed.join(", ")
                 ),
+            );
+        }))
+    }
+}
+
+impl Engine<'_> {
+    /// Deletes the creator's admin entry (the policy asked; break-glass exists; API mode).
+    async fn remove_creator(
+        &self,
+        ctx: &StepCtx<'_>,
+        state: &ClusterState,
+    ) -> Result<StepResult, EngineError> {
+        let Some(principal) = state.creator_principal.as_deref() else {
+            return Ok(Ok(()));
+        };
+        let cluster = ctx.key.name.as_ref();
+        let out = self
+            .audited(
+                ctx.key,
+                op::DELETE_ACCESS_ENTRY,
+                principal,
+                json!({ "creatorEntry": true }),
+                |_token| async move {
+                    match eks_write::delete_entry(&self.eks, cluster, principal).await {
+                        Ok(()) | Err(Fail::NotFound(_)) => Ok(()),
+                        Err(f) => Err(format!("DeleteAccessEntry (creator): {}", f.reason())),
+                    }
+                },
+                |_: &()| json!({}),
+            )
+            .await?;
+        Ok(out.map(|()| {
+            self.note(
+                ctx.progress,
+                format!("RemoveCreatorEntry: the cluster creator's admin entry ({principal}) was removed, as the policy asks"),
             );
         }))
     }

@@ -22,6 +22,7 @@ const UPDATE_ID: &str = "pending_update_id";
 const UPDATE_TARGET: &str = "pending_update_target";
 pub(crate) const LAST_ERROR: &str = "last_error";
 const VERIFIED_AT: &str = "verified_at";
+const CREATOR: &str = "creator_principal";
 const VERSION: &str = "version";
 pub(crate) const UPDATED_AT: &str = "updated_at";
 
@@ -64,6 +65,9 @@ pub struct ClusterState {
     pub last_error: Option<String>,
     /// When every planned entry was last verified (the soak counts from here).
     pub verified_at: Option<SystemTime>,
+    /// The principal of the admin entry EKS created for the cluster creator, as first seen
+    /// right after the migrator's switch to API_AND_CONFIG_MAP.
+    pub creator_principal: Option<String>,
 }
 
 impl ClusterState {
@@ -77,6 +81,7 @@ impl ClusterState {
             pending_update: None,
             last_error: None,
             verified_at: None,
+            creator_principal: None,
         }
     }
 }
@@ -122,7 +127,8 @@ fn set_state(u: &mut Update, state: &ClusterState) {
             state.pending_update.as_ref().map(|p| s(p.target.as_str())),
         )
         .set_opt(LAST_ERROR, state.last_error.as_deref().map(s))
-        .set_opt(VERIFIED_AT, state.verified_at.map(|t| n(millis(t))));
+        .set_opt(VERIFIED_AT, state.verified_at.map(|t| n(millis(t))))
+        .set_opt(CREATOR, state.creator_principal.as_deref().map(s));
 }
 
 pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError> {
@@ -169,6 +175,7 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
             pending_update,
             last_error: r.opt_str(LAST_ERROR)?.map(str::to_owned),
             verified_at: r.opt_time(VERIFIED_AT)?,
+            creator_principal: r.opt_str(CREATOR)?.map(str::to_owned),
         },
         version: r.num(VERSION)?,
         updated_at: r.time(UPDATED_AT)?,
