@@ -169,13 +169,15 @@ fn seed_for(settings: &str, migrator: (&str, &str), caller: &str) -> Seed {
         .map(|(k, p, n)| format!("      - \"{}\"\n", arn(k, p, n)))
         .collect();
     let text = format!(
-        "settings:\n  update_duration_ms: 100\n{settings}accounts:\n  - id: \"{ACCOUNT}\"\n    credentials:\n      - {{ access_key_id: {}, secret_access_key: {}, arn: \"{caller}\" }}\n    iam:\n{iam}    clusters:\n{}{}{}",
+        "settings:\n  update_duration_ms: 100\n{settings}accounts:\n  - id: \"{ACCOUNT}\"\n    credentials:\n      - {{ access_key_id: {}, secret_access_key: {}, arn: \"{caller}\" }}\n    iam:\n{iam}    clusters:\n{}{}{}{}",
         migrator.0,
         migrator.1,
         cluster_yaml("prod", SAFE_ROWS),
         cluster_yaml("legacy", &format!("{SAFE_ROWS}{BAD_ROWS}")),
         // Already switched, and the migrator is mapped nowhere: it cannot read aws-auth.
         cluster_in_mode("locked", "API_AND_CONFIG_MAP", &without_migrator_row()),
+        // Already switched by someone else; the migrator can read aws-auth.
+        cluster_in_mode("hybrid", "API_AND_CONFIG_MAP", SAFE_ROWS),
     );
     Seed::parse(&text).unwrap_or_else(|e| panic!("seed does not parse: {e:?}\n{text}"))
 }
@@ -407,6 +409,7 @@ fn writes(sim: &Sim) -> BTreeMap<String, u64> {
                     | "AssociateAccessPolicy"
                     | "DeleteAccessEntry"
                     | "UpdateAccessEntry"
+                    | "TagResource"
                     | "DisassociateAccessPolicy"
             ) || (op.starts_with("Kubernetes:")
                 && !matches!(
@@ -975,6 +978,58 @@ async fn finalize_removes_the_creators_entry_only_when_the_policy_says_so() {
     // Converged: nothing more to remove.
     let writes_before = writes(&w.sim);
     let again = converge(&w, &engine, "prod", Mode::Finalize).await;
+    assert_eq!(again.last().map(|r| r.mutating_calls), Some(0));
+    assert_eq!(writes(&w.sim), writes_before);
+}
+
+#[tokio::test]
+async fn equivalent_entries_someone_else_made_are_adopted_only_when_the_policy_says_so() {
+    let Some(w) = world("").await else { return };
+    let team_a = arn("role", "/teams/", "team-a");
+    let eks = aws_sdk_eks::Client::new(&w.config);
+    let tagged = |w: &World| {
+        w.sim.with_world(|wd| {
+            wd.clusters[&sim_key("hybrid")]
+                .entries
+                .get(&team_a)
+                .map(|e| e.tags.get("managed-by").cloned())
+        })
+    };
+    // Someone created team-a's entry by hand, exactly as its row plans it.
+    eks.create_access_entry()
+        .cluster_name("hybrid")
+        .principal_arn(&team_a)
+        .username("team-a")
+        .kubernetes_groups("team-a")
+        .send()
+        .await
+        .expect("CreateAccessEntry by hand");
+    let before = access_map(&w.sim, "hybrid");
+
+    // Default: left alone.
+    let s = settings("worker-1");
+    let engine = Engine::new(&w.config, &w.store, &s);
+    converge(&w, &engine, "hybrid", Mode::Migrate).await;
+    assert_eq!(tagged(&w), Some(None), "not adopted by default");
+
+    // adopt: tagged as the migrator's, one audited TagResource, access unchanged.
+    let mut s = settings("worker-1");
+    s.policy.existing_entries = eks_auth_core::policy::ExistingEntries::Adopt;
+    let engine = Engine::new(&w.config, &w.store, &s);
+    converge(&w, &engine, "hybrid", Mode::Migrate).await;
+    assert_eq!(tagged(&w), Some(Some("eks-auth-migrator".to_owned())));
+    assert_same_access(&before, &access_map(&w.sim, "hybrid"));
+    let records = w.store.list_audit(&key("hybrid")).await.expect("audit");
+    let tags: Vec<_> = records
+        .iter()
+        .filter(|r| r.operation == "TagResource")
+        .collect();
+    assert_eq!(tags.len(), 1, "{tags:#?}");
+    assert_eq!(tags[0].target, team_a);
+    assert_eq!(tags[0].status, AuditStatus::Succeeded);
+    // Adopted once: a re-run writes nothing.
+    let writes_before = writes(&w.sim);
+    let again = converge(&w, &engine, "hybrid", Mode::Migrate).await;
     assert_eq!(again.last().map(|r| r.mutating_calls), Some(0));
     assert_eq!(writes(&w.sim), writes_before);
 }

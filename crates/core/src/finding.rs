@@ -105,6 +105,8 @@ finding_codes! {
     UnsupportedPrincipal => "UNSUPPORTED_PRINCIPAL",
     /// An equivalent access entry already exists.
     EntryExists => "ENTRY_EXISTS",
+    /// An equivalent entry the migrator did not create will be tagged as the migrator's (policy: adopt).
+    EntryAdopted => "ENTRY_ADOPTED",
     /// An access entry exists for the principal and differs from what aws-auth grants.
     EntryConflict => "ENTRY_CONFLICT",
     /// A migrator-created entry lacks some planned policy associations.

@@ -52,6 +52,20 @@ pub enum CreatorEntry {
     Remove,
 }
 
+/// What to do with an access entry the migrator did not create that is already exactly what a row
+/// plans.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExistingEntries {
+    /// Leave it alone, untagged (default).
+    #[default]
+    Leave,
+    /// Tag it as the migrator's (`managed-by`), so status, verification and rollback treat it as
+    /// migrated. Only equivalent entries are adopted: an entry that differs overrides its row
+    /// today, and changing it would change access, so it is always left alone.
+    Adopt,
+}
+
 /// One group → access-policy mapping.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,6 +110,9 @@ pub struct MigrationPolicy {
     /// The cluster creator's admin entry: keep (default) or remove once a break-glass entry exists.
     #[serde(default)]
     pub creator_entry: CreatorEntry,
+    /// Equivalent entries the migrator did not create: leave (default) or adopt.
+    #[serde(default)]
+    pub existing_entries: ExistingEntries,
 }
 
 impl Default for MigrationPolicy {
@@ -105,6 +122,7 @@ impl Default for MigrationPolicy {
             unsupported_username: UnsupportedUsername::Block,
             group_policies: Vec::new(),
             creator_entry: CreatorEntry::Keep,
+            existing_entries: ExistingEntries::Leave,
         }
     }
 }

@@ -19,6 +19,7 @@ pub(crate) mod op {
     pub(crate) const ASSOCIATE_ACCESS_POLICY: &str = "AssociateAccessPolicy";
     pub(crate) const DELETE_ACCESS_ENTRY: &str = "DeleteAccessEntry";
     pub(crate) const PATCH_CONFIG_MAP: &str = "PatchConfigMap";
+    pub(crate) const TAG_RESOURCE: &str = "TagResource";
 }
 
 impl Engine<'_> {
@@ -126,6 +127,12 @@ fn observed_outcome(record: &AuditRecord, gathered: &Gathered) -> AuditOutcome {
                 _ => lost(format!("{policy} is not associated")),
             }
         }
+        op::TAG_RESOURCE => match entry(&record.target) {
+            Some(e) if e.managed_by_migrator => {
+                landed("the entry carries the migrator's tag".to_owned())
+            }
+            _ => lost("the entry does not carry the migrator's tag".to_owned()),
+        },
         op::DELETE_ACCESS_ENTRY => match entry(&record.target) {
             Some(_) => lost("the access entry still exists".to_owned()),
             None => landed("the access entry is gone".to_owned()),

@@ -158,6 +158,29 @@ pub(crate) async fn associate(
     }
 }
 
+/// Tags an existing entry as the migrator's (adoption): DescribeAccessEntry for its ARN, then
+/// TagResource with the migrator's tag only.
+pub(crate) async fn tag_entry(eks: &Client, cluster: &str, principal: &str) -> Result<(), Fail> {
+    let out = eks
+        .describe_access_entry()
+        .cluster_name(cluster)
+        .principal_arn(principal)
+        .send()
+        .await
+        .map_err(|e| classify(&e))?;
+    let arn = out
+        .access_entry()
+        .and_then(|e| e.access_entry_arn())
+        .ok_or_else(|| Fail::Other("DescribeAccessEntry returned no accessEntryArn".to_owned()))?;
+    eks.tag_resource()
+        .resource_arn(arn)
+        .tags(MANAGED_TAG.0, MANAGED_TAG.1)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(&e))
+}
+
 /// DeleteAccessEntry.
 pub(crate) async fn delete_entry(eks: &Client, cluster: &str, principal: &str) -> Result<(), Fail> {
     eks.delete_access_entry()

@@ -255,6 +255,29 @@ impl Engine<'_> {
                 return Ok(Err(reason));
             }
         }
+        if let Some(foreign) = existing.filter(|e| !e.managed_by_migrator) {
+            // Adoption (the planner only plans it for an equivalent entry): tag it, nothing else.
+            let p = principal.as_str();
+            let out = self
+                .audited(
+                    ctx.key,
+                    op::TAG_RESOURCE,
+                    p,
+                    json!({ "adopt": true, "tags": { eks_auth_core::plan::MANAGED_TAG.0: eks_auth_core::plan::MANAGED_TAG.1 } }),
+                    |_token| async move {
+                        eks_write::tag_entry(&self.eks, cluster, p)
+                            .await
+                            .map_err(|f| format!("TagResource (adopt): {}", f.reason()))
+                    },
+                    |_: &()| json!({}),
+                )
+                .await?;
+            if let Err(reason) = out {
+                return Ok(Err(reason));
+            }
+            debug_assert!(entry.access_policies.iter().all(|p| has_policy(foreign, p)));
+            return Ok(Ok(()));
+        }
         let missing: Vec<&AccessPolicy> = entry
             .access_policies
             .iter()

@@ -6,10 +6,16 @@
 use crate::facts::{ClusterFacts, ExistingEntry};
 use crate::finding::{Finding, FindingCode, Location, Severity};
 use crate::plan::{AccessPolicy, Action, EntryType, PlannedEntry};
+use crate::policy::{ExistingEntries, MigrationPolicy};
 use std::collections::BTreeSet;
 
 /// Adjusts `entry` for an existing access entry of the same principal, if there is one.
-pub(super) fn reconcile(entry: &mut PlannedEntry, facts: &ClusterFacts, loc: &Location) {
+pub(super) fn reconcile(
+    entry: &mut PlannedEntry,
+    facts: &ClusterFacts,
+    policy: &MigrationPolicy,
+    loc: &Location,
+) {
     let Some(principal) = entry.principal_arn.as_deref() else {
         return;
     };
@@ -50,7 +56,20 @@ pub(super) fn reconcile(entry: &mut PlannedEntry, facts: &ClusterFacts, loc: &Lo
         );
         return;
     }
-    if same_identity && missing.is_empty() && !extra {
+    if same_identity
+        && missing.is_empty()
+        && !extra
+        && !existing.managed_by_migrator
+        && policy.existing_entries == ExistingEntries::Adopt
+    {
+        // Stays a create: the executor only tags the entry (nothing about access changes).
+        say(
+            entry,
+            FindingCode::EntryAdopted,
+            Severity::Info,
+            "an equivalent access entry exists that the migrator did not create; the policy says adopt, so it will be tagged as the migrator's (its access does not change).".to_owned(),
+        );
+    } else if same_identity && missing.is_empty() && !extra {
         entry.action = Action::Skip;
         say(
             entry,

@@ -168,7 +168,7 @@ fn plan_row(row: &Row, ctx: &Context<'_>) -> PlannedEntry {
             entry.principal_arn = Some(who.arn.clone());
             translate::translate(row, &who, ctx, &mut entry);
             if let Some(facts) = ctx.facts {
-                existing::reconcile(&mut entry, facts, &loc);
+                existing::reconcile(&mut entry, facts, ctx.policy, &loc);
             }
             entry
         }

@@ -589,6 +589,51 @@ fn switched_with(existing: ExistingEntry) -> ClusterFacts {
 }
 
 #[test]
+fn only_equivalent_foreign_entries_are_adopted_and_only_when_the_policy_says_so() {
+    let auth = roles(
+        "- rolearn: arn:aws:iam::111122223333:role/admin\n  username: admin\n  groups: [system:masters, ops]\n",
+    );
+    let foreign = ExistingEntry {
+        principal_arn: "arn:aws:iam::111122223333:role/admin".into(),
+        entry_type: T::Standard,
+        username: Some("admin".into()),
+        kubernetes_groups: vec!["ops".into()],
+        access_policies: vec![admin_policy("aws")],
+        managed_by_migrator: false,
+    };
+    let adopt = MigrationPolicy {
+        existing_entries: crate::policy::ExistingEntries::Adopt,
+        ..MigrationPolicy::default()
+    };
+    let p = plan(&auth, Some(&switched_with(foreign.clone())), &adopt);
+    assert_eq!(p.entries[0].action, Action::Create);
+    assert!(codes(&p.entries[0]).contains(&C::EntryAdopted));
+    // By default it is left alone.
+    let p = plan(
+        &auth,
+        Some(&switched_with(foreign.clone())),
+        &MigrationPolicy::default(),
+    );
+    assert_eq!(p.entries[0].action, Action::Skip);
+    assert!(codes(&p.entries[0]).contains(&C::EntryExists));
+    // Already the migrator's: nothing to adopt.
+    let ours = ExistingEntry {
+        managed_by_migrator: true,
+        ..foreign.clone()
+    };
+    let p = plan(&auth, Some(&switched_with(ours)), &adopt);
+    assert_eq!(p.entries[0].action, Action::Skip);
+    // A different entry is never adopted: it overrides its row today.
+    let different = ExistingEntry {
+        kubernetes_groups: vec![],
+        ..foreign
+    };
+    let p = plan(&auth, Some(&switched_with(different)), &adopt);
+    assert_eq!(p.entries[0].action, Action::Skip);
+    assert!(codes(&p.entries[0]).contains(&C::EntryConflict));
+}
+
+#[test]
 fn existing_entries_are_respected() {
     let auth = roles(
         "- rolearn: arn:aws:iam::111122223333:role/admin\n  username: admin\n  groups: [system:masters, ops]\n",
@@ -701,6 +746,7 @@ fn every_finding_code_and_entry_type_is_exercised_somewhere() {
         C::EntryExists,
         C::EntryConflict,
         C::EntryIncomplete,
+        C::EntryAdopted,
         C::NotAwsAuth,
     ];
     assert_eq!(covered_elsewhere.len(), C::ALL.len());
