@@ -11,7 +11,7 @@ use serde_json::Value;
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let env = FunctionEnv::from_env()?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = eks_auth_aws::fleet::function_config().await;
     let deps = Deps {
         store: StateStore::from_config(&config, &env.table),
         queue: JobQueue::new(&config, &env.queue_url),

@@ -4,13 +4,9 @@
 //! them to the dead-letter queue after the queue's maxReceiveCount.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use eks_auth_aws::StateStore;
 use eks_auth_aws::fleet::environment::FunctionEnv;
-use eks_auth_aws::fleet::load_config;
-use eks_auth_aws::fleet::members::MemberAccounts;
-use eks_auth_aws::fleet::queue::JobQueue;
-use eks_auth_aws::fleet::scan::Organization;
 use eks_auth_aws::fleet::worker::{Disposition, Worker};
+use eks_auth_aws::fleet::{Clients, load_config};
 use eks_auth_core::events::Job;
 use std::time::{Duration, Instant};
 
@@ -20,14 +16,8 @@ pub struct Deps {
     pub env: FunctionEnv,
     /// The function's own configuration (central account).
     pub config: aws_config::SdkConfig,
-    /// The state table.
-    pub store: StateStore,
-    /// The job queue (delayed re-enqueues).
-    pub queue: JobQueue,
-    /// Member-account credentials (cached across invocations of a warm function).
-    pub members: MemberAccounts,
-    /// The organisation (OU-based modes).
-    pub org: Organization,
+    /// Table, queue (delayed re-enqueues), member roles, organisation (OU-based modes).
+    pub clients: Clients,
     /// This function instance's ID (lease owner).
     pub worker_id: String,
 }
@@ -36,10 +26,7 @@ impl Deps {
     /// Everything from one configuration and the environment.
     pub fn new(config: aws_config::SdkConfig, env: FunctionEnv, worker_id: String) -> Self {
         Self {
-            store: StateStore::from_config(&config, &env.table),
-            queue: JobQueue::new(&config, &env.queue_url),
-            members: MemberAccounts::new(config.clone(), env.member_role_name.clone()),
-            org: Organization::new(&config),
+            clients: Clients::new(&config, &env),
             config,
             env,
             worker_id,
@@ -64,10 +51,10 @@ pub async fn handle(
     )
     .await?;
     let worker = Worker {
-        members: &deps.members,
-        store: &deps.store,
+        members: &deps.clients.members,
+        store: &deps.clients.store,
         config: &config,
-        org: Some(&deps.org),
+        org: Some(&deps.clients.org),
         worker_id: deps.worker_id.clone(),
         update_poll: deps.env.update_poll,
     };
@@ -102,7 +89,12 @@ pub async fn handle(
             }
             Disposition::Requeue { job, delay, reason } => {
                 tracing::info!(%reason, delay_s = delay.as_secs(), "cluster re-enqueued");
-                if let Err(e) = deps.queue.send(std::slice::from_ref(&job), delay).await {
+                if let Err(e) = deps
+                    .clients
+                    .queue
+                    .send(std::slice::from_ref(&job), delay)
+                    .await
+                {
                     tracing::error!(error = %e, "re-enqueue failed; the message is retried");
                     failures.push(id);
                 }

@@ -4,13 +4,12 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use cluster_worker::{Deps, handle};
 use eks_auth_aws::fleet::environment::FunctionEnv;
 use lambda_runtime::{LambdaEvent, service_fn};
-use std::time::{Instant, SystemTime};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let env = FunctionEnv::from_env()?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = eks_auth_aws::fleet::function_config().await;
     let worker_id = format!(
         "worker-{}-{}",
         std::env::var("AWS_LAMBDA_LOG_STREAM_NAME").unwrap_or_default(),
@@ -19,12 +18,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let deps = Deps::new(config, env, worker_id);
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        let left = event
-            .context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .unwrap_or_default();
-        handle(deps, event.payload, Instant::now() + left).await
+        let deadline = eks_auth_aws::fleet::instant_of(event.context.deadline());
+        handle(deps, event.payload, deadline).await
     }))
     .await
 }

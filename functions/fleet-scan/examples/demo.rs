@@ -9,7 +9,6 @@ mod support;
 
 use eks_auth_aws::store::audit::AuditStatus;
 use eks_auth_aws::{ClusterKey, StateStore};
-use serde_json::json;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -70,12 +69,7 @@ async fn main() {
         .send()
         .await
         .expect("DeleteAccessEntry");
-    let mut event = sample("cluster-events/delete-access-entry-out-of-band.json");
-    event["account"] = json!(B);
-    event["detail"]["recipientAccountId"] = json!(B);
-    event["detail"]["requestParameters"]["name"] = json!("data-prod");
-    event["detail"]["requestParameters"]["principalArn"] =
-        json!(team_a.replace(':', "%3A").replace('/', "%2F"));
+    let event = deleted_entry_event(B, "data-prod", &team_a);
     let out = cluster_events::handle(&events_deps, &event)
         .await
         .expect("event");

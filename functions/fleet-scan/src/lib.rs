@@ -2,12 +2,9 @@
 //! `eks_auth_aws::fleet::scan`), with the configuration document read on each invocation so a
 //! changed document applies without a redeploy.
 
-use eks_auth_aws::StateStore;
 use eks_auth_aws::fleet::environment::FunctionEnv;
-use eks_auth_aws::fleet::load_config;
-use eks_auth_aws::fleet::members::MemberAccounts;
-use eks_auth_aws::fleet::queue::JobQueue;
-use eks_auth_aws::fleet::scan::{Organization, ScanSettings, scan};
+use eks_auth_aws::fleet::scan::{ScanSettings, scan};
+use eks_auth_aws::fleet::{Clients, load_config};
 use eks_auth_core::events::ScheduleInput;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -22,24 +19,15 @@ pub struct Deps {
     pub env: FunctionEnv,
     /// The function's own configuration (central account).
     pub config: aws_config::SdkConfig,
-    /// The state table.
-    pub store: StateStore,
-    /// The job queue.
-    pub queue: JobQueue,
-    /// Member-account credentials (cached across invocations of a warm function).
-    pub members: MemberAccounts,
-    /// The organisation.
-    pub org: Organization,
+    /// Table, queue, member roles, organisation.
+    pub clients: Clients,
 }
 
 impl Deps {
     /// Everything from one configuration and the environment.
     pub fn new(config: aws_config::SdkConfig, env: FunctionEnv) -> Self {
         Self {
-            store: StateStore::from_config(&config, &env.table),
-            queue: JobQueue::new(&config, &env.queue_url),
-            members: MemberAccounts::new(config.clone(), env.member_role_name.clone()),
-            org: Organization::new(&config),
+            clients: Clients::new(&config, &env),
             config,
             env,
         }
@@ -75,15 +63,8 @@ pub async fn handle(
             .checked_sub(Duration::from_secs(10))
             .unwrap_or(deadline),
     };
-    let report = scan(
-        &deps.org,
-        &deps.members,
-        &deps.store,
-        &deps.queue,
-        &config,
-        &settings,
-    )
-    .await?;
+    let c = &deps.clients;
+    let report = scan(&c.org, &c.members, &c.store, &c.queue, &config, &settings).await?;
     for failure in &report.failed {
         tracing::warn!(%failure, "account-region not scanned");
     }

@@ -98,13 +98,7 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
         .send()
         .await
         .expect("DeleteAccessEntry");
-    let mut event = sample("cluster-events/delete-access-entry-out-of-band.json");
-    event["account"] = json!(B);
-    event["detail"]["recipientAccountId"] = json!(B);
-    event["detail"]["userIdentity"]["accountId"] = json!(B);
-    event["detail"]["requestParameters"]["name"] = json!("data-prod");
-    event["detail"]["requestParameters"]["principalArn"] =
-        json!(team_a.replace(':', "%3A").replace('/', "%2F"));
+    let event = deleted_entry_event(B, "data-prod", &team_a);
     let out = cluster_events::handle(&events_deps, &event)
         .await
         .expect("event");
@@ -126,13 +120,7 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
     );
 
     // A new cluster: the organisation's new-cluster mode (migrate) applies.
-    let mut event = sample("cluster-events/create-cluster.json");
-    event["account"] = json!(B);
-    event["region"] = json!("us-west-2");
-    event["detail"]["awsRegion"] = json!("us-west-2");
-    event["detail"]["recipientAccountId"] = json!(B);
-    event["detail"]["userIdentity"]["accountId"] = json!(B);
-    event["detail"]["requestParameters"]["name"] = json!("data-new");
+    let event = created_cluster_event(B, "us-west-2", "data-new");
     let out = cluster_events::handle(&events_deps, &event)
         .await
         .expect("event");

@@ -196,7 +196,12 @@ async fn run(latency_ms: u64) {
             let (deps, semaphore, account) = (deps.clone(), semaphore.clone(), account.clone());
             tasks.spawn(async move {
                 let _permit = semaphore.acquire().await.expect("semaphore");
-                let member = deps.members.config(&account, region).await.expect("member");
+                let member = deps
+                    .clients
+                    .members
+                    .config(&account, region)
+                    .await
+                    .expect("member");
                 let eks = aws_sdk_eks::Client::new(&member);
                 let names = eks
                     .list_clusters()

@@ -658,15 +658,38 @@ impl<'a> Engine<'a> {
                     }
                 }
             };
-            let lease = self.renew(false).await?;
-            self.store
-                .save_cluster(key, record.version, &state, SystemTime::now(), Some(&lease))
-                .await?;
+            self.save(key, &record, &state).await?;
             error::failpoint(&format!("after-save:{}", step_name(step)))?;
             if let Some(outcome) = outcome {
                 return Ok(self.report(key, mode, Some(&state), outcome, Some(plan), outside));
             }
         }
+    }
+
+    /// Saves `state` over `record` under the lease.
+    async fn save(
+        &self,
+        key: &ClusterKey,
+        record: &ClusterRecord,
+        state: &ClusterState,
+    ) -> Result<(), EngineError> {
+        let lease = self.renew(false).await?;
+        self.store
+            .save_cluster(key, record.version, state, SystemTime::now(), Some(&lease))
+            .await?;
+        Ok(())
+    }
+
+    /// Ends the run before a step: saves `state` and reports `outcome`.
+    async fn stop(
+        &self,
+        key: &ClusterKey,
+        record: &ClusterRecord,
+        state: ClusterState,
+        outcome: Outcome,
+    ) -> Result<Report, EngineError> {
+        self.save(key, record, &state).await?;
+        Ok(self.report(key, state.mode, Some(&state), outcome, None, Vec::new()))
     }
 
     async fn waiting(
@@ -676,23 +699,17 @@ impl<'a> Engine<'a> {
         state: ClusterState,
         reason: String,
     ) -> Result<Report, EngineError> {
-        let lease = self.renew(false).await?;
-        let saved = self
-            .store
-            .save_cluster(key, record.version, &state, SystemTime::now(), Some(&lease))
-            .await?;
-        let outcome = Outcome::Waiting {
-            reason,
-            retry_after: self.settings.update_poll,
-        };
-        Ok(self.report(
+        let retry_after = self.settings.update_poll;
+        self.stop(
             key,
-            state.mode,
-            Some(&saved.state),
-            outcome,
-            None,
-            Vec::new(),
-        ))
+            record,
+            state,
+            Outcome::Waiting {
+                reason,
+                retry_after,
+            },
+        )
+        .await
     }
 
     /// In API mode aws-auth is ignored, so not being able to read it changes nothing: the
@@ -709,18 +726,7 @@ impl<'a> Engine<'a> {
         if matches!(state.phase, Phase::ApiSwitching | Phase::ConfigMapPruned) {
             state.phase = Phase::Complete;
         }
-        let lease = self.renew(false).await?;
-        self.store
-            .save_cluster(key, record.version, &state, SystemTime::now(), Some(&lease))
-            .await?;
-        Ok(self.report(
-            key,
-            state.mode,
-            Some(&state),
-            Outcome::Done,
-            None,
-            Vec::new(),
-        ))
+        self.stop(key, record, state, Outcome::Done).await
     }
 
     async fn failed(
@@ -732,18 +738,7 @@ impl<'a> Engine<'a> {
     ) -> Result<Report, EngineError> {
         // A failed observation is not a failed step: the phase (what was done) stays.
         state.last_error = Some(reason.clone());
-        let lease = self.renew(false).await?;
-        self.store
-            .save_cluster(key, record.version, &state, SystemTime::now(), Some(&lease))
-            .await?;
-        Ok(self.report(
-            key,
-            state.mode,
-            Some(&state),
-            Outcome::Failed(reason),
-            None,
-            Vec::new(),
-        ))
+        self.stop(key, record, state, Outcome::Failed(reason)).await
     }
 }
 

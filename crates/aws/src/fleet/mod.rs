@@ -11,6 +11,48 @@ use crate::live::sdk_reason;
 use eks_auth_core::config::Config;
 use eks_auth_core::state::Mode;
 
+/// The clients every function builds from its configuration and environment.
+pub struct Clients {
+    /// The state table.
+    pub store: crate::StateStore,
+    /// The job queue.
+    pub queue: queue::JobQueue,
+    /// Member-account credentials (cached across invocations of a warm function).
+    pub members: members::MemberAccounts,
+    /// The organisation.
+    pub org: scan::Organization,
+}
+
+impl Clients {
+    /// The clients for `env`'s table, queue and member role.
+    pub fn new(config: &aws_config::SdkConfig, env: &environment::FunctionEnv) -> Self {
+        Self {
+            store: crate::StateStore::from_config(config, &env.table),
+            queue: queue::JobQueue::new(config, &env.queue_url),
+            members: members::MemberAccounts::new(config.clone(), env.member_role_name.clone()),
+            org: scan::Organization::new(config),
+        }
+    }
+}
+
+/// The monotonic deadline of an invocation whose wall-clock deadline is `deadline`.
+pub fn instant_of(deadline: std::time::SystemTime) -> std::time::Instant {
+    let left = deadline
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    std::time::Instant::now() + left
+}
+
+/// The functions' AWS configuration: the standard environment (the Lambda role's credentials,
+/// region, `AWS_ENDPOINT_URL*`) with adaptive retry and timeouts for every client built from it.
+pub async fn function_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(crate::live::retry())
+        .timeout_config(crate::live::timeouts())
+        .load()
+        .await
+}
+
 /// Why the configuration document could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigLoadError {

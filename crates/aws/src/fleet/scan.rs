@@ -147,10 +147,16 @@ pub async fn scan(
         Some(include) => include.clone(),
         None => org.active_accounts().await.map_err(ScanError::Accounts)?,
     };
-    let accounts: Vec<String> = accounts
-        .into_iter()
-        .filter(|a| config.in_scope(a))
-        .collect();
+    let (accounts, skipped): (Vec<String>, Vec<String>) =
+        accounts.into_iter().partition(|a| config.in_scope(a));
+    for account in &skipped {
+        for region in &settings.regions {
+            let status = ScanStatus::Skipped("excluded by the configuration document".to_owned());
+            store
+                .record_scan(account, region, &status, SystemTime::now())
+                .await?;
+        }
+    }
     let ou_ids: Vec<String> = config
         .organizational_units
         .iter()

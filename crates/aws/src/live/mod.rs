@@ -390,14 +390,14 @@ async fn caller_identity(config: &aws_config::SdkConfig) -> String {
     }
 }
 
-fn retry() -> RetryConfig {
+pub(crate) fn retry() -> RetryConfig {
     RetryConfig::adaptive()
         .with_max_attempts(6)
         .with_initial_backoff(Duration::from_millis(200))
         .with_max_backoff(Duration::from_secs(20))
 }
 
-fn timeouts() -> TimeoutConfig {
+pub(crate) fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(10))
         .read_timeout(Duration::from_secs(30))

@@ -343,3 +343,28 @@ pub async fn phase(
         .expect("GetItem")
         .map(|r| (r.state.phase, r.state.mode))
 }
+
+/// The sample CloudTrail DeleteAccessEntry event, for `principal` on `cluster` in `account`
+/// (us-east-1), the principal URL-encoded as CloudTrail writes it.
+pub fn deleted_entry_event(account: &str, cluster: &str, principal: &str) -> Value {
+    let mut event = sample("cluster-events/delete-access-entry-out-of-band.json");
+    event["account"] = json!(account);
+    event["detail"]["recipientAccountId"] = json!(account);
+    event["detail"]["userIdentity"]["accountId"] = json!(account);
+    event["detail"]["requestParameters"]["name"] = json!(cluster);
+    event["detail"]["requestParameters"]["principalArn"] =
+        json!(principal.replace(':', "%3A").replace('/', "%2F"));
+    event
+}
+
+/// The sample CloudTrail CreateCluster event, for `cluster` in `account` and `region`.
+pub fn created_cluster_event(account: &str, region: &str, cluster: &str) -> Value {
+    let mut event = sample("cluster-events/create-cluster.json");
+    event["account"] = json!(account);
+    event["region"] = json!(region);
+    event["detail"]["awsRegion"] = json!(region);
+    event["detail"]["recipientAccountId"] = json!(account);
+    event["detail"]["userIdentity"]["accountId"] = json!(account);
+    event["detail"]["requestParameters"]["name"] = json!(cluster);
+    event
+}
