@@ -5,6 +5,7 @@ use crate::live::sdk_reason;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::Mutex;
 
@@ -28,7 +29,9 @@ pub struct MemberAccounts {
     base: aws_config::SdkConfig,
     role_name: String,
     partition: String,
-    cache: Mutex<HashMap<String, Credentials>>,
+    /// Per account, its own lock: first-time AssumeRoles of different accounts run at once, and
+    /// concurrent callers for one account wait for a single AssumeRole.
+    cache: std::sync::Mutex<HashMap<String, Arc<Mutex<Option<Credentials>>>>>,
 }
 
 /// Credentials are renewed when less than this is left.
@@ -46,7 +49,7 @@ impl MemberAccounts {
             base,
             role_name: role_name.into(),
             partition,
-            cache: Mutex::new(HashMap::new()),
+            cache: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -75,8 +78,15 @@ impl MemberAccounts {
     }
 
     async fn credentials(&self, account: &str) -> Result<Credentials, AssumeError> {
-        let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.get(account)
+        let slot = {
+            let mut cache = self
+                .cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(cache.entry(account.to_owned()).or_default())
+        };
+        let mut slot = slot.lock().await;
+        if let Some(c) = slot.as_ref()
             && c.expiry()
                 .is_none_or(|e| e > SystemTime::now() + RENEW_BEFORE)
         {
@@ -110,7 +120,7 @@ impl MemberAccounts {
             expiry,
             "eks-auth-migrator-member-role",
         );
-        cache.insert(account.to_owned(), credentials.clone());
+        *slot = Some(credentials.clone());
         Ok(credentials)
     }
 }

@@ -183,23 +183,15 @@ pub async fn scan(
     work.sort_by_key(|k| marks.get(k).copied());
     let total = work.len();
     let empty = Vec::new();
-    let results: Vec<Option<Result<(usize, usize), String>>> = futures::stream::iter(work)
+    let results: Vec<Option<Result<(usize, Vec<Job>), String>>> = futures::stream::iter(work)
         .map(|(account, region)| {
             let account_ous = ous.get(&account).unwrap_or(&empty);
             async move {
                 if Instant::now() >= settings.deadline {
                     return None;
                 }
-                let outcome = scan_one(
-                    members,
-                    store,
-                    queue,
-                    config,
-                    &account,
-                    &region,
-                    account_ous,
-                )
-                .await;
+                let outcome =
+                    scan_one(members, store, config, &account, &region, account_ous).await;
                 let status = match &outcome {
                     Ok((clusters, _)) => ScanStatus::Scanned {
                         clusters: u32::try_from(*clusters).unwrap_or(u32::MAX),
@@ -222,15 +214,24 @@ pub async fn scan(
         accounts: accounts.len(),
         ..ScanReport::default()
     };
+    let mut jobs = Vec::new();
     for r in results {
         match r {
             None => report.unfinished += 1,
-            Some(Ok((clusters, queued))) => {
+            Some(Ok((clusters, found))) => {
                 report.scanned += 1;
                 report.clusters += clusters;
-                report.queued += queued;
+                jobs.extend(found);
             }
             Some(Err(reason)) => report.failed.push(reason),
+        }
+    }
+    // One queue for the whole scan: full batches of 10 across account-regions.
+    match queue.send(&jobs, Duration::ZERO).await {
+        Ok(sent) => report.queued = sent,
+        Err(e) => {
+            report.queued = jobs.len() - e.count;
+            report.failed.push(e.to_string());
         }
     }
     debug_assert_eq!(
@@ -240,16 +241,15 @@ pub async fn scan(
     Ok(report)
 }
 
-/// One account-region: (clusters found, jobs queued), or why it failed.
+/// One account-region: (clusters found, jobs for those that need work), or why it failed.
 async fn scan_one(
     members: &MemberAccounts,
     store: &StateStore,
-    queue: &JobQueue,
     config: &Config,
     account: &str,
     region: &str,
     account_ous: &[String],
-) -> Result<(usize, usize), String> {
+) -> Result<(usize, Vec<Job>), String> {
     let member = members
         .config(account, region)
         .await
@@ -289,16 +289,7 @@ async fn scan_one(
         .buffer_unordered(8)
         .try_collect()
         .await?;
-    let jobs: Vec<Job> = jobs.into_iter().flatten().collect();
-    let queued = if jobs.is_empty() {
-        0
-    } else {
-        queue
-            .send(&jobs, Duration::ZERO)
-            .await
-            .map_err(|e| e.to_string())?
-    };
-    Ok((found, queued))
+    Ok((found, jobs.into_iter().flatten().collect()))
 }
 
 /// Creates the record of a cluster seen for the first time; the job when it needs work.
@@ -314,17 +305,10 @@ async fn needs_work(
         region: Region::parse(region).map_err(|e| e.to_string())?,
         name: ClusterName::parse(name).map_err(|e| e.to_string())?,
     };
-    let record = match store.get_cluster(&key).await.map_err(|e| e.to_string())? {
-        Some(r) => Some(r),
-        None => match store
-            .create_cluster(&key, &ClusterState::discovered(mode), SystemTime::now())
-            .await
-        {
-            Ok(r) => Some(r),
-            Err(StoreError::AlreadyExists { .. }) => None,
-            Err(e) => return Err(e.to_string()),
-        },
-    };
-    let done = record.is_some_and(|r| r.state.phase == Phase::Complete);
+    let (record, _created) = store
+        .create_or_get_cluster(&key, &ClusterState::discovered(mode), SystemTime::now())
+        .await
+        .map_err(|e| e.to_string())?;
+    let done = record.state.phase == Phase::Complete;
     Ok((mode != Mode::Skip && !done).then(|| Job::new(account, region, name, JobReason::Scan)))
 }

@@ -221,6 +221,54 @@ impl StateStore {
         }
     }
 
+    /// The cluster's record: created at version 1 with `state` when there is none (`true`), or
+    /// the existing one unchanged (`false`) — one conditional write either way.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Service`], [`StoreError::Corrupt`].
+    pub async fn create_or_get_cluster(
+        &self,
+        key: &ClusterKey,
+        state: &ClusterState,
+        now: SystemTime,
+    ) -> Result<(ClusterRecord, bool), StoreError> {
+        let mut u = Update::default();
+        set_state(&mut u, state);
+        u.set(VERSION, n(1)).set(UPDATED_AT, n(millis(now)));
+        let pk = u.name(PK);
+        u.condition(format!("attribute_not_exists({pk})"));
+        let out = self
+            .update_item(key.pk(), META, u)
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match out {
+            Ok(out) => Ok((
+                cluster_from_item(out.attributes().unwrap_or(&Item::new()))?,
+                true,
+            )),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
+                    match c.item() {
+                        Some(item) => Ok((cluster_from_item(item)?, false)),
+                        // Without the old item (a store that does not return it), read it.
+                        None => self
+                            .get_cluster(key)
+                            .await?
+                            .map(|r| (r, false))
+                            .ok_or_else(|| StoreError::NotFound {
+                                key: key.pk(),
+                                sk: META.to_owned(),
+                            }),
+                    }
+                }
+                _ => Err(service("UpdateItem", e)),
+            },
+        }
+    }
+
     /// Read a cluster record (strongly consistent).
     ///
     /// # Errors
