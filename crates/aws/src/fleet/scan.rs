@@ -183,7 +183,7 @@ pub async fn scan(
     work.sort_by_key(|k| marks.get(k).copied());
     let total = work.len();
     let empty = Vec::new();
-    let results: Vec<Option<Result<(usize, Vec<Job>), String>>> = futures::stream::iter(work)
+    let results: Vec<Option<Result<Found, String>>> = futures::stream::iter(work)
         .map(|(account, region)| {
             let account_ous = ous.get(&account).unwrap_or(&empty);
             async move {
@@ -241,7 +241,10 @@ pub async fn scan(
     Ok(report)
 }
 
-/// One account-region: (clusters found, jobs for those that need work), or why it failed.
+/// What one account-region holds: clusters found, and jobs for those that need work.
+type Found = (usize, Vec<Job>);
+
+/// One account-region: what it holds, or why it failed.
 async fn scan_one(
     members: &MemberAccounts,
     store: &StateStore,
@@ -249,7 +252,7 @@ async fn scan_one(
     account: &str,
     region: &str,
     account_ous: &[String],
-) -> Result<(usize, Vec<Job>), String> {
+) -> Result<Found, String> {
     let member = members
         .config(account, region)
         .await
