@@ -53,6 +53,23 @@ pub struct ExistingEntry {
     pub managed_by_migrator: bool,
 }
 
+impl ExistingEntry {
+    /// Whether the entry has `policy` associated: the same policy ARN with the same scope
+    /// (namespaces compared as a set).
+    pub fn has_policy(&self, policy: &AccessPolicy) -> bool {
+        fn sorted(items: &[String]) -> Vec<&str> {
+            let mut v: Vec<&str> = items.iter().map(String::as_str).collect();
+            v.sort_unstable();
+            v
+        }
+        self.access_policies.iter().any(|have| {
+            have.policy_arn == policy.policy_arn
+                && have.access_scope.scope_type == policy.access_scope.scope_type
+                && sorted(&have.access_scope.namespaces) == sorted(&policy.access_scope.namespaces)
+        })
+    }
+}
+
 /// What IAM says about a principal named in aws-auth.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]

@@ -7,7 +7,6 @@ use super::{Engine, EngineError};
 use crate::live::Gathered;
 use crate::store::ClusterKey;
 use crate::store::audit::{AuditOutcome, AuditRecord, AuditStart};
-use eks_auth_core::facts::same_role;
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
@@ -90,12 +89,7 @@ impl Engine<'_> {
 /// What the cluster says about an interrupted call.
 fn observed_outcome(record: &AuditRecord, gathered: &Gathered) -> AuditOutcome {
     let facts = &gathered.facts;
-    let entry = |arn: &str| {
-        facts
-            .existing_entries
-            .iter()
-            .find(|e| e.principal_arn == arn || same_role(&e.principal_arn, arn))
-    };
+    let entry = |arn: &str| facts.existing_entry(arn);
     let req = |field: &str| {
         record
             .request

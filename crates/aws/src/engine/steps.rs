@@ -10,7 +10,7 @@ use crate::store::entries::{EntryPlan, EntryStatus, EntryUpdate};
 use crate::store::records::{ClusterState, UpdateRef};
 use eks_auth_core::arn::Arn;
 use eks_auth_core::aws_auth::AwsAuth;
-use eks_auth_core::facts::{AuthenticationMode, ExistingEntry, same_role};
+use eks_auth_core::facts::{AuthenticationMode, ExistingEntry};
 use eks_auth_core::plan::{AccessPolicy, Action, Plan, PlannedEntry};
 use eks_auth_core::state::Step;
 use serde_json::json;
@@ -172,7 +172,8 @@ impl Engine<'_> {
             let Some(arn) = principal(entry) else {
                 continue;
             };
-            let existing = existing_entry(&ctx.gathered.facts.existing_entries, &arn.to_string());
+            // The planner's own lookup, so executor and plan agree on which entry exists.
+            let existing = ctx.gathered.facts.existing_entry(&arn.to_string());
             let outcome = self.create_one(ctx, entry, &arn, existing).await?;
             let now = SystemTime::now();
             let update = match &outcome {
@@ -275,13 +276,13 @@ impl Engine<'_> {
             if let Err(reason) = out {
                 return Ok(Err(reason));
             }
-            debug_assert!(entry.access_policies.iter().all(|p| has_policy(foreign, p)));
+            debug_assert!(entry.access_policies.iter().all(|p| foreign.has_policy(p)));
             return Ok(Ok(()));
         }
         let missing: Vec<&AccessPolicy> = entry
             .access_policies
             .iter()
-            .filter(|p| existing.is_none_or(|e| !has_policy(e, p)))
+            .filter(|p| existing.is_none_or(|e| !e.has_policy(p)))
             .collect();
         for policy in missing {
             let p = principal.as_str();
@@ -411,26 +412,6 @@ impl Engine<'_> {
 /// A plan entry's principal as an ARN.
 fn principal(entry: &PlannedEntry) -> Option<Arn> {
     entry.principal_arn.as_deref()?.parse().ok()
-}
-
-fn existing_entry<'e>(entries: &'e [ExistingEntry], arn: &str) -> Option<&'e ExistingEntry> {
-    entries
-        .iter()
-        .find(|e| e.principal_arn == arn || same_role(&e.principal_arn, arn))
-}
-
-fn has_policy(existing: &ExistingEntry, policy: &AccessPolicy) -> bool {
-    existing.access_policies.iter().any(|p| {
-        p.policy_arn == policy.policy_arn
-            && p.access_scope.scope_type == policy.access_scope.scope_type
-            && {
-                let mut a = p.access_scope.namespaces.clone();
-                let mut b = policy.access_scope.namespaces.clone();
-                a.sort();
-                b.sort();
-                a == b
-            }
-    })
 }
 
 fn plan_line(plan: &Plan) -> String {

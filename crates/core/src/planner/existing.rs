@@ -138,19 +138,6 @@ fn missing_policies<'a>(
     entry
         .access_policies
         .iter()
-        .filter(|planned| {
-            !existing.access_policies.iter().any(|have| {
-                have.policy_arn == planned.policy_arn
-                    && have.access_scope.scope_type == planned.access_scope.scope_type
-                    && sorted(&have.access_scope.namespaces)
-                        == sorted(&planned.access_scope.namespaces)
-            })
-        })
+        .filter(|planned| !existing.has_policy(planned))
         .collect()
-}
-
-fn sorted(items: &[String]) -> Vec<&str> {
-    let mut v: Vec<&str> = items.iter().map(String::as_str).collect();
-    v.sort_unstable();
-    v
 }
