@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 /// Format version of the configuration document this build understands.
 pub const CONFIG_FORMAT_VERSION: u32 = 1;
@@ -375,6 +376,13 @@ impl Config {
             None => env_regions.to_vec(),
         }
     }
+}
+
+/// Whether a cluster created at `created_at` is a new cluster, whose mode starts from
+/// `new_cluster_mode`: created at or after `watching_since`, when the migrator first recorded
+/// anything about the fleet. A cluster whose creation time is unknown is not new.
+pub fn is_new_cluster(created_at: Option<SystemTime>, watching_since: SystemTime) -> bool {
+    created_at.is_some_and(|created| created >= watching_since)
 }
 
 /// True for names shaped like AWS regions: `us-east-1`, `eu-central-2`, `us-gov-west-1`,
@@ -1038,6 +1046,16 @@ mod tests {
         // Without new_cluster_mode a new cluster gets default_mode.
         let r = Config::default().mode_for(plain, &[], &none, true);
         assert_eq!((r.mode, r.source), (Mode::Audit, ModeSource::Default));
+    }
+
+    #[test]
+    fn clusters_created_since_the_migrator_watches_are_new() {
+        let since = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000);
+        let at = |s| Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s));
+        assert!(!is_new_cluster(at(999), since));
+        assert!(is_new_cluster(at(1_000), since));
+        assert!(is_new_cluster(at(1_001), since));
+        assert!(!is_new_cluster(None, since));
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! this handler only de-duplicates deliveries and queues the job. Malformed and irrelevant
 //! events are logged and dropped, never failed (a failure would only be retried into the DLQ).
 
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
 use eks_auth_aws::StateStore;
 use eks_auth_aws::fleet::queue::JobQueue;
-use eks_auth_core::events::{Decision, cloudtrail_event_id, decode_cloudtrail};
+use eks_auth_core::events::{Decision, JobReason, cloudtrail_event_id, decode_cloudtrail};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
 
@@ -48,6 +50,12 @@ pub async fn handle(deps: &Deps, event: &Value) -> Result<Value, lambda_runtime:
                 tracing::info!(event_id = id, "duplicate delivery ignored");
                 return Ok(json!({ "decision": "duplicate", "eventId": id }));
             }
+            if job.reason == JobReason::NewCluster {
+                // The migrator has been watching since at least this event, so a scan counts
+                // the cluster as new even when this is the first event it ever handled.
+                let at = event_time(event).unwrap_or_else(SystemTime::now);
+                deps.store.watching_since(at).await?;
+            }
             deps.queue
                 .send(std::slice::from_ref(&job), Duration::ZERO)
                 .await?;
@@ -57,4 +65,10 @@ pub async fn handle(deps: &Deps, event: &Value) -> Result<Value, lambda_runtime:
             )
         }
     }
+}
+
+/// The event's `time` (when CloudTrail recorded the call, to the second).
+fn event_time(event: &Value) -> Option<SystemTime> {
+    let text = event.get("time")?.as_str()?;
+    SystemTime::try_from(DateTime::from_str(text, Format::DateTime).ok()?).ok()
 }

@@ -58,7 +58,7 @@ pub async fn handle(
     let settings = ScanSettings {
         regions: config.regions_or(&deps.env.regions),
         concurrency: CONCURRENCY,
-        // Leave time to record the last marks.
+        // Leave time to read the records, queue the jobs and write the marks.
         deadline: deadline
             .checked_sub(Duration::from_secs(10))
             .unwrap_or(deadline),
@@ -68,6 +68,15 @@ pub async fn handle(
     for failure in &report.failed {
         tracing::warn!(%failure, "account-region not scanned");
     }
+    let t = report.timings;
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let timings = json!({
+        "discover": ms(t.discover),
+        "read_state": ms(t.read_state),
+        "enqueue": ms(t.enqueue),
+        "mark": ms(t.mark),
+        "record": ms(t.record),
+    });
     tracing::info!(
         accounts = report.accounts,
         scanned = report.scanned,
@@ -75,6 +84,8 @@ pub async fn handle(
         queued = report.queued,
         failed = report.failed.len(),
         unfinished = report.unfinished,
+        recorded = report.recorded,
+        timings_ms = %timings,
         "fleet scan"
     );
     Ok(json!({
@@ -84,5 +95,7 @@ pub async fn handle(
         "queued": report.queued,
         "failed": report.failed,
         "unfinished": report.unfinished,
+        "recorded": report.recorded,
+        "timings_ms": timings,
     }))
 }

@@ -82,7 +82,7 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
         "API_AND_CONFIG_MAP"
     );
     assert_eq!(
-        phase(&store, B, "us-west-2", "data-new").await,
+        phase(&store, A, "us-west-2", "pay-new").await,
         None,
         "not in the scanned regions"
     );
@@ -119,19 +119,20 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
         Some((Phase::Verified, Mode::Migrate))
     );
 
-    // A new cluster: the organisation's new-cluster mode (migrate) applies.
-    let event = created_cluster_event(B, "us-west-2", "data-new");
+    // A new cluster in account A (default finalize): the new-cluster mode (migrate) applies on
+    // every run of its job, so it stays VERIFIED in API_AND_CONFIG_MAP instead of going on to API.
+    let event = created_cluster_event(A, "us-west-2", "pay-new");
     let out = cluster_events::handle(&events_deps, &event)
         .await
         .expect("event");
     assert_eq!(out["decision"], "enqueued", "{out}");
     drain(&p, &worker_deps).await;
     assert_eq!(
-        phase(&store, B, "us-west-2", "data-new").await,
+        phase(&store, A, "us-west-2", "pay-new").await,
         Some((Phase::Verified, Mode::Migrate))
     );
     assert_eq!(
-        sim_mode(&p, B, "us-west-2", "data-new"),
+        sim_mode(&p, A, "us-west-2", "pay-new"),
         "API_AND_CONFIG_MAP"
     );
 

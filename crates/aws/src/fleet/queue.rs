@@ -3,7 +3,11 @@
 use crate::live::sdk_reason;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use eks_auth_core::events::Job;
+use futures::StreamExt as _;
 use std::time::Duration;
+
+/// SendMessageBatch calls in flight at once.
+pub const SEND_CONCURRENCY: usize = 8;
 
 /// SQS's largest message delay.
 pub const MAX_DELAY: Duration = Duration::from_secs(900);
@@ -36,57 +40,64 @@ impl JobQueue {
         }
     }
 
-    /// Sends `jobs` (10 per SendMessageBatch), each delayed by `delay` (at most 15 minutes).
-    /// Returns how many were sent.
+    /// Sends `jobs` (10 per SendMessageBatch, [`SEND_CONCURRENCY`] batches at once), each
+    /// delayed by `delay` (at most 15 minutes). Returns how many were sent.
     ///
     /// # Errors
     ///
     /// [`QueueError`] with the number not queued when SQS refuses a batch or entries in it.
     pub async fn send(&self, jobs: &[Job], delay: Duration) -> Result<usize, QueueError> {
         let delay = i32::try_from(delay.min(MAX_DELAY).as_secs()).unwrap_or(900);
-        let mut sent = 0;
-        let mut failed = Vec::new();
-        for chunk in jobs.chunks(10) {
-            let entries: Vec<SendMessageBatchRequestEntry> = chunk
-                .iter()
-                .enumerate()
-                .filter_map(|(i, job)| {
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(job.to_body())
-                        .delay_seconds(delay)
-                        .build()
-                        .ok()
-                })
-                .collect();
-            match self
-                .client
-                .send_message_batch()
-                .queue_url(&self.url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-            {
-                Ok(out) => {
-                    sent += out.successful().len();
-                    failed.extend(
-                        out.failed()
-                            .iter()
-                            .map(|f| format!("{}: {}", f.code(), f.message().unwrap_or(""))),
-                    );
-                }
-                Err(e) => failed.extend(std::iter::repeat_n(sdk_reason(&e), chunk.len())),
-            }
-        }
+        let outcomes: Vec<(usize, Vec<String>)> = futures::stream::iter(jobs.chunks(10))
+            .map(|chunk| self.send_batch(chunk, delay))
+            .buffer_unordered(SEND_CONCURRENCY)
+            .collect()
+            .await;
+        let sent = outcomes.iter().map(|(sent, _)| sent).sum();
+        let mut failed: Vec<String> = outcomes.into_iter().flat_map(|(_, f)| f).collect();
         if failed.is_empty() {
             Ok(sent)
         } else {
+            failed.sort();
             failed.dedup();
             Err(QueueError {
                 queue_url: self.url.clone(),
                 count: jobs.len() - sent,
                 reason: failed.join("; "),
             })
+        }
+    }
+
+    /// One SendMessageBatch: how many were sent, and why the others were not.
+    async fn send_batch(&self, chunk: &[Job], delay: i32) -> (usize, Vec<String>) {
+        let entries: Vec<SendMessageBatchRequestEntry> = chunk
+            .iter()
+            .enumerate()
+            .filter_map(|(i, job)| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(job.to_body())
+                    .delay_seconds(delay)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        match self
+            .client
+            .send_message_batch()
+            .queue_url(&self.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+        {
+            Ok(out) => (
+                out.successful().len(),
+                out.failed()
+                    .iter()
+                    .map(|f| format!("{}: {}", f.code(), f.message().unwrap_or("")))
+                    .collect(),
+            ),
+            Err(e) => (0, vec![sdk_reason(&e); chunk.len()]),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The fleet scan: every in-scope account × region, through the member role: list and describe
-//! clusters, create the records of new ones with their resolved mode, queue one job per cluster
-//! that needs work, and mark each account-region as scanned, skipped or failed (with why).
+//! clusters, queue one job per cluster that needs work, mark each account-region as scanned,
+//! skipped or failed (with why), and create the records of new clusters with their resolved mode.
 //! Account-regions run `concurrency` at a time, least recently scanned first, and none is started
 //! after the deadline, so a scan cut short is continued by the next.
 
@@ -12,11 +12,11 @@ use crate::store::error::StoreError;
 use crate::store::records::ClusterState;
 use crate::store::scans::{ScanMark, ScanStatus};
 use crate::store::{ClusterKey, StateStore};
-use eks_auth_core::config::Config;
+use eks_auth_core::config::{Config, is_new_cluster};
 use eks_auth_core::events::{Job, JobReason};
 use eks_auth_core::state::{Mode, Phase};
 use futures::{StreamExt as _, TryStreamExt as _};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
 /// What a scan covers and how hard it pushes.
@@ -45,6 +45,26 @@ pub struct ScanReport {
     pub failed: Vec<String>,
     /// Account-regions not started before the deadline (the next scan starts with them).
     pub unfinished: usize,
+    /// Records created for clusters seen for the first time (the rest of those are created by
+    /// the workers that take their jobs).
+    pub recorded: usize,
+    /// Where the time went.
+    pub timings: ScanTimings,
+}
+
+/// How long each phase of a scan took (logged by the function; figures in docs/benchmarks.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScanTimings {
+    /// Accounts, member roles, ListClusters and DescribeCluster of every account-region.
+    pub discover: Duration,
+    /// Reading the records of the clusters found.
+    pub read_state: Duration,
+    /// Queuing the jobs.
+    pub enqueue: Duration,
+    /// Writing the scan marks.
+    pub mark: Duration,
+    /// Creating the records of clusters seen for the first time.
+    pub record: Duration,
 }
 
 /// Why a scan could not run at all.
@@ -131,6 +151,13 @@ impl Organization {
 
 /// Scans the fleet once.
 ///
+/// Four phases, so that calls to the state table and the queue are batched: the account-regions
+/// (member role, ListClusters, DescribeCluster, each cluster's mode), then the records of every
+/// cluster found (BatchGetItem), then the jobs (SendMessageBatch) and the scan marks
+/// (BatchWriteItem), and last, until the deadline, the records of clusters seen for the first
+/// time (each a conditional create: a record a worker created meanwhile is left as it is; a
+/// record not created here is created by the worker that takes the cluster's job).
+///
 /// # Errors
 ///
 /// [`ScanError`] when the accounts cannot be listed or the state table fails; a single
@@ -143,20 +170,29 @@ pub async fn scan(
     config: &Config,
     settings: &ScanSettings,
 ) -> Result<ScanReport, ScanError> {
+    let mut clock = Instant::now();
+    let mut lap = || {
+        let now = Instant::now();
+        std::mem::replace(&mut clock, now).elapsed()
+    };
+    let mut timings = ScanTimings::default();
     let accounts = match &config.accounts.include {
         Some(include) => include.clone(),
         None => org.active_accounts().await.map_err(ScanError::Accounts)?,
     };
     let (accounts, skipped): (Vec<String>, Vec<String>) =
         accounts.into_iter().partition(|a| config.in_scope(a));
-    for account in &skipped {
-        for region in &settings.regions {
-            let status = ScanStatus::Skipped("excluded by the configuration document".to_owned());
-            store
-                .record_scan(account, region, &status, SystemTime::now())
-                .await?;
-        }
-    }
+    let mut marks: Vec<ScanMark> = skipped
+        .iter()
+        .flat_map(|account| {
+            settings.regions.iter().map(move |region| ScanMark {
+                account: account.clone(),
+                region: region.clone(),
+                status: ScanStatus::Skipped("excluded by the configuration document".to_owned()),
+                scanned_at: SystemTime::now(),
+            })
+        })
+        .collect();
     let ou_ids: Vec<String> = config
         .organizational_units
         .iter()
@@ -169,8 +205,9 @@ pub async fn scan(
             .await
             .map_err(ScanError::Accounts)?
     };
+    let since = store.watching_since(SystemTime::now()).await?;
     // Least recently scanned first; never scanned before all.
-    let marks: HashMap<(String, String), SystemTime> = store
+    let last_scanned: HashMap<(String, String), SystemTime> = store
         .scan_marks()
         .await?
         .into_iter()
@@ -180,31 +217,18 @@ pub async fn scan(
         .iter()
         .flat_map(|a| settings.regions.iter().map(move |r| (a.clone(), r.clone())))
         .collect();
-    work.sort_by_key(|k| marks.get(k).copied());
+    work.sort_by_key(|k| last_scanned.get(k).copied());
     let total = work.len();
     let empty = Vec::new();
-    let results: Vec<Option<Result<Found, String>>> = futures::stream::iter(work)
+    let results: Vec<RegionScan> = futures::stream::iter(work)
         .map(|(account, region)| {
             let account_ous = ous.get(&account).unwrap_or(&empty);
             async move {
                 if Instant::now() >= settings.deadline {
-                    return None;
+                    return (account, region, None);
                 }
-                let outcome =
-                    scan_one(members, store, config, &account, &region, account_ous).await;
-                let status = match &outcome {
-                    Ok((clusters, _)) => ScanStatus::Scanned {
-                        clusters: u32::try_from(*clusters).unwrap_or(u32::MAX),
-                    },
-                    Err(reason) => ScanStatus::Failed(reason.clone()),
-                };
-                if let Err(e) = store
-                    .record_scan(&account, &region, &status, SystemTime::now())
-                    .await
-                {
-                    tracing::error!(%account, %region, error = %e, "cannot record the scan mark");
-                }
-                Some(outcome.map_err(|reason| format!("{account}/{region}: {reason}")))
+                let found = scan_one(members, config, &account, &region, account_ous, since).await;
+                (account, region, Some(found))
             }
         })
         .buffer_unordered(settings.concurrency.max(1))
@@ -214,19 +238,57 @@ pub async fn scan(
         accounts: accounts.len(),
         ..ScanReport::default()
     };
-    let mut jobs = Vec::new();
-    for r in results {
-        match r {
-            None => report.unfinished += 1,
-            Some(Ok((clusters, found))) => {
-                report.scanned += 1;
-                report.clusters += clusters;
-                jobs.extend(found);
+    let mut discovered = Vec::new();
+    for (account, region, result) in results {
+        let status = match result {
+            None => {
+                report.unfinished += 1;
+                continue;
             }
-            Some(Err(reason)) => report.failed.push(reason),
-        }
+            Some(Ok(found)) => {
+                report.scanned += 1;
+                report.clusters += found.len();
+                let clusters = u32::try_from(found.len()).unwrap_or(u32::MAX);
+                discovered.extend(found);
+                ScanStatus::Scanned { clusters }
+            }
+            Some(Err(reason)) => {
+                report.failed.push(format!("{account}/{region}: {reason}"));
+                ScanStatus::Failed(reason)
+            }
+        };
+        marks.push(ScanMark {
+            account,
+            region,
+            status,
+            scanned_at: SystemTime::now(),
+        });
     }
-    // One queue for the whole scan: full batches of 10 across account-regions.
+    debug_assert_eq!(
+        report.scanned + report.failed.len() + report.unfinished,
+        total
+    );
+
+    timings.discover = lap();
+    let keys: Vec<ClusterKey> = discovered.iter().map(|d| d.key.clone()).collect();
+    let reads = store.get_clusters(&keys).await?;
+    let unread: HashSet<&ClusterKey> = reads.unread.iter().map(|(k, _)| k).collect();
+    for (key, reason) in &reads.unread {
+        tracing::warn!(cluster = %key, %reason, "cluster record unreadable; its job is queued");
+    }
+    let jobs: Vec<Job> = discovered
+        .iter()
+        .filter(|d| needs_work(d.mode, reads.found.get(&d.key).map(|r| r.state.phase)))
+        .map(|d| {
+            Job::new(
+                d.key.account.as_ref(),
+                d.key.region.as_ref(),
+                d.key.name.as_ref(),
+                JobReason::Scan,
+            )
+        })
+        .collect();
+    timings.read_state = lap();
     match queue.send(&jobs, Duration::ZERO).await {
         Ok(sent) => report.queued = sent,
         Err(e) => {
@@ -234,25 +296,75 @@ pub async fn scan(
             report.failed.push(e.to_string());
         }
     }
-    debug_assert_eq!(
-        report.scanned + report.failed.len() + report.unfinished,
-        total
-    );
+    timings.enqueue = lap();
+    if let Err(e) = store.record_scans(&marks).await {
+        tracing::error!(error = %e, "cannot record the scan marks");
+        report.failed.push(format!(
+            "scan marks not recorded (the next scan repeats them): {e}"
+        ));
+    }
+
+    timings.mark = lap();
+    let first_seen: Vec<&Discovered> = discovered
+        .iter()
+        .filter(|d| !reads.found.contains_key(&d.key) && !unread.contains(&d.key))
+        .collect();
+    report.recorded = futures::stream::iter(first_seen)
+        .map(|d| async move {
+            if Instant::now() >= settings.deadline {
+                return false;
+            }
+            let state = ClusterState::discovered(d.mode);
+            match store
+                .create_or_get_cluster(&d.key, &state, SystemTime::now())
+                .await
+            {
+                Ok((_, created)) => created,
+                Err(e) => {
+                    tracing::warn!(cluster = %d.key, error = %e, "cluster record not created; its worker creates it");
+                    false
+                }
+            }
+        })
+        .buffer_unordered(RECORD_CONCURRENCY)
+        .filter(|created| std::future::ready(*created))
+        .count()
+        .await;
+    timings.record = lap();
+    report.timings = timings;
     Ok(report)
 }
 
-/// What one account-region holds: clusters found, and jobs for those that need work.
-type Found = (usize, Vec<Job>);
+/// An account, a region, and what scanning it gave: `None` when it was not started before the
+/// deadline, else its clusters or why it failed.
+type RegionScan = (String, String, Option<Result<Vec<Discovered>, String>>);
 
-/// One account-region: what it holds, or why it failed.
+/// Records of first-seen clusters created at once.
+const RECORD_CONCURRENCY: usize = 16;
+
+/// A cluster an account-region holds, with the mode the configuration gives it.
+#[derive(Debug, Clone)]
+struct Discovered {
+    key: ClusterKey,
+    mode: Mode,
+}
+
+/// Whether a cluster in `mode`, whose record is in `phase` (none: no record yet), needs a job.
+fn needs_work(mode: Mode, phase: Option<Phase>) -> bool {
+    mode != Mode::Skip && phase != Some(Phase::Complete)
+}
+
+/// One account-region: the clusters it holds with their modes, or why it failed.
 async fn scan_one(
     members: &MemberAccounts,
-    store: &StateStore,
     config: &Config,
     account: &str,
     region: &str,
     account_ous: &[String],
-) -> Result<Found, String> {
+    since: SystemTime,
+) -> Result<Vec<Discovered>, String> {
+    let account_id = AccountId::parse(account).map_err(|e| e.to_string())?;
+    let region_id = Region::parse(region).map_err(|e| e.to_string())?;
     let member = members
         .config(account, region)
         .await
@@ -266,10 +378,9 @@ async fn scan_one(
         .try_collect()
         .await
         .map_err(|e| format!("ListClusters: {}", sdk_reason(&e)))?;
-    let found = names.len();
-    let jobs: Vec<Option<Job>> = futures::stream::iter(names)
+    futures::stream::iter(names)
         .map(|name| {
-            let eks = &eks;
+            let (eks, account_id, region_id) = (&eks, &account_id, &region_id);
             async move {
                 let out = eks
                     .describe_cluster()
@@ -277,41 +388,24 @@ async fn scan_one(
                     .send()
                     .await
                     .map_err(|e| format!("DescribeCluster {name}: {}", sdk_reason(&e)))?;
-                let tags: BTreeMap<String, String> = out
-                    .cluster()
-                    .and_then(|c| c.tags())
-                    .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                    .unwrap_or_default();
-                let resolved = config.mode_for(account, account_ous, &tags, false);
+                let (tags, created_at) = crate::live::tags_and_creation(out.cluster());
+                let new = is_new_cluster(created_at, since);
+                let resolved = config.mode_for(account, account_ous, &tags, new);
                 for warning in &resolved.warnings {
                     tracing::warn!(%account, %region, cluster = %name, %warning, "cluster mode");
                 }
-                needs_work(store, account, region, &name, resolved.mode).await
+                let key = ClusterKey {
+                    account: account_id.clone(),
+                    region: region_id.clone(),
+                    name: ClusterName::parse(&name).map_err(|e| e.to_string())?,
+                };
+                Ok(Discovered {
+                    key,
+                    mode: resolved.mode,
+                })
             }
         })
         .buffer_unordered(8)
         .try_collect()
-        .await?;
-    Ok((found, jobs.into_iter().flatten().collect()))
-}
-
-/// Creates the record of a cluster seen for the first time; the job when it needs work.
-async fn needs_work(
-    store: &StateStore,
-    account: &str,
-    region: &str,
-    name: &str,
-    mode: Mode,
-) -> Result<Option<Job>, String> {
-    let key = ClusterKey {
-        account: AccountId::parse(account).map_err(|e| e.to_string())?,
-        region: Region::parse(region).map_err(|e| e.to_string())?,
-        name: ClusterName::parse(name).map_err(|e| e.to_string())?,
-    };
-    let (record, _created) = store
-        .create_or_get_cluster(&key, &ClusterState::discovered(mode), SystemTime::now())
         .await
-        .map_err(|e| e.to_string())?;
-    let done = record.state.phase == Phase::Complete;
-    Ok((mode != Mode::Skip && !done).then(|| Job::new(account, region, name, JobReason::Scan)))
 }

@@ -6,10 +6,9 @@ use super::scan::Organization;
 use crate::engine::{Engine, EngineError, Outcome, Settings};
 use crate::live::GatherError;
 use crate::store::StateStore;
-use eks_auth_core::config::Config;
+use eks_auth_core::config::{Config, is_new_cluster};
 use eks_auth_core::events::{Job, JobReason};
 use eks_auth_core::state::{Mode, Phase};
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
 /// What to do with the job's message.
@@ -64,34 +63,30 @@ impl Worker<'_> {
             Err(e) => return Disposition::Retry(e.to_string()),
         };
         let eks = crate::live::eks_client(&member);
-        let tags: BTreeMap<String, String> =
-            match eks.describe_cluster().name(&job.cluster).send().await {
-                Ok(out) => out
-                    .cluster()
-                    .and_then(|c| c.tags())
-                    .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                    .unwrap_or_default(),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_resource_not_found_exception()) =>
-                {
-                    return Disposition::Drop(format!(
-                        "cluster {} no longer exists in {}/{}",
-                        job.cluster, job.account, job.region
-                    ));
-                }
-                Err(e) => return Disposition::Retry(crate::live::sdk_reason(&e)),
-            };
+        let (tags, created_at) = match eks.describe_cluster().name(&job.cluster).send().await {
+            Ok(out) => crate::live::tags_and_creation(out.cluster()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                return Disposition::Drop(format!(
+                    "cluster {} no longer exists in {}/{}",
+                    job.cluster, job.account, job.region
+                ));
+            }
+            Err(e) => return Disposition::Retry(crate::live::sdk_reason(&e)),
+        };
+        let since = match self.store.watching_since(SystemTime::now()).await {
+            Ok(t) => t,
+            Err(e) => return Disposition::Retry(e.to_string()),
+        };
+        // Its CreateCluster event says so even when the migrator started watching only now.
+        let new = job.reason == JobReason::NewCluster || is_new_cluster(created_at, since);
         let ous = match self.account_ous(&job.account).await {
             Ok(o) => o,
             Err(reason) => return Disposition::Retry(reason),
         };
-        let resolved = self.config.mode_for(
-            &job.account,
-            &ous,
-            &tags,
-            job.reason == JobReason::NewCluster,
-        );
+        let resolved = self.config.mode_for(&job.account, &ous, &tags, new);
         for warning in &resolved.warnings {
             tracing::warn!(cluster = %job.cluster, %warning, "cluster mode");
         }
@@ -132,7 +127,8 @@ impl Worker<'_> {
 
     fn requeue(&self, job: &Job, delay: Duration, reason: String) -> Disposition {
         let mut next = job.clone();
-        if next.reason == JobReason::Scan || next.reason == JobReason::NewCluster {
+        // A new cluster's job stays one, so that its mode does not change between invocations.
+        if next.reason == JobReason::Scan {
             next.reason = JobReason::UpdateInProgress;
         }
         Disposition::Requeue {

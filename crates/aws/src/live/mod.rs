@@ -335,6 +335,20 @@ pub fn eks_client(config: &aws_config::SdkConfig) -> aws_sdk_eks::Client {
     )
 }
 
+/// A described cluster's tags and creation time (`None` when EKS gave none).
+pub fn tags_and_creation(
+    cluster: Option<&aws_sdk_eks::types::Cluster>,
+) -> (BTreeMap<String, String>, Option<SystemTime>) {
+    let tags = cluster
+        .and_then(|c| c.tags())
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let created_at = cluster
+        .and_then(|c| c.created_at())
+        .and_then(|t| SystemTime::try_from(*t).ok());
+    (tags, created_at)
+}
+
 /// The IAM principal the configuration's credentials act as, with its path: for an assumed-role
 /// session the role (IAM GetRole), for a user the user. This is the ARN an access entry for the
 /// migrator itself must name.

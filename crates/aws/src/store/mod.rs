@@ -16,7 +16,8 @@
 //! A sparse GSI [`PHASE_INDEX`] (`phase`, `pk`) lists clusters by phase; [`TTL_ATTRIBUTE`]
 //! expires audit records. Every write that must not race is conditional: cluster records carry a
 //! `version` (optimistic concurrency), the lease is taken with a conditional update, audit and
-//! backup records are created with `attribute_not_exists`.
+//! backup records are created with `attribute_not_exists`. Batch writes, which take no condition,
+//! are used only for scan marks (a mark replaces the last one); batch reads for the fleet scan.
 //!
 //! The store does not read the clock: callers pass `now`, so tests control time.
 
@@ -30,6 +31,7 @@ pub mod records;
 pub mod scans;
 
 mod attr;
+mod batch;
 
 use crate::ids::{AccountId, ClusterName, Region};
 use attr::{Item, s};

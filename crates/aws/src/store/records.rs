@@ -8,6 +8,7 @@ use super::{ClusterKey, META, PHASE_INDEX, PK, SK, StateStore};
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use eks_auth_core::facts::AuthenticationMode;
 use eks_auth_core::state::{Mode, Phase};
+use std::collections::HashMap;
 use std::time::SystemTime;
 
 /// The phase attribute (the [`PHASE_INDEX`] hash key; only cluster records carry it).
@@ -99,6 +100,15 @@ pub struct ClusterRecord {
     pub updated_at: SystemTime,
     /// The lease, when one is recorded (possibly expired).
     pub lease: Option<LeaseInfo>,
+}
+
+/// What [`StateStore::get_clusters`] read.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterReads {
+    /// The records that exist.
+    pub found: HashMap<ClusterKey, ClusterRecord>,
+    /// Keys whose record could not be read, with why.
+    pub unread: Vec<(ClusterKey, String)>,
 }
 
 fn auth_mode(s: &str) -> Option<AuthenticationMode> {
@@ -286,6 +296,44 @@ impl StateStore {
             .await
             .map_err(|e| service("GetItem", e))?;
         out.item().map(cluster_from_item).transpose()
+    }
+
+    /// The records of `keys`, read 100 at a time (BatchGetItem, strongly consistent): those
+    /// that exist, and the keys whose record could not be read, with why (still unprocessed
+    /// after retries, or corrupt). A key in neither has no record.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Service`] when a BatchGetItem call fails.
+    pub async fn get_clusters(&self, keys: &[ClusterKey]) -> Result<ClusterReads, StoreError> {
+        let items = keys
+            .iter()
+            .map(|k| Item::from([(PK.to_owned(), s(k.pk())), (SK.to_owned(), s(META))]))
+            .collect();
+        let (items, unprocessed) = self.batch_get(items).await?;
+        let mut reads = ClusterReads::default();
+        for item in &items {
+            match cluster_from_item(item) {
+                Ok(record) => {
+                    reads.found.insert(record.key.clone(), record);
+                }
+                Err(e) => {
+                    let key = Reader::new(item).str(PK).ok().and_then(ClusterKey::from_pk);
+                    if let Some(key) = key {
+                        reads.unread.push((key, e.to_string()));
+                    }
+                }
+            }
+        }
+        for item in &unprocessed {
+            let key = Reader::new(item).str(PK).ok().and_then(ClusterKey::from_pk);
+            if let Some(key) = key {
+                reads
+                    .unread
+                    .push((key, "throttled: still unprocessed after retries".to_owned()));
+            }
+        }
+        Ok(reads)
     }
 
     /// Save `state` if the record is still at `expected_version` (and, with `lease`, only while

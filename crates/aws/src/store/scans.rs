@@ -1,6 +1,8 @@
 //! Fleet-scan marks (`pk` = `SCAN`, `sk` = `ACCOUNT#<account>#<region>`): when each account and
 //! region was last scanned and how it went, so a scan cut short by its time limit is continued
 //! by the next one (least recently scanned first) and failures are visible with their reason.
+//! Beside them, `sk` = `WATCHING_SINCE`: when the migrator first recorded anything about the
+//! fleet; clusters created from then on are new clusters (`new_cluster_mode`).
 
 use super::attr::{Item, Reader, millis, n, s};
 use super::error::{StoreError, service};
@@ -14,6 +16,8 @@ const STATUS: &str = "status";
 const REASON: &str = "reason";
 const CLUSTERS: &str = "clusters";
 const SCANNED_AT: &str = "scanned_at";
+const WATCHING_SINCE: &str = "WATCHING_SINCE";
+const SINCE: &str = "since";
 
 /// How one account and region's scan went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,42 +64,96 @@ fn mark_from_item(item: &Item) -> Result<ScanMark, StoreError> {
     })
 }
 
+fn mark_item(mark: &ScanMark) -> Item {
+    let (word, reason, clusters) = match &mark.status {
+        ScanStatus::Scanned { clusters } => ("SCANNED", None, Some(*clusters)),
+        ScanStatus::Skipped(r) => ("SKIPPED", Some(r.as_str()), None),
+        ScanStatus::Failed(r) => ("FAILED", Some(r.as_str()), None),
+    };
+    let mut item = Item::from([
+        (PK.to_owned(), s(SCAN_PK)),
+        (
+            SK.to_owned(),
+            s(format!("ACCOUNT#{}#{}", mark.account, mark.region)),
+        ),
+        (ACCOUNT.to_owned(), s(&mark.account)),
+        (REGION.to_owned(), s(&mark.region)),
+        (STATUS.to_owned(), s(word)),
+        (SCANNED_AT.to_owned(), n(millis(mark.scanned_at))),
+    ]);
+    if let Some(reason) = reason {
+        item.insert(REASON.to_owned(), s(reason));
+    }
+    if let Some(clusters) = clusters {
+        item.insert(CLUSTERS.to_owned(), n(clusters));
+    }
+    item
+}
+
 impl StateStore {
-    /// Records how the scan of `account` in `region` went at `now` (replacing the last mark).
+    /// Records `marks` (each replacing the last mark of its account and region), 25 per
+    /// BatchWriteItem.
     ///
     /// # Errors
     ///
     /// [`StoreError::Service`].
-    pub async fn record_scan(
-        &self,
-        account: &str,
-        region: &str,
-        status: &ScanStatus,
-        now: SystemTime,
-    ) -> Result<(), StoreError> {
-        let (word, reason, clusters) = match status {
-            ScanStatus::Scanned { clusters } => ("SCANNED", None, Some(*clusters)),
-            ScanStatus::Skipped(r) => ("SKIPPED", Some(r.as_str()), None),
-            ScanStatus::Failed(r) => ("FAILED", Some(r.as_str()), None),
-        };
-        let mut put = self
+    pub async fn record_scans(&self, marks: &[ScanMark]) -> Result<(), StoreError> {
+        let items = marks.iter().map(mark_item).collect();
+        self.batch_put(items).await
+    }
+
+    /// Since when the migrator has been watching the fleet: `at` when nothing was recorded
+    /// before (it is recorded now), else the time first recorded — one conditional write.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Service`], [`StoreError::Corrupt`].
+    pub async fn watching_since(&self, at: SystemTime) -> Result<SystemTime, StoreError> {
+        let out = self
             .client
             .put_item()
             .table_name(&self.table)
             .item(PK, s(SCAN_PK))
-            .item(SK, s(format!("ACCOUNT#{account}#{region}")))
-            .item(ACCOUNT, s(account))
-            .item(REGION, s(region))
-            .item(STATUS, s(word))
-            .item(SCANNED_AT, n(millis(now)));
-        if let Some(reason) = reason {
-            put = put.item(REASON, s(reason));
+            .item(SK, s(WATCHING_SINCE))
+            .item(SINCE, n(millis(at)))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(super::attr::from_millis(millis(at))),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => {
+                    match c.item() {
+                        Some(item) => Reader::new(item).time(SINCE),
+                        None => self.recorded_since().await,
+                    }
+                }
+                _ => Err(service("PutItem", e)),
+            },
         }
-        if let Some(clusters) = clusters {
-            put = put.item(CLUSTERS, n(clusters));
-        }
-        put.send().await.map_err(|e| service("PutItem", e))?;
-        Ok(())
+    }
+
+    /// The recorded `WATCHING_SINCE` time (for a store that returns no old item).
+    async fn recorded_since(&self) -> Result<SystemTime, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(SCAN_PK))
+            .key(SK, s(WATCHING_SINCE))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| service("GetItem", e))?;
+        let item = out.item().ok_or_else(|| StoreError::NotFound {
+            key: SCAN_PK.to_owned(),
+            sk: WATCHING_SINCE.to_owned(),
+        })?;
+        Reader::new(item).time(SINCE)
     }
 
     /// Every scan mark.

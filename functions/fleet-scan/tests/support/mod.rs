@@ -91,13 +91,13 @@ pub fn seed(moto: &str) -> Seed {
             .collect()
     };
     let text = format!(
-        "settings:\n  update_duration_ms: 150\n  sts_endpoint: \"{moto}\"\naccounts:\n  - id: \"{A}\"\n    iam:\n{}    clusters:\n{}{}  - id: \"{B}\"\n    iam:\n{}    clusters:\n{}{}",
+        "settings:\n  update_duration_ms: 150\n  sts_endpoint: \"{moto}\"\naccounts:\n  - id: \"{A}\"\n    iam:\n{}    clusters:\n{}{}{}  - id: \"{B}\"\n    iam:\n{}    clusters:\n{}",
         iam(A),
         cluster(A, "pay-prod", "us-east-1", false),
         cluster(A, "pay-legacy", "eu-west-1", true),
+        cluster(A, "pay-new", "us-west-2", false),
         iam(B),
         cluster(B, "data-prod", "us-east-1", false),
-        cluster(B, "data-new", "us-west-2", false),
     );
     Seed::parse(&text).unwrap_or_else(|e| panic!("seed: {e:?}\n{text}"))
 }
