@@ -38,7 +38,8 @@ impl Deps {
 ///
 /// # Errors
 ///
-/// When the configuration document cannot be read (every message is then retried).
+/// When the configuration document or the time the migrator started watching (the state
+/// table) cannot be read: every message is then retried.
 pub async fn handle(
     deps: &Deps,
     event: SqsEvent,
@@ -57,6 +58,7 @@ pub async fn handle(
         org: Some(&deps.clients.org),
         worker_id: deps.worker_id.clone(),
         update_poll: deps.env.update_poll,
+        watching_since: deps.clients.watching_since().await?,
     };
     // Stop starting runs when less than this is left.
     let run_deadline = deadline

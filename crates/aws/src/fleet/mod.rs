@@ -21,6 +21,8 @@ pub struct Clients {
     pub members: members::MemberAccounts,
     /// The organisation.
     pub org: scan::Organization,
+    /// Since when the migrator watches the fleet, once read (it never changes).
+    watching_since: tokio::sync::OnceCell<std::time::SystemTime>,
 }
 
 impl Clients {
@@ -31,7 +33,21 @@ impl Clients {
             queue: queue::JobQueue::new(config, &env.queue_url),
             members: members::MemberAccounts::new(config.clone(), env.member_role_name.clone()),
             org: scan::Organization::new(config),
+            watching_since: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// Since when the migrator watches the fleet ([`crate::StateStore::watching_since`]; now,
+    /// when nothing was recorded yet), read once per warm function.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::StoreError`] from the state table.
+    pub async fn watching_since(&self) -> Result<std::time::SystemTime, crate::StoreError> {
+        self.watching_since
+            .get_or_try_init(|| self.store.watching_since(std::time::SystemTime::now()))
+            .await
+            .copied()
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Worker<'a> {
     pub worker_id: String,
     /// How long to wait before looking at an EKS update in progress again.
     pub update_poll: Duration,
+    /// Since when the migrator watches the fleet: clusters created from then on are new.
+    pub watching_since: SystemTime,
 }
 
 impl Worker<'_> {
@@ -76,12 +78,9 @@ impl Worker<'_> {
             }
             Err(e) => return Disposition::Retry(crate::live::sdk_reason(&e)),
         };
-        let since = match self.store.watching_since(SystemTime::now()).await {
-            Ok(t) => t,
-            Err(e) => return Disposition::Retry(e.to_string()),
-        };
         // Its CreateCluster event says so even when the migrator started watching only now.
-        let new = job.reason == JobReason::NewCluster || is_new_cluster(created_at, since);
+        let new =
+            job.reason == JobReason::NewCluster || is_new_cluster(created_at, self.watching_since);
         let ous = match self.account_ous(&job.account).await {
             Ok(o) => o,
             Err(reason) => return Disposition::Retry(reason),
