@@ -345,6 +345,7 @@ async fn gathers_a_config_map_cluster_with_iam_resolutions() {
         .expect("CreateRole in the partner account");
     let options = GatherOptions {
         member_role_name: Some("member".to_owned()),
+        assume_from: None,
     };
     let with_member = live::gather(&config, "legacy", &options)
         .await

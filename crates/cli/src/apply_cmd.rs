@@ -32,6 +32,7 @@ pub fn apply(flags: ApplyFlags) -> Result<ExitCode> {
     settings.self_grant = flags.self_grant;
     settings.gather = GatherOptions {
         member_role_name: flags.member_role_name.clone(),
+        assume_from: None,
     };
     settings.policy = policy;
     let deadline = Instant::now() + Duration::from_secs(flags.timeout_minutes.saturating_mul(60));
@@ -75,6 +76,7 @@ pub fn rollback(flags: RollbackFlags) -> Result<ExitCode> {
     let mut settings = Settings::new(worker_id());
     settings.gather = GatherOptions {
         member_role_name: flags.member_role_name.clone(),
+        assume_from: None,
     };
     let cluster = flags.cluster.as_str();
     aws_env::runtime()?.block_on(async {

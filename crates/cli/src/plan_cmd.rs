@@ -112,6 +112,7 @@ fn gather_live(
 ) -> Result<(AwsAuth, Option<ClusterFacts>)> {
     let options = GatherOptions {
         member_role_name: member_role_name.map(str::to_owned),
+        assume_from: None,
     };
     let gathered = aws_env::runtime()?
         .block_on(async {

@@ -53,6 +53,15 @@ impl MemberAccounts {
         }
     }
 
+    /// Options for the engine's gather: foreign principals are looked up through this member
+    /// role, assumed with the central credentials the member roles trust.
+    pub fn gather_options(&self) -> crate::live::GatherOptions {
+        crate::live::GatherOptions {
+            member_role_name: Some(self.role_name.clone()),
+            assume_from: Some(self.base.clone()),
+        }
+    }
+
     /// The member role's name.
     pub fn role_name(&self) -> &str {
         &self.role_name

@@ -95,6 +95,8 @@ impl Worker<'_> {
         settings.break_glass_principal = self.config.break_glass_principal.clone();
         settings.policy = self.config.policy.clone();
         settings.update_poll = self.update_poll;
+        // Principals of other accounts in aws-auth: their member role, assumed centrally.
+        settings.gather = self.members.gather_options();
         let engine = Engine::new(&member, self.store, &settings);
         // The engine logs every step itself (tracing), inside the handler's span for this job.
         let progress = |_: &str| {};

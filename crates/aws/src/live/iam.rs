@@ -56,9 +56,11 @@ pub(crate) fn lookups(auth: &AwsAuth) -> Vec<Lookup> {
     out
 }
 
-/// Resolves every lookup; never fails as a whole.
+/// Resolves every lookup; never fails as a whole. Principals of the cluster's account are looked
+/// up with `config`; for those of other accounts `assume_from` assumes the member role there.
 pub(crate) async fn resolve(
     config: &aws_config::SdkConfig,
+    assume_from: &aws_config::SdkConfig,
     cluster_account: &str,
     member_role_name: Option<&str>,
     lookups: Vec<Lookup>,
@@ -73,7 +75,8 @@ pub(crate) async fn resolve(
     let clients: HashMap<String, Result<aws_sdk_iam::Client, String>> =
         futures::stream::iter(foreign)
             .map(|(account, partition)| async move {
-                let client = member_client(config, &account, &partition, member_role_name).await;
+                let client =
+                    member_client(assume_from, &account, &partition, member_role_name).await;
                 (account, client)
             })
             .buffer_unordered(CONCURRENCY)

@@ -30,11 +30,15 @@ pub(crate) const CONCURRENCY: usize = 8;
 pub use eks_auth_core::plan::MANAGED_TAG;
 
 /// Options of a gather.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct GatherOptions {
     /// Name of the role to assume in a principal's account (other than the cluster's) for its
     /// IAM lookup; `None` makes such principals `Unresolvable`.
     pub member_role_name: Option<String>,
+    /// Whose credentials assume that role: the functions pass their own (central) configuration,
+    /// which the member roles trust; `None`: the gather's own configuration (the operator's, in
+    /// the CLI).
+    pub assume_from: Option<aws_config::SdkConfig>,
 }
 
 /// The result of a gather.
@@ -99,6 +103,7 @@ pub async fn gather(
             let lookups = iam::lookups(&AwsAuth::parse_data(&cm.data));
             iam::resolve(
                 config,
+                options.assume_from.as_ref().unwrap_or(config),
                 &info.account,
                 options.member_role_name.as_deref(),
                 lookups,

@@ -41,7 +41,10 @@ pub fn principals() -> Vec<(&'static str, &'static str, &'static str, &'static s
     v
 }
 
+/// A cluster's aws-auth rows; the other account's team-a role among them (looked up in that
+/// account through its member role).
 pub fn rows(account: &str, bad: bool) -> String {
+    let other = if account == A { B } else { A };
     let mut rows = format!(
         r#"            - rolearn: arn:aws:iam::{account}:role/eks-node
               username: system:node:{{{{EC2PrivateDNSName}}}}
@@ -54,6 +57,9 @@ pub fn rows(account: &str, bad: bool) -> String {
               groups: [system:masters]
             - rolearn: arn:aws:iam::{account}:role/team-a
               username: team-a
+              groups: [team-a]
+            - rolearn: arn:aws:iam::{other}:role/team-a
+              username: partner-team-a
               groups: [team-a]
 "#
     );
