@@ -304,11 +304,11 @@ impl Config {
     }
 
     /// The mode of one cluster, from least to most specific: `default_mode` (or
-    /// `new_cluster_mode` when `new_cluster`), the OU the account sits directly in, the
+    /// `new_cluster_mode` when `new_cluster`), the nearest listed OU above the account, the
     /// account override, the cluster's [`MODE_TAG`] tag.
     ///
-    /// `account_ous` is the account's direct parent (a slice for convenience; empty when
-    /// unknown). When several of its ids are listed, the first in `account_ous` order wins.
+    /// `account_ous` are the OUs above the account (the root included), nearest first; empty
+    /// when unknown. The first of them listed in `organizational_units` wins.
     ///
     /// A tag with another value is never ignored silently: it is reported in
     /// [`Resolved::warnings`] and the cluster gets the lower levels' mode capped at `audit`

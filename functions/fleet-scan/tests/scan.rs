@@ -4,7 +4,7 @@
 //! last one did not reach; jobs only for clusters that need work (not `skip`, not complete, an
 //! unreadable record queued for its worker to report); records created for clusters seen the
 //! first time, with the new-cluster mode for a cluster created after the migrator started
-//! watching.
+//! watching; nested OUs, the nearest listed one giving an account its mode.
 
 mod support;
 
@@ -247,4 +247,91 @@ async fn scans_record_failures_and_skips_continue_after_a_deadline_and_queue_onl
             == ScanStatus::Skipped("excluded by the configuration document".to_owned())),
         "{skipped:?}"
     );
+
+    // 7. Nested OUs: root > workloads > {prod, dev}. The scan's subtree walk and the worker's
+    //    ListParents give each account its listed OUs nearest first; the nearest one's mode wins.
+    let root = org
+        .list_roots()
+        .send()
+        .await
+        .expect("ListRoots")
+        .roots()
+        .first()
+        .and_then(|r| r.id())
+        .expect("root")
+        .to_owned();
+    let ou = |parent: String, name: &'static str| {
+        let org = org.clone();
+        async move {
+            org.create_organizational_unit()
+                .parent_id(parent)
+                .name(name)
+                .send()
+                .await
+                .expect("CreateOrganizationalUnit")
+                .organizational_unit()
+                .and_then(|o| o.id())
+                .expect("OU id")
+                .to_owned()
+        }
+    };
+    let workloads = ou(root.clone(), "workloads").await;
+    let prod = ou(workloads.clone(), "prod").await;
+    let dev = ou(workloads.clone(), "dev").await;
+    let mut placed = Vec::new();
+    for (name, target) in [("prod-app", &prod), ("dev-app", &dev)] {
+        let id = org
+            .create_account()
+            .email(format!("{name}@example.com"))
+            .account_name(name)
+            .send()
+            .await
+            .expect("CreateAccount")
+            .create_account_status()
+            .and_then(|s| s.account_id())
+            .expect("account ID")
+            .to_owned();
+        org.move_account()
+            .account_id(&id)
+            .source_parent_id(&root)
+            .destination_parent_id(target)
+            .send()
+            .await
+            .expect("MoveAccount");
+        placed.push(id);
+    }
+    let (prod_app, dev_app) = (&placed[0], &placed[1]);
+    let listed = [root.clone(), workloads.clone(), prod.clone()];
+    let under = c.org.accounts_in(&listed).await.expect("accounts_in");
+    assert_eq!(
+        under[prod_app],
+        [prod.clone(), workloads.clone(), root.clone()]
+    );
+    assert_eq!(under[dev_app], [workloads.clone(), root.clone()]);
+    assert_eq!(under[&sandbox], std::slice::from_ref(&root));
+    assert_eq!(
+        c.org.ancestors(prod_app).await.expect("ListParents"),
+        [prod.clone(), workloads.clone(), root.clone()]
+    );
+    assert_eq!(
+        c.org.ancestors(dev_app).await.expect("ListParents"),
+        [dev.clone(), workloads.clone(), root.clone()]
+    );
+    let config = Config::parse(&format!(
+        r#"{{"version":1,"default_mode":"skip","organizational_units":[
+            {{"id":"{root}","mode":"audit"}},{{"id":"{workloads}","mode":"migrate"}},
+            {{"id":"{prod}","mode":"finalize"}}]}}"#
+    ))
+    .expect("configuration");
+    let none = std::collections::BTreeMap::new();
+    for (account, mode) in [
+        (prod_app, Mode::Finalize),
+        (dev_app, Mode::Migrate),
+        (&sandbox, Mode::Audit),
+    ] {
+        assert_eq!(
+            config.mode_for(account, &under[account], &none, false).mode,
+            mode
+        );
+    }
 }

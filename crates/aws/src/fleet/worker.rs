@@ -143,16 +143,13 @@ impl Worker<'_> {
         let (Some(org), false) = (self.org, self.config.organizational_units.is_empty()) else {
             return Ok(Vec::new());
         };
-        let ids: Vec<String> = self
-            .config
-            .organizational_units
-            .iter()
-            .map(|o| o.id.clone())
-            .collect();
+        // The listed OUs above the account, nearest first (the scan's `accounts_in` order).
+        let listed = &self.config.organizational_units;
         Ok(org
-            .accounts_in(&ids)
+            .ancestors(account)
             .await?
-            .remove(account)
-            .unwrap_or_default())
+            .into_iter()
+            .filter(|id| listed.iter().any(|o| &o.id == id))
+            .collect())
     }
 }
