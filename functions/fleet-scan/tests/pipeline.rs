@@ -11,18 +11,27 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use eks_auth_aws::StateStore;
 use eks_auth_core::state::{Mode, Phase};
 use serde_json::json;
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use support::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
     let Some(p) = pipeline().await else { return };
-    let scan_deps = fleet_scan::Deps::new(p.central.clone(), p.env.clone());
-    let worker_deps =
-        cluster_worker::Deps::new(p.central.clone(), p.env.clone(), "test-worker".to_owned());
+    // Each function signs with its own access key, so that moto's recording tells whose call
+    // each one was (checked against its role at the end).
+    let moto = p.stack.moto.as_ref().expect("moto");
+    moto.start_recording().expect("recording");
+    let scan_deps = fleet_scan::Deps::new(signed_as(&p.central, FLEET_SCAN_KEY), p.env.clone());
+    let worker_deps = cluster_worker::Deps::new(
+        signed_as(&p.central, CLUSTER_WORKER_KEY),
+        p.env.clone(),
+        "test-worker".to_owned(),
+    );
+    let events_config = signed_as(&p.central, CLUSTER_EVENTS_KEY);
     let events_deps = cluster_events::Deps {
-        store: StateStore::from_config(&p.central, TABLE),
-        queue: eks_auth_aws::fleet::queue::JobQueue::new(&p.central, &p.queue_url),
+        store: StateStore::from_config(&events_config, TABLE),
+        queue: eks_auth_aws::fleet::queue::JobQueue::new(&events_config, &p.queue_url),
         member_role_name: MEMBER_ROLE.to_owned(),
     };
     let store = StateStore::from_config(&p.central, TABLE);
@@ -146,6 +155,72 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
     .expect("scan");
     assert_eq!(again["queued"], 2, "{again}");
     drain(&p, &worker_deps).await;
+
+    // Least privilege: every call a function made in the central account is one its role in
+    // template.yaml grants (the member role's side is checked in crates/aws/tests/engine.rs).
+    let calls = moto.recorded_calls().expect("recorded calls");
+    for (key, role) in [
+        (FLEET_SCAN_KEY, "FleetScanRole"),
+        (CLUSTER_EVENTS_KEY, "ClusterEventsRole"),
+        (CLUSTER_WORKER_KEY, "ClusterWorkerRole"),
+    ] {
+        let granted = role_actions(role);
+        let made: BTreeSet<String> = calls
+            .iter()
+            .filter(|c| c.access_key == key)
+            .map(iam_action)
+            .collect();
+        assert!(!made.is_empty(), "no call of {role} recorded");
+        let missing: Vec<&String> = made.iter().filter(|a| !granted.contains(*a)).collect();
+        assert!(
+            missing.is_empty(),
+            "{role} in template.yaml does not grant {missing:?} (it made {made:?})"
+        );
+    }
+}
+
+/// The IAM action a recorded call needs (SQS's batch calls need their single action).
+fn iam_action(call: &eks_sim::harness::RecordedCall) -> String {
+    let operation = match call.operation.as_str() {
+        "SendMessageBatch" => "SendMessage",
+        "DeleteMessageBatch" => "DeleteMessage",
+        "ChangeMessageVisibilityBatch" => "ChangeMessageVisibility",
+        other => other,
+    };
+    format!("{}:{operation}", call.service)
+}
+
+/// The `service:Action` items of `role`'s policies in template.yaml.
+fn role_actions(role: &str) -> BTreeSet<String> {
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
+            .expect("template.yaml");
+    let start = template
+        .find(&format!("\n  {role}:\n"))
+        .unwrap_or_else(|| panic!("{role} in template.yaml"));
+    let body = &template[start + role.len() + 5..];
+    // The role ends where the next resource (two-space indent) starts.
+    let end = body
+        .lines()
+        .position(|l| l.starts_with("  ") && l.chars().nth(2).is_some_and(char::is_alphabetic))
+        .unwrap_or(usize::MAX);
+    body.lines()
+        .take(end)
+        .filter_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("- ")
+                .or_else(|| l.strip_prefix("Action: "))
+                .map(str::trim)
+        })
+        .filter(|a| {
+            a.split_once(':').is_some_and(|(service, action)| {
+                !service.is_empty()
+                    && service.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                    && action.chars().all(|c| c.is_ascii_alphanumeric())
+            })
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

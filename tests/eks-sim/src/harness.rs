@@ -21,6 +21,9 @@ pub enum HarnessError {
     /// moto did not open its port in time.
     #[error("moto_server did not become ready on {0} within 30 s")]
     MotoTimeout(SocketAddr),
+    /// moto's request recorder could not be started or read.
+    #[error("moto's request recording: {0}")]
+    Recording(String),
 }
 
 /// The venv that holds moto and boto3: `$EAM_VENV`, else `<workspace>/.venv`.
@@ -92,6 +95,8 @@ fn answers_as_moto(addr: SocketAddr) -> bool {
 pub struct Moto {
     child: Child,
     addr: SocketAddr,
+    /// Where moto's recorder writes (MOTO_RECORDER_FILEPATH), once recording is started.
+    recording: PathBuf,
 }
 
 impl Moto {
@@ -109,14 +114,24 @@ impl Moto {
         }
         for _ in 0..MOTO_PORT_ATTEMPTS {
             let addr = free_loopback_addr().map_err(HarnessError::Spawn)?;
+            let recording = std::env::temp_dir().join(format!(
+                "eam-moto-{}-{}.jsonl",
+                std::process::id(),
+                addr.port()
+            ));
             let mut child = Command::new(&bin)
                 .args(["-H", "127.0.0.1", "-p", &addr.port().to_string()])
+                .env("MOTO_RECORDER_FILEPATH", &recording)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .map_err(HarnessError::Spawn)?;
             if wait_for_moto(&mut child, addr, Duration::from_secs(30))? {
-                return Ok(Some(Self { child, addr }));
+                return Ok(Some(Self {
+                    child,
+                    addr,
+                    recording,
+                }));
             }
             let _ = child.kill();
             let _ = child.wait();
@@ -131,12 +146,115 @@ impl Moto {
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// Makes moto record every request it receives from now on (its recorder).
+    ///
+    /// # Errors
+    ///
+    /// [`HarnessError::Recording`] when moto does not accept.
+    pub fn start_recording(&self) -> Result<(), HarnessError> {
+        use std::io::{Read, Write};
+        let fail = |e: std::io::Error| HarnessError::Recording(e.to_string());
+        let mut stream = TcpStream::connect(self.addr).map_err(fail)?;
+        stream
+            .write_all(
+                b"POST /moto-api/recorder/start-recording HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n",
+            )
+            .map_err(fail)?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).map_err(fail)?;
+        if answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200") {
+            Ok(())
+        } else {
+            Err(HarnessError::Recording(format!(
+                "start-recording answered {}",
+                answer.lines().next().unwrap_or_default()
+            )))
+        }
+    }
+
+    /// The AWS calls recorded since [`Moto::start_recording`], in order.
+    ///
+    /// # Errors
+    ///
+    /// [`HarnessError::Recording`] when the recording cannot be read.
+    pub fn recorded_calls(&self) -> Result<Vec<RecordedCall>, HarnessError> {
+        let text = std::fs::read_to_string(&self.recording)
+            .map_err(|e| HarnessError::Recording(format!("{}: {e}", self.recording.display())))?;
+        Ok(text
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .filter_map(|entry: serde_json::Value| RecordedCall::from_entry(&entry))
+            .collect())
+    }
+}
+
+/// One AWS call moto received: who signed it, for which service, which operation.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RecordedCall {
+    /// The access key of the SigV4 credential scope.
+    pub access_key: String,
+    /// The signing name of the service (`dynamodb`, `sqs`, `sts`, …).
+    pub service: String,
+    /// The operation (`X-Amz-Target`'s, or the query protocol's `Action`).
+    pub operation: String,
+}
+
+impl RecordedCall {
+    /// From one line of moto's recording; `None` for unsigned or unreadable requests.
+    fn from_entry(entry: &serde_json::Value) -> Option<Self> {
+        use base64::Engine as _;
+        let headers = entry.get("headers")?.as_object()?;
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| v.as_str())
+        };
+        let scope = header("Authorization")?
+            .split("Credential=")
+            .nth(1)?
+            .split([',', ' '])
+            .next()?;
+        let mut parts = scope.split('/');
+        let access_key = parts.next()?.to_owned();
+        let service = parts.nth(2)?.to_owned();
+        let operation = match header("X-Amz-Target") {
+            Some(target) => target.rsplit('.').next()?.to_owned(),
+            None => {
+                let body = entry.get("body")?.as_str()?;
+                let body = if entry
+                    .get("body_encoded")
+                    .and_then(serde_json::Value::as_bool)
+                    == Some(true)
+                {
+                    String::from_utf8(
+                        base64::engine::general_purpose::STANDARD
+                            .decode(body)
+                            .ok()?,
+                    )
+                    .ok()?
+                } else {
+                    body.to_owned()
+                };
+                body.split('&')
+                    .find_map(|pair| pair.strip_prefix("Action="))?
+                    .to_owned()
+            }
+        };
+        Some(Self {
+            access_key,
+            service,
+            operation,
+        })
+    }
 }
 
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.recording);
     }
 }
 

@@ -140,6 +140,23 @@ pub async fn central_config(stack: &Stack, dir: &tempfile::TempDir) -> aws_confi
         .await
 }
 
+/// Access keys of the three functions in the pipeline test (moto accepts any).
+pub const FLEET_SCAN_KEY: &str = "AKIAFLEETSCANFUNCTN1";
+pub const CLUSTER_EVENTS_KEY: &str = "AKIACLUSTEREVENTSFN1";
+pub const CLUSTER_WORKER_KEY: &str = "AKIACLUSTERWORKERFN1";
+
+/// `central` with the credentials of access key `key`.
+pub fn signed_as(central: &aws_config::SdkConfig, key: &str) -> aws_config::SdkConfig {
+    central
+        .to_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                key, "secret", None, None, "function",
+            )),
+        )
+        .build()
+}
+
 /// The configuration of `account` (a session of its member role, as the functions get).
 pub async fn member(central: &aws_config::SdkConfig, account: &str) -> aws_config::SdkConfig {
     let out = aws_sdk_sts::Client::new(central)
