@@ -7,9 +7,6 @@
 
 mod common;
 
-use aws_config::BehaviorVersion;
-#[allow(deprecated)]
-use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
 use aws_credential_types::Credentials;
 use eks_auth_aws::engine::{Engine, EngineError, Outcome, Report, Settings};
 use eks_auth_aws::store::audit::AuditStatus;
@@ -232,7 +229,6 @@ async fn world(settings: &str) -> Option<World> {
 }
 
 /// moto as the default endpoint, the simulator for EKS: standard configuration only.
-#[allow(deprecated)]
 async fn shared_config(moto: &str, eks: &str, dir: &tempfile::TempDir) -> aws_config::SdkConfig {
     shared_config_as(
         moto,
@@ -243,30 +239,13 @@ async fn shared_config(moto: &str, eks: &str, dir: &tempfile::TempDir) -> aws_co
     .await
 }
 
-#[allow(deprecated)]
 async fn shared_config_as(
     moto: &str,
     eks: &str,
     dir: &tempfile::TempDir,
     credentials: Credentials,
 ) -> aws_config::SdkConfig {
-    let path = dir.path().join("config");
-    std::fs::write(
-        &path,
-        format!(
-            "[default]\nregion = us-east-1\nendpoint_url = {moto}\nservices = local-stack\n\n[services local-stack]\neks =\n  endpoint_url = {eks}\n"
-        ),
-    )
-    .expect("write config");
-    aws_config::defaults(BehaviorVersion::latest())
-        .profile_files(
-            ProfileFiles::builder()
-                .with_file(ProfileFileKind::Config, &path)
-                .build(),
-        )
-        .credentials_provider(credentials)
-        .load()
-        .await
+    eks_sim::harness::sdk_config(moto, eks, dir.path(), credentials).await
 }
 
 fn settings(worker: &str) -> Settings {

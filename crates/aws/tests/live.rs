@@ -5,10 +5,7 @@
 
 mod common;
 
-use aws_config::BehaviorVersion;
 // The non-deprecated names live in aws-runtime, which this crate does not otherwise depend on.
-#[allow(deprecated)]
-use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
 use aws_credential_types::Credentials;
 use eks_auth_aws::live::{self, GatherError, GatherOptions};
 use eks_auth_core::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, IamResolution};
@@ -201,31 +198,14 @@ async fn stack() -> Option<(Stack, tempfile::TempDir)> {
 
 /// Shared configuration for `creds` through a standard config file: moto as the global
 /// endpoint, the simulator as the EKS endpoint.
-#[allow(deprecated)]
 async fn config(
     stack: &Stack,
     dir: &tempfile::TempDir,
     creds: (&str, &str),
 ) -> aws_config::SdkConfig {
     let moto = stack.moto.as_ref().map(|m| m.url()).expect("moto");
-    let path = dir.path().join("config");
-    std::fs::write(
-        &path,
-        format!(
-            "[default]\nregion = us-east-1\nendpoint_url = {moto}\nservices = local-stack\n\n[services local-stack]\neks =\n  endpoint_url = {}\n",
-            stack.sim.url()
-        ),
-    )
-    .expect("write config");
-    aws_config::defaults(BehaviorVersion::latest())
-        .profile_files(
-            ProfileFiles::builder()
-                .with_file(ProfileFileKind::Config, &path)
-                .build(),
-        )
-        .credentials_provider(Credentials::new(creds.0, creds.1, None, None, "live-test"))
-        .load()
-        .await
+    let credentials = Credentials::new(creds.0, creds.1, None, None, "live-test");
+    eks_sim::harness::sdk_config(&moto, &stack.sim.url(), dir.path(), credentials).await
 }
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;

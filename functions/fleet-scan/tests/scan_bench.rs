@@ -8,10 +8,8 @@
 //! `scripts/bench-functions` runs it:
 //! `cargo nextest run -p fleet-scan --run-ignored only --no-capture scan_bench`.
 
-use aws_config::BehaviorVersion;
-#[allow(deprecated)]
-use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
-use aws_credential_types::Credentials;
+mod support;
+
 use eks_auth_aws::StateStore;
 use eks_auth_aws::fleet::environment::FunctionEnv;
 use eks_sim::faults::{FaultConfig, FaultRule};
@@ -63,35 +61,6 @@ fn moto_pid() -> Option<u32> {
     })
 }
 
-#[allow(deprecated)]
-async fn central_config(stack: &Stack, dir: &tempfile::TempDir) -> aws_config::SdkConfig {
-    let moto = stack.moto.as_ref().map(|m| m.url()).expect("moto");
-    let path = dir.path().join("config");
-    std::fs::write(
-        &path,
-        format!(
-            "[default]\nregion = us-east-1\nendpoint_url = {moto}\nservices = local\n\n[services local]\neks =\n  endpoint_url = {}\n",
-            stack.sim.url()
-        ),
-    )
-    .expect("config file");
-    aws_config::defaults(BehaviorVersion::latest())
-        .profile_files(
-            ProfileFiles::builder()
-                .with_file(ProfileFileKind::Config, &path)
-                .build(),
-        )
-        .credentials_provider(Credentials::new(
-            "AKIACENTRALFUNCTION1",
-            "central-secret",
-            None,
-            None,
-            "central",
-        ))
-        .load()
-        .await
-}
-
 /// One scan of the whole fleet with `latency_ms` on every EKS call; prints its figures.
 async fn run(latency_ms: u64) {
     let started = Instant::now();
@@ -115,7 +84,7 @@ async fn run(latency_ms: u64) {
     assert_eq!(loaded, ACCOUNTS * REGIONS.len() * CLUSTERS);
 
     let dir = tempfile::tempdir().expect("dir");
-    let central = central_config(&stack, &dir).await;
+    let central = support::central_config(&stack, &dir).await;
     StateStore::from_config(&central, TABLE)
         .create_table(Duration::from_secs(30))
         .await

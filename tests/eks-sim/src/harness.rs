@@ -26,6 +26,36 @@ pub enum HarnessError {
     Recording(String),
 }
 
+/// SDK configuration for the local stack through standard configuration only, as the product
+/// reads it: a config file written into `dir` (moto at `moto` for every service, `eks` for EKS,
+/// region us-east-1) and `credentials`.
+#[allow(deprecated)] // ProfileFiles: the loader's way to read a config file from a chosen path
+pub async fn sdk_config(
+    moto: &str,
+    eks: &str,
+    dir: &std::path::Path,
+    credentials: aws_credential_types::Credentials,
+) -> aws_config::SdkConfig {
+    use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+    let path = dir.join("config");
+    std::fs::write(
+        &path,
+        format!(
+            "[default]\nregion = us-east-1\nendpoint_url = {moto}\nservices = local-stack\n\n[services local-stack]\neks =\n  endpoint_url = {eks}\n"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .profile_files(
+            ProfileFiles::builder()
+                .with_file(ProfileFileKind::Config, &path)
+                .build(),
+        )
+        .credentials_provider(credentials)
+        .load()
+        .await
+}
+
 /// The venv that holds moto and boto3: `$EAM_VENV`, else `<workspace>/.venv`.
 pub fn venv_dir() -> PathBuf {
     std::env::var_os("EAM_VENV").map_or_else(

@@ -5,9 +5,6 @@
 
 #![allow(dead_code)]
 
-use aws_config::BehaviorVersion;
-#[allow(deprecated)]
-use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
 use aws_credential_types::Credentials;
 use aws_lambda_events::event::sqs::SqsEvent;
 use eks_auth_aws::StateStore;
@@ -111,33 +108,16 @@ pub fn seed(moto: &str) -> Seed {
 const CONFIG: &str = r#"{"version":1,"default_mode":"finalize","regions":["us-east-1","eu-west-1"],"accounts":{"include":["111111111111","222222222222"]},"account_overrides":{"222222222222":{"mode":"migrate"}},"new_cluster_mode":"migrate","soak_hours":0}"#;
 
 /// The functions' configuration: moto for everything, the simulator for EKS.
-#[allow(deprecated)]
 pub async fn central_config(stack: &Stack, dir: &tempfile::TempDir) -> aws_config::SdkConfig {
     let moto = stack.moto.as_ref().map(|m| m.url()).expect("moto");
-    let path = dir.path().join("config");
-    std::fs::write(
-        &path,
-        format!(
-            "[default]\nregion = us-east-1\nendpoint_url = {moto}\nservices = local\n\n[services local]\neks =\n  endpoint_url = {}\n",
-            stack.sim.url()
-        ),
-    )
-    .expect("config file");
-    aws_config::defaults(BehaviorVersion::latest())
-        .profile_files(
-            ProfileFiles::builder()
-                .with_file(ProfileFileKind::Config, &path)
-                .build(),
-        )
-        .credentials_provider(Credentials::new(
-            "AKIACENTRALFUNCTION1",
-            "central-secret",
-            None,
-            None,
-            "central",
-        ))
-        .load()
-        .await
+    let credentials = Credentials::new(
+        "AKIACENTRALFUNCTION1",
+        "central-secret",
+        None,
+        None,
+        "central",
+    );
+    eks_sim::harness::sdk_config(&moto, &stack.sim.url(), dir.path(), credentials).await
 }
 
 /// Access keys of the three functions in the pipeline test (moto accepts any).
