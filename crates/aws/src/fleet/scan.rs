@@ -355,7 +355,7 @@ pub async fn scan(
     let reads = store.get_clusters(&keys).await?;
     let unread: HashSet<&ClusterKey> = reads.unread.iter().map(|(k, _)| k).collect();
     for (key, reason) in &reads.unread {
-        tracing::warn!(cluster = %key, %reason, "cluster record unreadable; its job is queued");
+        tracing::warn!(cluster = %key, %reason, "cluster record unreadable; queued unless skip, not created");
     }
     let jobs: Vec<Job> = discovered
         .iter()

@@ -121,6 +121,16 @@ fn auth_mode(s: &str) -> Option<AuthenticationMode> {
     .find(|m| m.as_str() == s)
 }
 
+/// The update that creates a cluster record at version 1 with `state`, only where none exists.
+fn new_record(state: &ClusterState, now: SystemTime) -> Update {
+    let mut u = Update::default();
+    set_state(&mut u, state);
+    u.set(VERSION, n(1)).set(UPDATED_AT, n(millis(now)));
+    let pk = u.name(PK);
+    u.condition(format!("attribute_not_exists({pk})"));
+    u
+}
+
 /// Add the state attributes of `state` to an update.
 fn set_state(u: &mut Update, state: &ClusterState) {
     let c = state.counts;
@@ -206,13 +216,8 @@ impl StateStore {
         state: &ClusterState,
         now: SystemTime,
     ) -> Result<ClusterRecord, StoreError> {
-        let mut u = Update::default();
-        set_state(&mut u, state);
-        u.set(VERSION, n(1)).set(UPDATED_AT, n(millis(now)));
-        let pk = u.name(PK);
-        u.condition(format!("attribute_not_exists({pk})"));
         let out = self
-            .update_item(key.pk(), META, u)
+            .update_item(key.pk(), META, new_record(state, now))
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
@@ -243,13 +248,8 @@ impl StateStore {
         state: &ClusterState,
         now: SystemTime,
     ) -> Result<(ClusterRecord, bool), StoreError> {
-        let mut u = Update::default();
-        set_state(&mut u, state);
-        u.set(VERSION, n(1)).set(UPDATED_AT, n(millis(now)));
-        let pk = u.name(PK);
-        u.condition(format!("attribute_not_exists({pk})"));
         let out = self
-            .update_item(key.pk(), META, u)
+            .update_item(key.pk(), META, new_record(state, now))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
