@@ -15,12 +15,14 @@ pub mod config;
 pub mod events;
 pub mod facts;
 pub mod finding;
+pub mod inventory;
 pub mod plan;
 pub mod planner;
 pub mod policy;
 pub mod progress;
 /// Finalize-phase prune: removing the aws-auth rows that verified access entries now represent.
 pub mod prune;
+pub mod report;
 pub mod state;
 pub mod template;
 
