@@ -35,6 +35,13 @@ pub enum Command {
     /// Show migration state from the DynamoDB state table: every cluster, or one cluster with
     /// its principals and recent audit records.
     Status(StatusFlags),
+    /// Audit the organisation from this machine, before anything is deployed: scan every
+    /// account × region through the member role, then plan every cluster read-only (audit mode,
+    /// whatever a configuration says) and record it in the state table for `report`.
+    ///
+    /// Exit status: 0 when every account-region was scanned and every cluster audited, 1 when
+    /// some could not be (listed with why; run it again), 2 when the input is unusable.
+    Scan(ScanFlags),
     /// Roll one cluster back: restore aws-auth from the newest backup, then delete the access
     /// entries the migrator created (API_AND_CONFIG_MAP only), and set its mode to audit.
     /// Says what EKS cannot undo.
@@ -123,9 +130,55 @@ pub struct ApplyFlags {
 /// Flags of `status`.
 #[derive(Debug, Args)]
 pub struct StatusFlags {
-    /// Show one cluster (by name) with its principals and recent audit records.
+    /// Show one cluster (by name) with its creator's admin entry, its blockers, its principals
+    /// and recent audit records.
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+
+    /// State table.
+    #[command(flatten)]
+    pub state: StateFlags,
+}
+
+/// Flags of `scan`.
+#[derive(Debug, Args)]
+pub struct ScanFlags {
+    /// Regions to scan in every account (comma-separated); default: the configuration
+    /// document's `regions`.
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Vec<String>,
+
+    /// Accounts to scan (comma-separated); default: every ACTIVE account of the organisation
+    /// (Organizations ListAccounts, from the management or a delegated administrator account).
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNT,...")]
+    pub accounts: Vec<String>,
+
+    /// The role assumed in each account (it needs what infra/member-role.yaml grants, read-only;
+    /// before the member role is deployed, e.g. OrganizationAccountAccessRole). On CONFIG_MAP
+    /// clusters it must be mapped in aws-auth to read it (infra/kubernetes/migrator-rbac.yaml).
+    #[arg(
+        long,
+        default_value = "eks-auth-migrator-member",
+        value_name = "ROLE_NAME"
+    )]
+    pub member_role_name: String,
+
+    /// The configuration document (docs/configuration.md) for the scope: accounts, exclusions,
+    /// regions. Its modes are ignored: `scan` only audits.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Account-regions scanned, and clusters audited, at once.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Start no account-region after this many minutes.
+    #[arg(long, default_value_t = 60, value_name = "MINUTES")]
+    pub timeout_minutes: u64,
 
     /// State table.
     #[command(flatten)]
@@ -240,6 +293,15 @@ pub enum OutputFormat {
     Terraform,
     /// A CloudFormation template.
     Cloudformation,
+}
+
+/// `status --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// A one-line summary and a table.
+    Table,
+    /// JSON: `{format_version, summary, clusters}` (with `details` per cluster under --cluster).
+    Json,
 }
 
 /// `--fail-on` values.

@@ -59,6 +59,7 @@ pub async fn handle(
         worker_id: deps.worker_id.clone(),
         update_poll: deps.env.update_poll,
         watching_since: deps.clients.watching_since().await?,
+        force_mode: None,
     };
     // Stop starting runs when less than this is left.
     let run_deadline = deadline

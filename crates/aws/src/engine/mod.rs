@@ -17,6 +17,7 @@
 mod audit;
 mod eks_write;
 mod error;
+mod inventory;
 mod rollback;
 mod self_grant;
 mod steps;
@@ -527,6 +528,9 @@ impl<'a> Engine<'a> {
             let empty = BTreeMap::new();
             let auth = AwsAuth::parse_data(gathered.configmap.as_ref().map_or(&empty, |c| &c.data));
             let plan = eks_auth_core::plan(&auth, Some(&gathered.facts), &self.settings.policy);
+            let inventory_changed = self
+                .record_inventory(key, &mut state, &auth, &plan, &gathered)
+                .await?;
             let summary = plan_summary(&plan);
             let auth_mode = gathered
                 .facts
@@ -659,6 +663,9 @@ impl<'a> Engine<'a> {
                 }
             };
             self.save(key, &record, &state).await?;
+            if inventory_changed {
+                self.forget_old_inventories(key, &state).await;
+            }
             error::failpoint(&format!("after-save:{}", step_name(step)))?;
             if let Some(outcome) = outcome {
                 return Ok(self.report(key, mode, Some(&state), outcome, Some(plan), outside));

@@ -55,6 +55,9 @@ pub struct Worker<'a> {
     pub update_poll: Duration,
     /// Since when the migrator watches the fleet: clusters created from then on are new.
     pub watching_since: SystemTime,
+    /// Run every cluster in this mode whatever the configuration says (`Some(Mode::Audit)`:
+    /// the CLI's `scan`, an operator's read-only audit); `None` for the functions.
+    pub force_mode: Option<Mode>,
 }
 
 impl Worker<'_> {
@@ -85,11 +88,16 @@ impl Worker<'_> {
             Ok(o) => o,
             Err(reason) => return Disposition::Retry(reason),
         };
-        let resolved = self.config.mode_for(&job.account, &ous, &tags, new);
-        for warning in &resolved.warnings {
-            tracing::warn!(cluster = %job.cluster, %warning, "cluster mode");
-        }
-        let mode = resolved.mode;
+        let mode = match self.force_mode {
+            Some(mode) => mode,
+            None => {
+                let resolved = self.config.mode_for(&job.account, &ous, &tags, new);
+                for warning in &resolved.warnings {
+                    tracing::warn!(cluster = %job.cluster, %warning, "cluster mode");
+                }
+                resolved.mode
+            }
+        };
         let mut settings = Settings::new(self.worker_id.clone());
         settings.soak = Duration::from_secs(self.config.soak_hours.saturating_mul(3600));
         settings.break_glass_principal = self.config.break_glass_principal.clone();

@@ -354,6 +354,32 @@ pub fn tags_and_creation(
     (tags, created_at)
 }
 
+/// What DescribeCluster says about a cluster that the fleet report shows: authentication mode,
+/// Kubernetes version, status, tags and creation time.
+pub fn sighting(
+    cluster: Option<&aws_sdk_eks::types::Cluster>,
+) -> crate::store::sightings::Sighting {
+    let (tags, created_at) = tags_and_creation(cluster);
+    let authentication_mode = cluster
+        .and_then(|c| c.access_config())
+        .and_then(|a| a.authentication_mode())
+        .and_then(|m| match m.as_str() {
+            "CONFIG_MAP" => Some(AuthenticationMode::ConfigMap),
+            "API_AND_CONFIG_MAP" => Some(AuthenticationMode::ApiAndConfigMap),
+            "API" => Some(AuthenticationMode::Api),
+            _ => None,
+        });
+    crate::store::sightings::Sighting {
+        authentication_mode,
+        kubernetes_version: cluster.and_then(|c| c.version()).map(str::to_owned),
+        status: cluster
+            .and_then(|c| c.status())
+            .map(|s| s.as_str().to_owned()),
+        tags,
+        created_at,
+    }
+}
+
 /// The IAM principal the configuration's credentials act as, with its path: for an assumed-role
 /// session the role (IAM GetRole), for a user the user. This is the ARN an access entry for the
 /// migrator itself must name.

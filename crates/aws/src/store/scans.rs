@@ -46,7 +46,7 @@ pub struct ScanMark {
     pub scanned_at: SystemTime,
 }
 
-fn mark_from_item(item: &Item) -> Result<ScanMark, StoreError> {
+pub(crate) fn mark_from_item(item: &Item) -> Result<ScanMark, StoreError> {
     let r = Reader::new(item);
     let reason = || r.opt_str(REASON).map(|v| v.unwrap_or_default().to_owned());
     let status = match r.str(STATUS)? {
