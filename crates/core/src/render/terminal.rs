@@ -1,0 +1,297 @@
+//! Terminal layout shared by the plan's and the fleet report's tables: short forms of ARNs and
+//! policies, and a grid that never slices a word — a full table when every column fits its
+//! longest word, else each row stacked as its key values beside `label: value` lines. The full
+//! values stay in the JSON and CSV outputs.
+
+use crate::arn::{Arn, Principal};
+use crate::plan::{AccessPolicy, ScopeType};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
+
+/// `111122223333 role/name` for an IAM role or user ARN (names are unique per account whatever
+/// the path, so the path is left out), `111122223333 assumed-role/role/session` for a session;
+/// anything else as it is.
+pub(crate) fn short_arn(arn: &str) -> String {
+    let Ok(parsed) = arn.parse::<Arn>() else {
+        return arn.to_owned();
+    };
+    let account = parsed.account();
+    match parsed.principal() {
+        Principal::Role { name, .. } => format!("{account} role/{name}"),
+        Principal::User { name, .. } => format!("{account} user/{name}"),
+        Principal::AssumedRole { .. } | Principal::Root | Principal::Other => {
+            format!("{account} {}", parsed.resource())
+        }
+    }
+}
+
+/// `ClusterAdmin (cluster)`, `View (ns: team-a, team-b-*)`: the policy name without
+/// `AmazonEKS` and `Policy`, and its scope.
+pub(crate) fn short_policy(policy: &AccessPolicy) -> String {
+    let name = policy.name();
+    let short = name
+        .strip_prefix("AmazonEKS")
+        .and_then(|n| n.strip_suffix("Policy"))
+        .filter(|n| !n.is_empty())
+        .unwrap_or(name);
+    match policy.access_scope.scope_type {
+        ScopeType::Cluster => format!("{short} (cluster)"),
+        ScopeType::Namespace => format!(
+            "{short} (ns: {})",
+            policy.access_scope.namespaces.join(", ")
+        ),
+    }
+}
+
+/// Rows under headers. A cell holds one item per line; the first `key_columns` columns name the
+/// row when it is stacked.
+#[derive(Debug)]
+pub(crate) struct Grid<'a> {
+    /// Column headers.
+    pub(crate) headers: &'a [&'a str],
+    /// How many leading columns stay in the left cell of a stacked row.
+    pub(crate) key_columns: usize,
+    /// The rows, one string per column.
+    pub(crate) rows: Vec<Vec<String>>,
+}
+
+impl Grid<'_> {
+    /// The grid at `width` columns (no limit when unknown), ending with a newline.
+    pub(crate) fn render(&self, width: Option<u16>) -> String {
+        let Some(width) = width else {
+            return table(
+                self.headers.iter().map(|h| (*h).to_owned()).collect(),
+                &self.rows,
+                None,
+                false,
+            );
+        };
+        let headers: Vec<String> = self.headers.iter().map(|h| (*h).to_owned()).collect();
+        if needed_width(&headers, &self.rows) <= usize::from(width) {
+            return table(headers, &self.rows, Some(width), false);
+        }
+        let (left, right) = self
+            .headers
+            .split_at(self.key_columns.min(self.headers.len()));
+        let stacked: Vec<Vec<String>> = self.rows.iter().map(|row| self.stack(row)).collect();
+        let headers = vec![left.join(" / "), right.join(" / ")];
+        table(headers, &stacked, Some(width), true)
+    }
+
+    /// A row as two cells: its key values, one per line; the rest as `label: value` lines.
+    fn stack(&self, row: &[String]) -> Vec<String> {
+        let (keys, rest) = row.split_at(self.key_columns.min(row.len()));
+        let left: Vec<&str> = keys
+            .iter()
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+            .collect();
+        let right: Vec<String> = self.headers[keys.len()..]
+            .iter()
+            .zip(rest)
+            .filter(|(_, v)| !v.is_empty() && v.as_str() != "-")
+            .map(|(h, v)| format!("{h}: {}", v.lines().collect::<Vec<_>>().join(", ")))
+            .collect();
+        vec![left.join("\n"), right.join("\n")]
+    }
+}
+
+/// The width a table needs so that no column is narrower than its longest word.
+fn needed_width(headers: &[String], rows: &[Vec<String>]) -> usize {
+    let borders = 3 * headers.len() + 1;
+    borders + longest_words(headers, rows).iter().sum::<usize>()
+}
+
+/// Each column's longest whitespace-separated word (header included).
+fn longest_words(headers: &[String], rows: &[Vec<String>]) -> Vec<usize> {
+    let mut widths: Vec<usize> = headers.iter().map(|h| longest_word(h)).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(longest_word(cell));
+        }
+    }
+    widths
+}
+
+fn longest_word(text: &str) -> usize {
+    text.split_whitespace()
+        .map(|w| w.chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// A comfy-table; `separated` draws a line between rows (stacked rows span several lines).
+fn table(
+    headers: Vec<String>,
+    rows: &[Vec<String>],
+    width: Option<u16>,
+    separated: bool,
+) -> String {
+    let widths = width.map(|w| column_widths(&headers, rows, usize::from(w)));
+    let mut table = Table::new();
+    table
+        .load_style(if separated {
+            presets::UTF8_FULL
+        } else {
+            presets::UTF8_FULL_CONDENSED
+        })
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(headers);
+    for row in rows {
+        table.add_row(row.clone());
+    }
+    if let Some(widths) = widths {
+        // comfy-table's absolute widths include the column's padding (one space each side).
+        table.set_constraints(widths.into_iter().map(|w| {
+            ColumnConstraint::Absolute(Width::Fixed(u16::try_from(w + 2).unwrap_or(u16::MAX)))
+        }));
+    }
+    format!("{table}\n")
+}
+
+/// Content widths for a table `width` columns wide: each column gets its longest word, then the
+/// space left goes to the columns whose lines are longer, in proportion to what they lack.
+fn column_widths(headers: &[String], rows: &[Vec<String>], width: usize) -> Vec<usize> {
+    let minimum = longest_words(headers, rows);
+    let mut wanted: Vec<usize> = headers.iter().map(|h| longest_line(h)).collect();
+    for row in rows {
+        for (w, cell) in wanted.iter_mut().zip(row) {
+            *w = (*w).max(longest_line(cell));
+        }
+    }
+    let available = width.saturating_sub(3 * headers.len() + 1);
+    let lacking: Vec<usize> = wanted
+        .iter()
+        .zip(&minimum)
+        .map(|(w, m)| w.saturating_sub(*m))
+        .collect();
+    let total_lacking: usize = lacking.iter().sum();
+    let slack = available.saturating_sub(minimum.iter().sum());
+    if slack >= total_lacking {
+        return wanted;
+    }
+    let mut widths: Vec<usize> = minimum
+        .iter()
+        .zip(&lacking)
+        .map(|(m, l)| m + slack * l / total_lacking.max(1))
+        .collect();
+    // Hand out what rounding down left, one column at a time, to those still lacking.
+    let mut left = available.saturating_sub(widths.iter().sum());
+    for (w, want) in widths.iter_mut().zip(&wanted) {
+        let extra = left.min(want.saturating_sub(*w));
+        *w += extra;
+        left -= extra;
+    }
+    widths
+}
+
+fn longest_line(text: &str) -> usize {
+    text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+/// `text` wrapped at spaces to `width` columns (unlimited when unknown), every line after the
+/// first indented by `indent` spaces; ends with a newline.
+pub(crate) fn wrap(text: &str, width: Option<u16>, indent: usize) -> String {
+    let Some(width) = width.map(usize::from) else {
+        return format!("{text}\n");
+    };
+    let mut out = String::new();
+    let mut line_len = 0;
+    let mut fresh = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = word.chars().count();
+        if !fresh && line_len + 1 + len > width {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            line_len = indent;
+        } else if !fresh {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += len;
+        fresh = false;
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::AccessScope;
+
+    #[test]
+    fn short_forms_keep_account_kind_and_name() {
+        assert_eq!(
+            short_arn(
+                "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_1"
+            ),
+            "111122223333 role/AWSReservedSSO_Admin_1"
+        );
+        assert_eq!(
+            short_arn("arn:aws:iam::111122223333:user/dev/bob"),
+            "111122223333 user/bob"
+        );
+        assert_eq!(
+            short_arn("arn:aws:sts::111122223333:assumed-role/ci/gitlab"),
+            "111122223333 assumed-role/ci/gitlab"
+        );
+        assert_eq!(short_arn("not an arn"), "not an arn");
+        let view = AccessPolicy {
+            policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy".into(),
+            access_scope: AccessScope {
+                scope_type: ScopeType::Namespace,
+                namespaces: vec!["a".into(), "b-*".into()],
+            },
+        };
+        assert_eq!(short_policy(&view), "View (ns: a, b-*)");
+        let odd = AccessPolicy {
+            policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSPolicy".into(),
+            access_scope: AccessScope::cluster(),
+        };
+        assert_eq!(short_policy(&odd), "AmazonEKSPolicy (cluster)");
+    }
+
+    #[test]
+    fn a_grid_stacks_rather_than_slicing_words() {
+        let grid = Grid {
+            headers: &["row", "principal", "username"],
+            key_columns: 1,
+            rows: vec![vec![
+                "mapRoles[0]".into(),
+                "111122223333 role/a-rather-long-role-name-that-needs-room".into(),
+                "system:node:{{EC2PrivateDNSName}}".into(),
+            ]],
+        };
+        let wide = grid.render(Some(120));
+        assert!(
+            wide.contains("┆ username"),
+            "a full table when it fits:\n{wide}"
+        );
+        for width in [70, 80] {
+            let out = grid.render(Some(width));
+            assert!(
+                out.contains("principal: 111122223333"),
+                "stacked at {width}:\n{out}"
+            );
+            assert!(
+                out.contains("role/a-rather-long-role-name-that-needs-room"),
+                "{out}"
+            );
+            assert!(
+                out.contains("username: system:node:{{EC2PrivateDNSName}}"),
+                "{out}"
+            );
+            assert!(
+                out.lines().all(|l| l.chars().count() <= usize::from(width)),
+                "{out}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrap_indents_continuation_lines() {
+        assert_eq!(wrap("aa bb cc dd", Some(6), 2), "aa bb\n  cc\n  dd\n");
+        assert_eq!(wrap("aa bb", None, 2), "aa bb\n");
+    }
+}
