@@ -63,13 +63,15 @@ pub(super) fn render(plan: &Plan, options: RenderOptions) -> String {
         out.push_str("\nFindings:\n");
         for finding in findings {
             let label = format!("{:<7}", finding.severity.as_str());
-            let label = if options.color {
-                paint(&label, severity_color(finding.severity))
-            } else {
-                label
-            };
             let line = format!("  {label} {} {}", finding.code, finding.message);
-            out.push_str(&wrap(&line, options.width, 10));
+            // Wrapped plain (a value's control characters escaped), then the label painted.
+            let wrapped = wrap(&line, options.width, 10);
+            if options.color {
+                let painted = paint(&label, severity_color(finding.severity));
+                out.push_str(&wrapped.replacen(&label, &painted, 1));
+            } else {
+                out.push_str(&wrapped);
+            }
         }
     }
     let s = &plan.summary;

@@ -54,9 +54,40 @@ pub(crate) struct Grid<'a> {
     pub(crate) rows: Vec<Vec<String>>,
 }
 
+/// `text` with control characters shown escaped (`\u{1b}`, `\t`), so a value cannot move the
+/// cursor, clear the screen or break a table; `\n` separates a cell's items and is kept.
+pub(crate) fn clean(text: &str) -> String {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().collect()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 impl Grid<'_> {
     /// The grid at `width` columns (no limit when unknown), ending with a newline.
     pub(crate) fn render(&self, width: Option<u16>) -> String {
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|cell| clean(cell)).collect())
+            .collect();
+        let grid = Grid {
+            headers: self.headers,
+            key_columns: self.key_columns,
+            rows,
+        };
+        grid.layout(width)
+    }
+
+    fn layout(&self, width: Option<u16>) -> String {
         let Some(width) = width else {
             return table(
                 self.headers.iter().map(|h| (*h).to_owned()).collect(),
@@ -74,7 +105,15 @@ impl Grid<'_> {
             .split_at(self.key_columns.min(self.headers.len()));
         let stacked: Vec<Vec<String>> = self.rows.iter().map(|row| self.stack(row)).collect();
         let headers = vec![left.join(" / "), right.join(" / ")];
-        table(headers, &stacked, Some(width), true)
+        if needed_width(&headers, &stacked) <= usize::from(width) {
+            return table(headers, &stacked, Some(width), true);
+        }
+        // Not even two columns fit: one cell per row, its key values first.
+        let single: Vec<Vec<String>> = stacked
+            .into_iter()
+            .map(|cells| vec![cells.join("\n")])
+            .collect();
+        table(vec![self.headers.join(" / ")], &single, Some(width), true)
     }
 
     /// A row as two cells: its key values, one per line; the rest as `label: value` lines.
@@ -191,6 +230,7 @@ fn longest_line(text: &str) -> usize {
 /// `text` wrapped at spaces to `width` columns (unlimited when unknown), every line after the
 /// first indented by `indent` spaces; ends with a newline.
 pub(crate) fn wrap(text: &str, width: Option<u16>, indent: usize) -> String {
+    let text = clean(text).replace('\n', " ");
     let Some(width) = width.map(usize::from) else {
         return format!("{text}\n");
     };

@@ -116,7 +116,7 @@ fn cell(lines: &Lines) -> String {
             if lines.code {
                 code_cell(item)
             } else {
-                text(item).replace('|', "\\|")
+                text(item)
             }
         })
         .collect();

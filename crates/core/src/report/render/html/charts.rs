@@ -16,14 +16,21 @@ pub(super) struct Bar<'a> {
 }
 
 const ROW: usize = 26;
-const LABEL_WIDTH: usize = 190;
 const BAR_WIDTH: usize = 260;
 const COUNT_WIDTH: usize = 60;
+/// Pixels per label character at the page's 12 px chart font (generous for capitals).
+const CHAR_WIDTH: usize = 8;
 
 /// A horizontal bar chart, bars scaled to the largest count; `id` names it for the page's tests.
 pub(super) fn bars(id: &str, title: &str, bars: &[Bar<'_>]) -> String {
     let max = bars.iter().map(|b| b.count).max().unwrap_or(0).max(1);
-    let width = LABEL_WIDTH + BAR_WIDTH + COUNT_WIDTH;
+    let longest = bars
+        .iter()
+        .map(|b| b.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let label_width = longest * CHAR_WIDTH + 12;
+    let width = label_width + BAR_WIDTH + COUNT_WIDTH;
     let height = ROW * bars.len().max(1) + 8;
     let mut svg = String::new();
     let _ = write!(
@@ -47,11 +54,11 @@ pub(super) fn bars(id: &str, title: &str, bars: &[Bar<'_>]) -> String {
             r#"<g class="bar" data-label="{label}" data-count="{count}"><text x="{lx}" y="{ty}" text-anchor="end">{label}</text><rect x="{bx}" y="{y}" width="{length}" height="18" rx="3" class="{class}"/><text x="{cx}" y="{ty}" class="count">{count}</text></g>"#,
             label = esc(bar.label),
             count = bar.count,
-            lx = LABEL_WIDTH - 8,
+            lx = label_width - 8,
             ty = y + 14,
-            bx = LABEL_WIDTH,
+            bx = label_width,
             class = esc(bar.class),
-            cx = LABEL_WIDTH + length + 6,
+            cx = label_width + length + 6,
         );
     }
     svg.push_str("</svg></figure>");
