@@ -12,6 +12,8 @@ use std::fmt::Write;
 
 const CSS: &str = include_str!("page.css");
 const SCRIPT: &str = include_str!("page.js");
+/// Identifiers longer than this may wrap anywhere (ARNs); shorter ones never wrap.
+const LONG: usize = 36;
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
 
 /// The report as one HTML page.
@@ -359,7 +361,12 @@ fn td(page: &mut String, cell: &Lines) {
             page.push_str("<br>");
         }
         if cell.code && !item.is_empty() {
-            page.push_str("<code>");
+            // Identifiers stay whole; only long ones (ARNs) may wrap.
+            page.push_str(if item.len() > LONG {
+                "<code class=\"long\">"
+            } else {
+                "<code>"
+            });
             push_escaped(page, item);
             page.push_str("</code>");
         } else {
