@@ -5,7 +5,6 @@
 
 use crate::arn::{Arn, Principal};
 use crate::plan::{AccessPolicy, ScopeType};
-use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 
 /// `111122223333 role/name` for an IAM role or user ARN (names are unique per account whatever
 /// the path, so the path is left out), `111122223333 assumed-role/role/session` for a session;
@@ -57,7 +56,7 @@ pub(crate) struct Grid<'a> {
 /// `text` with control characters shown escaped (`\u{1b}`, `\t`), so a value cannot move the
 /// cursor, clear the screen or break a table; `\n` separates a cell's items and is kept.
 pub(crate) fn clean(text: &str) -> String {
-    if !text.chars().any(|c| c.is_control() && c != '\n') {
+    if !needs_cleaning(text) {
         return text.to_owned();
     }
     text.chars()
@@ -71,20 +70,19 @@ pub(crate) fn clean(text: &str) -> String {
         .collect()
 }
 
+fn needs_cleaning(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && c != '\n')
+}
+
 impl Grid<'_> {
     /// The grid at `width` columns (no limit when unknown), ending with a newline.
-    pub(crate) fn render(&self, width: Option<u16>) -> String {
-        let rows: Vec<Vec<String>> = self
-            .rows
-            .iter()
-            .map(|row| row.iter().map(|cell| clean(cell)).collect())
-            .collect();
-        let grid = Grid {
-            headers: self.headers,
-            key_columns: self.key_columns,
-            rows,
-        };
-        grid.layout(width)
+    pub(crate) fn render(mut self, width: Option<u16>) -> String {
+        for cell in self.rows.iter_mut().flatten() {
+            if needs_cleaning(cell) {
+                *cell = clean(cell);
+            }
+        }
+        self.layout(width)
     }
 
     fn layout(&self, width: Option<u16>) -> String {
@@ -158,45 +156,119 @@ fn longest_word(text: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// A comfy-table; `separated` draws a line between rows (stacked rows span several lines).
+/// A table drawn in box-drawing characters: each column as wide as `column_widths` says, cells
+/// wrapped at spaces (a word longer than its column, which only a too-narrow terminal leaves, is
+/// cut); `separated` draws a line between rows (stacked rows span several lines).
 fn table(
     headers: Vec<String>,
     rows: &[Vec<String>],
     width: Option<u16>,
     separated: bool,
 ) -> String {
-    let widths = width.map(|w| column_widths(&headers, rows, usize::from(w)));
-    let mut table = Table::new();
-    table
-        .load_style(if separated {
-            presets::UTF8_FULL
-        } else {
-            presets::UTF8_FULL_CONDENSED
-        })
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(headers);
+    let widths = match width {
+        Some(w) => column_widths(&headers, rows, usize::from(w)),
+        None => longest_lines(&headers, rows),
+    };
+    let mut out = String::with_capacity(rows.len() * 64);
+    rule(&mut out, &widths, ['┌', '─', '┬', '┐']);
+    draw_row(&mut out, &headers, &widths);
+    rule(&mut out, &widths, ['╞', '═', '╪', '╡']);
+    for (i, row) in rows.iter().enumerate() {
+        if separated && i > 0 {
+            rule(&mut out, &widths, ['├', '╌', '┼', '┤']);
+        }
+        draw_row(&mut out, row, &widths);
+    }
+    rule(&mut out, &widths, ['└', '─', '┴', '┘']);
+    out
+}
+
+/// A horizontal rule: left corner, line, junction, right corner.
+fn rule(out: &mut String, widths: &[usize], [left, line, junction, right]: [char; 4]) {
+    out.push(left);
+    for (i, w) in widths.iter().enumerate() {
+        if i > 0 {
+            out.push(junction);
+        }
+        out.extend(std::iter::repeat_n(line, w + 2));
+    }
+    out.push(right);
+    out.push('\n');
+}
+
+/// One row: each cell wrapped to its column, the row as tall as its tallest cell.
+fn draw_row(out: &mut String, cells: &[String], widths: &[usize]) {
+    let wrapped: Vec<Vec<&str>> = widths
+        .iter()
+        .enumerate()
+        .map(|(i, w)| fit(cells.get(i).map_or("", String::as_str), *w))
+        .collect();
+    let height = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    for line in 0..height {
+        out.push('│');
+        for (i, (lines, w)) in wrapped.iter().zip(widths).enumerate() {
+            if i > 0 {
+                out.push('┆');
+            }
+            let text = lines.get(line).copied().unwrap_or("");
+            out.push(' ');
+            out.push_str(text);
+            out.extend(std::iter::repeat_n(
+                ' ',
+                w.saturating_sub(text.chars().count()) + 1,
+            ));
+        }
+        out.push_str("│\n");
+    }
+}
+
+/// A cell's lines at `width` columns: its own lines, each wrapped at the last space that fits.
+fn fit(cell: &str, width: usize) -> Vec<&str> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    for line in cell.split('\n') {
+        let mut rest = line.trim_end();
+        loop {
+            // The byte where the line overflows, and the last space before it.
+            let mut overflow = None;
+            let mut space = None;
+            for (n, (i, c)) in rest.char_indices().enumerate() {
+                if c == ' ' {
+                    space = Some(i);
+                }
+                if n == width {
+                    overflow = Some(i);
+                    break;
+                }
+            }
+            let Some(overflow) = overflow else {
+                lines.push(rest);
+                break;
+            };
+            let cut = space.filter(|i| *i > 0).unwrap_or(overflow);
+            lines.push(rest[..cut].trim_end());
+            rest = rest[cut..].trim_start();
+        }
+    }
+    lines
+}
+
+/// Each column's longest line (header included): the widths when there is no limit.
+fn longest_lines(headers: &[String], rows: &[Vec<String>]) -> Vec<usize> {
+    let mut widths: Vec<usize> = headers.iter().map(|h| longest_line(h)).collect();
     for row in rows {
-        table.add_row(row.clone());
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(longest_line(cell));
+        }
     }
-    if let Some(widths) = widths {
-        // comfy-table's absolute widths include the column's padding (one space each side).
-        table.set_constraints(widths.into_iter().map(|w| {
-            ColumnConstraint::Absolute(Width::Fixed(u16::try_from(w + 2).unwrap_or(u16::MAX)))
-        }));
-    }
-    format!("{table}\n")
+    widths
 }
 
 /// Content widths for a table `width` columns wide: each column gets its longest word, then the
 /// space left goes to the columns whose lines are longer, in proportion to what they lack.
 fn column_widths(headers: &[String], rows: &[Vec<String>], width: usize) -> Vec<usize> {
     let minimum = longest_words(headers, rows);
-    let mut wanted: Vec<usize> = headers.iter().map(|h| longest_line(h)).collect();
-    for row in rows {
-        for (w, cell) in wanted.iter_mut().zip(row) {
-            *w = (*w).max(longest_line(cell));
-        }
-    }
+    let wanted = longest_lines(headers, rows);
     let available = width.saturating_sub(3 * headers.len() + 1);
     let lacking: Vec<usize> = wanted
         .iter()
@@ -294,7 +366,7 @@ mod tests {
 
     #[test]
     fn a_grid_stacks_rather_than_slicing_words() {
-        let grid = Grid {
+        let grid = || Grid {
             headers: &["row", "principal", "username"],
             key_columns: 1,
             rows: vec![vec![
@@ -303,13 +375,13 @@ mod tests {
                 "system:node:{{EC2PrivateDNSName}}".into(),
             ]],
         };
-        let wide = grid.render(Some(120));
+        let wide = grid().render(Some(120));
         assert!(
             wide.contains("┆ username"),
             "a full table when it fits:\n{wide}"
         );
         for width in [70, 80] {
-            let out = grid.render(Some(width));
+            let out = grid().render(Some(width));
             assert!(
                 out.contains("principal: 111122223333"),
                 "stacked at {width}:\n{out}"
@@ -327,6 +399,15 @@ mod tests {
                 "{out}"
             );
         }
+    }
+
+    #[test]
+    fn cells_wrap_at_spaces_and_cut_only_words_wider_than_the_column() {
+        assert_eq!(fit("aaaaaa bb", 4), ["aaaa", "aa", "bb"]);
+        assert_eq!(fit("one two three\nfour", 7), ["one two", "three", "four"]);
+        assert_eq!(fit("", 3), [""]);
+        let drawn = table(vec!["h".into()], &[vec!["x y".into()]], Some(6), false);
+        assert_eq!(drawn, "┌────┐\n│ h  │\n╞════╡\n│ x  │\n│ y  │\n└────┘\n");
     }
 
     #[test]

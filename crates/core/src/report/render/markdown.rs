@@ -126,7 +126,13 @@ fn cell(lines: &Lines) -> String {
 /// Prose: every character Markdown or inline HTML acts on is backslash-escaped; line breaks
 /// become spaces.
 pub(super) fn text(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
+    const SPECIAL: &[char] = &[
+        '\\', '`', '*', '_', '[', ']', '<', '>', '&', '~', '#', '!', '|', '\n', '\r',
+    ];
+    if !value.contains(SPECIAL) {
+        return value.to_owned();
+    }
+    let mut out = String::with_capacity(value.len() + 8);
     for c in value.chars() {
         match c {
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '~' | '#' | '!' | '|' => {
@@ -143,6 +149,9 @@ pub(super) fn text(value: &str) -> String {
 /// A code span for a table cell: fenced with more backticks than the value's longest run, `|`
 /// escaped (GFM splits cells before it reads code spans).
 fn code_cell(value: &str) -> String {
+    if !value.is_empty() && !value.contains(['`', '|', '\n', '\r']) {
+        return format!("`{value}`");
+    }
     let value = value.replace(['\n', '\r'], " ").replace('|', "\\|");
     if value.is_empty() {
         return String::new();

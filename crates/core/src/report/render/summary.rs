@@ -139,7 +139,7 @@ pub(super) fn headline(report: &FleetReport) -> Vec<String> {
             h.blocked_clusters, h.without_inventory
         ),
         format!(
-            "Access: {} principal(s) reach {} cluster(s) in all; {} are cluster administrators; {} reach clusters of another account; IAM no longer knows {}; {} are named without access.",
+            "Access: {} principal(s) have access ({} principal-cluster pairs); {} are cluster administrators; {} reach clusters of another account; IAM no longer knows {}; {} are named without access.",
             p.with_access,
             p.grants,
             p.cluster_admins,
