@@ -2,6 +2,7 @@
 //! prose with backslashes before every character Markdown or HTML would act on, table cells
 //! also with `\|`, ARNs in code spans fenced longer than any backtick run they contain.
 
+use super::access_rows;
 use super::summary::{self, Arns, Lines};
 use crate::report::model::FleetReport;
 use std::fmt::Write;
@@ -87,7 +88,7 @@ fn blockers(out: &mut String, report: &FleetReport) {
 
 fn access(out: &mut String, report: &FleetReport) {
     out.push_str("## Access\n\n");
-    for (_, title, headers, rows) in summary::access_sections(report, Arns::Full) {
+    for (_, title, headers, rows) in access_rows::access_sections(report, Arns::Full) {
         let _ = writeln!(out, "### {title}\n");
         if rows.is_empty() {
             out.push_str("None.\n\n");

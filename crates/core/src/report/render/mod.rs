@@ -2,6 +2,7 @@
 //! number. Values from customer data (ARNs, usernames, messages, tags) are escaped for each
 //! format.
 
+mod access_rows;
 mod csv;
 mod html;
 mod markdown;

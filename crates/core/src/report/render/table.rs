@@ -4,6 +4,7 @@
 //! principal. The full values are in the JSON, CSV and HTML formats.
 
 use super::RenderOptions;
+use super::access_rows;
 use super::summary::{self, Arns, Lines};
 use crate::render::terminal::{Grid, wrap};
 use crate::report::model::FleetReport;
@@ -103,8 +104,8 @@ pub(super) fn render(report: &FleetReport, options: RenderOptions) -> String {
     );
 
     let detailed = report.filter.principal.is_some();
-    for (_, name, headers, rows) in summary::access_sections(report, Arns::Short) {
-        let per_cluster = headers == summary::GRANT_HEADERS;
+    for (_, name, headers, rows) in access_rows::access_sections(report, Arns::Short) {
+        let per_cluster = headers == access_rows::GRANT_HEADERS;
         if per_cluster && !detailed {
             continue;
         }
@@ -125,7 +126,7 @@ pub(super) fn render(report: &FleetReport, options: RenderOptions) -> String {
                 &mut out,
                 &["principal", "clusters", "admin on", "other account on"],
                 1,
-                summary::principal_rows(list, Arns::Short),
+                access_rows::principal_rows(list, Arns::Short),
             );
         }
     }
