@@ -4,6 +4,7 @@ mod aws_cli;
 mod cloudformation;
 mod common;
 mod table;
+pub(crate) mod terminal;
 mod terraform;
 
 use crate::plan::Plan;

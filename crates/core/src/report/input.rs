@@ -79,8 +79,12 @@ pub struct ScanView {
     pub account: String,
     /// Region.
     pub region: String,
-    /// When.
+    /// When the scan of this account-region ended (the mark's time).
     pub scanned_at_ms: u64,
+    /// When it started, when recorded: a cluster whose `last_seen_ms` is earlier was not seen by
+    /// this scan (without it, `scanned_at_ms` is the bound, so sightings must not be later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at_ms: Option<u64>,
     /// How it went.
     pub outcome: ScanOutcome,
 }
