@@ -72,7 +72,7 @@ fn inventory(cluster: usize, account: &str) -> ClusterInventory {
             }
         })
         .collect();
-    let findings = if cluster % 9 == 0 {
+    let findings = if cluster.is_multiple_of(9) {
         vec![Finding::at(
             Location {
                 key: "mapRoles".to_owned(),
@@ -167,6 +167,7 @@ async fn read_a_10000_cluster_organisation() {
                     clusters: PER_REGION as u32,
                 },
                 scanned_at: SystemTime::now(),
+                started_at: None,
             })
         })
         .collect();

@@ -199,12 +199,14 @@ async fn the_fleet_read_names_what_it_cannot_use_and_reports_the_rest() {
                 region: "eu-west-1".to_owned(),
                 status: ScanStatus::Scanned { clusters: 3 },
                 scanned_at: at(200),
+                started_at: Some(at(150)),
             },
             ScanMark {
                 account: "444455556666".to_owned(),
                 region: "eu-west-1".to_owned(),
                 status: ScanStatus::Failed("AccessDenied: not authorized to assume".to_owned()),
                 scanned_at: at(200),
+                started_at: Some(at(150)),
             },
         ])
         .await

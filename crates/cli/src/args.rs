@@ -35,6 +35,15 @@ pub enum Command {
     /// Show migration state from the DynamoDB state table: every cluster, or one cluster with
     /// its principals and recent audit records.
     Status(StatusFlags),
+    /// Report on the fleet from the state table: clusters by authentication mode and phase,
+    /// blockers grouped by code with what to do, the access inventory (who has access where,
+    /// cluster-admin holders, other accounts' principals, principals IAM no longer knows), each
+    /// creator's admin entry and scan freshness — as a table, JSON, CSV, Markdown or one
+    /// self-contained HTML page (docs/report-format.md).
+    ///
+    /// Exit status: 0 when the report was written (unreadable records are named in it and on
+    /// standard error), 2 when the table cannot be read or the flags are unusable.
+    Report(ReportFlags),
     /// Audit the organisation from this machine, before anything is deployed: scan every
     /// account × region through the member role, then plan every cluster read-only (audit mode,
     /// whatever a configuration says) and record it in the state table for `report`.
@@ -142,6 +151,95 @@ pub struct StatusFlags {
     /// State table.
     #[command(flatten)]
     pub state: StateFlags,
+}
+
+/// Flags of `report`.
+#[derive(Debug, Args)]
+pub struct ReportFlags {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// With --format csv: one row per principal and cluster (the access inventory) instead of
+    /// one row per cluster.
+    #[arg(long)]
+    pub inventory: bool,
+
+    /// Write the report to this file instead of standard output (an HTML report needs one on a
+    /// terminal).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Only clusters of these accounts (repeat or comma-separate).
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNT")]
+    pub account: Vec<String>,
+
+    /// Only clusters in these regions.
+    #[arg(long, value_delimiter = ',', value_name = "REGION")]
+    pub region: Vec<String>,
+
+    /// Only clusters in these migration phases (PLANNED, BLOCKED, COMPLETE, ...).
+    #[arg(long, value_delimiter = ',', value_name = "PHASE")]
+    pub phase: Vec<String>,
+
+    /// Only clusters in these migrator modes (audit, migrate, finalize, skip).
+    #[arg(long, value_delimiter = ',', value_name = "MODE")]
+    pub mode: Vec<String>,
+
+    /// Only clusters last seen in these authentication modes (CONFIG_MAP, API_AND_CONFIG_MAP, API).
+    #[arg(long, value_delimiter = ',', value_name = "AUTH_MODE")]
+    pub auth_mode: Vec<String>,
+
+    /// Only clusters with a finding of these codes (e.g. MAP_ACCOUNTS), and only their blocker
+    /// groups.
+    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    pub code: Vec<String>,
+
+    /// Only clusters naming this principal, and only it in the inventory: an ARN matches exactly
+    /// (roles by account and name, any path); anything else matches ARNs containing it.
+    #[arg(long, value_name = "ARN|TEXT")]
+    pub principal: Option<String>,
+
+    /// The migration policy file (docs/policy-file.md), for whether the policy keeps each
+    /// creator's admin entry (default: keep).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Parallel Scan requests reading the table.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub segments: u32,
+
+    /// Table width when standard output is not a terminal (default: no wrapping).
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<u16>,
+
+    /// Colour in the table output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// The DynamoDB state table.
+    #[arg(
+        long,
+        env = "EAM_TABLE",
+        default_value = "eks-auth-migrator",
+        value_name = "NAME"
+    )]
+    pub table: String,
+}
+
+/// `report --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Terminal text with tables fitted to the width.
+    Table,
+    /// The versioned JSON contract (docs/report-format.md, docs/report.schema.json).
+    Json,
+    /// CSV: a row per cluster (with --inventory: a row per principal and cluster).
+    Csv,
+    /// Markdown, for a wiki page or a pull request.
+    Markdown,
+    /// One self-contained HTML page (charts, sortable and filterable tables, print layout).
+    Html,
 }
 
 /// Flags of `scan`.

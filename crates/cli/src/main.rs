@@ -5,6 +5,7 @@ mod apply_cmd;
 mod args;
 mod aws_env;
 mod plan_cmd;
+mod report_cmd;
 mod scan_cmd;
 mod status_cmd;
 mod token_cmd;
@@ -31,5 +32,6 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Rollback(flags) => apply_cmd::rollback(flags),
         args::Command::Status(flags) => status_cmd::run(flags),
         args::Command::Scan(flags) => scan_cmd::run(flags),
+        args::Command::Report(flags) => report_cmd::run(flags),
     }
 }

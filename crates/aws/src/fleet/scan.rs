@@ -258,6 +258,7 @@ pub async fn scan(
         std::mem::replace(&mut clock, now).elapsed()
     };
     let mut timings = ScanTimings::default();
+    let started_at = SystemTime::now();
     let accounts = match &config.accounts.include {
         Some(include) => include.clone(),
         None => org.active_accounts().await.map_err(ScanError::Accounts)?,
@@ -272,6 +273,7 @@ pub async fn scan(
                 region: region.clone(),
                 status: ScanStatus::Skipped("excluded by the configuration document".to_owned()),
                 scanned_at: SystemTime::now(),
+                started_at: Some(started_at),
             })
         })
         .collect();
@@ -344,6 +346,7 @@ pub async fn scan(
             region,
             status,
             scanned_at: SystemTime::now(),
+            started_at: Some(started_at),
         });
     }
     debug_assert_eq!(

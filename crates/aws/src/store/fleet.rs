@@ -160,6 +160,7 @@ fn scan_view(mark: super::scans::ScanMark) -> ScanView {
         account: mark.account,
         region: mark.region,
         scanned_at_ms: millis(mark.scanned_at),
+        started_at_ms: mark.started_at.map(millis),
         outcome: match mark.status {
             ScanStatus::Scanned { clusters } => ScanOutcome::Scanned { clusters },
             ScanStatus::Skipped(reason) => ScanOutcome::Skipped { reason },
