@@ -143,10 +143,30 @@ fn a_policy_file_maps_groups_and_never_by_default() {
 }
 
 #[test]
+fn session_name_raw_after_a_colon_is_kept_as_written() {
+    // EKS user guide, set-custom-username: {{SessionNameRaw}} is accepted after a colon and
+    // keeps `@` (an e-mail style session name reaches RBAC unchanged).
+    let p = offline(&roles(
+        "- rolearn: arn:aws:iam::111122223333:role/dev\n  username: \"dev:{{SessionNameRaw}}\"\n  groups: [dev]\n",
+    ));
+    let e = &p.entries[0];
+    assert_eq!(
+        (e.action, e.username.as_deref()),
+        (Action::Create, Some("dev:{{SessionNameRaw}}"))
+    );
+    assert!(
+        e.findings.iter().all(|f| f.severity != Severity::Blocker),
+        "{:?}",
+        e.findings
+    );
+}
+
+#[test]
 fn unsupported_usernames_block_or_are_omitted_by_policy() {
     let cases = [
         ("{{SessionName}}", C::SessionNameNeedsColon),
-        ("admin:{{SessionNameRaw}}", C::UsernameTemplateUnsupported),
+        ("{{SessionNameRaw}}", C::SessionNameNeedsColon),
+        ("mail-{{SessionNameRaw}}:x", C::SessionNameNeedsColon),
         ("{{AccessKeyID}}", C::UsernameTemplateUnsupported),
         ("acct:{{AccountID}}", C::UsernameTemplateUnsupported),
         ("system:admin", C::UsernameReservedPrefix),
@@ -393,6 +413,14 @@ fn service_linked_roles_block() {
     assert_eq!(
         (p.entries[0].action, codes(&p.entries[0])),
         (Action::Blocked, vec![C::ServiceLinkedRole])
+    );
+    // EMR on EKS: says what works (new virtual clusters on an access-entry cluster), not "grant
+    // it another way".
+    let emr = &p.entries[0].findings[0].message;
+    assert!(
+        emr.contains("existing EMR virtual clusters cannot move to access entries")
+            && emr.contains("gets its access entry from EMR"),
+        "{emr}"
     );
     let auth = roles("- rolearn: arn:aws:iam::111122223333:role/svc\n  username: svc\n");
     let f = with_found(
