@@ -363,7 +363,7 @@ async fn converge(world: &World, engine: &Engine<'_>, cluster: &str, mode: Mode)
                 tracing_free_note(&reason);
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            Outcome::Busy { .. } | Outcome::OutOfTime => {
+            Outcome::Busy { .. } | Outcome::OutOfTime | Outcome::Interrupted => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }

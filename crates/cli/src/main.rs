@@ -7,6 +7,7 @@ mod aws_env;
 mod plan_cmd;
 mod status_cmd;
 mod token_cmd;
+mod wait_line;
 
 use clap::Parser;
 use std::process::ExitCode;
