@@ -651,6 +651,20 @@ fn only_equivalent_foreign_entries_are_adopted_and_only_when_the_policy_says_so(
     };
     let p = plan(&auth, Some(&switched_with(ours)), &adopt);
     assert_eq!(p.entries[0].action, Action::Skip);
+    // An equivalent entry EKS manages (here: an EKS Capability's role) is never adopted.
+    let mut capability = switched_with(foreign.clone());
+    capability
+        .eks_features
+        .capabilities
+        .push(crate::facts::CapabilityFact {
+            name: "gitops".into(),
+            capability_type: "ARGOCD".into(),
+            role_arn: "arn:aws:iam::111122223333:role/admin".into(),
+        });
+    let p = plan(&auth, Some(&capability), &adopt);
+    assert_eq!(p.entries[0].action, Action::Skip);
+    assert!(!codes(&p.entries[0]).contains(&C::EntryAdopted));
+    assert_eq!(p.eks_managed_entries.len(), 1);
     // A different entry is never adopted: it overrides its row today.
     let different = ExistingEntry {
         kubernetes_groups: vec![],
