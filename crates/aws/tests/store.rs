@@ -588,7 +588,7 @@ async fn a_dead_holder_on_this_host_is_taken_over_at_once_one_elsewhere_never() 
         pid: u32::MAX - 7,
         ..me.clone()
     };
-    store
+    let _dead_holder = store
         .acquire_lease_for(&key, "cli-dead", Some(&dead), ttl, now)
         .await
         .expect("dead holder's lease");
