@@ -321,3 +321,98 @@ async fn another_hosts_run_is_refused_while_the_lease_is_live() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_after_the_call_in_flight_releases_the_lease_and_says_how_to_resume() {
+    let Some(stack) = common::stack(seed(3_000), &PRINCIPALS).await else {
+        return;
+    };
+    let store = store(&stack).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let child = common::cli_command(&stack, dir.path(), MIGRATOR, &FINALIZE)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn apply");
+    // Into the first switch's wait, then Ctrl-C.
+    let started = Instant::now();
+    while stack.sim.stats().get("UpdateClusterConfig").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no switch requested"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("apply ends");
+    let (stdout, stderr) = common::text(&out);
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Run the same command again to continue"),
+        "{stdout}"
+    );
+    let record = store
+        .get_cluster(&prod_key())
+        .await
+        .expect("get")
+        .expect("record");
+    assert!(record.lease.is_none(), "lease released: {:?}", record.lease);
+    let open = store
+        .list_audit(&prod_key())
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|r| r.status == AuditStatus::Started)
+        .count();
+    assert_eq!(open, 0, "the call in flight was completed and audited");
+
+    // The same command continues at once (the update it requested is followed to its end).
+    let again = common::cli(&stack, dir.path(), MIGRATOR, &FINALIZE);
+    let (stdout, stderr) = common::text(&again);
+    assert_eq!(again.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("phase COMPLETE, authentication mode API"),
+        "{stdout}"
+    );
+    assert_eq!(stack.sim.stats().get("UpdateClusterConfig"), Some(&2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_update_someone_else_started_is_followed_to_its_end() {
+    let Some(stack) = common::stack(seed(1_500), &PRINCIPALS).await else {
+        return;
+    };
+    let _store = store(&stack).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Someone switches the cluster to API_AND_CONFIG_MAP just before the operator's apply.
+    let id = stack.sim.with_world(|w| {
+        let id = w.next_uuid();
+        let cluster = w.clusters.values_mut().next().expect("prod");
+        cluster.updates.push(eks_sim::model::ClusterUpdate {
+            id: id.clone(),
+            target: eks_sim::model::AuthMode::ApiAndConfigMap,
+            created_at: eks_sim::model::epoch_now(),
+            completes_at: std::time::Instant::now() + Duration::from_millis(1_500),
+            status: eks_sim::model::UpdateStatus::InProgress,
+        });
+        cluster.status = "UPDATING".to_owned();
+        id
+    });
+    let out = common::cli(&stack, dir.path(), MIGRATOR, &FINALIZE);
+    let (stdout, stderr) = common::text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!("update {id} is in progress")),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("phase COMPLETE, authentication mode API"),
+        "{stdout}"
+    );
+    // Only the second switch was the migrator's.
+    assert_eq!(stack.sim.stats().get("UpdateClusterConfig"), Some(&1));
+}
