@@ -336,7 +336,7 @@ async fn ctrl_c_stops_after_the_call_in_flight_releases_the_lease_and_says_how_t
         .expect("spawn apply");
     // Into the first switch's wait, then Ctrl-C.
     let started = Instant::now();
-    while stack.sim.stats().get("UpdateClusterConfig").is_none() {
+    while !stack.sim.stats().contains_key("UpdateClusterConfig") {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "no switch requested"
