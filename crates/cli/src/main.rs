@@ -9,6 +9,7 @@ mod report_cmd;
 mod scan_cmd;
 mod status_cmd;
 mod token_cmd;
+mod wait_line;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -4,6 +4,7 @@ use crate::args::{ColorChoice, FailOn, OutputFormat, PlanFlags};
 use crate::aws_env;
 use anyhow::{Context, Result};
 use eks_auth_aws::live::{GatherOptions, gather};
+use eks_auth_core::access_policies::Catalogue;
 use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::ClusterFacts;
 use eks_auth_core::finding::{Finding, FindingCode, Severity};
@@ -27,6 +28,15 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
         None => read_offline(&flags)?,
     };
     let policy = load_policy(flags.policy.as_deref())?;
+    match &flags.cluster {
+        Some(cluster) => aws_env::runtime()?.block_on(async {
+            let config = aws_env::load(flags.region.as_deref()).await;
+            crate::apply_cmd::check_policy_live(&config, cluster, &policy).await
+        })?,
+        None => policy
+            .check_policy_names(&Catalogue::bundled())
+            .context("the policy file maps a group to a policy EKS does not offer")?,
+    }
 
     let plan = eks_auth_core::plan(&auth, facts.as_ref(), &policy);
     let stdout = std::io::stdout();

@@ -298,7 +298,9 @@ fn fleet_table(records: &[ClusterRecord]) -> Table {
     for r in records {
         let s = &r.state;
         let lease = match &r.lease {
-            Some(l) if l.until > now => format!("{} until {}", l.owner, rfc3339_seconds(l.until)),
+            Some(l) if l.until > now => {
+                format!("{} until {}", l.holder(), rfc3339_seconds(l.until))
+            }
             _ => String::new(),
         };
         table.add_row([

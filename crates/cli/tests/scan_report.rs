@@ -274,7 +274,10 @@ async fn scan_then_report_accounts_for_every_cluster_and_principal() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
     let page = std::fs::read_to_string(&html).expect("html written");
-    assert!(page.to_lowercase().starts_with("<!doctype html>"), "not an HTML page");
+    assert!(
+        page.to_lowercase().starts_with("<!doctype html>"),
+        "not an HTML page"
+    );
     assert!(
         !page.contains("http://") && !page.contains("https://"),
         "the page names an external address"

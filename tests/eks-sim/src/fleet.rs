@@ -126,6 +126,10 @@ pub fn generate(spec: &FleetSpec) -> Seed {
                         aws_auth: Some(aws_auth(&id, &sso, rows, team_roles)),
                         access_entries: Vec::new(),
                         rbac: Vec::new(),
+                        role_arn: None,
+                        auto_mode: None,
+                        capabilities: Vec::new(),
+                        hyperpod_roles: Vec::new(),
                     });
                 }
             }

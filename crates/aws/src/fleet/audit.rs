@@ -10,6 +10,7 @@ use super::scan::{Organization, ScanError, ScanReport, ScanSettings, scan};
 use super::worker::{Disposition, Worker};
 use crate::engine::Outcome;
 use crate::store::StateStore;
+use crate::store::lease::HeldLeases;
 use eks_auth_core::config::Config;
 use eks_auth_core::events::Job;
 use eks_auth_core::state::{Mode, Phase};
@@ -89,6 +90,7 @@ pub async fn audit_fleet(
         update_poll: Duration::from_secs(30),
         watching_since,
         force_mode: Some(Mode::Audit),
+        held_leases: HeldLeases::default(),
     };
     let done = std::sync::atomic::AtomicUsize::new(0);
     let clusters = futures::stream::iter(jobs)

@@ -4,7 +4,7 @@
 use super::attr::{Item, Reader, Update, millis, n, s};
 use super::error::{StoreError, service};
 use super::inventory::InventoryRef;
-use super::lease::{LEASE_OWNER, LEASE_UNTIL, Lease, LeaseInfo};
+use super::lease::{LEASE_OWNER, LEASE_PROCESS, LEASE_UNTIL, Lease, LeaseInfo};
 use super::{ClusterKey, META, PHASE_INDEX, PK, SK, StateStore};
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use eks_auth_core::facts::AuthenticationMode;
@@ -209,6 +209,11 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
         (Some(owner), Some(until)) => Some(LeaseInfo {
             owner: owner.to_owned(),
             until,
+            // Written by this code only; an unreadable value names no process (the lease then
+            // simply expires).
+            process: r
+                .opt_str(LEASE_PROCESS)?
+                .and_then(|p| serde_json::from_str(p).ok()),
         }),
         (None, None) => None,
         _ => return Err(corrupt(LEASE_UNTIL)),

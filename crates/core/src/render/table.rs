@@ -74,6 +74,18 @@ pub(super) fn render(plan: &Plan, options: RenderOptions) -> String {
             }
         }
     }
+    if !plan.eks_managed_entries.is_empty() {
+        out.push_str(
+            "\nEKS-managed entries (never adopted, changed or deleted by the migrator):\n",
+        );
+        for e in &plan.eks_managed_entries {
+            let _ = writeln!(
+                out,
+                "  {} {} ({})",
+                e.principal_arn, e.entry_type, e.managed_by
+            );
+        }
+    }
     let s = &plan.summary;
     let _ = writeln!(
         out,
