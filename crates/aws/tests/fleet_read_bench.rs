@@ -32,6 +32,33 @@ const PER_REGION: usize = 50;
 const PRINCIPALS: usize = 20;
 const TABLE: &str = "eam-report-bench";
 
+/// CPU seconds (user + system) of process `pid` (Linux /proc; USER_HZ is 100).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    fields.get(11..13).map_or(0.0, |f| {
+        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum::<f64>() / 100.0
+    })
+}
+
+/// The moto server child of this process.
+fn moto_pid() -> Option<u32> {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+        let ppid = stat
+            .rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .to_owned();
+        let cmd = std::fs::read_to_string(e.path().join("cmdline")).unwrap_or_default();
+        (ppid == me && cmd.contains("moto")).then_some(pid)
+    })
+}
+
 fn account(a: usize) -> String {
     format!("{:012}", 100_000_000_000u64 + a as u64)
 }
@@ -177,10 +204,16 @@ async fn read_a_10000_cluster_organisation() {
         clusters * PRINCIPALS,
         started.elapsed().as_secs_f64()
     );
+    let moto_pid = moto_pid();
     for segments in [1u32, 4, 16] {
+        let moto_before = moto_pid.map(cpu_seconds);
         let started = Instant::now();
         let read = store.read_fleet(segments).await.expect("read");
         let took = started.elapsed();
+        let moto_cpu = moto_pid
+            .map(cpu_seconds)
+            .zip(moto_before)
+            .map(|(a, b)| a - b);
         assert_eq!(read.input.clusters.len(), clusters);
         assert!(
             read.input.unreadable.is_empty(),
@@ -196,11 +229,27 @@ async fn read_a_10000_cluster_organisation() {
             .sum();
         assert_eq!(rows, clusters * PRINCIPALS);
         println!(
-            "read_fleet segments={segments:>2}: {:.2} s — {} items, {} Scan requests, {rows} principal rows",
+            "read_fleet segments={segments:>2}: {:.2} s — {} items, {} Scan requests, {rows} principal rows; moto busy {:.1} s of it",
             took.as_secs_f64(),
             read.items,
-            read.requests
+            read.requests,
+            moto_cpu.unwrap_or(f64::NAN)
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // This process's own share: inflating and decoding every inventory.
+    let encoded: Vec<_> = (0..clusters)
+        .map(|n| encode(&inventory(n, &account(n % ACCOUNTS))).expect("encode"))
+        .collect();
+    let bytes: usize = encoded.iter().flat_map(|e| &e.parts).map(Vec::len).sum();
+    let started = Instant::now();
+    for e in &encoded {
+        let parts: Vec<&[u8]> = e.parts.iter().map(Vec::as_slice).collect();
+        eks_auth_aws::store::inventory::decode(&e.generation, &parts).expect("decode");
+    }
+    println!(
+        "decode {clusters} inventories ({:.1} MB compressed): {:.2} s",
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
 }
