@@ -93,10 +93,10 @@ async fn main() {
         None => println!("   (EAM_CLI is not set: scripts/demo builds the CLI and sets it)"),
     }
     println!("\nDone. Nothing reached AWS: EKS was the simulator, everything else moto.");
-    if std::env::args().any(|a| a == "--keep") {
-        if let Some(cli) = &cli {
-            cli.keep_serving().await;
-        }
+    if std::env::args().any(|a| a == "--keep")
+        && let Some(cli) = &cli
+    {
+        cli.keep_serving().await;
     }
 }
 
