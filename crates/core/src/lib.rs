@@ -21,7 +21,9 @@ pub mod policy;
 pub mod progress;
 /// Finalize-phase prune: removing the aws-auth rows that verified access entries now represent.
 pub mod prune;
+pub mod rbac;
 pub mod state;
+pub mod suggest;
 pub mod template;
 
 pub use planner::plan;

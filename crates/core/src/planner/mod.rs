@@ -89,6 +89,7 @@ pub fn plan(auth: &AwsAuth, facts: Option<&ClusterFacts>, policy: &MigrationPoli
         findings,
         blocks_api_mode: false,
         summary: Summary::default(),
+        rbac: None,
     };
     plan.summary = summarize(&plan);
     plan.blocks_api_mode = plan.summary.blockers > 0;
@@ -204,7 +205,8 @@ fn account_findings(auth: &AwsAuth) -> Vec<Finding> {
         .collect()
 }
 
-fn summarize(plan: &Plan) -> Summary {
+/// Counts of actions and findings.
+pub(crate) fn summarize(plan: &Plan) -> Summary {
     let mut summary = Summary::default();
     for entry in &plan.entries {
         match entry.action {
