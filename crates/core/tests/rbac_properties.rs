@@ -88,10 +88,12 @@ fn grant_allows(grants: &[(Scope, Vec<PolicyRule>)], r: &Req) -> bool {
     })
 }
 
+/// A ClusterRole for the independent aggregation: labels, the one label its aggregation rule
+/// selects on (`"true"`), its own rules.
+type RoleDef = (BTreeMap<String, String>, Option<String>, Vec<PolicyRule>);
+
 /// Independent aggregation (matchLabels only, as generated): iterate to a fixpoint.
-fn aggregated(
-    roles: &BTreeMap<String, (BTreeMap<String, String>, Option<String>, Vec<PolicyRule>)>,
-) -> BTreeMap<String, Vec<PolicyRule>> {
+fn aggregated(roles: &BTreeMap<String, RoleDef>) -> BTreeMap<String, Vec<PolicyRule>> {
     let mut rules: BTreeMap<String, Vec<PolicyRule>> = roles
         .iter()
         .map(|(n, (_, _, r))| (n.clone(), r.clone()))
