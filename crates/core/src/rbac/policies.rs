@@ -131,8 +131,8 @@ mod tests {
         assert_eq!(view, view_policy);
         let lost_by = |x: &mut Expander, k8s: &str, eks: &str| {
             let (r, p) = (role(x, k8s), policy(x, eks));
-            assert!(p.minus(&r, &x.symbols).is_empty(), "{eks} adds to {k8s}");
-            r.minus(&p, &x.symbols)
+            assert!(x.minus(&p, &r).is_empty(), "{eks} adds to {k8s}");
+            x.minus(&r, &p)
                 .describe(&x.symbols)
                 .into_iter()
                 .map(|d| d.text)

@@ -12,7 +12,7 @@ use crate::finding::{Finding, FindingCode, Severity};
 use crate::plan::{AccessScope, ScopeType};
 use crate::policy::MigrationPolicy;
 use crate::rbac::aggregate::{self, Resolved};
-use crate::rbac::grant::{Expander, Grant, GrantBuilder, Ns, RuleAtoms};
+use crate::rbac::grant::{Expander, Grant, GrantBuilder, Ns, Remainder, RuleAtoms};
 use crate::rbac::policies::{AccessPolicyRules, Catalogue};
 use crate::rbac::{BindingKind, Difference, PolicyRule, Rbac, RoleKind, SubjectKind, bootstrap};
 use std::collections::{BTreeMap, HashMap};
@@ -168,13 +168,15 @@ impl<'a> Ctx<'a> {
         grant: &Grant,
         policy: &AccessPolicyRules,
         scope: &[Ns],
-    ) -> (crate::rbac::grant::Remainder, crate::rbac::grant::Remainder) {
+    ) -> (Remainder, Remainder) {
         let pg = self.policy_grant(policy, scope);
-        let symbols = &self.expander.symbols;
-        (grant.minus(&pg, symbols), pg.minus(grant, symbols))
+        (
+            self.expander.minus(grant, &pg),
+            self.expander.minus(&pg, grant),
+        )
     }
 
-    pub(super) fn describe(&self, r: &crate::rbac::grant::Remainder) -> Vec<Difference> {
+    pub(super) fn describe(&self, r: &Remainder) -> Vec<Difference> {
         r.describe(&self.expander.symbols)
     }
 
@@ -191,7 +193,7 @@ impl<'a> Ctx<'a> {
             let atoms = self.atoms(key, rules);
             builder.add(ns, &atoms);
         }
-        let grant = Rc::new(builder.build(&self.expander.symbols));
+        let grant = Rc::new(self.expander.build(builder));
         let evaluated = Rc::new(self.candidates(grant));
         self.evaluations.insert(signature, Rc::clone(&evaluated));
         evaluated
@@ -199,42 +201,37 @@ impl<'a> Ctx<'a> {
 
     fn candidates(&mut self, grant: Rc<Grant>) -> Evaluated {
         let (scope, access_scope) = scope_of(&grant);
+        let candidate = |policy: &AccessPolicyRules, fit, lost, added| Candidate {
+            policy: policy.name.clone(),
+            access_scope: access_scope.clone(),
+            fit,
+            lost,
+            added,
+        };
         let mut exact = Vec::new();
-        let mut narrower: Option<(u64, Candidate)> = None;
-        let mut broader: Option<(u64, Candidate)> = None;
+        // The closest narrower and broader policies: (weight, policy, what differs).
+        let mut narrower: Option<(u64, &AccessPolicyRules, Remainder)> = None;
+        let mut broader: Option<(u64, &AccessPolicyRules, Remainder)> = None;
         let policies: Vec<&AccessPolicyRules> = self.catalogue.candidates(self.listed).collect();
         for policy in policies {
             let (lost, added) = self.compare(&grant, policy, &scope);
-            let (lost_w, added_w) = (
-                lost.weight(&self.expander.symbols),
-                added.weight(&self.expander.symbols),
-            );
-            let candidate = |fit, lost: Vec<Difference>, added: Vec<Difference>| Candidate {
-                policy: policy.name.clone(),
-                access_scope: access_scope.clone(),
-                fit,
-                lost,
-                added,
-            };
             match (lost.is_empty(), added.is_empty()) {
-                (true, true) => exact.push(candidate(Fit::Exact, Vec::new(), Vec::new())),
-                (false, true) if narrower.as_ref().is_none_or(|(n, _)| lost_w < *n) => {
-                    narrower = Some((
-                        lost_w,
-                        candidate(Fit::Narrower, self.describe(&lost), Vec::new()),
-                    ));
+                (true, true) => exact.push(candidate(policy, Fit::Exact, Vec::new(), Vec::new())),
+                (false, true) => {
+                    let w = lost.weight(&self.expander.symbols);
+                    if narrower.as_ref().is_none_or(|(n, _, _)| w < *n) {
+                        narrower = Some((w, policy, lost));
+                    }
                 }
-                (true, false)
-                    if broader.as_ref().is_none_or(|(n, _)| added_w < *n)
-                        && (grant.has_full_wildcard()
-                            || !self.policy_grant(policy, &scope).has_full_wildcard()) =>
-                {
-                    broader = Some((
-                        added_w,
-                        candidate(Fit::Broader, Vec::new(), self.describe(&added)),
-                    ));
+                (true, false) => {
+                    let cluster_admin_like = self.policy_grant(policy, &scope).has_full_wildcard()
+                        && !grant.has_full_wildcard();
+                    let w = added.weight(&self.expander.symbols);
+                    if !cluster_admin_like && broader.as_ref().is_none_or(|(n, _, _)| w < *n) {
+                        broader = Some((w, policy, added));
+                    }
                 }
-                _ => {}
+                (false, false) => {}
             }
         }
         let (verdict, suggested, candidates) = if let Some(first) = exact.first().cloned() {
@@ -245,11 +242,23 @@ impl<'a> Ctx<'a> {
                 (None, Some(_)) => Verdict::Broader,
                 (None, None) => Verdict::None,
             };
-            let candidates = narrower
-                .into_iter()
-                .chain(broader)
-                .map(|(_, c)| c)
-                .collect();
+            let mut candidates = Vec::new();
+            if let Some((_, policy, lost)) = &narrower {
+                candidates.push(candidate(
+                    policy,
+                    Fit::Narrower,
+                    self.describe(lost),
+                    Vec::new(),
+                ));
+            }
+            if let Some((_, policy, added)) = &broader {
+                candidates.push(candidate(
+                    policy,
+                    Fit::Broader,
+                    Vec::new(),
+                    self.describe(added),
+                ));
+            }
             (verdict, None, candidates)
         };
         Evaluated {

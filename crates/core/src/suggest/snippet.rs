@@ -8,6 +8,9 @@ use crate::policy::MigrationPolicy;
 use crate::rbac::SubjectKind;
 use std::fmt::Write as _;
 
+/// How many differences a commented-out candidate lists.
+const LISTED: usize = 25;
+
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
 fn quoted(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.escape_default()))
@@ -38,8 +41,15 @@ fn entry(out: &mut String, prefix: &str, group: &str, c: &Candidate, note: &str)
         .collect();
     if !differences.is_empty() {
         let _ = writeln!(out, "{prefix}  accept_differences:");
-        for d in differences {
+        for d in differences.iter().take(LISTED) {
             let _ = writeln!(out, "{prefix}    - {}", quoted(d));
+        }
+        if differences.len() > LISTED {
+            let _ = writeln!(
+                out,
+                "{prefix}    # … and {} more: the plan's JSON lists them all (rbac.subjects[].candidates)",
+                differences.len() - LISTED
+            );
         }
     }
 }
