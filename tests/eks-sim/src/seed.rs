@@ -31,6 +31,14 @@ pub enum SeedError {
     /// The same cluster twice.
     #[error("cluster {0} is defined twice")]
     DuplicateCluster(String),
+    /// An RBAC object the simulator cannot serve.
+    #[error("cluster {cluster}: rbac_objects: {reason}")]
+    Rbac {
+        /// Cluster name.
+        cluster: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// An unknown authentication mode.
     #[error("cluster {cluster}: unknown authentication mode {mode:?}")]
     Mode {
@@ -122,9 +130,13 @@ pub struct SeedCluster {
     /// Existing access entries.
     #[serde(default)]
     pub access_entries: Vec<SeedEntry>,
-    /// RBAC bindings to built-in roles.
+    /// Simple bindings of a group or user to a ClusterRole.
     #[serde(default)]
     pub rbac: Vec<RoleBinding>,
+    /// RBAC objects as Kubernetes writes them (ClusterRole, Role, ClusterRoleBinding,
+    /// RoleBinding), besides Kubernetes' bootstrap ClusterRoles every cluster has.
+    #[serde(default)]
+    pub rbac_objects: Vec<serde_json::Value>,
 }
 
 /// An existing access entry.
@@ -294,7 +306,12 @@ fn build_cluster(
         updates: Vec::new(),
         configmaps: BTreeMap::new(),
         resource_version: 1000,
-        rbac: sc.rbac,
+        rbac: crate::rbac_store::ClusterRbac::build(&sc.rbac, &sc.rbac_objects).map_err(
+            |reason| SeedError::Rbac {
+                cluster: sc.name.clone(),
+                reason,
+            },
+        )?,
         kube: None,
     };
     for e in sc.access_entries {

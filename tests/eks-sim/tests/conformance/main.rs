@@ -11,5 +11,6 @@ mod kube_api;
 mod modes;
 mod oracle;
 mod policies;
+mod rbac;
 mod token;
 mod tools;
