@@ -6,6 +6,7 @@ mod args;
 mod aws_env;
 mod plan_cmd;
 mod status_cmd;
+mod suggest_input;
 mod token_cmd;
 
 use clap::Parser;
