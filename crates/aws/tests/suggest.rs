@@ -365,3 +365,308 @@ async fn a_principal_without_rbac_read_is_told_what_to_grant() {
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
+
+/// A small deterministic generator (xorshift64*): the property below draws its clusters from a
+/// seed it prints, so a failure can be replayed with `EAM_RBAC_SEED`.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const GROUPS: [&str; 4] = ["g0", "g1", "g2", "g3"];
+const TEAM_ROLES: [&str; 4] = ["t0", "t1", "t2", "t3"];
+
+/// One random cluster's rbac_objects and mapRoles rows (besides the migrator and the admin).
+fn random_cluster(rng: &mut Rng) -> (String, String) {
+    let verbs = ["get", "list", "watch", "create", "update", "delete"];
+    let resources = [
+        "[\"\"], resources: [pods]",
+        "[\"\"], resources: [pods/exec]",
+        "[\"\"], resources: [secrets]",
+        "[\"\"], resources: [configmaps]",
+        "[apps], resources: [deployments, deployments/scale]",
+        "[coordination.k8s.io], resources: [leases]",
+    ];
+    let mut objects = String::new();
+    for i in 0..2 {
+        let rules: Vec<String> = (0..1 + rng.below(3))
+            .map(|_| {
+                format!(
+                    "{{apiGroups: {}, verbs: [{}, {}]}}",
+                    rng.pick(&resources),
+                    rng.pick(&verbs),
+                    rng.pick(&verbs)
+                )
+            })
+            .collect();
+        objects.push_str(&format!(
+            "- {{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {{name: custom-{i}}}, rules: [{}]}}\n",
+            rules.join(", ")
+        ));
+    }
+    if rng.below(2) == 0 {
+        let into = rng.pick(&["view", "edit"]);
+        objects.push_str(&format!(
+            "- {{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {{name: crd, labels: {{rbac.authorization.k8s.io/aggregate-to-{into}: \"true\"}}}}, rules: [{{apiGroups: [example.com], resources: [widgets], verbs: [get, create]}}]}}\n"
+        ));
+    }
+    for i in 0..rng.below(6) + 1 {
+        let group = rng.pick(&GROUPS);
+        let role = rng.pick(&["view", "edit", "admin", "custom-0", "custom-1"]);
+        match rng.pick(&["", "orders", "payments"]) {
+            "" => objects.push_str(&format!(
+                "- {{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding, metadata: {{name: b{i}}}, roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {role}}}, subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: Group, name: {group}}}]}}\n"
+            )),
+            ns => objects.push_str(&format!(
+                "- {{apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: {{name: b{i}, namespace: {ns}}}, roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {role}}}, subjects: [{{apiGroup: rbac.authorization.k8s.io, kind: Group, name: {group}}}]}}\n"
+            )),
+        }
+    }
+    let rows: String = TEAM_ROLES
+        .iter()
+        .map(|r| {
+            let (a, b) = (rng.pick(&GROUPS), rng.pick(&GROUPS));
+            format!("- rolearn: arn:aws:iam::{ACCOUNT}:role/{r}\n  username: {r}\n  groups: [{a}, {b}]\n")
+        })
+        .collect();
+    (objects, rows)
+}
+
+/// Whether an accepted difference names `r`.
+fn names(d: &eks_auth_core::rbac::Difference, r: &Request) -> bool {
+    let has = |list: &[String], v: &str| list.iter().any(|x| x == "*" || x == v);
+    if !has(&d.verbs, &r.verb) {
+        return false;
+    }
+    if let Some(url) = &d.non_resource_url {
+        return r
+            .non_resource_url
+            .as_deref()
+            .is_some_and(|u| match url.strip_suffix('*') {
+                Some(p) => u.starts_with(p),
+                None => u == url,
+            });
+    }
+    let resource = d.resource.clone().unwrap_or_default();
+    let sub = r.resource.split_once('/').map(|(_, s)| s);
+    let resource_ok = resource == "*"
+        || resource == r.resource
+        || sub.is_some_and(|s| resource.strip_prefix("*/") == Some(s));
+    let ns_ok = d.namespaces.is_empty()
+        || r.namespace.as_deref().is_some_and(|ns| {
+            d.namespaces.iter().any(|p| match p.strip_suffix('*') {
+                Some(prefix) => ns.starts_with(prefix),
+                None => p == ns,
+            })
+        });
+    r.non_resource_url.is_none()
+        && ns_ok
+        && resource_ok
+        && has(&[d.api_group.clone().unwrap_or_default()], &r.api_group)
+        && d.resource_name.as_ref().is_none_or(|n| *n == r.name)
+}
+
+/// Randomised: clusters of random RBAC and aws-auth; every exact suggestion applied, and each
+/// lossy or broader candidate accepted (all its differences) or not at random; after migrate
+/// and finalize every principal may do exactly what it could before on every sampled request,
+/// except what an accepted difference names.
+#[tokio::test]
+async fn after_finalize_only_accepted_differences_change_any_permission() {
+    let Some(s) = stack().await else { return };
+    let seed = std::env::var("EAM_RBAC_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+                | 1
+        });
+    eprintln!("EAM_RBAC_SEED={seed}");
+    let mut rng = Rng(seed);
+    let clusters = 6;
+    let mut seed_text = format!(
+        "settings:\n  update_duration_ms: 100\naccounts:\n  - id: \"{ACCOUNT}\"\n    credentials:\n      - {{ access_key_id: {}, secret_access_key: {}, arn: \"arn:aws:sts::{ACCOUNT}:assumed-role/eks-auth-migrator/run-1\" }}\n    iam:\n",
+        MIGRATOR.0, MIGRATOR.1
+    );
+    for r in ROLES.iter().chain(&TEAM_ROLES) {
+        seed_text.push_str(&format!("      - \"arn:aws:iam::{ACCOUNT}:role/{r}\"\n"));
+    }
+    seed_text.push_str("    clusters:\n");
+    for c in 0..clusters {
+        let (objects, rows) = random_cluster(&mut rng);
+        let fixed = "- rolearn: arn:aws:iam::123456789012:role/eks-auth-migrator\n  username: eks-auth-migrator\n  groups: [eks-auth-migrator]\n- rolearn: arn:aws:iam::123456789012:role/platform-admin\n  username: platform-admin\n  groups: [system:masters]\n";
+        seed_text.push_str(&format!(
+            "      - name: random-{c}\n        region: us-east-1\n        rbac_objects:\n{}{}        aws_auth:\n          mapRoles: |\n{}",
+            indent(&objects, 10),
+            indent(&manifest_items(), 10),
+            indent(&format!("{fixed}{rows}"), 12),
+        ));
+    }
+    s.sim
+        .load_seed(Seed::parse(&seed_text).unwrap_or_else(|e| panic!("seed: {e:?}\n{seed_text}")))
+        .expect("seed loads");
+    let iam = aws_sdk_iam::Client::new(&s.config);
+    for role in TEAM_ROLES {
+        iam.create_role()
+            .role_name(role)
+            .assume_role_policy_document(TRUST)
+            .send()
+            .await
+            .expect("CreateRole");
+    }
+    let requests = requests();
+    let (mut applied, mut changed) = (0, 0);
+    for c in 0..clusters {
+        let name = format!("random-{c}");
+        let key = ClusterKey {
+            name: name.clone(),
+            ..sim_key()
+        };
+        let gathered = gather_rbac(&s.config, &name).await.expect("gather RBAC");
+        let rbac = gathered.rbac();
+        let auth = AwsAuth::parse_data(&s.sim.with_world(|w| w.clusters[&key].aws_auth_data()));
+        let input = RbacInput {
+            rbac: &rbac,
+            listed_policies: Some(&gathered.access_policies),
+        };
+        let report = plan_with_rbac(&auth, None, &MigrationPolicy::default(), &input)
+            .rbac
+            .expect("rbac section");
+        // The policy file: every exact suggestion, and some non-exact candidates accepted whole.
+        let mut mappings = String::new();
+        let mut accepted: BTreeMap<String, Vec<eks_auth_core::rbac::Difference>> = BTreeMap::new();
+        for subject in report
+            .subjects
+            .iter()
+            .filter(|x| x.kind == eks_auth_core::rbac::SubjectKind::Group)
+        {
+            let candidate = match (&subject.suggested, subject.candidates.first()) {
+                (Some(exact), _) => exact,
+                (None, Some(closest)) if rng.below(2) == 0 => closest,
+                _ => continue,
+            };
+            let differences: Vec<_> = candidate
+                .lost
+                .iter()
+                .chain(&candidate.added)
+                .cloned()
+                .collect();
+            let scope = match candidate.access_scope.scope_type {
+                ScopeType::Cluster => "{type: cluster}".to_owned(),
+                ScopeType::Namespace => format!(
+                    "{{type: namespace, namespaces: [{}]}}",
+                    candidate.access_scope.namespaces.join(", ")
+                ),
+            };
+            let accept: String = differences
+                .iter()
+                .map(|d| {
+                    format!(
+                        "      - {}\n",
+                        serde_json::to_string(&d.text).expect("json")
+                    )
+                })
+                .collect();
+            mappings.push_str(&format!(
+                "  - group: {}\n    policy: {}\n    access_scope: {scope}\n    keep_group: false\n{}",
+                subject.name,
+                candidate.policy,
+                if accept.is_empty() { String::new() } else { format!("    accept_differences:\n{accept}") },
+            ));
+            accepted.insert(subject.name.clone(), differences);
+            applied += 1;
+        }
+        let policy = MigrationPolicy::parse(&format!("version: 1\ngroup_policies:\n{mappings}"))
+            .or_else(|_| MigrationPolicy::parse("version: 1\n"))
+            .expect("policy");
+        // The accepted mappings are checked: nothing blocks.
+        let checked = plan_with_rbac(&auth, None, &policy, &input);
+        assert!(!checked.blocks_api_mode, "{name}: {:#?}", checked.findings);
+
+        let may = |role: &str, r: &Request| {
+            s.sim
+                .may(
+                    &key,
+                    &format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/s-1"),
+                    r,
+                )
+                .expect("oracle")
+        };
+        let before: Vec<Vec<bool>> = TEAM_ROLES
+            .iter()
+            .map(|role| requests.iter().map(|r| may(role, r)).collect())
+            .collect();
+        let mut settings = Settings::new("property-worker");
+        settings.soak = Duration::ZERO;
+        settings.update_poll = Duration::from_millis(50);
+        settings.policy = policy;
+        settings.break_glass_principal =
+            Some(format!("arn:aws:iam::{ACCOUNT}:role/platform-admin"));
+        let engine = Engine::new(&s.config, &s.store, &settings);
+        let mut done = false;
+        for _ in 0..60 {
+            let out = engine
+                .run(
+                    &name,
+                    Mode::Finalize,
+                    Instant::now() + Duration::from_secs(60),
+                    &|_| {},
+                )
+                .await
+                .expect("engine run");
+            match out.outcome {
+                Outcome::Done => {
+                    done = true;
+                    break;
+                }
+                Outcome::Blocked(b) => panic!("{name} blocked: {b:?}"),
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        assert!(done, "{name}: finalize did not finish");
+        for (i, role) in TEAM_ROLES.iter().enumerate() {
+            let groups: Vec<String> = auth
+                .rows
+                .iter()
+                .find(|r| r.arn.ends_with(&format!("role/{role}")))
+                .map(|r| r.groups.clone())
+                .unwrap_or_default();
+            for (j, r) in requests.iter().enumerate() {
+                let after = may(role, r);
+                if before[i][j] != after {
+                    changed += 1;
+                    let explained = groups.iter().any(|g| {
+                        accepted
+                            .get(g)
+                            .is_some_and(|ds| ds.iter().any(|d| names(d, r)))
+                    });
+                    assert!(
+                        explained,
+                        "EAM_RBAC_SEED={seed} {name}: {role} {r:?} changed from {} to {after} and no accepted difference names it\n{mappings}",
+                        before[i][j]
+                    );
+                }
+            }
+        }
+    }
+    eprintln!("{applied} mappings applied, {changed} sampled permissions changed (all accepted)");
+    assert!(
+        applied > 0,
+        "EAM_RBAC_SEED={seed}: no suggestion was applied"
+    );
+}
