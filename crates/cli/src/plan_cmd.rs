@@ -20,6 +20,7 @@ const EXAMPLE_FACTS: &str = include_str!("../../../examples/facts.json");
 
 /// Runs `plan`: offline from files, or read-only against a live cluster.
 pub fn run(flags: PlanFlags) -> Result<ExitCode> {
+    let suggest = suggest_input(&flags)?;
     let (auth, facts) = match &flags.cluster {
         Some(cluster) => gather_live(
             cluster,
@@ -29,7 +30,6 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
         None => read_offline(&flags)?,
     };
     let policy = load_policy(flags.policy.as_deref())?;
-    let suggest = suggest_input(&flags)?;
 
     let plan = match &suggest {
         Some(input) => eks_auth_core::suggest::plan_with_rbac(
