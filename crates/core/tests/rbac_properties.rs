@@ -635,3 +635,77 @@ proptest! {
         }
     }
 }
+
+/// Arbitrary YAML-ish documents built from RBAC-looking pieces.
+fn dump_text() -> impl Strategy<Value = String> {
+    let scalar = prop_oneof![
+        Just("null".to_owned()),
+        Just("7".to_owned()),
+        Just("'*'".to_owned()),
+        Just("[]".to_owned()),
+        Just("{}".to_owned()),
+        "[a-z:/*-]{0,12}".prop_map(|s| format!("'{s}'")),
+    ];
+    let field = (
+        prop::sample::select(
+            &[
+                "kind",
+                "apiVersion",
+                "metadata",
+                "name",
+                "namespace",
+                "labels",
+                "rules",
+                "verbs",
+                "apiGroups",
+                "resources",
+                "resourceNames",
+                "nonResourceURLs",
+                "roleRef",
+                "subjects",
+                "aggregationRule",
+                "clusterRoleSelectors",
+                "matchLabels",
+                "matchExpressions",
+                "items",
+            ][..],
+        ),
+        scalar,
+    )
+        .prop_map(|(k, v)| format!("{k}: {v}"));
+    let object = prop::collection::vec(field, 0..8).prop_map(|f| format!("{{{}}}", f.join(", ")));
+    let kind = prop::sample::select(
+        &[
+            "ClusterRole",
+            "Role",
+            "ClusterRoleBinding",
+            "RoleBinding",
+            "Pod",
+        ][..],
+    );
+    let item = (kind, object).prop_map(|(k, o)| {
+        format!("{{apiVersion: rbac.authorization.k8s.io/v1, kind: {k}, metadata: {{name: x, namespace: y}}, more: {o}}}")
+            .replace("more: {", "")
+            .replacen("}}", "}", 1)
+    });
+    prop_oneof![
+        prop::collection::vec(item, 0..6)
+            .prop_map(|items| format!("kind: List\nitems: [{}]\n", items.join(", "))),
+        ".{0,200}",
+    ]
+}
+
+proptest! {
+    #[test]
+    fn reading_and_suggesting_never_panic_on_arbitrary_dumps(text in dump_text()) {
+        if let Ok(mut rbac) = Rbac::parse(&text) {
+            rbac.add_missing_cluster_roles(bootstrap::cluster_role_list());
+            let auth = AwsAuth::parse_data(&BTreeMap::from([(
+                "mapRoles".to_owned(),
+                "- rolearn: arn:aws:iam::111122223333:role/r\n  username: u\n  groups: [g, x, system:masters]\n".to_owned(),
+            )]));
+            let plan = plan_with_rbac(&auth, None, &MigrationPolicy::default(), &RbacInput { rbac: &rbac, listed_policies: None });
+            prop_assert!(plan.rbac.is_some());
+        }
+    }
+}
