@@ -9,6 +9,7 @@ pub mod aggregate;
 pub mod bootstrap;
 pub(crate) mod grant;
 pub mod model;
+mod objects;
 pub mod parse;
 pub mod policies;
 

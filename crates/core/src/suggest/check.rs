@@ -1,7 +1,8 @@
 //! The policy file's group → policy mappings, checked at the permission level: a mapping may
 //! change permissions only in ways its `accept_differences` names.
 
-use super::analyse::{Blocked, Ctx, listing};
+use super::analyse::{Blocked, listing};
+use super::context::Ctx;
 use super::{Candidate, Fit, MappingCheck, SubjectReport};
 use crate::finding::{Finding, FindingCode, Severity};
 use crate::plan::ScopeType;

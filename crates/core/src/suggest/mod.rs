@@ -14,7 +14,9 @@
 
 mod analyse;
 mod check;
+mod context;
 mod snippet;
+mod subject;
 
 use crate::aws_auth::AwsAuth;
 use crate::facts::{AuthenticationMode, ClusterFacts};
