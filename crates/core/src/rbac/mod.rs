@@ -1,7 +1,7 @@
 //! Kubernetes RBAC as the suggestion engine needs it: the objects of a cluster
 //! ([`parse::Rbac`], from a `kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A
 //! -o yaml` dump or the live API), ClusterRole aggregation resolved like the controller does it
-//! ([`aggregate`]), permissions as exactly comparable sets ([`grant`]), the EKS access policies'
+//! ([`aggregate`]), permissions as exactly comparable sets (`grant`), the EKS access policies'
 //! rules ([`policies`]) and Kubernetes' bootstrap ClusterRoles ([`bootstrap`]), both kept as data
 //! with their sources. Pure: no I/O.
 

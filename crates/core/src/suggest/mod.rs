@@ -4,7 +4,7 @@
 //!
 //! # Guarantees
 //! - Only an access policy whose grant equals the subject's RBAC grant at the suggested scope
-//!   (as permission sets, [`crate::rbac::grant`]) is suggested; closer non-exact candidates are
+//!   (as permission sets, `rbac::grant`) is suggested; closer non-exact candidates are
 //!   reported with every permission they would lose or add.
 //! - A subject whose permissions could depend on an RBAC object that could not be read gets no
 //!   suggestion and no verdict other than "unreadable".
@@ -212,7 +212,7 @@ pub struct RbacReport {
     pub policy_snippet: String,
 }
 
-/// Plans like [`crate::plan`], then analyses RBAC and attaches it ([`attach`]).
+/// Plans like [`crate::plan()`], then analyses RBAC and attaches it ([`attach`]).
 pub fn plan_with_rbac(
     auth: &AwsAuth,
     facts: Option<&ClusterFacts>,
