@@ -144,7 +144,7 @@ pub fn allows(
         "User" => name == username,
         _ => false,
     };
-    rbac.bindings().iter().any(|b| {
+    rbac.bindings().any(|b| {
         let applies = match &b.namespace {
             None => true,
             Some(ns) => req.non_resource_url.is_none() && req.namespace.as_deref() == Some(ns),

@@ -9,6 +9,7 @@
 //! with `eks-auth-core`, never its parser or comparison.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -122,8 +123,8 @@ pub struct ClusterRbac {
     objects: BTreeMap<Key, Value>,
     /// Rules of each ClusterRole (aggregated) and Role, by (namespace or "", name).
     rules: BTreeMap<(Kind, String, String), Vec<Rule>>,
-    /// Every binding.
-    bindings: Vec<Bound>,
+    /// Every binding, by object key.
+    bindings: BTreeMap<Key, Bound>,
 }
 
 /// The bindings a real cluster has that grant groups something (kube-apiserver's bootstrap).
@@ -146,14 +147,47 @@ const BOOTSTRAP_BINDINGS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The bootstrap ClusterRoles (aggregated) and bindings every cluster starts from, built once
+/// per process.
+fn base() -> Result<ClusterRbac, String> {
+    static BASE: OnceLock<Result<ClusterRbac, String>> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let mut rbac = ClusterRbac::default();
+        for role in bootstrap_roles()? {
+            rbac.insert(role)?;
+        }
+        for (name, role, group) in BOOTSTRAP_BINDINGS {
+            rbac.insert(binding_object(
+                Kind::ClusterRoleBinding,
+                name,
+                None,
+                ("ClusterRole", role),
+                ("Group", group),
+            ))?;
+        }
+        rbac.aggregate();
+        let all: Vec<Key> = rbac.objects.keys().cloned().collect();
+        rbac.index(&all)?;
+        Ok(rbac)
+    })
+    .clone()
+}
+
+/// Kubernetes' bootstrap ClusterRoles, parsed once per process.
 fn bootstrap_roles() -> Result<Vec<Value>, String> {
-    let list: Value = serde_saphyr::from_str(eks_auth_core::rbac::bootstrap::CLUSTER_ROLES_YAML)
-        .map_err(|e| format!("bootstrap ClusterRoles: {e}"))?;
-    Ok(list
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default())
+    static ROLES: OnceLock<Result<Vec<Value>, String>> = OnceLock::new();
+    ROLES
+        .get_or_init(|| {
+            let list: Value =
+                serde_saphyr::from_str(eks_auth_core::rbac::bootstrap::CLUSTER_ROLES_YAML)
+                    .map_err(|e| format!("bootstrap ClusterRoles: {e}"))?;
+            Ok(list
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default())
+        })
+        .clone()
 }
 
 fn binding_object(
@@ -183,41 +217,37 @@ impl ClusterRbac {
     /// # Errors
     /// Why an object is not an RBAC object the simulator can serve.
     pub fn build(simple: &[RoleBinding], objects: &[Value]) -> Result<ClusterRbac, String> {
-        let mut all = bootstrap_roles()?;
-        for (name, role, group) in BOOTSTRAP_BINDINGS {
-            all.push(binding_object(
-                Kind::ClusterRoleBinding,
-                name,
-                None,
-                ("ClusterRole", role),
-                ("Group", group),
-            ));
+        let mut rbac = base()?;
+        let mut added = Vec::new();
+        for object in objects.iter().cloned() {
+            added.push(rbac.insert(object)?);
         }
-        all.extend(objects.iter().cloned());
         for (i, b) in simple.iter().enumerate() {
             let name = format!("eks-sim-binding-{i}");
             let kind = match b.namespace {
                 Some(_) => Kind::RoleBinding,
                 None => Kind::ClusterRoleBinding,
             };
-            all.push(binding_object(
+            added.push(rbac.insert(binding_object(
                 kind,
                 &name,
                 b.namespace.as_deref(),
                 ("ClusterRole", &b.role),
                 (&b.subject_kind, &b.subject),
-            ));
+            ))?);
         }
-        let mut rbac = ClusterRbac::default();
-        for object in all {
-            rbac.insert(object)?;
+        if added.iter().any(|(kind, _, _)| *kind == Kind::ClusterRole) {
+            // A new ClusterRole may be selected by an aggregated one: aggregate again.
+            rbac.aggregate();
+            let all: Vec<Key> = rbac.objects.keys().cloned().collect();
+            rbac.index(&all)?;
+        } else {
+            rbac.index(&added)?;
         }
-        rbac.aggregate();
-        rbac.index()?;
         Ok(rbac)
     }
 
-    fn insert(&mut self, mut object: Value) -> Result<(), String> {
+    fn insert(&mut self, mut object: Value) -> Result<Key, String> {
         let kind_text = object.get("kind").and_then(Value::as_str).unwrap_or("");
         let kind = Kind::parse(kind_text).ok_or_else(|| {
             format!("`{kind_text}` is not ClusterRole, Role, ClusterRoleBinding or RoleBinding")
@@ -237,8 +267,9 @@ impl ClusterRbac {
             String::new()
         };
         object["apiVersion"] = json!("rbac.authorization.k8s.io/v1");
-        self.objects.insert((kind, namespace, name), object);
-        Ok(())
+        let key = (kind, namespace, name);
+        self.objects.insert(key.clone(), object);
+        Ok(key)
     }
 
     /// Fills in every aggregated ClusterRole's rules from the roles its selectors match
@@ -301,8 +332,12 @@ impl ClusterRbac {
     }
 
     /// Builds the typed views authorisation reads.
-    fn index(&mut self) -> Result<(), String> {
-        for ((kind, ns, name), object) in &self.objects {
+    fn index(&mut self, keys: &[Key]) -> Result<(), String> {
+        for key in keys {
+            let Some(object) = self.objects.get(key) else {
+                continue;
+            };
+            let (kind, ns, name) = key;
             match kind {
                 Kind::ClusterRole | Kind::Role => {
                     let rules: Vec<Rule> =
@@ -323,12 +358,13 @@ impl ClusterRbac {
                             (field("kind").to_owned(), field("name").to_owned())
                         })
                         .collect();
-                    self.bindings.push(Bound {
+                    let bound = Bound {
                         namespace: (*kind == Kind::RoleBinding).then(|| ns.clone()),
                         role_kind: text("/roleRef/kind").to_owned(),
                         role_name: text("/roleRef/name").to_owned(),
                         subjects,
-                    });
+                    };
+                    self.bindings.insert(key.clone(), bound);
                 }
             }
         }
@@ -336,8 +372,8 @@ impl ClusterRbac {
     }
 
     /// Every binding.
-    pub fn bindings(&self) -> &[Bound] {
-        &self.bindings
+    pub fn bindings(&self) -> impl Iterator<Item = &Bound> {
+        self.bindings.values()
     }
 
     /// The rules of ClusterRole `name` (aggregated), or of Role `name` in `namespace`.
