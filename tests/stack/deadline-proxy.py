@@ -6,7 +6,9 @@ the constant 600000 (1970-01-01T00:10:00Z), becomes now + TIMEOUT seconds, as La
 The event, request ID, response and error are cargo-lambda's own; `cargo lambda invoke` gets
 the function's answer from it. While cargo-lambda has no event queued (204) the proxy asks
 again. Stops the function after its first response or error; exit 0 on a response, 1 on an
-error or timeout.
+error or timeout. The Extensions API (a function using lambda_runtime's graceful shutdown
+registers a no-op extension) is answered here as Lambda answers it: registration succeeds, and
+no event comes before the function is stopped.
 
     deadline-proxy.py UPSTREAM FUNCTION BINARY [TIMEOUT]    # the function's environment: inherited
 """
@@ -18,10 +20,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import json
+import uuid
 
 upstream, function, binary = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
 timeout = int(sys.argv[4]) if len(sys.argv) > 4 else 300
 done = threading.Event()
+EXTENSION_API = "/2020-01-01/extension"
 result = {}
 
 
@@ -71,6 +76,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        if self.path.startswith(EXTENSION_API):
+            done.wait()  # an extension's next event: none before the function is stopped
+            return
         if done.is_set():
             done.wait()  # no second event: the process is being stopped
             return
@@ -86,6 +94,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         data = self.body()
+        if self.path == f"{EXTENSION_API}/register":
+            body = json.dumps({"functionName": function, "functionVersion": "$LATEST", "handler": "bootstrap"})
+            self.relay(200, {"Lambda-Extension-Identifier": str(uuid.uuid4()), "Content-Type": "application/json"}, body.encode())
+            return
         status, headers, body = forward("POST", self.path, data)
         self.relay(status, headers, body)
         kind = self.path.rsplit("/", 1)[-1]

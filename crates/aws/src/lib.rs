@@ -21,6 +21,7 @@ pub mod failpoint;
 pub mod fleet;
 pub mod ids;
 pub mod live;
+pub mod process;
 pub mod store;
 pub mod token;
 

@@ -176,7 +176,88 @@ fn seed_for(settings: &str, migrator: (&str, &str), caller: &str) -> Seed {
         // Already switched by someone else; the migrator can read aws-auth.
         cluster_in_mode("hybrid", "API_AND_CONFIG_MAP", SAFE_ROWS),
     );
+    let text = format!("{text}{}{}", raw_cluster_yaml(), features_cluster_yaml());
     Seed::parse(&text).unwrap_or_else(|e| panic!("seed does not parse: {e:?}\n{text}"))
+}
+
+/// Rows whose usernames use {{SessionNameRaw}} (kept with its `@`): RBAC binds e-mail style
+/// user names.
+const RAW_ROWS: &str = r#"- rolearn: arn:aws:iam::123456789012:role/eks-auth-migrator
+  username: eks-auth-migrator
+  groups:
+    - eks-auth-migrator
+- rolearn: arn:aws:iam::123456789012:role/platform-admin
+  username: "admin:{{SessionNameRaw}}"
+  groups:
+    - system:masters
+- rolearn: arn:aws:iam::123456789012:role/team-a
+  username: "dev:{{SessionNameRaw}}"
+"#;
+
+/// A CONFIG_MAP cluster whose RBAC binds `dev:alice@example.com` (a {{SessionNameRaw}} user).
+fn raw_cluster_yaml() -> String {
+    let rows: String = RAW_ROWS
+        .lines()
+        .map(|l| format!("            {l}\n"))
+        .collect();
+    format!(
+        r#"      - name: raw
+        region: us-east-1
+        mode: CONFIG_MAP
+        creator: "{creator}"
+        rbac:
+          - {{ subject_kind: Group, subject: eks-auth-migrator, role: edit, namespace: kube-system }}
+          - {{ subject_kind: User, subject: "dev:alice@example.com", role: edit, namespace: team-a }}
+        aws_auth:
+          mapRoles: |
+{rows}"#,
+        creator = arn("user", "/", "creator"),
+    )
+}
+
+/// An Auto Mode cluster with an Argo CD capability, already in API_AND_CONFIG_MAP (EKS refuses
+/// both on CONFIG_MAP); aws-auth maps the Auto Mode node role and the capability role too.
+fn features_cluster_yaml() -> String {
+    let rows = r#"- rolearn: arn:aws:iam::123456789012:role/eks-auth-migrator
+  username: eks-auth-migrator
+  groups:
+    - eks-auth-migrator
+- rolearn: arn:aws:iam::123456789012:role/platform-admin
+  username: platform-admin:{{SessionName}}
+  groups:
+    - system:masters
+- rolearn: arn:aws:iam::123456789012:role/team-a
+  username: team-a
+  groups:
+    - team-a
+- rolearn: arn:aws:iam::123456789012:role/eks-node
+  username: system:node:{{EC2PrivateDNSName}}
+  groups:
+    - system:bootstrappers
+    - system:nodes
+- rolearn: arn:aws:iam::123456789012:role/monitoring
+  username: monitoring
+  groups:
+    - readers
+"#;
+    let rows: String = rows.lines().map(|l| format!("            {l}\n")).collect();
+    format!(
+        r#"      - name: features
+        region: us-east-1
+        mode: API_AND_CONFIG_MAP
+        role_arn: "{cluster_role}"
+        auto_mode: {{ node_role_arn: "{node_role}" }}
+        capabilities: [{{ name: gitops, type: ARGOCD, role_arn: "{argo}" }}]
+        rbac:
+          - {{ subject_kind: Group, subject: eks-auth-migrator, role: edit, namespace: kube-system }}
+          - {{ subject_kind: Group, subject: readers, role: view }}
+        aws_auth:
+          mapRoles: |
+{rows}"#,
+        cluster_role = arn("role", "/", "karpenter-node"),
+        node_role = arn("role", "/", "eks-node"),
+        argo = arn("role", "/", "monitoring"),
+    )
 }
 
 /// The simulator, moto (serial) with the IAM principals, a state table and the shared config.
@@ -363,7 +444,7 @@ async fn converge(world: &World, engine: &Engine<'_>, cluster: &str, mode: Mode)
                 tracing_free_note(&reason);
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            Outcome::Busy { .. } | Outcome::OutOfTime => {
+            Outcome::Busy { .. } | Outcome::OutOfTime | Outcome::Interrupted => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
@@ -1011,4 +1092,137 @@ async fn equivalent_entries_someone_else_made_are_adopted_only_when_the_policy_s
     let again = converge(&w, &engine, "hybrid", Mode::Migrate).await;
     assert_eq!(again.last().map(|r| r.mutating_calls), Some(0));
     assert_eq!(writes(&w.sim), writes_before);
+}
+
+/// The callers of the `raw` cluster: sessions named like e-mail addresses.
+fn raw_callers() -> Vec<String> {
+    ["eks-auth-migrator", "platform-admin", "team-a"]
+        .iter()
+        .map(|role| format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/alice@example.com"))
+        .chain([arn("user", "/", "creator")])
+        .collect()
+}
+
+#[tokio::test]
+async fn session_name_raw_rows_finalize_with_everyones_access_unchanged() {
+    let Some(w) = world("").await else { return };
+    let access = |sim: &Sim| -> BTreeMap<String, Access> {
+        raw_callers()
+            .into_iter()
+            .map(|c| {
+                let a = access_of(sim, "raw", &c);
+                (c, a)
+            })
+            .collect()
+    };
+    let before = access(&w.sim);
+    let dev = &before[&format!("arn:aws:sts::{ACCOUNT}:assumed-role/team-a/alice@example.com")];
+    let (username, _, _, perms) = dev.clone().expect("team-a has access through aws-auth");
+    assert_eq!(
+        username, "dev:alice@example.com",
+        "{{SessionNameRaw}} keeps `@`"
+    );
+    assert!(perms.contains(&(
+        "update".to_owned(),
+        "configmaps".to_owned(),
+        "team-a".to_owned()
+    )));
+
+    let s = settings("worker-raw");
+    let engine = Engine::new(&w.config, &w.store, &s);
+    let reports = converge(&w, &engine, "raw", Mode::Finalize).await;
+    let last = reports.last().expect("a report");
+    assert_eq!(last.outcome, Outcome::Done, "{reports:#?}");
+    assert_eq!(mode_of(&w.sim, "raw"), "API");
+    assert_same_access(&before, &access(&w.sim));
+    let username = w.sim.with_world(|world| {
+        world.clusters[&sim_key("raw")].entries[&arn("role", "/teams/", "team-a")]
+            .username
+            .clone()
+    });
+    assert_eq!(username, "dev:{{SessionNameRaw}}");
+}
+
+#[tokio::test]
+async fn eks_managed_entries_are_never_adopted_changed_or_deleted() {
+    let Some(w) = world("").await else { return };
+    let managed = [
+        arn("role", "/", "eks-node"),       // Auto Mode nodes (EC2)
+        arn("role", "/", "karpenter-node"), // Auto Mode cluster role
+        arn("role", "/", "monitoring"),     // the Argo CD capability's role
+    ];
+    // Someone tags the capability's entry as the migrator's: it stays EKS's all the same.
+    let eks = aws_sdk_eks::Client::new(&w.config);
+    let entry_arn = w.sim.with_world(|world| {
+        world.clusters[&sim_key("features")].entries[&managed[2]]
+            .arn
+            .clone()
+    });
+    eks.tag_resource()
+        .resource_arn(entry_arn)
+        .tags("managed-by", "eks-auth-migrator")
+        .send()
+        .await
+        .expect("TagResource");
+    let snapshot = |sim: &Sim| {
+        sim.with_world(|world| {
+            let entries = &world.clusters[&sim_key("features")].entries;
+            managed
+                .iter()
+                .map(|p| entries.get(p).cloned())
+                .collect::<Vec<_>>()
+        })
+    };
+    let before = snapshot(&w.sim);
+    assert!(before.iter().all(Option::is_some), "{before:#?}");
+
+    let mut s = settings("worker-features");
+    s.policy = eks_auth_core::policy::MigrationPolicy::parse(
+        "version: 1\nexisting_entries: adopt\ncreator_entry: remove\n",
+    )
+    .expect("policy");
+    let engine = Engine::new(&w.config, &w.store, &s);
+    let reports = converge(&w, &engine, "features", Mode::Migrate).await;
+    let last = reports.last().expect("a report");
+    assert_eq!(last.outcome, Outcome::Done, "{reports:#?}");
+    let plan = last.plan.as_ref().expect("plan");
+    let listed: BTreeSet<&str> = plan
+        .eks_managed_entries
+        .iter()
+        .map(|e| e.principal_arn.as_str())
+        .collect();
+    assert_eq!(listed, managed.iter().map(String::as_str).collect());
+    assert!(
+        last.outside_aws_auth.is_empty(),
+        "EKS's entries are not the creator's: {:?}",
+        last.outside_aws_auth
+    );
+    // status shows them as EKS-managed.
+    let records = w
+        .store
+        .list_entries(&key("features"))
+        .await
+        .expect("entries");
+    for principal in &managed {
+        let record = records
+            .iter()
+            .find(|r| r.principal_arn.to_string() == *principal)
+            .unwrap_or_else(|| panic!("{principal} recorded: {records:#?}"));
+        assert_eq!(record.status.as_str(), "EKS_MANAGED", "{principal}");
+    }
+
+    // Rollback deletes the migrator's entries only.
+    let rollback = engine
+        .rollback(
+            "features",
+            Instant::now() + Duration::from_secs(60),
+            &|_| {},
+        )
+        .await
+        .expect("rollback");
+    assert!(!rollback.deleted.is_empty(), "{rollback:#?}");
+    for principal in &managed {
+        assert!(!rollback.deleted.contains(principal), "{principal} deleted");
+    }
+    assert_eq!(snapshot(&w.sim), before, "EKS-managed entries changed");
 }

@@ -290,6 +290,7 @@ async fn gathers_a_config_map_cluster_with_iam_resolutions() {
             fargate_profile_roles: vec![role("eks-fargate")],
             existing_entries: Vec::new(),
             iam: expected_legacy_iam(no_member_role),
+            eks_features: Default::default(),
         }
     );
 
@@ -433,6 +434,7 @@ async fn gathers_every_page_of_access_entries_and_their_policies() {
             fargate_profile_roles: Vec::new(),
             existing_entries: expected,
             iam: BTreeMap::new(),
+            eks_features: Default::default(),
         }
     );
     let stats = stack.sim.stats();

@@ -551,3 +551,63 @@ async fn errors_never_carry_credentials() {
     assert!(err.is_retryable(), "{err:?}");
     assert_no_secret(&err);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_holder_on_this_host_is_taken_over_at_once_one_elsewhere_never() {
+    use eks_auth_aws::process::ProcessId;
+    let Some(moto) = Moto::start() else { return };
+    let Some(me) = ProcessId::current() else {
+        return; // no /proc: processes have no identity here, leases only expire
+    };
+    let (store, key) = with_cluster(&moto, "takeover").await;
+    let now = SystemTime::now();
+    let ttl = Duration::from_secs(300);
+    // A holder of another host whose pid does not run here: never taken over before expiry.
+    let elsewhere = ProcessId {
+        host: format!("{}-other", me.host),
+        pid: u32::MAX - 7,
+        started: 1,
+    };
+    let held = store
+        .acquire_lease_for(&key, "cli-other", Some(&elsewhere), ttl, now)
+        .await
+        .expect("first holder");
+    match store
+        .acquire_lease_for(&key, "cli-me", Some(&me), ttl, now)
+        .await
+    {
+        Err(StoreError::LeaseHeld { owner, process, .. }) => {
+            assert_eq!(owner, "cli-other");
+            assert_eq!(process, Some(elsewhere));
+        }
+        other => panic!("another host's live lease was not refused: {other:?}"),
+    }
+    store.release_lease(held).await.expect("release");
+    // A holder of this host whose process has ended: taken over at once.
+    let dead = ProcessId {
+        pid: u32::MAX - 7,
+        ..me.clone()
+    };
+    let _dead_holder = store
+        .acquire_lease_for(&key, "cli-dead", Some(&dead), ttl, now)
+        .await
+        .expect("dead holder's lease");
+    let mine = store
+        .acquire_lease_for(&key, "cli-me", Some(&me), ttl, now)
+        .await
+        .expect("taken over");
+    assert_eq!(mine.owner(), "cli-me");
+    // And this (live) process is not taken over by another of this host.
+    let err = store
+        .acquire_lease_for(&key, "cli-next", Some(&dead), ttl, now)
+        .await
+        .expect_err("a live holder keeps its lease");
+    assert!(err.to_string().contains("is held by cli-me (pid"), "{err}");
+
+    // Shutdown: the held-lease registry releases what a process still holds.
+    let held = eks_auth_aws::store::lease::HeldLeases::new();
+    held.insert(&mine);
+    assert_eq!(held.release_all(&store).await, 1);
+    let record = store.get_cluster(&key).await.expect("get").expect("record");
+    assert!(record.lease.is_none(), "{:?}", record.lease);
+}

@@ -35,6 +35,22 @@ pub enum Command {
     /// Show migration state from the DynamoDB state table: every cluster, or one cluster with
     /// its principals and recent audit records.
     Status(StatusFlags),
+    /// Report on the fleet from the state table: clusters by authentication mode and phase,
+    /// blockers grouped by code with what to do, the access inventory (who has access where,
+    /// cluster-admin holders, other accounts' principals, principals IAM no longer knows), each
+    /// creator's admin entry and scan freshness — as a table, JSON, CSV, Markdown or one
+    /// self-contained HTML page (docs/report-format.md).
+    ///
+    /// Exit status: 0 when the report was written (unreadable records are named in it and on
+    /// standard error), 2 when the table cannot be read or the flags are unusable.
+    Report(ReportFlags),
+    /// Audit the organisation from this machine, before anything is deployed: scan every
+    /// account × region through the member role, then plan every cluster read-only (audit mode,
+    /// whatever a configuration says) and record it in the state table for `report`.
+    ///
+    /// Exit status: 0 when every account-region was scanned and every cluster audited, 1 when
+    /// some could not be (listed with why; run it again), 2 when the input is unusable.
+    Scan(ScanFlags),
     /// Roll one cluster back: restore aws-auth from the newest backup, then delete the access
     /// entries the migrator created (API_AND_CONFIG_MAP only), and set its mode to audit.
     /// Says what EKS cannot undo.
@@ -123,9 +139,144 @@ pub struct ApplyFlags {
 /// Flags of `status`.
 #[derive(Debug, Args)]
 pub struct StatusFlags {
-    /// Show one cluster (by name) with its principals and recent audit records.
+    /// Show one cluster (by name) with its creator's admin entry, its blockers, its principals
+    /// and recent audit records.
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+
+    /// State table.
+    #[command(flatten)]
+    pub state: StateFlags,
+}
+
+/// Flags of `report`.
+#[derive(Debug, Args)]
+pub struct ReportFlags {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+
+    /// With --format csv: one row per principal and cluster (the access inventory) instead of
+    /// one row per cluster.
+    #[arg(long)]
+    pub inventory: bool,
+
+    /// Write the report to this file instead of standard output (an HTML report needs one on a
+    /// terminal).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Only clusters of these accounts (repeat or comma-separate).
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNT")]
+    pub account: Vec<String>,
+
+    /// Only clusters in these regions.
+    #[arg(long, value_delimiter = ',', value_name = "REGION")]
+    pub region: Vec<String>,
+
+    /// Only clusters in these migration phases (PLANNED, BLOCKED, COMPLETE, ...).
+    #[arg(long, value_delimiter = ',', value_name = "PHASE")]
+    pub phase: Vec<String>,
+
+    /// Only clusters in these migrator modes (audit, migrate, finalize, skip).
+    #[arg(long, value_delimiter = ',', value_name = "MODE")]
+    pub mode: Vec<String>,
+
+    /// Only clusters last seen in these authentication modes (CONFIG_MAP, API_AND_CONFIG_MAP, API).
+    #[arg(long, value_delimiter = ',', value_name = "AUTH_MODE")]
+    pub auth_mode: Vec<String>,
+
+    /// Only clusters with a finding of these codes (e.g. MAP_ACCOUNTS), and only their blocker
+    /// groups.
+    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    pub code: Vec<String>,
+
+    /// Only clusters naming this principal, and only it in the inventory: an ARN matches exactly
+    /// (roles by account and name, any path); anything else matches ARNs containing it.
+    #[arg(long, value_name = "ARN|TEXT")]
+    pub principal: Option<String>,
+
+    /// The migration policy file (docs/policy-file.md), for whether the policy keeps each
+    /// creator's admin entry (default: keep).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Parallel Scan requests reading the table.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub segments: u32,
+
+    /// Table width when standard output is not a terminal (default: no wrapping).
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<u16>,
+
+    /// Colour in the table output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// The DynamoDB state table.
+    #[arg(
+        long,
+        env = "EAM_TABLE",
+        default_value = "eks-auth-migrator",
+        value_name = "NAME"
+    )]
+    pub table: String,
+}
+
+/// `report --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Terminal text with tables fitted to the width.
+    Table,
+    /// The versioned JSON contract (docs/report-format.md, docs/report.schema.json).
+    Json,
+    /// CSV: a row per cluster (with --inventory: a row per principal and cluster).
+    Csv,
+    /// Markdown, for a wiki page or a pull request.
+    Markdown,
+    /// One self-contained HTML page (charts, sortable and filterable tables, print layout).
+    Html,
+}
+
+/// Flags of `scan`.
+#[derive(Debug, Args)]
+pub struct ScanFlags {
+    /// Regions to scan in every account (comma-separated); default: the configuration
+    /// document's `regions`.
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Vec<String>,
+
+    /// Accounts to scan (comma-separated); default: every ACTIVE account of the organisation
+    /// (Organizations ListAccounts, from the management or a delegated administrator account).
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNT,...")]
+    pub accounts: Vec<String>,
+
+    /// The role assumed in each account (it needs what infra/member-role.yaml grants, read-only;
+    /// before the member role is deployed, e.g. OrganizationAccountAccessRole). On CONFIG_MAP
+    /// clusters it must be mapped in aws-auth to read it (infra/kubernetes/migrator-rbac.yaml).
+    #[arg(
+        long,
+        default_value = "eks-auth-migrator-member",
+        value_name = "ROLE_NAME"
+    )]
+    pub member_role_name: String,
+
+    /// The configuration document (docs/configuration.md) for the scope: accounts, exclusions,
+    /// regions. Its modes are ignored: `scan` only audits.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Account-regions scanned, and clusters audited, at once.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Start no account-region after this many minutes.
+    #[arg(long, default_value_t = 60, value_name = "MINUTES")]
+    pub timeout_minutes: u64,
 
     /// State table.
     #[command(flatten)]
@@ -254,6 +405,15 @@ pub enum OutputFormat {
     Terraform,
     /// A CloudFormation template.
     Cloudformation,
+}
+
+/// `status --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// A one-line summary and a table.
+    Table,
+    /// JSON: `{format_version, summary, clusters}` (with `details` per cluster under --cluster).
+    Json,
 }
 
 /// `--fail-on` values.

@@ -5,9 +5,12 @@ mod apply_cmd;
 mod args;
 mod aws_env;
 mod plan_cmd;
+mod report_cmd;
+mod scan_cmd;
 mod status_cmd;
 mod suggest_input;
 mod token_cmd;
+mod wait_line;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -30,5 +33,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Apply(flags) => apply_cmd::apply(flags),
         args::Command::Rollback(flags) => apply_cmd::rollback(flags),
         args::Command::Status(flags) => status_cmd::run(flags),
+        args::Command::Scan(flags) => scan_cmd::run(flags),
+        args::Command::Report(flags) => report_cmd::run(flags),
     }
 }

@@ -5,6 +5,7 @@ use crate::aws_env;
 use crate::suggest_input::{self, SuggestInput};
 use anyhow::{Context, Result};
 use eks_auth_aws::live::{GatherOptions, gather};
+use eks_auth_core::access_policies::Catalogue;
 use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::ClusterFacts;
 use eks_auth_core::finding::{Finding, FindingCode, Severity};
@@ -30,6 +31,15 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
         None => read_offline(&flags)?,
     };
     let policy = load_policy(flags.policy.as_deref())?;
+    match &flags.cluster {
+        Some(cluster) => aws_env::runtime()?.block_on(async {
+            let config = aws_env::load(flags.region.as_deref()).await;
+            crate::apply_cmd::check_policy_live(&config, cluster, &policy).await
+        })?,
+        None => policy
+            .check_policy_names(&Catalogue::bundled())
+            .context("the policy file maps a group to a policy EKS does not offer")?,
+    }
 
     let plan = match &suggest {
         Some(input) => eks_auth_core::suggest::plan_with_rbac(

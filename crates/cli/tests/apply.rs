@@ -163,7 +163,10 @@ async fn apply_finalize_status_and_rollback_on_the_local_stack() {
     .concat());
     let (stdout, stderr) = common::text(&again);
     assert_eq!(again.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains(", 0 write calls this run"), "{stdout}");
+    assert!(
+        stdout.contains(", 0 write calls in this command"),
+        "{stdout}"
+    );
 
     // The cluster with bad rows stops at API_AND_CONFIG_MAP with its blockers.
     let blocked = run(&[

@@ -272,6 +272,9 @@ impl Config {
                 })?;
                 policy
                     .validate()
+                    .and_then(|()| {
+                        policy.check_policy_names(&crate::access_policies::Catalogue::bundled())
+                    })
                     .map_err(|e| ConfigError::field("policy", e.to_string()))?;
                 policy
             }

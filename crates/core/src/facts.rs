@@ -122,6 +122,55 @@ pub struct ClusterFacts {
     /// IAM resolution of each principal ARN as aws-auth writes it (keys compared case-insensitively).
     #[serde(default)]
     pub iam: BTreeMap<String, IamResolution>,
+    /// The EKS features that make EKS create access entries of its own (capabilities, Auto
+    /// Mode); see [`crate::eks_managed`].
+    #[serde(default, skip_serializing_if = "EksFeatures::is_empty")]
+    pub eks_features: EksFeatures,
+}
+
+/// The EKS features whose access entries EKS creates and manages itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EksFeatures {
+    /// EKS Capabilities (ListCapabilities + DescribeCapability): EKS creates an entry for each
+    /// capability role.
+    #[serde(default)]
+    pub capabilities: Vec<CapabilityFact>,
+    /// EKS Auto Mode, when enabled (DescribeCluster `computeConfig`).
+    #[serde(default)]
+    pub auto_mode: Option<AutoModeFact>,
+}
+
+impl EksFeatures {
+    /// No capability and no Auto Mode.
+    pub fn is_empty(&self) -> bool {
+        self.capabilities.is_empty() && self.auto_mode.is_none()
+    }
+}
+
+/// One EKS Capability (ACK, Argo CD, kro, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilityFact {
+    /// The capability's name.
+    pub name: String,
+    /// Its type (`ACK`, `ARGOCD`, `KRO`).
+    #[serde(rename = "type")]
+    pub capability_type: String,
+    /// The capability role EKS made an access entry for.
+    pub role_arn: String,
+}
+
+/// EKS Auto Mode's roles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoModeFact {
+    /// The cluster IAM role (its entry carries the Auto Mode cluster policies).
+    #[serde(default)]
+    pub cluster_role_arn: Option<String>,
+    /// The node role of the built-in node pools (its entry has type `EC2`).
+    #[serde(default)]
+    pub node_role_arn: Option<String>,
 }
 
 fn facts_version() -> u32 {

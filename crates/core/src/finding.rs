@@ -87,7 +87,7 @@ finding_codes! {
     UsernameTemplateUnsupported => "USERNAME_TEMPLATE_UNSUPPORTED",
     /// The username starts with a prefix access entries reserve.
     UsernameReservedPrefix => "USERNAME_RESERVED_PREFIX",
-    /// `{{SessionName}}` needs a `:` somewhere before it in an access-entry username.
+    /// `{{SessionName}}` / `{{SessionNameRaw}}` need a `:` somewhere before them in an access-entry username.
     SessionNameNeedsColon => "SESSION_NAME_NEEDS_COLON",
     /// The row has no username: the entry gets EKS's default username.
     UsernameDefaulted => "USERNAME_DEFAULTED",

@@ -246,6 +246,24 @@ pub struct Plan {
     /// (`plan --suggest`; docs/rbac-suggestions.md).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub rbac: Option<crate::suggest::RbacReport>,
+    /// Access entries EKS created and manages itself (node groups, Fargate, capabilities, Auto
+    /// Mode, HyperPod): never adopted, changed or deleted by the migrator. Empty without facts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub eks_managed_entries: Vec<EksManagedEntry>,
+}
+
+/// An access entry EKS manages itself, as a plan lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EksManagedEntry {
+    /// The entry's principal.
+    pub principal_arn: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub entry_type: EntryType,
+    /// The EKS feature that made it (`kind`, and for a capability its `name` and
+    /// `capability_type`).
+    #[serde(flatten)]
+    pub managed_by: crate::eks_managed::EksManaged,
 }
 
 impl Plan {

@@ -2,6 +2,7 @@
 //! to do with usernames access entries cannot carry). Documented in docs/policy-file.md.
 //! The default policy grants nothing beyond what each row implied.
 
+use crate::access_policies::Catalogue;
 use crate::plan::{AccessScope, ScopeType};
 use serde::{Deserialize, Serialize};
 
@@ -189,6 +190,25 @@ impl MigrationPolicy {
         Ok(())
     }
 
+    /// Checks every mapped policy name against `catalogue` (the bundled one offline,
+    /// ListAccessPolicies live).
+    ///
+    /// # Errors
+    /// [`PolicyError::GroupPolicy`] naming the first mapping whose policy the catalogue does not
+    /// know (with the closest known name) or that only service-linked roles may use.
+    pub fn check_policy_names(&self, catalogue: &Catalogue) -> Result<(), PolicyError> {
+        for (index, gp) in self.group_policies.iter().enumerate() {
+            catalogue
+                .check(gp.policy_name())
+                .map_err(|e| PolicyError::GroupPolicy {
+                    index,
+                    group: gp.group.clone(),
+                    reason: e.to_string(),
+                })?;
+        }
+        Ok(())
+    }
+
     /// The mappings for a group.
     pub fn mapping_for(&self, group: &str) -> Option<&GroupPolicy> {
         self.group_policies.iter().find(|gp| gp.group == group)
@@ -239,6 +259,27 @@ mod tests {
             let err = MigrationPolicy::parse(text).expect_err(text).to_string();
             assert!(err.contains(needle), "{err} should mention {needle}");
         }
+    }
+
+    #[test]
+    fn policy_names_are_checked_against_a_catalogue() {
+        let p = MigrationPolicy::parse(
+            "version: 1\ngroup_policies:\n  - {group: a, policy: AmazonEKSViewPolicy}\n  - {group: b, policy: AmazonEKSReadOnlyPolicy}\n",
+        )
+        .expect("structurally valid");
+        let err = p
+            .check_policy_names(&Catalogue::bundled())
+            .expect_err("unknown name")
+            .to_string();
+        assert!(
+            err.starts_with("policy file group_policies[1] (b): `AmazonEKSReadOnlyPolicy` is not an EKS access policy"),
+            "{err}"
+        );
+        let ok = MigrationPolicy::parse(
+            "version: 1\ngroup_policies: [{group: s, policy: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSSecretReaderPolicy'}]\n",
+        )
+        .expect("valid");
+        assert!(ok.check_policy_names(&Catalogue::bundled()).is_ok());
     }
 
     #[test]

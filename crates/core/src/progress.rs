@@ -60,9 +60,10 @@ pub fn break_glass<'a>(
     })
 }
 
-/// STANDARD entries the migrator did not create for principals no aws-auth row names: after the
-/// switch to API_AND_CONFIG_MAP this is where the cluster creator's implicit admin (invisible
-/// under aws-auth) becomes visible. Reported, never changed.
+/// STANDARD entries the migrator did not create for principals no aws-auth row names, other than
+/// the ones EKS manages for its features (capabilities, Auto Mode, HyperPod:
+/// [`crate::eks_managed`]): after the switch to API_AND_CONFIG_MAP this is where the cluster
+/// creator's implicit admin (invisible under aws-auth) becomes visible. Reported, never changed.
 pub fn entries_outside_aws_auth<'a>(
     facts: &'a ClusterFacts,
     plan: &Plan,
@@ -71,6 +72,7 @@ pub fn entries_outside_aws_auth<'a>(
         .existing_entries
         .iter()
         .filter(|e| e.entry_type == EntryType::Standard && !e.managed_by_migrator)
+        .filter(|e| crate::eks_managed::eks_managed(e, facts).is_none())
         .filter(|e| {
             !plan.entries.iter().any(|p| {
                 p.principal_arn
@@ -119,6 +121,7 @@ mod tests {
             fargate_profile_roles: Vec::new(),
             existing_entries: entries,
             iam: BTreeMap::new(),
+            eks_features: Default::default(),
         }
     }
 
@@ -210,7 +213,22 @@ data:
                 AccessScope::cluster(),
                 true,
             ),
+            // An Argo CD capability given cluster-admin by hand: EKS's, never the creator's.
+            entry(
+                "arn:aws:iam::111122223333:role/argocd-capability",
+                ADMIN,
+                AccessScope::cluster(),
+                false,
+            ),
         ]);
+        let mut f = f;
+        f.eks_features
+            .capabilities
+            .push(crate::facts::CapabilityFact {
+                name: "argocd".to_owned(),
+                capability_type: "ARGOCD".to_owned(),
+                role_arn: "arn:aws:iam::111122223333:role/argocd-capability".to_owned(),
+            });
         let plan = crate::plan(&auth, Some(&f), &MigrationPolicy::default());
         let outside: Vec<&str> = entries_outside_aws_auth(&f, &plan)
             .into_iter()

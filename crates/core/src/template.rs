@@ -1,4 +1,10 @@
 //! Username and group templates (`{{SessionName}}` and friends) and what access entries accept.
+//!
+//! Access-entry usernames accept `{{SessionName}}` and `{{SessionNameRaw}}`, each only with a
+//! `:` somewhere before it (EKS user guide, "Set a custom username for EKS access entries":
+//! "If you add either {{SessionName}} or {{SessionNameRaw}} to your username, the username must
+//! include a colon before {{SessionName}}"). `{{SessionName}}` turns `@` into `-` (as the
+//! authenticator does); `{{SessionNameRaw}}` keeps the session name as it is, `@` included.
 
 /// Prefixes EKS reserves: an access-entry username must not start with them.
 pub const RESERVED_USERNAME_PREFIXES: &[&str] = &["system:", "eks:", "aws:", "amazon:", "iam:"];
@@ -27,6 +33,9 @@ pub fn placeholders(s: &str) -> Vec<(usize, &str)> {
     found
 }
 
+/// The templates an access-entry username may carry (each after a `:`).
+pub const ACCESS_ENTRY_USERNAME_TEMPLATES: &[&str] = &["SessionName", "SessionNameRaw"];
+
 /// Why an aws-auth username cannot be an access-entry username as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UsernameProblem {
@@ -34,8 +43,8 @@ pub enum UsernameProblem {
     ReservedPrefix(&'static str),
     /// Uses a template access entries do not support.
     UnsupportedTemplate(String),
-    /// `{{SessionName}}` without a `:` before it.
-    SessionNameNeedsColon,
+    /// `{{SessionName}}` or `{{SessionNameRaw}}` (the template named) without a `:` before it.
+    SessionNameNeedsColon(String),
 }
 
 /// Checks an aws-auth username against the access-entry username rules.
@@ -47,13 +56,16 @@ pub fn username_problem(username: &str) -> Option<UsernameProblem> {
         return Some(UsernameProblem::ReservedPrefix(prefix));
     }
     let found = placeholders(username);
-    if let Some((_, name)) = found.iter().find(|(_, name)| *name != "SessionName") {
+    if let Some((_, name)) = found
+        .iter()
+        .find(|(_, name)| !ACCESS_ENTRY_USERNAME_TEMPLATES.contains(name))
+    {
         return Some(UsernameProblem::UnsupportedTemplate((*name).to_owned()));
     }
-    if let Some((at, _)) = found.first()
+    if let Some((at, name)) = found.first()
         && !username[..*at].contains(':')
     {
-        return Some(UsernameProblem::SessionNameNeedsColon);
+        return Some(UsernameProblem::SessionNameNeedsColon((*name).to_owned()));
     }
     None
 }
@@ -78,15 +90,23 @@ mod tests {
         assert_eq!(username_problem("sso-admin:{{SessionName}}"), None);
         assert_eq!(
             username_problem("{{SessionName}}"),
-            Some(UsernameProblem::SessionNameNeedsColon)
+            Some(UsernameProblem::SessionNameNeedsColon("SessionName".into()))
         );
         assert_eq!(
             username_problem("dev-{{SessionName}}:x"),
-            Some(UsernameProblem::SessionNameNeedsColon)
+            Some(UsernameProblem::SessionNameNeedsColon("SessionName".into()))
+        );
+        assert_eq!(username_problem("x:{{SessionNameRaw}}"), None);
+        assert_eq!(username_problem("dev:{{SessionNameRaw}}@corp"), None);
+        assert_eq!(
+            username_problem("{{SessionNameRaw}}"),
+            Some(UsernameProblem::SessionNameNeedsColon(
+                "SessionNameRaw".into()
+            ))
         );
         assert_eq!(
-            username_problem("x:{{SessionNameRaw}}"),
-            Some(UsernameProblem::UnsupportedTemplate(
+            username_problem("raw-{{SessionNameRaw}}:x"),
+            Some(UsernameProblem::SessionNameNeedsColon(
                 "SessionNameRaw".into()
             ))
         );

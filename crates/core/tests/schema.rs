@@ -42,6 +42,49 @@ fn example_plans_conform() {
 }
 
 #[test]
+fn plans_listing_eks_managed_entries_conform() {
+    use eks_auth_core::facts::{AuthenticationMode, AutoModeFact, CapabilityFact, ExistingEntry};
+    use eks_auth_core::plan::EntryType;
+    let auth = AwsAuth::parse_configmap(EXAMPLE).expect("example");
+    let mut facts: ClusterFacts = serde_json::from_str(FACTS).expect("facts");
+    facts.authentication_mode = Some(AuthenticationMode::ApiAndConfigMap);
+    let role = |name: &str| format!("arn:aws:iam::111122223333:role/{name}");
+    for (name, entry_type) in [
+        ("argocd", EntryType::Standard),
+        ("auto-node", EntryType::Ec2),
+        ("hyperpod", EntryType::HyperpodLinux),
+    ] {
+        facts.existing_entries.push(ExistingEntry {
+            principal_arn: role(name),
+            entry_type,
+            username: None,
+            kubernetes_groups: Vec::new(),
+            access_policies: Vec::new(),
+            managed_by_migrator: false,
+        });
+    }
+    facts.eks_features.capabilities.push(CapabilityFact {
+        name: "gitops".to_owned(),
+        capability_type: "ARGOCD".to_owned(),
+        role_arn: role("argocd"),
+    });
+    facts.eks_features.auto_mode = Some(AutoModeFact {
+        cluster_role_arn: None,
+        node_role_arn: Some(role("auto-node")),
+    });
+    let plan = eks_auth_core::plan(&auth, Some(&facts), &MigrationPolicy::default());
+    assert_eq!(
+        plan.eks_managed_entries.len(),
+        3,
+        "{:?}",
+        plan.eks_managed_entries
+    );
+    let json = render(&plan, Format::Json, RenderOptions::default());
+    assert!(json.contains("\"kind\": \"capability\""), "{json}");
+    assert_valid(&json);
+}
+
+#[test]
 fn the_schema_rejects_what_the_contract_forbids() {
     let auth = AwsAuth::parse_configmap(EXAMPLE).expect("example");
     let plan = eks_auth_core::plan(&auth, None, &MigrationPolicy::default());

@@ -7,6 +7,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use eks_auth_aws::fleet::environment::FunctionEnv;
 use eks_auth_aws::fleet::worker::{Disposition, Worker};
 use eks_auth_aws::fleet::{Clients, load_config};
+use eks_auth_aws::store::lease::HeldLeases;
 use eks_auth_core::events::Job;
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,8 @@ pub struct Deps {
     pub clients: Clients,
     /// This function instance's ID (lease owner).
     pub worker_id: String,
+    /// The leases this instance holds right now, released on shutdown ([`shutdown`]).
+    pub held_leases: HeldLeases,
 }
 
 impl Deps {
@@ -30,8 +33,17 @@ impl Deps {
             config,
             env,
             worker_id,
+            held_leases: HeldLeases::new(),
         }
     }
+}
+
+/// What the function does when Lambda shuts its environment down (SIGTERM, through
+/// lambda_runtime's graceful shutdown): releases every cluster lease a run still holds, so the
+/// next worker starts on those clusters at once instead of waiting for the leases to expire.
+pub async fn shutdown(store: &eks_auth_aws::StateStore, held: &HeldLeases) {
+    let released = held.release_all(store).await;
+    tracing::info!(released, "shutdown: cluster leases released");
 }
 
 /// Works through the batch until `deadline`.
@@ -59,6 +71,8 @@ pub async fn handle(
         worker_id: deps.worker_id.clone(),
         update_poll: deps.env.update_poll,
         watching_since: deps.clients.watching_since().await?,
+        force_mode: None,
+        held_leases: deps.held_leases.clone(),
     };
     // Stop starting runs when less than this is left.
     let run_deadline = deadline

@@ -16,6 +16,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         std::process::id()
     );
     let deps = Deps::new(config, env, worker_id);
+    let (store, held) = (deps.clients.store.clone(), deps.held_leases.clone());
+    // Lambda sends SIGTERM (with a short grace period) only to functions with a registered
+    // extension; this registers lambda_runtime's no-op one and runs the hook on SIGTERM/SIGINT.
+    lambda_runtime::spawn_graceful_shutdown_handler(move || async move {
+        cluster_worker::shutdown(&store, &held).await;
+    })
+    .await;
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let deadline = eks_auth_aws::fleet::instant_of(event.context.deadline());

@@ -83,7 +83,114 @@ async fn main() {
         .await
         .is_ok();
     println!("   team-a's entry restored from its aws-auth row: {back}");
+
+    println!(
+        "\n== 4. The fleet report: eks-auth-migrator report, the real CLI, on this state table"
+    );
+    let cli = CliRun::new(&p);
+    match &cli {
+        Some(cli) => cli.reports(),
+        None => println!("   (EAM_CLI is not set: scripts/demo builds the CLI and sets it)"),
+    }
     println!("\nDone. Nothing reached AWS: EKS was the simulator, everything else moto.");
+    if std::env::args().any(|a| a == "--keep") {
+        if let Some(cli) = &cli {
+            cli.keep_serving().await;
+        }
+    }
+}
+
+/// The real `eks-auth-migrator` binary (`EAM_CLI`), configured for this stack through a
+/// standard AWS config file, writing into `EAM_DEMO_OUT` (default `target/demo`).
+struct CliRun {
+    bin: std::path::PathBuf,
+    out: std::path::PathBuf,
+    config: std::path::PathBuf,
+}
+
+impl CliRun {
+    fn new(p: &Pipeline) -> Option<Self> {
+        let bin = std::path::PathBuf::from(std::env::var_os("EAM_CLI")?);
+        let out = std::path::PathBuf::from(
+            std::env::var_os("EAM_DEMO_OUT").unwrap_or_else(|| "target/demo".into()),
+        );
+        std::fs::create_dir_all(&out).expect("demo output directory");
+        let config = out.join("aws-config");
+        let moto = p.stack.moto.as_ref().map(|m| m.url()).expect("moto");
+        std::fs::write(
+            &config,
+            format!(
+                "[default]\nregion = us-east-1\nendpoint_url = {moto}\nservices = local-stack\n\n[services local-stack]\neks =\n  endpoint_url = {}\n",
+                p.stack.sim.url()
+            ),
+        )
+        .expect("config file");
+        Some(Self { bin, out, config })
+    }
+
+    /// The environment a shell needs to run the CLI against this stack.
+    fn env(&self) -> [(&'static str, String); 5] {
+        [
+            ("AWS_CONFIG_FILE", self.config.display().to_string()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "AKIADEMOOPERATOR0001".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "demo".to_owned()),
+            ("EAM_TABLE", TABLE.to_owned()),
+        ]
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let out = std::process::Command::new(&self.bin)
+            .args(args)
+            .envs(self.env())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .expect("eks-auth-migrator runs");
+        if !out.status.success() {
+            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        }
+        out
+    }
+
+    /// Prints the terminal report and writes every other format.
+    fn reports(&self) {
+        let table = self.run(&["report", "--format", "table", "--width", "110"]);
+        for line in String::from_utf8_lossy(&table.stdout).lines() {
+            println!("   {line}");
+        }
+        for (format, inventory, file) in [
+            ("json", false, "fleet.json"),
+            ("csv", false, "fleet.csv"),
+            ("csv", true, "inventory.csv"),
+            ("markdown", false, "fleet.md"),
+            ("html", false, "fleet.html"),
+        ] {
+            let path = self.out.join(file);
+            let path = path.to_string_lossy();
+            let mut args = vec!["report", "--format", format, "-o", &path];
+            if inventory {
+                args.push("--inventory");
+            }
+            self.run(&args);
+        }
+        println!(
+            "\n   The same report, every format: {}/fleet.html (open it in a browser), fleet.json, fleet.csv, inventory.csv, fleet.md",
+            self.out.display()
+        );
+    }
+
+    /// Keeps the stack up until Ctrl-C, for running the CLI by hand.
+    async fn keep_serving(&self) {
+        println!("\nThe local stack stays up until Ctrl-C. In another shell:");
+        for (k, v) in self.env() {
+            println!("   export {k}={v}");
+        }
+        println!(
+            "   {} report          # or status, status --cluster pay-legacy, report --format html -o fleet.html",
+            self.bin.display()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Each cluster's record and the writes made to it, from the state table.

@@ -155,6 +155,7 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
     .expect("scan");
     assert_eq!(again["queued"], 2, "{again}");
     drain(&p, &worker_deps).await;
+    the_report_describes_the_fleet(&store).await;
 
     // Least privilege: every call a function made in the central account is one its role in
     // template.yaml grants (the member role's side is checked in crates/aws/tests/engine.rs).
@@ -177,6 +178,82 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
             "{role} in template.yaml does not grant {missing:?} (it made {made:?})"
         );
     }
+}
+
+/// The fleet report (what `eks-auth-migrator report` prints after `scripts/demo`, which runs
+/// this fleet) says what the pipeline did: four clusters with their modes and phases, the one
+/// blocker and what holds it, who is cluster admin where, the creators' admin entries.
+async fn the_report_describes_the_fleet(store: &StateStore) {
+    use eks_auth_core::finding::FindingCode;
+    use eks_auth_core::report::{self, Filter};
+    let read = store.read_fleet(2).await.expect("fleet read");
+    assert!(
+        read.input.unreadable.is_empty(),
+        "{:?}",
+        read.input.unreadable
+    );
+    let fleet = report::build(&read.input, &Filter::default(), 1_800_000_000_000);
+    let h = &fleet.headline;
+    assert_eq!(h.clusters, 4);
+    assert_eq!(
+        (
+            h.authentication_modes.api,
+            h.authentication_modes.api_and_config_map,
+            h.authentication_modes.config_map
+        ),
+        (1, 3, 0)
+    );
+    assert_eq!((h.modes.finalize, h.modes.migrate), (2, 2));
+    assert_eq!(h.without_inventory, 0);
+    assert_eq!(h.blocked_clusters, 1);
+    assert_eq!(h.failed_scans, 0);
+    let phases: Vec<(String, &str)> = fleet
+        .clusters
+        .iter()
+        .map(|c| (c.name.clone(), c.phase.as_str()))
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            ("pay-legacy".to_owned(), "BLOCKED"),
+            ("pay-prod".to_owned(), "COMPLETE"),
+            ("pay-new".to_owned(), "VERIFIED"),
+            ("data-prod".to_owned(), "VERIFIED"),
+        ]
+    );
+    assert_eq!(fleet.blockers.len(), 1, "{:?}", fleet.blockers);
+    assert_eq!(fleet.blockers[0].code, FindingCode::SystemGroup);
+    assert_eq!(fleet.blockers[0].affected[0].name, "pay-legacy");
+    // Every cluster's creator was seen after the migrator's switch, and the default policy keeps it.
+    for c in &fleet.clusters {
+        assert_eq!(
+            c.creator.principal.as_deref(),
+            Some(format!("arn:aws:iam::{}:user/creator", c.account).as_str()),
+            "{}",
+            c.name
+        );
+        assert!(c.creator.kept, "{}", c.name);
+    }
+    // platform-admin (system:masters in every aws-auth) is a cluster admin on each cluster of its
+    // account that is not in API mode through aws-auth, or through its migrated entry.
+    let admin = |account: &str| format!("arn:aws:iam::{account}:role/platform-admin");
+    for (account, clusters) in [(A, 3), (B, 1)] {
+        let callout = fleet
+            .access
+            .cluster_admins
+            .iter()
+            .find(|c| c.principal_arn == admin(account))
+            .unwrap_or_else(|| panic!("{} is called out as cluster admin", admin(account)));
+        assert_eq!(callout.clusters.len(), clusters);
+    }
+    // Each account's aws-auth names the other account's team-a role.
+    assert!(
+        fleet
+            .access
+            .other_account
+            .iter()
+            .any(|c| c.principal_arn.ends_with(":role/teams/team-a"))
+    );
 }
 
 /// The IAM action a recorded call needs (SQS's batch calls need their single action).

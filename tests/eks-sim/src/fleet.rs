@@ -127,6 +127,10 @@ pub fn generate(spec: &FleetSpec) -> Seed {
                         access_entries: Vec::new(),
                         rbac: Vec::new(),
                         rbac_objects: Vec::new(),
+                        role_arn: None,
+                        auto_mode: None,
+                        capabilities: Vec::new(),
+                        hyperpod_roles: Vec::new(),
                     });
                 }
             }

@@ -263,6 +263,35 @@ pub struct Cluster {
     pub rbac: crate::rbac_store::ClusterRbac,
     /// The Kubernetes API endpoint, started lazily.
     pub kube: Option<KubeEndpoint>,
+    /// The cluster IAM role (DescribeCluster `roleArn`).
+    pub role_arn: String,
+    /// EKS Auto Mode (DescribeCluster `computeConfig`), when enabled.
+    pub auto_mode: Option<AutoMode>,
+    /// EKS Capabilities by name.
+    pub capabilities: BTreeMap<String, Capability>,
+    /// SageMaker HyperPod execution roles attached to this cluster.
+    pub hyperpod_roles: Vec<String>,
+}
+
+/// EKS Auto Mode's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoMode {
+    /// The node role of the built-in node pools.
+    pub node_role_arn: String,
+}
+
+/// An EKS Capability (ACK, Argo CD, kro).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capability {
+    /// Its name.
+    pub name: String,
+    /// `ACK`, `ARGOCD` or `KRO`.
+    pub kind: String,
+    /// The capability role EKS makes an access entry for.
+    pub role_arn: String,
+    /// Epoch seconds of creation.
+    pub created_at: f64,
 }
 
 impl Cluster {

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    AccessEntry, AccessScope, AssociatedPolicy, AuthMode, Cluster, ClusterKey, Credential,
-    FargateProfile, IamPrincipal, Nodegroup, RoleBinding, Settings, StoredObject, World, epoch_now,
+    AccessEntry, AccessScope, AssociatedPolicy, AuthMode, AutoMode, Capability, Cluster,
+    ClusterKey, Credential, FargateProfile, IamPrincipal, Nodegroup, RoleBinding, Settings,
+    StoredObject, World, epoch_now,
 };
 
 /// Account of the default credentials (moto's default account, so IAM in moto lines up).
@@ -38,6 +39,16 @@ pub enum SeedError {
         cluster: String,
         /// What is wrong.
         reason: String,
+    },
+    /// A feature EKS refuses on a CONFIG_MAP cluster (Auto Mode, capabilities, HyperPod).
+    #[error(
+        "cluster {cluster}: {feature} needs access entries; EKS refuses it on a CONFIG_MAP cluster (seed mode API_AND_CONFIG_MAP or API)"
+    )]
+    NeedsAccessEntries {
+        /// Cluster name.
+        cluster: String,
+        /// The feature.
+        feature: &'static str,
     },
     /// An unknown authentication mode.
     #[error("cluster {cluster}: unknown authentication mode {mode:?}")]
@@ -137,6 +148,31 @@ pub struct SeedCluster {
     /// RoleBinding), besides Kubernetes' bootstrap ClusterRoles every cluster has.
     #[serde(default)]
     pub rbac_objects: Vec<serde_json::Value>,
+    /// The cluster IAM role (default `arn:aws:iam::ACCOUNT:role/eks-cluster-role`).
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// EKS Auto Mode: EKS creates the node role's `EC2` entry and the cluster role's entry.
+    #[serde(default)]
+    pub auto_mode: Option<AutoMode>,
+    /// EKS Capabilities: EKS creates an entry for each capability role.
+    #[serde(default)]
+    pub capabilities: Vec<SeedCapability>,
+    /// SageMaker HyperPod execution roles: each gets a `HYPERPOD_LINUX` entry.
+    #[serde(default)]
+    pub hyperpod_roles: Vec<String>,
+}
+
+/// An EKS Capability in the seed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCapability {
+    /// Its name.
+    pub name: String,
+    /// `ACK`, `ARGOCD` or `KRO`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The capability role (full ARN).
+    pub role_arn: String,
 }
 
 /// An existing access entry.
@@ -283,6 +319,21 @@ fn build_cluster(
         cluster: sc.name.clone(),
         mode: sc.mode.clone(),
     })?;
+    let feature = if sc.auto_mode.is_some() {
+        Some("EKS Auto Mode")
+    } else if !sc.capabilities.is_empty() {
+        Some("an EKS Capability")
+    } else if !sc.hyperpod_roles.is_empty() {
+        Some("SageMaker HyperPod")
+    } else {
+        None
+    };
+    if let Some(feature) = feature.filter(|_| mode == AuthMode::ConfigMap) {
+        return Err(SeedError::NeedsAccessEntries {
+            cluster: sc.name.clone(),
+            feature,
+        });
+    }
     let mut cluster = Cluster {
         key: key.clone(),
         version: sc.version,
@@ -313,6 +364,26 @@ fn build_cluster(
             },
         )?,
         kube: None,
+        role_arn: sc
+            .role_arn
+            .unwrap_or_else(|| format!("arn:aws:iam::{}:role/eks-cluster-role", key.account)),
+        auto_mode: sc.auto_mode,
+        capabilities: sc
+            .capabilities
+            .into_iter()
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    Capability {
+                        name: c.name,
+                        kind: c.kind,
+                        role_arn: c.role_arn,
+                        created_at: now,
+                    },
+                )
+            })
+            .collect(),
+        hyperpod_roles: sc.hyperpod_roles,
     };
     for e in sc.access_entries {
         let username = e
@@ -352,6 +423,7 @@ fn build_cluster(
     }
     if mode != AuthMode::ConfigMap {
         crate::updates::create_service_entries(&mut cluster, iam);
+        crate::updates::create_feature_entries(&mut cluster, iam);
     }
     if let Some(data) = sc.aws_auth {
         let rv = crate::kube_store::next_resource_version(&mut cluster);

@@ -111,3 +111,127 @@ pub fn create_service_entries(cluster: &mut Cluster, iam: &BTreeMap<String, IamP
         );
     }
 }
+
+/// An access policy association EKS makes itself.
+fn associated(name: &str, scope: AccessScope, now: f64) -> (String, AssociatedPolicy) {
+    let policy_arn = crate::eks::policies::policy_arn(name);
+    (
+        policy_arn.clone(),
+        AssociatedPolicy {
+            policy_arn,
+            scope,
+            associated_at: now,
+            modified_at: now,
+        },
+    )
+}
+
+fn cluster_scope() -> AccessScope {
+    AccessScope {
+        kind: "cluster".to_owned(),
+        namespaces: Vec::new(),
+    }
+}
+
+/// One entry EKS creates for a feature of its own (unless the principal has one already).
+struct FeatureEntry {
+    principal: String,
+    kind: &'static str,
+    username: String,
+    policies: Vec<(&'static str, AccessScope)>,
+}
+
+/// The entries EKS creates for the features it manages itself, as the EKS user guide describes
+/// them: EKS Auto Mode (the node role's `EC2` entry with AmazonEKSAutoNodePolicy; the cluster
+/// role's entry with the Auto Mode cluster policies), EKS Capabilities (the capability role's
+/// entry with the capability's policies: kro AmazonEKSKROPolicy, ACK AmazonEKSACKPolicy, Argo
+/// CD AmazonEKSArgoCDClusterPolicy plus AmazonEKSArgoCDPolicy in namespace `argocd`; username
+/// `…:assumed-role/ROLE/<TYPE>`) and SageMaker HyperPod (`HYPERPOD_LINUX`).
+pub fn create_feature_entries(cluster: &mut Cluster, iam: &BTreeMap<String, IamPrincipal>) {
+    let now = epoch_now();
+    let mut wanted: Vec<FeatureEntry> = Vec::new();
+    if let Some(auto) = &cluster.auto_mode {
+        wanted.push(FeatureEntry {
+            principal: auto.node_role_arn.clone(),
+            kind: "EC2",
+            username: "system:node:{{EC2PrivateDNSName}}".to_owned(),
+            policies: vec![("AmazonEKSAutoNodePolicy", cluster_scope())],
+        });
+        wanted.push(FeatureEntry {
+            principal: cluster.role_arn.clone(),
+            kind: "STANDARD",
+            username: crate::oracle::default_username(&cluster.role_arn),
+            policies: [
+                "AmazonEKSBlockStorageClusterPolicy",
+                "AmazonEKSComputeClusterPolicy",
+                "AmazonEKSLoadBalancingClusterPolicy",
+                "AmazonEKSNetworkingClusterPolicy",
+            ]
+            .into_iter()
+            .map(|p| (p, cluster_scope()))
+            .collect(),
+        });
+    }
+    for capability in cluster.capabilities.values() {
+        let policies = match capability.kind.as_str() {
+            "ACK" => vec![("AmazonEKSACKPolicy", cluster_scope())],
+            "KRO" => vec![("AmazonEKSKROPolicy", cluster_scope())],
+            _ => vec![
+                ("AmazonEKSArgoCDClusterPolicy", cluster_scope()),
+                (
+                    "AmazonEKSArgoCDPolicy",
+                    AccessScope {
+                        kind: "namespace".to_owned(),
+                        namespaces: vec!["argocd".to_owned()],
+                    },
+                ),
+            ],
+        };
+        let session = crate::oracle::default_username(&capability.role_arn)
+            .replace("{{SessionName}}", &capability.kind);
+        wanted.push(FeatureEntry {
+            principal: capability.role_arn.clone(),
+            kind: "STANDARD",
+            username: session,
+            policies,
+        });
+    }
+    for role in &cluster.hyperpod_roles {
+        wanted.push(FeatureEntry {
+            principal: role.clone(),
+            kind: "HYPERPOD_LINUX",
+            username: "system:node:{{EC2PrivateDNSName}}".to_owned(),
+            policies: Vec::new(),
+        });
+    }
+    for w in wanted {
+        let arn = iam
+            .get(&w.principal.to_lowercase())
+            .map(|p| p.arn.clone())
+            .unwrap_or(w.principal);
+        if cluster.entries.contains_key(&arn) {
+            continue;
+        }
+        let entry_arn = crate::eks::access_entries::entry_arn(&cluster.key, &arn);
+        cluster.entries.insert(
+            arn.clone(),
+            AccessEntry {
+                principal_arn: arn,
+                kind: w.kind.to_owned(),
+                username: w.username,
+                groups: Vec::new(),
+                policies: w
+                    .policies
+                    .into_iter()
+                    .map(|(name, scope)| associated(name, scope, now))
+                    .collect(),
+                tags: BTreeMap::new(),
+                arn: entry_arn,
+                created_at: now,
+                modified_at: now,
+                consistent_after: None,
+                inconsistent_calls: 0,
+            },
+        );
+    }
+}

@@ -17,32 +17,32 @@
 mod audit;
 mod eks_write;
 mod error;
+mod interrupt;
+mod inventory;
+mod pass;
 mod rollback;
 mod self_grant;
 mod steps;
 
 pub use error::EngineError;
+pub use interrupt::Interrupt;
 pub use rollback::RollbackReport;
 pub use self_grant::TEMPORARY_USERNAME;
 
 use crate::ids::{AccountId, ClusterName, Region};
 use crate::live::{self, GatherError, GatherOptions};
+use crate::process::ProcessId;
 use crate::store::error::StoreError;
 use crate::store::records::{ClusterRecord, ClusterState, Counts};
-use crate::store::{ClusterKey, StateStore, lease::Lease};
-use eks_auth_core::aws_auth::AwsAuth;
+use crate::store::{
+    ClusterKey, StateStore,
+    lease::{HeldLeases, Lease},
+};
 use eks_auth_core::facts::{AuthenticationMode, ExistingEntry};
 use eks_auth_core::finding::{FindingCode, Severity};
 use eks_auth_core::plan::{Action, Plan};
-use eks_auth_core::policy::CreatorEntry;
 use eks_auth_core::policy::MigrationPolicy;
-use eks_auth_core::progress::{
-    break_glass, entries_outside_aws_auth, is_cluster_admin, plan_summary,
-};
-use eks_auth_core::state::{
-    BlockReason, Mode, Observation, PendingUpdate, Phase, Step, UpdateStatus, next, phase_after,
-};
-use std::collections::BTreeMap;
+use eks_auth_core::state::{BlockReason, Mode, Phase, Step};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -118,6 +118,10 @@ pub enum Outcome {
     Failed(String),
     /// The deadline came before the work was done; a later run continues.
     OutOfTime,
+    /// Stopped on request ([`Interrupt`], e.g. SIGINT or SIGTERM) after the call in flight
+    /// completed and was audited; the phase is saved and the lease released, so a new run
+    /// continues at once.
+    Interrupted,
 }
 
 /// What a run did.
@@ -142,6 +146,9 @@ pub struct Report {
     /// STANDARD entries for principals aws-auth does not name, not created by the migrator
     /// (the cluster creator's admin entry shows up here after the first switch). Never changed.
     pub outside_aws_auth: Vec<ExistingEntry>,
+    /// The EKS update the run found in progress when it stopped to wait (its own switch, or an
+    /// update someone else started).
+    pub update: Option<String>,
 }
 
 /// The engine over one account's configuration (credentials of, or assumed into, the
@@ -158,6 +165,14 @@ pub struct Engine<'a> {
     lease: Mutex<Option<Lease>>,
     /// The principal of the temporary self-granted entry to delete when the run ends.
     temporary: Mutex<Option<String>>,
+    /// The EKS update the run is waiting for, when it waits for one.
+    following: Mutex<Option<String>>,
+    /// This process, recorded in the leases it takes (same-host takeover after a crash).
+    process: Option<ProcessId>,
+    /// Asks the run to stop before its next step.
+    interrupt: Interrupt,
+    /// Where the process keeps the leases it holds (released at shutdown).
+    held_leases: Option<HeldLeases>,
 }
 
 /// Progress lines for a person watching (the CLI prints them; Lambdas log them).
@@ -180,6 +195,30 @@ impl<'a> Engine<'a> {
             steps: Mutex::new(Vec::new()),
             lease: Mutex::new(None),
             temporary: Mutex::new(None),
+            following: Mutex::new(None),
+            process: ProcessId::current(),
+            interrupt: Interrupt::default(),
+            held_leases: None,
+        }
+    }
+
+    /// Registers every lease this engine takes in `held` until it releases it, so the process
+    /// can release them when it is shut down.
+    pub fn with_held_leases(mut self, held: HeldLeases) -> Self {
+        self.held_leases = Some(held);
+        self
+    }
+
+    /// Stops runs before their next step once `interrupt` is requested (the call in flight
+    /// completes and is audited first); the run reports [`Outcome::Interrupted`].
+    pub fn with_interrupt(mut self, interrupt: Interrupt) -> Self {
+        self.interrupt = interrupt;
+        self
+    }
+
+    fn set_following(&self, update: Option<String>) {
+        if let Ok(mut f) = self.following.lock() {
+            *f = update;
         }
     }
 
@@ -290,6 +329,7 @@ impl<'a> Engine<'a> {
     /// Counts and step lines are per run.
     fn start_run(&self) {
         self.calls.store(0, Ordering::SeqCst);
+        self.set_following(None);
         if let Ok(mut steps) = self.steps.lock() {
             steps.clear();
         }
@@ -331,17 +371,26 @@ impl<'a> Engine<'a> {
     async fn acquire(&self, key: &ClusterKey) -> Result<Result<Lease, Outcome>, EngineError> {
         match self
             .store
-            .acquire_lease(
+            .acquire_lease_for(
                 key,
                 &self.settings.worker_id,
+                self.process.as_ref(),
                 self.settings.lease_ttl,
                 SystemTime::now(),
             )
             .await
         {
             Ok(lease) => Ok(Ok(lease)),
-            Err(StoreError::LeaseHeld { owner, until, .. }) => Ok(Err(Outcome::Busy {
-                holder: owner,
+            Err(StoreError::LeaseHeld {
+                owner,
+                until,
+                process,
+                ..
+            }) => Ok(Err(Outcome::Busy {
+                holder: match process {
+                    Some(p) => format!("{owner} ({p})"),
+                    None => owner,
+                },
                 until,
             })),
             Err(e) => Err(e.into()),
@@ -349,6 +398,9 @@ impl<'a> Engine<'a> {
     }
 
     fn hold(&self, lease: Lease) {
+        if let Some(registry) = &self.held_leases {
+            registry.insert(&lease);
+        }
         if let Ok(mut held) = self.lease.lock() {
             *held = Some(lease);
         }
@@ -386,6 +438,9 @@ impl<'a> Engine<'a> {
 
     async fn release(&self) {
         let lease = self.lease.lock().ok().and_then(|mut l| l.take());
+        if let (Some(registry), Some(lease)) = (&self.held_leases, &lease) {
+            registry.remove(lease.key());
+        }
         if let Some(lease) = lease
             && let Err(e) = self.store.release_lease(lease).await
         {
@@ -412,6 +467,7 @@ impl<'a> Engine<'a> {
             mutating_calls: self.calls.load(Ordering::SeqCst),
             plan,
             outside_aws_auth,
+            update: self.following.lock().ok().and_then(|f| f.clone()),
         }
     }
 
@@ -438,232 +494,6 @@ impl<'a> Engine<'a> {
             .take(16)
             .collect();
         format!("{worker}-{nanos:x}-{n}")
-    }
-
-    async fn drive(
-        &self,
-        key: &ClusterKey,
-        mode: Mode,
-        deadline: Instant,
-        progress: Progress<'_>,
-    ) -> Result<Report, EngineError> {
-        loop {
-            let now = SystemTime::now();
-            let _ = self.renew(true).await?;
-            let record =
-                self.store
-                    .get_cluster(key)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound {
-                        key: key.pk(),
-                        sk: crate::store::META.to_owned(),
-                    })?;
-            let mut state = record.state.clone();
-            state.mode = mode;
-            if Instant::now() + self.settings.step_margin >= deadline {
-                return Ok(self.report(
-                    key,
-                    mode,
-                    Some(&state),
-                    Outcome::OutOfTime,
-                    None,
-                    Vec::new(),
-                ));
-            }
-
-            let pending = match &state.pending_update {
-                Some(update) => {
-                    match eks_write::update_status(&self.eks, key.name.as_ref(), &update.id).await {
-                        Ok(status) => Some(PendingUpdate {
-                            target: update.target,
-                            status,
-                        }),
-                        Err(fail) => {
-                            let reason =
-                                format!("DescribeUpdate {} failed: {}", update.id, fail.reason());
-                            return self.failed(key, &record, state, reason).await;
-                        }
-                    }
-                }
-                None => None,
-            };
-            if let Some(p) = pending.filter(|p| p.status == UpdateStatus::InProgress) {
-                let reason = format!("the switch to {} is in progress", p.target.as_str());
-                return self.waiting(key, &record, state, reason).await;
-            }
-
-            let gathered =
-                match live::gather(self.config, key.name.as_ref(), &self.settings.gather).await {
-                    Ok(g) => g,
-                    Err(GatherError::ClusterNotActive { status, .. }) => {
-                        let reason = format!("the cluster is {status}");
-                        return self.waiting(key, &record, state, reason).await;
-                    }
-                    Err(GatherError::KubeForbidden(denied)) => {
-                        match self
-                            .forbidden(key, denied.to_string(), deadline, progress)
-                            .await?
-                        {
-                            Forbidden::Granted => continue,
-                            Forbidden::ApiMode => {
-                                return self.api_mode_unreadable(key, &record, state).await;
-                            }
-                            Forbidden::Fail(reason) => {
-                                return self.failed(key, &record, state, reason).await;
-                            }
-                        }
-                    }
-                    Err(e) => return self.failed(key, &record, state, e.to_string()).await,
-                };
-            if self.temporary().is_none()
-                && let Some(left) = gathered.facts.existing_entries.iter().find(|e| {
-                    e.managed_by_migrator && e.username.as_deref() == Some(TEMPORARY_USERNAME)
-                })
-            {
-                // Left behind by an interrupted run: used now, deleted when this run ends.
-                self.set_temporary(Some(left.principal_arn.clone()));
-            }
-            self.reconcile_open_audits(key, &gathered).await?;
-            let empty = BTreeMap::new();
-            let auth = AwsAuth::parse_data(gathered.configmap.as_ref().map_or(&empty, |c| &c.data));
-            let plan = eks_auth_core::plan(&auth, Some(&gathered.facts), &self.settings.policy);
-            let summary = plan_summary(&plan);
-            let auth_mode = gathered
-                .facts
-                .authentication_mode
-                .unwrap_or(AuthenticationMode::ConfigMap);
-            state.authentication_mode = Some(auth_mode);
-            if pending
-                .is_some_and(|p| p.status != UpdateStatus::Successful || auth_mode == p.target)
-            {
-                // Finished (applied, failed or cancelled): stop following it. A failed switch
-                // blocks this run and is tried again by the next.
-                state.pending_update = None;
-            }
-            let prunable = eks_auth_core::prune::prunable_rows(&auth, &plan, &gathered.facts);
-            let configmap_pruned = prunable.is_empty();
-            let backup_present = match &gathered.configmap {
-                None => true,
-                Some(cm) => {
-                    self.store
-                        .get_backup(key, &cm.resource_version)
-                        .await?
-                        .is_some()
-                        || (configmap_pruned && self.store.latest_backup(key).await?.is_some())
-                }
-            };
-            let verified_phase = matches!(
-                record.state.phase,
-                Phase::Verified
-                    | Phase::ConfigMapBackedUp
-                    | Phase::ConfigMapPruned
-                    | Phase::ApiSwitching
-                    | Phase::Complete
-            );
-            let obs = Observation {
-                authentication_mode: auth_mode,
-                pending_update: pending,
-                plan: (record.state.phase != Phase::Discovered).then_some(summary),
-                entries_verified: summary.to_create == 0 && verified_phase,
-                backup_present,
-                configmap_pruned,
-                soak_elapsed: state
-                    .verified_at
-                    .is_some_and(|t| t + self.settings.soak <= now),
-                break_glass_present: break_glass(
-                    &gathered.facts,
-                    self.settings.break_glass_principal.as_deref(),
-                )
-                .is_some(),
-                creator_entry_to_remove: false,
-            };
-            let outside: Vec<ExistingEntry> = entries_outside_aws_auth(&gathered.facts, &plan)
-                .into_iter()
-                .cloned()
-                .collect();
-            if record.state.phase == Phase::ModeSwitching
-                && auth_mode == AuthenticationMode::ApiAndConfigMap
-                && state.creator_principal.is_none()
-            {
-                // EKS created the creator's entry on the switch the migrator requested: the one
-                // cluster-admin entry nobody else made, for a principal aws-auth does not name.
-                let admins: Vec<&ExistingEntry> =
-                    outside.iter().filter(|e| is_cluster_admin(e)).collect();
-                if let [creator] = admins.as_slice() {
-                    state.creator_principal = Some(creator.principal_arn.clone());
-                }
-            }
-            let obs = Observation {
-                creator_entry_to_remove: self.settings.policy.creator_entry == CreatorEntry::Remove
-                    && state.creator_principal.as_deref().is_some_and(|p| {
-                        gathered
-                            .facts
-                            .existing_entries
-                            .iter()
-                            .any(|e| e.principal_arn == p && !e.managed_by_migrator)
-                    }),
-                ..obs
-            };
-            let step = next(state.phase, mode, &obs);
-            let ctx = steps::StepCtx {
-                key,
-                gathered: &gathered,
-                auth: &auth,
-                plan: &plan,
-                deadline,
-                progress,
-            };
-            let result = self.execute(step, &ctx, &mut state).await?;
-            state.counts = counts(&plan, &state, summary.blockers);
-            let outcome = match result {
-                Err(reason) => {
-                    state.phase = Phase::Failed { retryable: true };
-                    state.last_error = Some(reason.clone());
-                    Some(Outcome::Failed(reason))
-                }
-                Ok(()) => {
-                    state.phase = phase_after(step, state.phase, &obs);
-                    state.last_error = None;
-                    match step {
-                        Step::WaitForUpdate => Some(Outcome::Waiting {
-                            reason:
-                                "the authentication-mode update has not shown on the cluster yet"
-                                    .to_owned(),
-                            retry_after: self.settings.update_poll,
-                        }),
-                        Step::WaitForSoak => {
-                            let left = state
-                                .verified_at
-                                .map(|t| {
-                                    (t + self.settings.soak)
-                                        .duration_since(now)
-                                        .unwrap_or_default()
-                                })
-                                .unwrap_or(self.settings.soak);
-                            Some(Outcome::Waiting {
-                                reason: format!(
-                                    "the soak after verification ({} s left)",
-                                    left.as_secs()
-                                ),
-                                retry_after: left,
-                            })
-                        }
-                        Step::Done => Some(Outcome::Done),
-                        Step::Block(reason) => {
-                            let text = block_text(reason, &plan);
-                            state.last_error = Some(text.clone());
-                            Some(Outcome::Blocked(text))
-                        }
-                        _ => None,
-                    }
-                }
-            };
-            self.save(key, &record, &state).await?;
-            error::failpoint(&format!("after-save:{}", step_name(step)))?;
-            if let Some(outcome) = outcome {
-                return Ok(self.report(key, mode, Some(&state), outcome, Some(plan), outside));
-            }
-        }
     }
 
     /// Saves `state` over `record` under the lease.

@@ -7,6 +7,7 @@ use super::eks_write;
 use super::{Engine, EngineError, Outcome, Progress};
 use crate::live::{self, GatherError};
 use crate::store::records::ClusterState;
+use eks_auth_core::eks_managed::eks_managed;
 use eks_auth_core::facts::AuthenticationMode;
 use eks_auth_core::state::{Mode, Phase};
 use serde_json::json;
@@ -174,6 +175,8 @@ impl Engine<'_> {
                 .existing_entries
                 .iter()
                 .filter(|e| e.managed_by_migrator)
+                // An EKS-managed entry is never deleted, even if someone tagged it as ours.
+                .filter(|e| eks_managed(e, &gathered.facts).is_none())
             {
                 let p = entry.principal_arn.as_str();
                 let out = self
@@ -208,10 +211,10 @@ impl Engine<'_> {
                 .facts
                 .existing_entries
                 .iter()
-                .filter(|e| !e.managed_by_migrator)
+                .filter(|e| !e.managed_by_migrator || eks_managed(e, &gathered.facts).is_some())
                 .count();
             if eks_made > 0 {
-                not_undone.push(format!("{eks_made} entries the migrator did not create (EKS's node-group, Fargate and creator entries, or your own) were left as they are"));
+                not_undone.push(format!("{eks_made} entries the migrator did not create (EKS's node-group, Fargate, capability, Auto Mode, HyperPod and creator entries, or your own) were left as they are"));
             }
         }
         let record = self.store.get_cluster(key).await?;

@@ -125,6 +125,29 @@ impl Engine<'_> {
             };
             self.store.update_entry(ctx.key, &arn, &update, now).await?;
         }
+        self.record_eks_managed(ctx).await
+    }
+
+    /// Records the entries EKS manages itself (status `EKS_MANAGED`), so `status` shows them.
+    async fn record_eks_managed(&self, ctx: &StepCtx<'_>) -> Result<(), EngineError> {
+        let now = SystemTime::now();
+        for managed in &ctx.plan.eks_managed_entries {
+            let Ok(arn) = managed.principal_arn.parse::<Arn>() else {
+                continue;
+            };
+            let plan = EntryPlan {
+                principal_arn: arn.clone(),
+                source_row: String::new(),
+                target_spec: serde_json::to_value(managed).unwrap_or_default(),
+            };
+            self.store.put_entry_plan(ctx.key, &plan, now).await?;
+            let update = EntryUpdate {
+                status: EntryStatus::EksManaged,
+                error: None,
+                attempted: false,
+            };
+            self.store.update_entry(ctx.key, &arn, &update, now).await?;
+        }
         Ok(())
     }
 
@@ -172,6 +195,11 @@ impl Engine<'_> {
             let Some(arn) = principal(entry) else {
                 continue;
             };
+            if self.interrupt.is_requested() {
+                // Stop between writes; the next pass saves and ends the run, and a later run
+                // creates the rest (the plan still lists them).
+                break;
+            }
             // The planner's own lookup, so executor and plan agree on which entry exists.
             let existing = ctx.gathered.facts.existing_entry(&arn.to_string());
             let outcome = self.create_one(ctx, entry, &arn, existing).await?;
@@ -330,6 +358,7 @@ impl Engine<'_> {
             };
             self.store.update_entry(ctx.key, &arn, &update, now).await?;
         }
+        self.record_eks_managed(ctx).await?;
         Ok(seen.len())
     }
 

@@ -1,6 +1,7 @@
 //! The fleet side, for the Lambda functions: member-account credentials, the job queue, the
 //! organisation scan and the per-job worker, plus the configuration document's loader.
 
+pub mod audit;
 pub mod environment;
 pub mod members;
 pub mod queue;
@@ -62,11 +63,19 @@ pub fn instant_of(deadline: std::time::SystemTime) -> std::time::Instant {
 /// The functions' AWS configuration: the standard environment (the Lambda role's credentials,
 /// region, `AWS_ENDPOINT_URL*`) with adaptive retry and timeouts for every client built from it.
 pub async fn function_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    config_with_retries(None).await
+}
+
+/// The standard configuration with the functions' adaptive retry and timeouts, `region`
+/// overriding the configured one (the CLI's in-process fleet commands).
+pub async fn config_with_retries(region: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(crate::live::retry())
-        .timeout_config(crate::live::timeouts())
-        .load()
-        .await
+        .timeout_config(crate::live::timeouts());
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    loader.load().await
 }
 
 /// Why the configuration document could not be used.

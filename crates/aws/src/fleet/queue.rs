@@ -24,6 +24,53 @@ pub struct QueueError {
     pub reason: String,
 }
 
+/// Where a fleet scan puts its jobs: the SQS queue (the functions), or a list the caller works
+/// through itself (the CLI's in-process `scan`).
+pub trait JobSink: Sync {
+    /// Queues `jobs`, each delayed by `delay`; how many were queued.
+    ///
+    /// # Errors
+    ///
+    /// [`QueueError`] with the number not queued.
+    fn send(
+        &self,
+        jobs: &[Job],
+        delay: Duration,
+    ) -> impl std::future::Future<Output = Result<usize, QueueError>> + Send;
+}
+
+/// Jobs kept in memory, in the order they were sent.
+#[derive(Debug, Default)]
+pub struct CollectedJobs(std::sync::Mutex<Vec<Job>>);
+
+impl CollectedJobs {
+    /// Every job sent so far, taken out.
+    pub fn take(&self) -> Vec<Job> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+impl JobSink for CollectedJobs {
+    async fn send(&self, jobs: &[Job], _delay: Duration) -> Result<usize, QueueError> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(jobs);
+        Ok(jobs.len())
+    }
+}
+
+impl JobSink for JobQueue {
+    async fn send(&self, jobs: &[Job], delay: Duration) -> Result<usize, QueueError> {
+        JobQueue::send(self, jobs, delay).await
+    }
+}
+
 /// The job queue.
 #[derive(Debug, Clone)]
 pub struct JobQueue {
@@ -48,7 +95,10 @@ impl JobQueue {
     /// [`QueueError`] with the number not queued when SQS refuses a batch or entries in it.
     pub async fn send(&self, jobs: &[Job], delay: Duration) -> Result<usize, QueueError> {
         let delay = i32::try_from(delay.min(MAX_DELAY).as_secs()).unwrap_or(900);
-        let outcomes: Vec<(usize, Vec<String>)> = futures::stream::iter(jobs.chunks(10))
+        // Owned chunks: a future borrowing a slice through a stream closure is not provably
+        // `Send` for every lifetime, which the JobSink trait requires.
+        let chunks: Vec<Vec<Job>> = jobs.chunks(10).map(<[Job]>::to_vec).collect();
+        let outcomes: Vec<(usize, Vec<String>)> = futures::stream::iter(chunks)
             .map(|chunk| self.send_batch(chunk, delay))
             .buffer_unordered(SEND_CONCURRENCY)
             .collect()
@@ -69,7 +119,7 @@ impl JobQueue {
     }
 
     /// One SendMessageBatch: how many were sent, and why the others were not.
-    async fn send_batch(&self, chunk: &[Job], delay: i32) -> (usize, Vec<String>) {
+    async fn send_batch(&self, chunk: Vec<Job>, delay: i32) -> (usize, Vec<String>) {
         let entries: Vec<SendMessageBatchRequestEntry> = chunk
             .iter()
             .enumerate()

@@ -5,12 +5,13 @@
 //! after the deadline, so a scan cut short is continued by the next.
 
 use super::members::MemberAccounts;
-use super::queue::JobQueue;
+use super::queue::JobSink;
 use crate::ids::{AccountId, ClusterName, Region};
 use crate::live::sdk_reason;
 use crate::store::error::StoreError;
 use crate::store::records::ClusterState;
 use crate::store::scans::{ScanMark, ScanStatus};
+use crate::store::sightings::Sighting;
 use crate::store::{ClusterKey, StateStore};
 use eks_auth_core::config::{Config, is_new_cluster};
 use eks_auth_core::events::{Job, JobReason};
@@ -61,7 +62,7 @@ pub struct ScanTimings {
     pub read_state: Duration,
     /// Queuing the jobs.
     pub enqueue: Duration,
-    /// Writing the scan marks.
+    /// Writing the scan marks and what the scan saw of each cluster.
     pub mark: Duration,
     /// Creating the records of clusters seen for the first time.
     pub record: Duration,
@@ -247,7 +248,7 @@ pub async fn scan(
     org: &Organization,
     members: &MemberAccounts,
     store: &StateStore,
-    queue: &JobQueue,
+    queue: &impl JobSink,
     config: &Config,
     settings: &ScanSettings,
 ) -> Result<ScanReport, ScanError> {
@@ -257,6 +258,7 @@ pub async fn scan(
         std::mem::replace(&mut clock, now).elapsed()
     };
     let mut timings = ScanTimings::default();
+    let started_at = SystemTime::now();
     let accounts = match &config.accounts.include {
         Some(include) => include.clone(),
         None => org.active_accounts().await.map_err(ScanError::Accounts)?,
@@ -271,6 +273,7 @@ pub async fn scan(
                 region: region.clone(),
                 status: ScanStatus::Skipped("excluded by the configuration document".to_owned()),
                 scanned_at: SystemTime::now(),
+                started_at: Some(started_at),
             })
         })
         .collect();
@@ -343,6 +346,7 @@ pub async fn scan(
             region,
             status,
             scanned_at: SystemTime::now(),
+            started_at: Some(started_at),
         });
     }
     debug_assert_eq!(
@@ -382,6 +386,16 @@ pub async fn scan(
         tracing::error!(error = %e, "cannot record the scan marks");
         report.failed.push(format!(
             "scan marks not recorded (the next scan repeats them): {e}"
+        ));
+    }
+    let sightings: Vec<(ClusterKey, Sighting)> = discovered
+        .iter()
+        .map(|d| (d.key.clone(), d.sighting.clone()))
+        .collect();
+    if let Err(e) = store.record_sightings(&sightings, SystemTime::now()).await {
+        tracing::error!(error = %e, "cannot record what the scan saw of each cluster");
+        report.failed.push(format!(
+            "cluster sightings not recorded (the next scan repeats them): {e}"
         ));
     }
 
@@ -428,6 +442,7 @@ const RECORD_CONCURRENCY: usize = 16;
 struct Discovered {
     key: ClusterKey,
     mode: Mode,
+    sighting: Sighting,
 }
 
 /// Whether a cluster in `mode`, whose record is in `phase` (none: no record yet), needs a job.
@@ -469,9 +484,10 @@ async fn scan_one(
                     .send()
                     .await
                     .map_err(|e| format!("DescribeCluster {name}: {}", sdk_reason(&e)))?;
-                let (tags, created_at) = crate::live::tags_and_creation(out.cluster());
-                let new = is_new_cluster(created_at, since);
-                let resolved = config.mode_for(account, account_ous, &tags, new);
+                let sighting = crate::live::sighting(out.cluster());
+                let new = is_new_cluster(sighting.created_at, since);
+                let tags = &sighting.tags;
+                let resolved = config.mode_for(account, account_ous, tags, new);
                 for warning in &resolved.warnings {
                     tracing::warn!(%account, %region, cluster = %name, %warning, "cluster mode");
                 }
@@ -483,6 +499,7 @@ async fn scan_one(
                 Ok(Discovered {
                     key,
                     mode: resolved.mode,
+                    sighting,
                 })
             }
         })

@@ -6,6 +6,7 @@ use super::scan::Organization;
 use crate::engine::{Engine, EngineError, Outcome, Settings};
 use crate::live::GatherError;
 use crate::store::StateStore;
+use crate::store::lease::HeldLeases;
 use eks_auth_core::config::{Config, is_new_cluster};
 use eks_auth_core::events::{Job, JobReason};
 use eks_auth_core::state::{Mode, Phase};
@@ -55,6 +56,11 @@ pub struct Worker<'a> {
     pub update_poll: Duration,
     /// Since when the migrator watches the fleet: clusters created from then on are new.
     pub watching_since: SystemTime,
+    /// Run every cluster in this mode whatever the configuration says (`Some(Mode::Audit)`:
+    /// the CLI's `scan`, an operator's read-only audit); `None` for the functions.
+    pub force_mode: Option<Mode>,
+    /// The leases this process holds, released by the function's shutdown hook.
+    pub held_leases: HeldLeases,
 }
 
 impl Worker<'_> {
@@ -85,11 +91,16 @@ impl Worker<'_> {
             Ok(o) => o,
             Err(reason) => return Disposition::Retry(reason),
         };
-        let resolved = self.config.mode_for(&job.account, &ous, &tags, new);
-        for warning in &resolved.warnings {
-            tracing::warn!(cluster = %job.cluster, %warning, "cluster mode");
-        }
-        let mode = resolved.mode;
+        let mode = match self.force_mode {
+            Some(mode) => mode,
+            None => {
+                let resolved = self.config.mode_for(&job.account, &ous, &tags, new);
+                for warning in &resolved.warnings {
+                    tracing::warn!(cluster = %job.cluster, %warning, "cluster mode");
+                }
+                resolved.mode
+            }
+        };
         let mut settings = Settings::new(self.worker_id.clone());
         settings.soak = Duration::from_secs(self.config.soak_hours.saturating_mul(3600));
         settings.break_glass_principal = self.config.break_glass_principal.clone();
@@ -97,7 +108,8 @@ impl Worker<'_> {
         settings.update_poll = self.update_poll;
         // Principals of other accounts in aws-auth: their member role, assumed centrally.
         settings.gather = self.members.gather_options();
-        let engine = Engine::new(&member, self.store, &settings);
+        let engine =
+            Engine::new(&member, self.store, &settings).with_held_leases(self.held_leases.clone());
         // The engine logs every step itself (tracing), inside the handler's span for this job.
         let progress = |_: &str| {};
         match engine.run(&job.cluster, mode, deadline, &progress).await {
@@ -117,6 +129,9 @@ impl Worker<'_> {
                     format!("{holder} holds the cluster"),
                 ),
                 Outcome::OutOfTime => self.requeue(job, Duration::ZERO, "out of time".to_owned()),
+                Outcome::Interrupted => {
+                    self.requeue(job, Duration::ZERO, "interrupted (shutdown)".to_owned())
+                }
                 Outcome::Failed(reason) => Disposition::Retry(reason),
             },
             Err(EngineError::Identify(GatherError::ClusterNotFound { .. })) => {

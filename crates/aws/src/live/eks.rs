@@ -5,7 +5,7 @@ use super::error::GatherError;
 use super::{CONCURRENCY, MANAGED_TAG};
 use aws_sdk_eks::Client;
 use aws_sdk_eks::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use eks_auth_core::facts::{AuthenticationMode, ExistingEntry};
+use eks_auth_core::facts::{AuthenticationMode, AutoModeFact, CapabilityFact, ExistingEntry};
 use eks_auth_core::plan::{AccessPolicy, AccessScope, EntryType, ScopeType};
 use futures::{StreamExt as _, TryStreamExt as _};
 
@@ -17,6 +17,8 @@ pub(crate) struct ClusterInfo {
     pub(crate) mode: AuthenticationMode,
     pub(crate) endpoint: String,
     pub(crate) ca_data: String,
+    /// EKS Auto Mode's roles, when `computeConfig.enabled`.
+    pub(crate) auto_mode: Option<AutoModeFact>,
 }
 
 /// Names an EKS call for errors.
@@ -123,12 +125,20 @@ pub(crate) async fn describe(eks: &Client, ctx: &Ctx<'_>) -> Result<ClusterInfo,
         .filter(|d| !d.is_empty())
         .ok_or_else(|| incomplete("certificateAuthority.data"))?
         .to_owned();
+    let auto_mode = cluster
+        .compute_config()
+        .filter(|c| c.enabled() == Some(true))
+        .map(|c| AutoModeFact {
+            cluster_role_arn: cluster.role_arn().map(str::to_owned),
+            node_role_arn: c.node_role_arn().map(str::to_owned),
+        });
     Ok(ClusterInfo {
         partition,
         account,
         mode,
         endpoint,
         ca_data,
+        auto_mode,
     })
 }
 
@@ -187,6 +197,105 @@ pub(crate) async fn fargate_roles(eks: &Client, ctx: &Ctx<'_>) -> Result<Vec<Str
             .map_err(|e| ctx.fail("DescribeFargateProfile", e))
     })
     .await
+}
+
+/// Every EKS Capability with its role (ListCapabilities, all pages, then DescribeCapability for
+/// the role, which the list leaves out), sorted by name. None on a CONFIG_MAP cluster, which
+/// cannot have capabilities.
+pub(crate) async fn capabilities(
+    eks: &Client,
+    ctx: &Ctx<'_>,
+) -> Result<Vec<CapabilityFact>, GatherError> {
+    let names: Vec<String> = eks
+        .list_capabilities()
+        .cluster_name(ctx.cluster)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ctx.fail("ListCapabilities", e))?
+        .into_iter()
+        .filter_map(|c| c.capability_name().map(str::to_owned))
+        .collect();
+    let mut found: Vec<CapabilityFact> = futures::stream::iter(names)
+        .map(|name| async move {
+            let out = eks
+                .describe_capability()
+                .cluster_name(ctx.cluster)
+                .capability_name(&name)
+                .send()
+                .await
+                .map_err(|e| ctx.fail("DescribeCapability", e))?;
+            let capability = out.capability();
+            Ok::<_, GatherError>(capability.and_then(|c| c.role_arn()).map(|role| {
+                CapabilityFact {
+                    capability_type: capability
+                        .and_then(|c| c.r#type())
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    role_arn: role.to_owned(),
+                    name,
+                }
+            }))
+        })
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<_>>()
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
+}
+
+/// The newest update of the cluster that is in progress (ListUpdates, then DescribeUpdate from
+/// the last listed backwards, at most 10 looked at).
+pub(crate) async fn update_in_progress(
+    eks: &Client,
+    ctx: &Ctx<'_>,
+) -> Result<Option<String>, GatherError> {
+    let ids: Vec<String> = eks
+        .list_updates()
+        .name(ctx.cluster)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ctx.fail("ListUpdates", e))?;
+    for id in ids.iter().rev().take(10) {
+        let out = eks
+            .describe_update()
+            .name(ctx.cluster)
+            .update_id(id)
+            .send()
+            .await
+            .map_err(|e| ctx.fail("DescribeUpdate", e))?;
+        if out.update().and_then(|u| u.status()).map(|s| s.as_str()) == Some("InProgress") {
+            return Ok(Some(id.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// Every access policy ListAccessPolicies names (all pages).
+pub(crate) async fn access_policy_names(
+    eks: &Client,
+    ctx: &Ctx<'_>,
+) -> Result<Vec<String>, GatherError> {
+    Ok(eks
+        .list_access_policies()
+        .max_results(100)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ctx.fail("ListAccessPolicies", e))?
+        .into_iter()
+        .filter_map(|p| p.name().map(str::to_owned))
+        .collect())
 }
 
 /// Describes every named resource (`CONCURRENCY` at a time) for the role it names; the roles,

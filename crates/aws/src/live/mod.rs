@@ -22,8 +22,9 @@ use crate::ids::{ClusterName, Region};
 use aws_credential_types::provider::ProvideCredentials as _;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
+use eks_auth_core::access_policies::Catalogue;
 use eks_auth_core::aws_auth::AwsAuth;
-use eks_auth_core::facts::{AuthenticationMode, ClusterFacts, FACTS_FORMAT_VERSION};
+use eks_auth_core::facts::{AuthenticationMode, ClusterFacts, EksFeatures, FACTS_FORMAT_VERSION};
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -82,13 +83,19 @@ pub async fn gather(
     let eks_client = eks_client(config);
     let info = eks::describe(&eks_client, &ctx).await?;
     tracing::debug!(cluster = %cluster, account = %info.account, mode = info.mode.as_str(), "described cluster");
-    let (node_group_roles, fargate_profile_roles, existing_entries) = futures::try_join!(
+    let (node_group_roles, fargate_profile_roles, existing_entries, capabilities) = futures::try_join!(
         eks::node_group_roles(&eks_client, &ctx),
         eks::fargate_roles(&eks_client, &ctx),
         async {
             match info.mode {
                 AuthenticationMode::ConfigMap => Ok(Vec::new()),
                 _ => eks::access_entries(&eks_client, &ctx).await,
+            }
+        },
+        async {
+            match info.mode {
+                AuthenticationMode::ConfigMap => Ok(Vec::new()),
+                _ => eks::capabilities(&eks_client, &ctx).await,
             }
         }
     )?;
@@ -128,8 +135,74 @@ pub async fn gather(
             fargate_profile_roles,
             existing_entries,
             iam,
+            eks_features: EksFeatures {
+                capabilities,
+                auto_mode: info.auto_mode.clone(),
+            },
         },
     })
+}
+
+/// The cluster's status (`ACTIVE`, `UPDATING`, `CREATING`, …) per DescribeCluster.
+///
+/// # Errors
+///
+/// [`GatherError`] when the cluster cannot be described.
+pub async fn cluster_status(
+    config: &aws_config::SdkConfig,
+    cluster_name: &str,
+) -> Result<String, GatherError> {
+    let cluster = ClusterName::parse(cluster_name)?;
+    let region = region_of(config, cluster_name)?;
+    let ctx = eks::Ctx {
+        cluster: cluster.as_ref(),
+        region: region.as_ref(),
+    };
+    match eks::describe(&eks_client(config), &ctx).await {
+        Ok(_) => Ok("ACTIVE".to_owned()),
+        Err(GatherError::ClusterNotActive { status, .. }) => Ok(status),
+        Err(e) => Err(e),
+    }
+}
+
+/// The cluster's update in progress (an authentication-mode switch, a version upgrade, …),
+/// whoever started it: its ID, or `None` when nothing runs.
+///
+/// # Errors
+///
+/// [`GatherError::Eks`] when ListUpdates or DescribeUpdate fails after retries.
+pub async fn update_in_progress(
+    config: &aws_config::SdkConfig,
+    cluster_name: &str,
+) -> Result<Option<String>, GatherError> {
+    let region = region_of(config, cluster_name)?;
+    let ctx = eks::Ctx {
+        cluster: cluster_name,
+        region: region.as_ref(),
+    };
+    eks::update_in_progress(&eks_client(config), &ctx).await
+}
+
+/// The access-policy catalogue the cluster's region offers (ListAccessPolicies), to check a
+/// policy file's names against.
+///
+/// # Errors
+///
+/// [`GatherError::Eks`] when ListAccessPolicies fails after retries.
+pub async fn access_policy_catalogue(
+    config: &aws_config::SdkConfig,
+    cluster_name: &str,
+) -> Result<Catalogue, GatherError> {
+    let region = region_of(config, cluster_name)?;
+    let ctx = eks::Ctx {
+        cluster: cluster_name,
+        region: region.as_ref(),
+    };
+    let names = eks::access_policy_names(&eks_client(config), &ctx).await?;
+    Ok(Catalogue::listed(
+        names,
+        format!("ListAccessPolicies in {region}"),
+    ))
 }
 
 async fn read_configmap(
@@ -354,6 +427,32 @@ pub fn tags_and_creation(
         .and_then(|c| c.created_at())
         .and_then(|t| SystemTime::try_from(*t).ok());
     (tags, created_at)
+}
+
+/// What DescribeCluster says about a cluster that the fleet report shows: authentication mode,
+/// Kubernetes version, status, tags and creation time.
+pub fn sighting(
+    cluster: Option<&aws_sdk_eks::types::Cluster>,
+) -> crate::store::sightings::Sighting {
+    let (tags, created_at) = tags_and_creation(cluster);
+    let authentication_mode = cluster
+        .and_then(|c| c.access_config())
+        .and_then(|a| a.authentication_mode())
+        .and_then(|m| match m.as_str() {
+            "CONFIG_MAP" => Some(AuthenticationMode::ConfigMap),
+            "API_AND_CONFIG_MAP" => Some(AuthenticationMode::ApiAndConfigMap),
+            "API" => Some(AuthenticationMode::Api),
+            _ => None,
+        });
+    crate::store::sightings::Sighting {
+        authentication_mode,
+        kubernetes_version: cluster.and_then(|c| c.version()).map(str::to_owned),
+        status: cluster
+            .and_then(|c| c.status())
+            .map(|s| s.as_str().to_owned()),
+        tags,
+        created_at,
+    }
 }
 
 /// The IAM principal the configuration's credentials act as, with its path: for an assumed-role

@@ -32,6 +32,9 @@ pub enum EntryStatus {
     Blocked,
     /// The last attempt failed.
     Failed,
+    /// An entry EKS manages itself (capability, Auto Mode, HyperPod, node group, Fargate):
+    /// never adopted, changed or deleted.
+    EksManaged,
 }
 
 impl EntryStatus {
@@ -44,6 +47,7 @@ impl EntryStatus {
             EntryStatus::Skipped => "SKIPPED",
             EntryStatus::Blocked => "BLOCKED",
             EntryStatus::Failed => "FAILED",
+            EntryStatus::EksManaged => "EKS_MANAGED",
         }
     }
 }
@@ -64,6 +68,7 @@ impl FromStr for EntryStatus {
             EntryStatus::Skipped,
             EntryStatus::Blocked,
             EntryStatus::Failed,
+            EntryStatus::EksManaged,
         ]
         .into_iter()
         .find(|v| v.as_str() == s)

@@ -24,7 +24,11 @@ pub enum StoreError {
         found: u64,
     },
     /// Another worker holds the cluster's lease.
-    #[error("{key}: the lease is held by {owner} until {}", rfc3339_seconds(*until))]
+    #[error(
+        "{key}: the lease is held by {owner}{} until {}",
+        process.as_ref().map(|p| format!(" ({p})")).unwrap_or_default(),
+        rfc3339_seconds(*until)
+    )]
     LeaseHeld {
         /// The cluster partition key.
         key: String,
@@ -32,6 +36,8 @@ pub enum StoreError {
         owner: String,
         /// When its lease expires.
         until: SystemTime,
+        /// The holder's process, when recorded.
+        process: Option<crate::process::ProcessId>,
     },
     /// The caller's lease expired and was taken over, or was released.
     #[error("{key}: the lease of {owner} is no longer held")]

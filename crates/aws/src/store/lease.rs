@@ -9,12 +9,15 @@ use super::attr::{Update, from_millis, millis, n, s};
 use super::error::{StoreError, service};
 use super::records::cluster_from_item;
 use super::{ClusterKey, META, PK, StateStore};
+use crate::process::ProcessId;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use std::time::{Duration, SystemTime};
 
 pub(crate) const LEASE_OWNER: &str = "lease_owner";
 pub(crate) const LEASE_UNTIL: &str = "lease_until";
+/// The holder process (JSON of [`ProcessId`]), when it has one.
+pub(crate) const LEASE_PROCESS: &str = "lease_process";
 
 /// A lease as recorded on a cluster record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +26,18 @@ pub struct LeaseInfo {
     pub owner: String,
     /// Its expiry.
     pub until: SystemTime,
+    /// The holder process, when recorded (see [`crate::process`]).
+    pub process: Option<ProcessId>,
+}
+
+impl LeaseInfo {
+    /// `owner` and, when recorded, the process (`cli-… (pid 42 on host …)`).
+    pub fn holder(&self) -> String {
+        match &self.process {
+            Some(p) => format!("{} ({p})", self.owner),
+            None => self.owner.clone(),
+        }
+    }
 }
 
 /// A lease this worker holds.
@@ -46,6 +61,62 @@ impl Lease {
     /// Expiry (millisecond precision, as stored).
     pub fn until(&self) -> SystemTime {
         self.until
+    }
+}
+
+/// The leases a process holds right now, so that it can give them up when it is told to shut
+/// down (the Lambda worker on SIGTERM) instead of leaving them to expire. Engines register a
+/// lease when they take it and remove it when they release it.
+#[derive(Debug, Clone, Default)]
+pub struct HeldLeases(std::sync::Arc<std::sync::Mutex<Vec<Lease>>>);
+
+impl HeldLeases {
+    /// No lease held.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `lease` as held (replacing an older copy of the same cluster's lease).
+    pub fn insert(&self, lease: &Lease) {
+        if let Ok(mut held) = self.0.lock() {
+            held.retain(|l| l.key != lease.key);
+            held.push(lease.clone());
+        }
+    }
+
+    /// Forgets the lease of `key`.
+    pub fn remove(&self, key: &ClusterKey) {
+        if let Ok(mut held) = self.0.lock() {
+            held.retain(|l| &l.key != key);
+        }
+    }
+
+    /// How many leases are held.
+    pub fn len(&self) -> usize {
+        self.0.lock().map(|h| h.len()).unwrap_or_default()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Releases every lease still held; returns how many were released (a lease already
+    /// taken over or released elsewhere is skipped).
+    pub async fn release_all(&self, store: &StateStore) -> usize {
+        let leases: Vec<Lease> = self
+            .0
+            .lock()
+            .map(|mut h| std::mem::take(&mut *h))
+            .unwrap_or_default();
+        let mut released = 0;
+        for lease in leases {
+            match store.release_lease(lease).await {
+                Ok(()) => released += 1,
+                Err(e) => tracing::warn!(error = %e, "lease not released at shutdown"),
+            }
+        }
+        released
     }
 }
 
@@ -75,16 +146,93 @@ impl StateStore {
         ttl: Duration,
         now: SystemTime,
     ) -> Result<Lease, StoreError> {
+        self.acquire_lease_for(key, owner, None, ttl, now).await
+    }
+
+    /// [`StateStore::acquire_lease`], recording `process` as the holder; and when the lease is
+    /// held by a process of this host that has ended (a `kill -9`, a crash), taking it over at
+    /// once instead of waiting for it to expire.
+    ///
+    /// # Errors
+    ///
+    /// As [`StateStore::acquire_lease`]; [`StoreError::LeaseHeld`] too when the holder runs on
+    /// another host (or cannot be told to have ended), whatever its process.
+    ///
+    /// # Guarantees
+    ///
+    /// The takeover is conditional on the lease being exactly the one found (same owner, same
+    /// expiry): a holder that renewed meanwhile, or another taker, wins instead. A holder on
+    /// another host is never taken over before its lease expires.
+    pub async fn acquire_lease_for(
+        &self,
+        key: &ClusterKey,
+        owner: &str,
+        process: Option<&ProcessId>,
+        ttl: Duration,
+        now: SystemTime,
+    ) -> Result<Lease, StoreError> {
+        match self.take_lease(key, owner, process, ttl, now, None).await {
+            Err(StoreError::LeaseHeld {
+                owner: holder,
+                until,
+                process: Some(ended),
+                ..
+            }) if ended.has_ended() => {
+                tracing::info!(%holder, process = %ended, "the lease holder's process has ended: taking its lease over");
+                let found = LeaseInfo {
+                    owner: holder,
+                    until,
+                    process: Some(ended),
+                };
+                self.take_lease(key, owner, process, ttl, now, Some(&found))
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// The conditional lease write: free, expired or ours; or, with `ended`, exactly that lease.
+    async fn take_lease(
+        &self,
+        key: &ClusterKey,
+        owner: &str,
+        process: Option<&ProcessId>,
+        ttl: Duration,
+        now: SystemTime,
+        ended: Option<&LeaseInfo>,
+    ) -> Result<Lease, StoreError> {
         let until = from_millis(millis(now + ttl));
         let mut u = Update::default();
         u.set(LEASE_OWNER, s(owner))
-            .set(LEASE_UNTIL, n(millis(until)));
+            .set(LEASE_UNTIL, n(millis(until)))
+            .set_opt(
+                LEASE_PROCESS,
+                process.and_then(|p| serde_json::to_string(p).ok()).map(s),
+            );
+        if let Some(found) = ended {
+            let (pk, lo, lu) = (u.name(PK), u.name(LEASE_OWNER), u.name(LEASE_UNTIL));
+            let (old, old_until) = (u.value(s(&found.owner)), u.value(n(millis(found.until))));
+            u.condition(format!("attribute_exists({pk})"));
+            u.condition(format!("{lo} = {old} AND {lu} = {old_until}"));
+            return self.lease_outcome(key, owner, until, now, u).await;
+        }
         let (pk, lo, lu) = (u.name(PK), u.name(LEASE_OWNER), u.name(LEASE_UNTIL));
         let (me, now_v) = (u.value(s(owner)), u.value(n(millis(now))));
         u.condition(format!("attribute_exists({pk})"));
         u.condition(format!(
             "attribute_not_exists({lo}) OR {lo} = {me} OR {lu} <= {now_v}"
         ));
+        self.lease_outcome(key, owner, until, now, u).await
+    }
+
+    async fn lease_outcome(
+        &self,
+        key: &ClusterKey,
+        owner: &str,
+        until: SystemTime,
+        now: SystemTime,
+        u: Update,
+    ) -> Result<Lease, StoreError> {
         match self.conditional(key, u).await? {
             Ok(()) => Ok(Lease {
                 key: key.clone(),
@@ -101,11 +249,13 @@ impl StateStore {
                 let holder = holder.unwrap_or(LeaseInfo {
                     owner: String::from("(released concurrently)"),
                     until: now,
+                    process: None,
                 });
                 Err(StoreError::LeaseHeld {
                     key: key.pk(),
                     owner: holder.owner,
                     until: holder.until,
+                    process: holder.process,
                 })
             }
         }
@@ -146,7 +296,9 @@ impl StateStore {
     /// [`StoreError::Service`].
     pub async fn release_lease(&self, lease: Lease) -> Result<(), StoreError> {
         let mut u = Update::default();
-        u.set_opt(LEASE_OWNER, None).set_opt(LEASE_UNTIL, None);
+        u.set_opt(LEASE_OWNER, None)
+            .set_opt(LEASE_UNTIL, None)
+            .set_opt(LEASE_PROCESS, None);
         let lo = u.name(LEASE_OWNER);
         let me = u.value(s(&lease.owner));
         u.condition(format!("{lo} = {me}"));

@@ -8,6 +8,8 @@
 //! | `ENTRY#<principalArn>` | source row, target spec, status, attempts, last error | [`entries`] |
 //! | `AUDIT#<time>#<id>` | one mutating call, written before and completed after; TTL | [`audit`] |
 //! | `BACKUP#<resourceVersion>` | aws-auth verbatim | [`backup`] |
+//! | `INVENTORY#<generation>#<part>` | the latest plan digested for the fleet report (gzip JSON) | [`inventory`] |
+//! | `SEEN` | what the last fleet scan saw of the cluster (mode, version, tags) | [`sightings`] |
 //!
 //! Fleet scans keep one record per account and region under `pk` = `SCAN`, `sk` =
 //! `ACCOUNT#<account>#<region>` ([`scans`]): when it was last scanned and how that went; and
@@ -26,9 +28,12 @@ pub mod backup;
 pub mod entries;
 pub mod error;
 pub mod events;
+pub mod fleet;
+pub mod inventory;
 pub mod lease;
 pub mod records;
 pub mod scans;
+pub mod sightings;
 
 mod attr;
 mod batch;

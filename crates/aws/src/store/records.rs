@@ -3,7 +3,8 @@
 
 use super::attr::{Item, Reader, Update, millis, n, s};
 use super::error::{StoreError, service};
-use super::lease::{LEASE_OWNER, LEASE_UNTIL, Lease, LeaseInfo};
+use super::inventory::InventoryRef;
+use super::lease::{LEASE_OWNER, LEASE_PROCESS, LEASE_UNTIL, Lease, LeaseInfo};
 use super::{ClusterKey, META, PHASE_INDEX, PK, SK, StateStore};
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use eks_auth_core::facts::AuthenticationMode;
@@ -24,6 +25,9 @@ const UPDATE_TARGET: &str = "pending_update_target";
 pub(crate) const LAST_ERROR: &str = "last_error";
 const VERIFIED_AT: &str = "verified_at";
 const CREATOR: &str = "creator_principal";
+const INVENTORY_GENERATION: &str = "inventory_generation";
+const INVENTORY_PARTS: &str = "inventory_parts";
+const INVENTORY_AT: &str = "inventory_at";
 const VERSION: &str = "version";
 pub(crate) const UPDATED_AT: &str = "updated_at";
 
@@ -69,6 +73,8 @@ pub struct ClusterState {
     /// The principal of the admin entry EKS created for the cluster creator, as first seen
     /// right after the migrator's switch to API_AND_CONFIG_MAP.
     pub creator_principal: Option<String>,
+    /// The stored inventory of the latest plan (for the fleet report).
+    pub inventory: Option<InventoryRef>,
 }
 
 impl ClusterState {
@@ -83,6 +89,7 @@ impl ClusterState {
             last_error: None,
             verified_at: None,
             creator_principal: None,
+            inventory: None,
         }
     }
 }
@@ -148,7 +155,19 @@ fn set_state(u: &mut Update, state: &ClusterState) {
         )
         .set_opt(LAST_ERROR, state.last_error.as_deref().map(s))
         .set_opt(VERIFIED_AT, state.verified_at.map(|t| n(millis(t))))
-        .set_opt(CREATOR, state.creator_principal.as_deref().map(s));
+        .set_opt(CREATOR, state.creator_principal.as_deref().map(s))
+        .set_opt(
+            INVENTORY_GENERATION,
+            state.inventory.as_ref().map(|i| s(&i.generation)),
+        )
+        .set_opt(
+            INVENTORY_PARTS,
+            state.inventory.as_ref().map(|i| n(i.parts)),
+        )
+        .set_opt(
+            INVENTORY_AT,
+            state.inventory.as_ref().map(|i| n(millis(i.at))),
+        );
 }
 
 pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError> {
@@ -173,10 +192,28 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
         (None, None) => None,
         _ => return Err(corrupt(UPDATE_TARGET)),
     };
+    let inventory = match (
+        r.opt_str(INVENTORY_GENERATION)?,
+        r.opt_num(INVENTORY_PARTS)?,
+        r.opt_time(INVENTORY_AT)?,
+    ) {
+        (Some(generation), Some(parts), Some(at)) => Some(InventoryRef {
+            generation: generation.to_owned(),
+            parts,
+            at,
+        }),
+        (None, None, None) => None,
+        _ => return Err(corrupt(INVENTORY_GENERATION)),
+    };
     let lease = match (r.opt_str(LEASE_OWNER)?, r.opt_time(LEASE_UNTIL)?) {
         (Some(owner), Some(until)) => Some(LeaseInfo {
             owner: owner.to_owned(),
             until,
+            // Written by this code only; an unreadable value names no process (the lease then
+            // simply expires).
+            process: r
+                .opt_str(LEASE_PROCESS)?
+                .and_then(|p| serde_json::from_str(p).ok()),
         }),
         (None, None) => None,
         _ => return Err(corrupt(LEASE_UNTIL)),
@@ -196,6 +233,7 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
             last_error: r.opt_str(LAST_ERROR)?.map(str::to_owned),
             verified_at: r.opt_time(VERIFIED_AT)?,
             creator_principal: r.opt_str(CREATOR)?.map(str::to_owned),
+            inventory,
         },
         version: r.num(VERSION)?,
         updated_at: r.time(UPDATED_AT)?,

@@ -16,6 +16,7 @@ const STATUS: &str = "status";
 const REASON: &str = "reason";
 const CLUSTERS: &str = "clusters";
 const SCANNED_AT: &str = "scanned_at";
+const STARTED_AT: &str = "started_at";
 const WATCHING_SINCE: &str = "WATCHING_SINCE";
 const SINCE: &str = "since";
 
@@ -42,11 +43,14 @@ pub struct ScanMark {
     pub region: String,
     /// How it went.
     pub status: ScanStatus,
-    /// When.
+    /// When it ended.
     pub scanned_at: SystemTime,
+    /// When the scan that made it started (absent on marks older versions wrote): a cluster
+    /// whose last sighting is older was not listed by this scan.
+    pub started_at: Option<SystemTime>,
 }
 
-fn mark_from_item(item: &Item) -> Result<ScanMark, StoreError> {
+pub(crate) fn mark_from_item(item: &Item) -> Result<ScanMark, StoreError> {
     let r = Reader::new(item);
     let reason = || r.opt_str(REASON).map(|v| v.unwrap_or_default().to_owned());
     let status = match r.str(STATUS)? {
@@ -61,6 +65,7 @@ fn mark_from_item(item: &Item) -> Result<ScanMark, StoreError> {
         region: r.str(REGION)?.to_owned(),
         status,
         scanned_at: r.time(SCANNED_AT)?,
+        started_at: r.opt_time(STARTED_AT)?,
     })
 }
 
@@ -86,6 +91,9 @@ fn mark_item(mark: &ScanMark) -> Item {
     }
     if let Some(clusters) = clusters {
         item.insert(CLUSTERS.to_owned(), n(clusters));
+    }
+    if let Some(started) = mark.started_at {
+        item.insert(STARTED_AT.to_owned(), n(millis(started)));
     }
     item
 }

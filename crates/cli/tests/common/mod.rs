@@ -42,6 +42,14 @@ pub async fn create_principals(moto: &str, principals: &[(&str, &str, &str)]) {
 
 /// Runs the CLI with `creds` and a config file sending EKS to the simulator and the rest to moto.
 pub fn cli(stack: &Stack, dir: &Path, creds: (&str, &str), args: &[&str]) -> Output {
+    cli_command(stack, dir, creds, args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("binary runs")
+}
+
+/// The CLI command [`cli`] runs, to spawn (and kill) it.
+pub fn cli_command(stack: &Stack, dir: &Path, creds: (&str, &str), args: &[&str]) -> Command {
     let moto = stack.moto.as_ref().map(|m| m.url()).expect("moto");
     let config = dir.join("config");
     std::fs::write(
@@ -52,7 +60,8 @@ pub fn cli(stack: &Stack, dir: &Path, creds: (&str, &str), args: &[&str]) -> Out
         ),
     )
     .expect("write config");
-    Command::new(env!("CARGO_BIN_EXE_eks-auth-migrator"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_eks-auth-migrator"));
+    command
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -62,9 +71,8 @@ pub fn cli(stack: &Stack, dir: &Path, creds: (&str, &str), args: &[&str]) -> Out
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_ACCESS_KEY_ID", creds.0)
         .env("AWS_SECRET_ACCESS_KEY", creds.1)
-        .stdin(Stdio::null())
-        .output()
-        .expect("binary runs")
+        .stdin(Stdio::null());
+    command
 }
 
 /// The stack with moto and `principals` in its IAM, or `None` (skipped) without moto unless

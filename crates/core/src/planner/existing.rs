@@ -26,6 +26,7 @@ pub(super) fn reconcile(
         // EKS-managed node and Fargate entries are already accounted for by the translation.
         return;
     }
+    let managed = crate::eks_managed::eks_managed(existing, facts);
     let missing = missing_policies(entry, existing);
     let same_identity = Some(existing.entry_type) == entry.entry_type
         && entry
@@ -60,6 +61,7 @@ pub(super) fn reconcile(
         && missing.is_empty()
         && !extra
         && !existing.managed_by_migrator
+        && managed.is_none()
         && policy.existing_entries == ExistingEntries::Adopt
     {
         // Stays a create: the executor only tags the entry (nothing about access changes).
@@ -76,6 +78,16 @@ pub(super) fn reconcile(
             FindingCode::EntryExists,
             Severity::Info,
             "an equivalent access entry already exists; nothing to do.".to_owned(),
+        );
+    } else if let Some(managed) = &managed {
+        entry.action = Action::Skip;
+        say(
+            entry,
+            FindingCode::EntryConflict,
+            Severity::Warning,
+            format!(
+                "EKS manages the access entry for `{principal}` ({managed}); it overrides this row in API_AND_CONFIG_MAP and the migrator never adopts, changes or deletes it. Review the row by hand: the entry, not the row, decides this principal's access."
+            ),
         );
     } else if same_identity && existing.managed_by_migrator && !extra {
         let names: Vec<&str> = missing.iter().map(|p| p.name()).collect();

@@ -16,7 +16,9 @@ mod translate;
 use crate::aws_auth::{AwsAuth, Row, RowStatus};
 use crate::facts::{AuthenticationMode, ClusterFacts};
 use crate::finding::{Finding, FindingCode, Location, Severity};
-use crate::plan::{Action, PLAN_FORMAT_VERSION, Plan, PlannedEntry, Section, Source, Summary};
+use crate::plan::{
+    Action, EksManagedEntry, PLAN_FORMAT_VERSION, Plan, PlannedEntry, Section, Source, Summary,
+};
 use crate::policy::MigrationPolicy;
 use principal::Outcome;
 
@@ -90,6 +92,18 @@ pub fn plan(auth: &AwsAuth, facts: Option<&ClusterFacts>, policy: &MigrationPoli
         blocks_api_mode: false,
         summary: Summary::default(),
         rbac: None,
+        eks_managed_entries: facts
+            .map(|f| {
+                crate::eks_managed::eks_managed_entries(f)
+                    .into_iter()
+                    .map(|(e, managed_by)| EksManagedEntry {
+                        principal_arn: e.principal_arn.clone(),
+                        entry_type: e.entry_type,
+                        managed_by,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     plan.summary = summarize(&plan);
     plan.blocks_api_mode = plan.summary.blockers > 0;

@@ -135,7 +135,8 @@ pub(super) fn resolve(row: &Row, ctx: &Context<'_>, findings: &mut Vec<Finding>)
             FindingCode::ServiceLinkedRole,
             Severity::Blocker,
             format!(
-                "`{name}` is a service-linked role; aws-auth authenticates it, but EKS refuses access entries for service-linked roles, so switching to API mode would remove its access. Find the service that needs cluster access and grant it another way, then delete this row."
+                "`{name}` is a service-linked role; aws-auth authenticates it, but EKS refuses access entries for service-linked roles, so switching to API mode would remove its access. {}",
+                service_linked_advice(name)
             ),
         );
         return Outcome::Blocked;
@@ -191,7 +192,8 @@ pub(super) fn resolve(row: &Row, ctx: &Context<'_>, findings: &mut Vec<Finding>)
                     FindingCode::ServiceLinkedRole,
                     Severity::Blocker,
                     format!(
-                        "`{real}` is a service-linked role; EKS refuses access entries for it, so switching to API mode would remove its access. Grant the service access another way, then delete this row."
+                        "`{real}` is a service-linked role; EKS refuses access entries for it, so switching to API mode would remove its access. {}",
+                        service_linked_advice(real)
                     ),
                 );
                 return Outcome::Blocked;
@@ -269,5 +271,17 @@ fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Role => "role",
         Kind::User => "user",
+    }
+}
+
+/// What actually works for a service-linked role mapped in aws-auth.
+fn service_linked_advice(role: &str) -> &'static str {
+    if role.ends_with("AWSServiceRoleForAmazonEMRContainers") {
+        // EMR on EKS told users to map this role path-less in aws-auth. Its access-entry
+        // integration only covers virtual clusters created on a cluster that already uses access
+        // entries (EMR then creates the entry itself).
+        "EMR on EKS: existing EMR virtual clusters cannot move to access entries; they keep working only while aws-auth is read (CONFIG_MAP or API_AND_CONFIG_MAP). Once this cluster is in API_AND_CONFIG_MAP, re-create each virtual cluster: a virtual cluster created on a cluster that uses access entries gets its access entry from EMR. Then delete the old virtual clusters and this row."
+    } else {
+        "Find the service that needs cluster access and grant it another way (many AWS services now create their own access entry when set up on a cluster in API_AND_CONFIG_MAP or API mode), then delete this row."
     }
 }

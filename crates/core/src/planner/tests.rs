@@ -143,10 +143,30 @@ fn a_policy_file_maps_groups_and_never_by_default() {
 }
 
 #[test]
+fn session_name_raw_after_a_colon_is_kept_as_written() {
+    // EKS user guide, set-custom-username: {{SessionNameRaw}} is accepted after a colon and
+    // keeps `@` (an e-mail style session name reaches RBAC unchanged).
+    let p = offline(&roles(
+        "- rolearn: arn:aws:iam::111122223333:role/dev\n  username: \"dev:{{SessionNameRaw}}\"\n  groups: [dev]\n",
+    ));
+    let e = &p.entries[0];
+    assert_eq!(
+        (e.action, e.username.as_deref()),
+        (Action::Create, Some("dev:{{SessionNameRaw}}"))
+    );
+    assert!(
+        e.findings.iter().all(|f| f.severity != Severity::Blocker),
+        "{:?}",
+        e.findings
+    );
+}
+
+#[test]
 fn unsupported_usernames_block_or_are_omitted_by_policy() {
     let cases = [
         ("{{SessionName}}", C::SessionNameNeedsColon),
-        ("admin:{{SessionNameRaw}}", C::UsernameTemplateUnsupported),
+        ("{{SessionNameRaw}}", C::SessionNameNeedsColon),
+        ("mail-{{SessionNameRaw}}:x", C::SessionNameNeedsColon),
         ("{{AccessKeyID}}", C::UsernameTemplateUnsupported),
         ("acct:{{AccountID}}", C::UsernameTemplateUnsupported),
         ("system:admin", C::UsernameReservedPrefix),
@@ -394,6 +414,14 @@ fn service_linked_roles_block() {
         (p.entries[0].action, codes(&p.entries[0])),
         (Action::Blocked, vec![C::ServiceLinkedRole])
     );
+    // EMR on EKS: says what works (new virtual clusters on an access-entry cluster), not "grant
+    // it another way".
+    let emr = &p.entries[0].findings[0].message;
+    assert!(
+        emr.contains("existing EMR virtual clusters cannot move to access entries")
+            && emr.contains("gets its access entry from EMR"),
+        "{emr}"
+    );
     let auth = roles("- rolearn: arn:aws:iam::111122223333:role/svc\n  username: svc\n");
     let f = with_found(
         facts(),
@@ -623,6 +651,20 @@ fn only_equivalent_foreign_entries_are_adopted_and_only_when_the_policy_says_so(
     };
     let p = plan(&auth, Some(&switched_with(ours)), &adopt);
     assert_eq!(p.entries[0].action, Action::Skip);
+    // An equivalent entry EKS manages (here: an EKS Capability's role) is never adopted.
+    let mut capability = switched_with(foreign.clone());
+    capability
+        .eks_features
+        .capabilities
+        .push(crate::facts::CapabilityFact {
+            name: "gitops".into(),
+            capability_type: "ARGOCD".into(),
+            role_arn: "arn:aws:iam::111122223333:role/admin".into(),
+        });
+    let p = plan(&auth, Some(&capability), &adopt);
+    assert_eq!(p.entries[0].action, Action::Skip);
+    assert!(!codes(&p.entries[0]).contains(&C::EntryAdopted));
+    assert_eq!(p.eks_managed_entries.len(), 1);
     // A different entry is never adopted: it overrides its row today.
     let different = ExistingEntry {
         kubernetes_groups: vec![],

@@ -218,10 +218,10 @@ fn plan_username(
                     row.username
                 ),
             ),
-            UsernameProblem::SessionNameNeedsColon => (
+            UsernameProblem::SessionNameNeedsColon(name) => (
                 FindingCode::SessionNameNeedsColon,
                 format!(
-                    "username `{}` has {{{{SessionName}}}} without a `:` before it, which access entries reject",
+                    "username `{}` has {{{{{name}}}}} without a `:` before it, which access entries reject",
                     row.username
                 ),
             ),

@@ -5,6 +5,7 @@ mod cloudformation;
 mod common;
 mod rbac;
 mod table;
+pub(crate) mod terminal;
 mod terraform;
 
 use crate::plan::Plan;

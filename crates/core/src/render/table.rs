@@ -1,68 +1,89 @@
-//! The terminal table: one row per aws-auth row, then every finding, then a verdict.
+//! The terminal table: one row per aws-auth row, then every finding, then a verdict. Principals
+//! and policies appear in their short forms (account and `role/name`, `ClusterAdmin (cluster)`)
+//! and a row that does not fit the width is stacked, never sliced (`super::terminal`); the full
+//! values are in the JSON plan.
 
 use super::RenderOptions;
+use super::terminal::{Grid, short_arn, short_policy, wrap};
 use crate::finding::{Finding, Severity};
 use crate::plan::Plan;
-use comfy_table::{Cell, ContentArrangement, Table, presets};
 use std::fmt::Write;
 
+/// The table's columns; the first three name a stacked row.
+const HEADERS: [&str; 8] = [
+    "source",
+    "action",
+    "type",
+    "principal",
+    "username",
+    "groups",
+    "policies",
+    "findings",
+];
+
 pub(super) fn render(plan: &Plan, options: RenderOptions) -> String {
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header([
-            "source",
-            "principal",
-            "action",
-            "type",
-            "username",
-            "groups",
-            "policies",
-            "findings",
-        ]);
-    if let Some(width) = options.width {
-        table.set_width(width);
-    }
-    for entry in &plan.entries {
-        let source = match entry.source.line {
-            Some(line) => format!("{}[{}] L{line}", entry.source.section, entry.source.index),
-            None => format!("{}[{}]", entry.source.section, entry.source.index),
-        };
-        let policies: Vec<String> = entry
-            .access_policies
-            .iter()
-            .map(|p| format!("{} ({})", p.name(), p.access_scope))
-            .collect();
-        let codes: Vec<&str> = entry.findings.iter().map(|f| f.code.as_str()).collect();
-        table.add_row(vec![
-            Cell::new(source),
-            Cell::new(entry.principal_arn.as_deref().unwrap_or("-")),
-            Cell::new(entry.action),
-            Cell::new(entry.entry_type.map_or("-", |t| t.as_str())),
-            Cell::new(entry.username.as_deref().unwrap_or("-")),
-            Cell::new(entry.kubernetes_groups.join("\n")),
-            Cell::new(policies.join("\n")),
-            Cell::new(codes.join("\n")),
-        ]);
-    }
+    let rows = plan
+        .entries
+        .iter()
+        .map(|entry| {
+            let source = match entry.source.line {
+                Some(line) => format!("{}[{}] L{line}", entry.source.section, entry.source.index),
+                None => format!("{}[{}]", entry.source.section, entry.source.index),
+            };
+            let policies: Vec<String> = entry.access_policies.iter().map(short_policy).collect();
+            let codes: Vec<&str> = entry.findings.iter().map(|f| f.code.as_str()).collect();
+            vec![
+                source,
+                entry.action.to_string(),
+                entry.entry_type.map_or("-", |t| t.as_str()).to_owned(),
+                entry
+                    .principal_arn
+                    .as_deref()
+                    .map_or_else(|| "-".to_owned(), short_arn),
+                entry.username.clone().unwrap_or_else(|| "-".to_owned()),
+                entry.kubernetes_groups.join("\n"),
+                policies.join("\n"),
+                codes.join("\n"),
+            ]
+        })
+        .collect();
+    let table = Grid {
+        headers: &HEADERS,
+        key_columns: 3,
+        rows,
+    };
     let mut out = String::new();
     if plan.entries.is_empty() {
         out.push_str("aws-auth has no mapRoles or mapUsers rows.\n");
     } else {
-        let _ = writeln!(out, "{table}");
+        out.push_str(&table.render(options.width));
     }
     let findings: Vec<&Finding> = plan.all_findings().collect();
     if !findings.is_empty() {
         out.push_str("\nFindings:\n");
         for finding in findings {
             let label = format!("{:<7}", finding.severity.as_str());
-            let label = if options.color {
-                paint(&label, severity_color(finding.severity))
+            let line = format!("  {label} {} {}", finding.code, finding.message);
+            // Wrapped plain (a value's control characters escaped), then the label painted.
+            let wrapped = wrap(&line, options.width, 10);
+            if options.color {
+                let painted = paint(&label, severity_color(finding.severity));
+                out.push_str(&wrapped.replacen(&label, &painted, 1));
             } else {
-                label
-            };
-            let _ = writeln!(out, "  {label} {} {}", finding.code, finding.message);
+                out.push_str(&wrapped);
+            }
+        }
+    }
+    if !plan.eks_managed_entries.is_empty() {
+        out.push_str(
+            "\nEKS-managed entries (never adopted, changed or deleted by the migrator):\n",
+        );
+        for e in &plan.eks_managed_entries {
+            let _ = writeln!(
+                out,
+                "  {} {} ({})",
+                e.principal_arn, e.entry_type, e.managed_by
+            );
         }
     }
     let s = &plan.summary;
@@ -82,10 +103,10 @@ pub(super) fn render(plan: &Plan, options: RenderOptions) -> String {
         } else {
             Color::Green
         };
-        out.push_str(&paint(verdict, color));
+        out.push_str(&paint(wrap(verdict, options.width, 0).trim_end(), color));
         out.push('\n');
     } else {
-        let _ = writeln!(out, "{verdict}");
+        out.push_str(&wrap(verdict, options.width, 0));
     }
     out
 }
@@ -136,10 +157,8 @@ mod tests {
             },
         );
         assert!(out.contains("mapRoles[0] L1"), "{out}");
-        assert!(
-            out.contains("AmazonEKSClusterAdminPolicy (cluster)"),
-            "{out}"
-        );
+        assert!(out.contains("ClusterAdmin (cluster)"), "{out}");
+        assert!(out.contains("111122223333 role/admin"), "{out}");
         assert!(
             out.contains("blocker MAP_ACCOUNTS mapAccounts[0] (line 1 of mapAccounts)"),
             "{out}"
@@ -169,5 +188,57 @@ mod tests {
         );
         assert!(out.contains('\u{1b}'));
         assert!(out.contains("Nothing blocks API mode"));
+    }
+
+    /// `plan --example` (the shipped aws-auth and facts) in an ordinary terminal: every line fits
+    /// and every principal, username, group, policy and code stays whole on one line.
+    #[test]
+    fn the_example_reads_well_at_80_100_and_120_columns() {
+        let auth = AwsAuth::parse_configmap(include_str!("../../../../examples/aws-auth.yaml"))
+            .expect("example");
+        let facts: crate::facts::ClusterFacts =
+            serde_json::from_str(include_str!("../../../../examples/facts.json")).expect("facts");
+        let plan = crate::plan(&auth, Some(&facts), &MigrationPolicy::default());
+        for width in [80u16, 100, 120] {
+            let out = render(
+                &plan,
+                RenderOptions {
+                    color: false,
+                    width: Some(width),
+                },
+            );
+            for line in out.lines() {
+                assert!(
+                    line.chars().count() <= usize::from(width),
+                    "line wider than {width}: {line}\n{out}"
+                );
+            }
+            let lines: Vec<&str> = out.lines().collect();
+            let on_a_line = |word: &str| lines.iter().any(|l| l.contains(word));
+            for entry in &plan.entries {
+                let mut words: Vec<String> = entry
+                    .principal_arn
+                    .as_deref()
+                    .map(super::super::terminal::short_arn)
+                    .into_iter()
+                    .flat_map(|s| s.split(' ').map(str::to_owned).collect::<Vec<_>>())
+                    .collect();
+                words.extend(entry.username.clone());
+                words.extend(entry.kubernetes_groups.clone());
+                words.extend(
+                    entry
+                        .access_policies
+                        .iter()
+                        .map(super::super::terminal::short_policy),
+                );
+                words.extend(entry.findings.iter().map(|f| f.code.as_str().to_owned()));
+                for word in words {
+                    assert!(
+                        on_a_line(&word),
+                        "`{word}` is sliced at {width} columns:\n{out}"
+                    );
+                }
+            }
+        }
     }
 }

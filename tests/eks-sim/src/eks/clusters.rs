@@ -30,13 +30,21 @@ pub fn cluster_json(c: &Cluster) -> Value {
         ),
         None => (Value::Null, String::new()),
     };
+    let compute = c.auto_mode.as_ref().map_or(Value::Null, |a| {
+        json!({
+            "enabled": true,
+            "nodePools": ["general-purpose", "system"],
+            "nodeRoleArn": a.node_role_arn,
+        })
+    });
     json!({
+        "computeConfig": compute,
         "name": c.key.name,
         "arn": c.key.arn(),
         "createdAt": c.created_at,
         "version": c.version,
         "endpoint": endpoint,
-        "roleArn": format!("arn:aws:iam::{}:role/eks-cluster-role", c.key.account),
+        "roleArn": c.role_arn,
         "status": c.status,
         "platformVersion": c.platform_version,
         "certificateAuthority": { "data": ca },

@@ -4,6 +4,7 @@
 //! statistics); [`dispatch`] runs it against the [`World`].
 
 pub mod access_entries;
+pub mod capabilities;
 pub mod clusters;
 pub mod errors;
 pub mod pagination;
@@ -91,6 +92,9 @@ pub fn operation(method: &Method, segments: &[String]) -> Option<&'static str> {
             "DisassociateAccessPolicy"
         }
         ("GET", ["access-policies"]) => "ListAccessPolicies",
+        ("POST", ["clusters", _, "capabilities"]) => "CreateCapability",
+        ("GET", ["clusters", _, "capabilities"]) => "ListCapabilities",
+        ("GET", ["clusters", _, "capabilities", _]) => "DescribeCapability",
         ("POST", ["tags", _]) => "TagResource",
         ("DELETE", ["tags", _]) => "UntagResource",
         ("GET", ["tags", _]) => "ListTagsForResource",
@@ -133,6 +137,9 @@ pub fn dispatch(
         "ListAssociatedAccessPolicies" => policies::list_associated(world, call),
         "DisassociateAccessPolicy" => policies::disassociate(world, call),
         "ListAccessPolicies" => policies::list_policies(call),
+        "CreateCapability" => capabilities::create(world, call),
+        "ListCapabilities" => capabilities::list(world, call),
+        "DescribeCapability" => capabilities::describe(world, call),
         "TagResource" => tags::tag(world, call),
         "UntagResource" => tags::untag(world, call),
         "ListTagsForResource" => tags::list(world, call),

@@ -9,20 +9,44 @@ use super::access_entries::{entry, not_found_message};
 use super::{Call, EksError, cluster_mut, pagination};
 use crate::model::{AccessScope, AssociatedPolicy, World, epoch_now};
 
-/// Names of the access policies ListAccessPolicies returns.
-pub const POLICY_NAMES: [&str; 12] = [
+/// Names of the access policies ListAccessPolicies returns: the service's answer of April 2026
+/// (33 policies; the EKS user guide's access-policy reference documents the ones for people,
+/// Auto Mode, Hybrid Nodes and Cluster Insights, its EKS Capabilities pages the ACK, Argo CD and
+/// kro ones).
+pub const POLICY_NAMES: [&str; 33] = [
+    "AIDevOpsAgentAccessPolicy",
+    "AmazonAIOpsAssistantPolicy",
+    "AmazonARCRegionSwitchScalingPolicy",
+    "AmazonEKSACKPolicy",
     "AmazonEKSAdminPolicy",
     "AmazonEKSAdminViewPolicy",
+    "AmazonEKSArgoCDClusterPolicy",
+    "AmazonEKSArgoCDPolicy",
     "AmazonEKSAutoNodePolicy",
+    "AmazonEKSBlockStorageClusterPolicy",
     "AmazonEKSBlockStoragePolicy",
     "AmazonEKSClusterAdminPolicy",
+    "AmazonEKSComputeClusterPolicy",
     "AmazonEKSComputePolicy",
     "AmazonEKSEditPolicy",
+    "AmazonEKSEventPolicy",
     "AmazonEKSHybridPolicy",
+    "AmazonEKSKROPolicy",
+    "AmazonEKSLoadBalancingClusterPolicy",
     "AmazonEKSLoadBalancingPolicy",
+    "AmazonEKSNetworkingClusterPolicy",
     "AmazonEKSNetworkingPolicy",
+    "AmazonEKSPodIdentityPolicy",
+    "AmazonEKSSecretAdminPolicy",
+    "AmazonEKSSecretReaderPolicy",
     "AmazonEKSViewPolicy",
     "AmazonEMRJobPolicy",
+    "AmazonSagemakerHyperpodClusterPolicy",
+    "AmazonSagemakerHyperpodControllerPolicy",
+    "AmazonSagemakerHyperpodSpacePolicy",
+    "AmazonSagemakerHyperpodSpaceTemplatePolicy",
+    "AmazonSagemakerHyperpodSystemNamespacePolicy",
+    "AmazonSagemakerHyperpodUserClusterPolicy",
 ];
 
 /// The ARN of access policy `name`.

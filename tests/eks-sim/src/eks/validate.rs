@@ -105,8 +105,8 @@ pub fn entry_type(
     Ok(())
 }
 
-/// Checks a username: no reserved prefix, `{{SessionName}}` only after a `:`, no
-/// `{{SessionNameRaw}}`.
+/// Checks a username: no reserved prefix, `{{SessionName}}` and `{{SessionNameRaw}}` only
+/// after a `:`.
 ///
 /// # Errors
 ///
@@ -124,17 +124,16 @@ pub fn username(name: &str) -> Result<(), EksError> {
             "The username must not be empty.",
         ));
     }
-    if name.contains("{{SessionNameRaw}}") {
-        return Err(EksError::invalid_parameter(
-            "The username template {{SessionNameRaw}} is not supported.",
-        ));
-    }
-    if let Some(at) = name.find("{{SessionName}}")
-        && !name[..at].contains(':')
-    {
-        return Err(EksError::invalid_parameter(
-            "The username template {{SessionName}} must be preceded by a ':' somewhere in the username.",
-        ));
+    // EKS user guide (set-custom-username): "If you add either {{SessionName}} or
+    // {{SessionNameRaw}} to your username, the username must include a colon before".
+    for template in ["{{SessionName}}", "{{SessionNameRaw}}"] {
+        if let Some(at) = name.find(template)
+            && !name[..at].contains(':')
+        {
+            return Err(EksError::invalid_parameter(format!(
+                "The username template {template} must be preceded by a ':' somewhere in the username."
+            )));
+        }
     }
     Ok(())
 }

@@ -173,7 +173,11 @@ async fn reserved_username_prefixes_and_templates_are_refused() {
             ("InvalidParameterException", expected)
         );
     }
-    for username in ["{{SessionName}}", "x:{{SessionNameRaw}}"] {
+    for username in [
+        "{{SessionName}}",
+        "{{SessionNameRaw}}",
+        "mail-{{SessionNameRaw}}:x",
+    ] {
         let (code, _) = code_and_message(
             eks.create_access_entry()
                 .cluster_name("modern")
@@ -184,6 +188,31 @@ async fn reserved_username_prefixes_and_templates_are_refused() {
         );
         assert_eq!(code, "InvalidParameterException", "{username}");
     }
+}
+
+#[tokio::test]
+async fn session_name_raw_after_a_colon_is_accepted_and_kept() -> TestResult {
+    // EKS user guide, set-custom-username: {{SessionNameRaw}} (keeps `@`) like {{SessionName}},
+    // with a colon before it.
+    let sim = sim().await;
+    let eks = eks(&sim).await;
+    eks.create_access_entry()
+        .cluster_name("modern")
+        .principal_arn(role("team"))
+        .username("team:{{SessionNameRaw}}")
+        .send()
+        .await?;
+    let described = eks
+        .describe_access_entry()
+        .cluster_name("modern")
+        .principal_arn(role("team"))
+        .send()
+        .await?;
+    assert_eq!(
+        described.access_entry().and_then(|e| e.username()),
+        Some("team:{{SessionNameRaw}}")
+    );
+    Ok(())
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ mod access_entries;
 mod admin;
 mod clusters;
 mod faults;
+mod features;
 mod helpers;
 mod kube_api;
 mod modes;

@@ -1,0 +1,232 @@
+//! One self-contained HTML page: no network, no external script, font or image. Inline CSS and
+//! a small inline script (sorting and filtering); charts are inline SVG. A Content-Security-
+//! Policy forbids every fetch, so even a value that escaped its escaping could load nothing.
+//! Every value is HTML-escaped ([`esc`]).
+
+mod charts;
+mod headline;
+
+use super::access_rows;
+use super::summary::{self, Arns, Lines};
+use crate::report::model::FleetReport;
+use std::fmt::Write;
+
+const CSS: &str = include_str!("page.css");
+const SCRIPT: &str = include_str!("page.js");
+/// Identifiers longer than this may wrap anywhere (ARNs); shorter ones never wrap.
+const LONG: usize = 36;
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
+
+/// The report as one HTML page.
+pub(super) fn render(report: &FleetReport) -> String {
+    let mut page = String::with_capacity(64 * 1024);
+    let _ = write!(
+        page,
+        r##"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<title>EKS fleet report, {generated}</title><style>{CSS}</style></head><body>
+<header class="top"><h1>EKS fleet report: aws-auth and access entries</h1><p>{subtitle}</p></header>
+<nav class="toc"><a href="#headline">Headline</a><a href="#blockers">Blockers</a><a href="#clusters">Clusters</a><a href="#creator">Creator's admin</a><a href="#access">Access</a><a href="#scans">Scans</a></nav>
+<main>"##,
+        generated = esc(&report.generated_at),
+        subtitle = esc(&summary::subtitle(report)),
+    );
+    headline::render(&mut page, report);
+    blockers(&mut page, report);
+    section(&mut page, "clusters", "Clusters");
+    table(
+        &mut page,
+        "t-clusters",
+        &summary::CLUSTER_HEADERS,
+        summary::cluster_rows(report, Arns::Full),
+    );
+    page.push_str("</section>");
+    section(&mut page, "creator", "The creator's implicit admin");
+    table(
+        &mut page,
+        "t-creator",
+        &summary::CREATOR_HEADERS,
+        summary::creator_rows(report, Arns::Full),
+    );
+    page.push_str("</section>");
+    section(&mut page, "access", "Access");
+    for (id, title, headers, rows) in access_rows::access_sections(report, Arns::Full) {
+        let _ = write!(page, "<h3>{}</h3>", esc(title));
+        table(&mut page, id, &headers, rows);
+    }
+    page.push_str("</section>");
+    section(&mut page, "scans", "Scans, least recently scanned first");
+    table(
+        &mut page,
+        "t-scans",
+        &summary::SCAN_HEADERS,
+        summary::scan_rows(report),
+    );
+    list(&mut page, "notes", summary::scan_notes(report));
+    page.push_str("</section>");
+    if !report.unreadable.is_empty() {
+        section(&mut page, "unreadable", "Unreadable items");
+        let rows = report
+            .unreadable
+            .iter()
+            .map(|u| vec![Lines::code(&u.item), Lines::text(&u.reason)])
+            .collect();
+        table(&mut page, "t-unreadable", &["item", "reason"], rows);
+        page.push_str("</section>");
+    }
+    let _ = writeln!(
+        page,
+        "</main><footer>eks-auth-migrator fleet report, format v{}. Click a column to sort; type in a filter box to keep matching rows.</footer><script>{SCRIPT}</script></body></html>",
+        report.format_version
+    );
+    page
+}
+
+/// Opens a section with its title.
+fn section(page: &mut String, id: &str, title: &str) {
+    let _ = write!(
+        page,
+        r#"<section id="{id}" class="{id}"><h2>{}</h2>"#,
+        esc(title)
+    );
+}
+
+/// A bulleted list of sentences.
+fn list(page: &mut String, class: &str, items: Vec<String>) {
+    if items.is_empty() {
+        return;
+    }
+    let _ = write!(page, r#"<ul class="{class}">"#);
+    for item in items {
+        let _ = write!(page, "<li>{}</li>", esc(&item));
+    }
+    page.push_str("</ul>");
+}
+
+fn blockers(page: &mut String, report: &FleetReport) {
+    section(
+        page,
+        "blockers",
+        "Blockers, by the number of clusters they hold back",
+    );
+    if report.blockers.is_empty() {
+        page.push_str("<p>No blocker findings.</p>");
+    }
+    for group in &report.blockers {
+        let code = group.code.as_str();
+        let _ = write!(
+            page,
+            r#"<h3 class="blocker" data-code="{code}" data-clusters="{}" data-findings="{}"><code>{code}</code>: {} cluster(s), {} finding(s)</h3><p>{}</p>"#,
+            group.clusters,
+            group.findings,
+            group.clusters,
+            group.findings,
+            esc(&group.remedy)
+        );
+        let rows = group
+            .affected
+            .iter()
+            .flat_map(|b| {
+                b.findings.iter().map(move |f| {
+                    vec![
+                        Lines::code(&format!("{}/{}/{}", b.account, b.region, b.name)),
+                        Lines::text(&f.message),
+                    ]
+                })
+            })
+            .collect();
+        let id = format!("t-blocker-{}", code.to_ascii_lowercase());
+        table(
+            page,
+            &id,
+            &["cluster", "finding (where, what, why, what to do)"],
+            rows,
+        );
+    }
+    page.push_str("</section>");
+}
+
+/// A sortable, filterable table.
+fn table(page: &mut String, id: &str, headers: &[&str], rows: Vec<Vec<Lines>>) {
+    if rows.is_empty() {
+        page.push_str(r#"<p class="muted">None.</p>"#);
+        return;
+    }
+    let _ = write!(
+        page,
+        r#"<div class="tools"><input type="search" placeholder="Filter rows" aria-label="Filter rows" data-filter="{id}"><span class="count" data-count-for="{id}"></span></div><div class="scroll"><table class="data" id="{id}"><thead><tr>"#
+    );
+    for h in headers {
+        let _ = write!(page, "<th scope=\"col\">{}</th>", esc(h));
+    }
+    page.push_str("</tr></thead><tbody>");
+    for row in rows {
+        page.push_str("<tr>");
+        for cell in row {
+            td(page, &cell);
+        }
+        page.push_str("</tr>");
+    }
+    page.push_str("</tbody></table></div>");
+}
+
+fn td(page: &mut String, cell: &Lines) {
+    match cell.items.first() {
+        Some(first) if cell.items.len() > 1 && first.parse::<f64>().is_ok() => {
+            let _ = write!(page, r#"<td data-sort="{}">"#, esc(first));
+        }
+        _ => page.push_str("<td>"),
+    }
+    for (i, item) in cell.items.iter().enumerate() {
+        if i > 0 {
+            page.push_str("<br>");
+        }
+        if cell.code && !item.is_empty() {
+            // Identifiers stay whole; only long ones (ARNs) may wrap.
+            page.push_str(if item.len() > LONG {
+                "<code class=\"long\">"
+            } else {
+                "<code>"
+            });
+            push_escaped(page, item);
+            page.push_str("</code>");
+        } else {
+            push_escaped(page, item);
+        }
+    }
+    page.push_str("</td>");
+}
+
+/// `value` escaped for HTML text and quoted attribute values.
+pub(super) fn esc(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    push_escaped(&mut out, value);
+    out
+}
+
+fn push_escaped(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_text_and_attributes() {
+        assert_eq!(
+            esc(r#"<img src=x onerror="a('b')">&"#),
+            "&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;"
+        );
+    }
+}

@@ -1,0 +1,334 @@
+//! What the human formats (table, Markdown, HTML) say, as plain text: sentences and table rows.
+//! Each renderer lays them out and escapes them for its medium.
+
+use super::csv::snake;
+use crate::render::terminal::short_arn;
+use crate::report::filter::Filter;
+use crate::report::model::{ClusterSummary, CreatorStatus, FleetReport, ScanStatus, Sighting};
+use crate::report::time::human_age;
+
+/// A cell: one or more items, shown one per line (or joined), code-styled or prose.
+#[derive(Debug, Clone)]
+pub(super) struct Lines {
+    /// The items.
+    pub(super) items: Vec<String>,
+    /// Identifiers (ARNs, codes, keys) rather than prose.
+    pub(super) code: bool,
+}
+
+impl Lines {
+    /// Prose.
+    pub(super) fn text(s: &str) -> Self {
+        Lines {
+            items: vec![s.to_owned()],
+            code: false,
+        }
+    }
+    /// An identifier.
+    pub(super) fn code(s: &str) -> Self {
+        Lines {
+            items: vec![s.to_owned()],
+            code: true,
+        }
+    }
+    /// Several identifiers.
+    pub(super) fn codes(items: Vec<String>) -> Self {
+        Lines { items, code: true }
+    }
+    /// Several prose items.
+    pub(super) fn texts(items: Vec<String>) -> Self {
+        Lines { items, code: false }
+    }
+    /// A number.
+    pub(super) fn number(n: usize) -> Self {
+        Lines::text(&n.to_string())
+    }
+}
+
+/// How principals are written: whole ARNs (Markdown, HTML) or short forms (terminal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Arns {
+    /// The full ARN.
+    Full,
+    /// Account and `role/name`.
+    Short,
+}
+
+impl Arns {
+    /// `arn` as this style writes it.
+    pub(super) fn show(self, arn: &str) -> String {
+        match self {
+            Arns::Full => arn.to_owned(),
+            Arns::Short => short_arn(arn),
+        }
+    }
+}
+
+/// `Generated … (report format v1). Whole fleet.` or the filter.
+pub(super) fn subtitle(report: &FleetReport) -> String {
+    format!(
+        "Generated {} (report format v{}). {}",
+        report.generated_at,
+        report.format_version,
+        describe_filter(&report.filter)
+    )
+}
+
+fn describe_filter(f: &Filter) -> String {
+    if f.is_empty() {
+        return "Whole fleet.".to_owned();
+    }
+    let mut parts = Vec::new();
+    let mut list = |name: &str, values: Vec<String>| {
+        if !values.is_empty() {
+            parts.push(format!("{name} {}", values.join(", ")));
+        }
+    };
+    list("accounts", f.accounts.clone());
+    list("regions", f.regions.clone());
+    list("phases", f.phases.iter().map(ToString::to_string).collect());
+    list("modes", f.modes.iter().map(ToString::to_string).collect());
+    list(
+        "authentication modes",
+        f.authentication_modes
+            .iter()
+            .map(|m| m.as_str().to_owned())
+            .collect(),
+    );
+    list(
+        "codes",
+        f.codes.iter().map(|c| c.as_str().to_owned()).collect(),
+    );
+    if let Some(p) = &f.principal {
+        parts.push(format!("principal {p}"));
+    }
+    format!("Filter: {}.", parts.join("; "))
+}
+
+/// The headline as sentences.
+pub(super) fn headline(report: &FleetReport) -> Vec<String> {
+    let h = &report.headline;
+    let a = &h.authentication_modes;
+    let share = &h.on_access_entries;
+    let p = &h.principals;
+    let m = &h.modes;
+    let mut lines = vec![
+        format!(
+            "{} clusters: {} CONFIG_MAP, {} API_AND_CONFIG_MAP, {} API, {} not observed yet.",
+            h.clusters, a.config_map, a.api_and_config_map, a.api, a.unknown
+        ),
+        format!(
+            "On access entries: {} in API mode ({}%); {} more in API_AND_CONFIG_MAP ({}%), where aws-auth still works too.",
+            share.api.clusters,
+            share.api.percent,
+            share.api_and_config_map.clusters,
+            share.api_and_config_map.percent
+        ),
+        format!(
+            "Locked out: {} cluster(s) still on CONFIG_MAP cannot use {}, which refuse CONFIG_MAP.",
+            h.locked_out.clusters,
+            h.locked_out.features.join(", ")
+        ),
+        format!(
+            "Modes: audit {}, migrate {}, finalize {}, skip {}.",
+            m.audit, m.migrate, m.finalize, m.skip
+        ),
+        format!(
+            "Blockers: {} cluster(s) held back by blocker findings; {} cluster(s) not planned yet.",
+            h.blocked_clusters, h.without_inventory
+        ),
+        format!(
+            "Access: {} principal(s) have access ({} principal-cluster pairs); {} are cluster administrators; {} reach clusters of another account; IAM no longer knows {}; {} are named without access.",
+            p.with_access,
+            p.grants,
+            p.cluster_admins,
+            p.other_account,
+            p.iam_not_found,
+            p.named_without_access
+        ),
+        format!(
+            "Scans: oldest {}; {} failed; {} cluster(s) not seen by their latest scan (possibly deleted).",
+            h.oldest_scan_at.as_deref().unwrap_or("none recorded"),
+            h.failed_scans,
+            h.not_seen_by_latest_scan
+        ),
+    ];
+    if h.unreadable > 0 {
+        lines.push(format!(
+            "Unreadable: {} table item(s), listed at the end.",
+            h.unreadable
+        ));
+    }
+    lines
+}
+
+/// Clusters per phase, phases with clusters only.
+pub(super) fn phase_rows(report: &FleetReport) -> Vec<Vec<Lines>> {
+    report
+        .headline
+        .phases
+        .iter()
+        .filter(|p| p.clusters > 0)
+        .map(|p| vec![Lines::code(p.phase.as_str()), Lines::number(p.clusters)])
+        .collect()
+}
+
+/// The clusters table's columns; the first three name a row.
+pub(super) const CLUSTER_HEADERS: [&str; 10] = [
+    "account",
+    "region",
+    "cluster",
+    "phase",
+    "mode",
+    "auth mode",
+    "blockers",
+    "access",
+    "creator",
+    "scan",
+];
+
+/// One row per cluster.
+pub(super) fn cluster_rows(report: &FleetReport, arns: Arns) -> Vec<Vec<Lines>> {
+    report
+        .clusters
+        .iter()
+        .map(|c| cluster_row(c, arns))
+        .collect()
+}
+
+fn cluster_row(c: &ClusterSummary, arns: Arns) -> Vec<Lines> {
+    let mut blockers = vec![c.blockers.to_string()];
+    blockers.extend(c.blocker_codes.iter().map(|code| code.as_str().to_owned()));
+    let access = if c.plan.is_some() {
+        vec![
+            format!("{} principals", c.principals_with_access),
+            format!("{} admins", c.cluster_admins),
+            format!("{} other account", c.other_account_principals),
+        ]
+    } else {
+        vec!["not planned yet".to_owned()]
+    };
+    let scan = match c.sighting {
+        Sighting::Seen => "seen".to_owned(),
+        Sighting::NotSeen => "not seen: possibly deleted".to_owned(),
+        Sighting::Unknown => "unknown".to_owned(),
+    };
+    vec![
+        Lines::code(&c.account),
+        Lines::code(&c.region),
+        Lines::code(&c.name),
+        Lines::code(c.phase.as_str()),
+        Lines::text(c.mode.as_str()),
+        Lines::code(c.authentication_mode.map_or("unknown", |m| m.as_str())),
+        Lines::codes(blockers),
+        Lines::texts(access),
+        Lines::texts(creator_short(c, arns)),
+        Lines::text(&scan),
+    ]
+}
+
+fn creator_short(c: &ClusterSummary, arns: Arns) -> Vec<String> {
+    let kept = if c.creator.kept { "kept" } else { "not kept" };
+    match c.creator.status {
+        CreatorStatus::Visible => vec![
+            arns.show(c.creator.principal.as_deref().unwrap_or_default()),
+            kept.to_owned(),
+        ],
+        CreatorStatus::NotVisibleInConfigMap => {
+            vec!["implicit (CONFIG_MAP)".to_owned(), kept.to_owned()]
+        }
+        CreatorStatus::NotRecorded => vec!["not recorded".to_owned()],
+        CreatorStatus::Unknown => vec!["unknown".to_owned()],
+    }
+}
+
+/// The creator table's columns.
+pub(super) const CREATOR_HEADERS: [&str; 6] = [
+    "account",
+    "region",
+    "cluster",
+    "creator",
+    "kept",
+    "what it means",
+];
+
+/// One row per cluster: the creator's implicit admin.
+pub(super) fn creator_rows(report: &FleetReport, arns: Arns) -> Vec<Vec<Lines>> {
+    report
+        .clusters
+        .iter()
+        .map(|c| {
+            let who = match &c.creator.principal {
+                Some(p) => Lines::code(&arns.show(p)),
+                None => Lines::text(&snake(&c.creator.status).replace('_', " ")),
+            };
+            vec![
+                Lines::code(&c.account),
+                Lines::code(&c.region),
+                Lines::code(&c.name),
+                who,
+                Lines::text(if c.creator.kept { "yes" } else { "no" }),
+                Lines::text(&c.creator.note),
+            ]
+        })
+        .collect()
+}
+
+/// The scans table's columns.
+pub(super) const SCAN_HEADERS: [&str; 6] = [
+    "account",
+    "region",
+    "status",
+    "scanned at",
+    "age",
+    "clusters / reason",
+];
+
+/// One row per account-region, least recently scanned first.
+pub(super) fn scan_rows(report: &FleetReport) -> Vec<Vec<Lines>> {
+    report
+        .scans
+        .account_regions
+        .iter()
+        .map(|s| {
+            let detail = match (s.status, s.clusters_found, &s.reason) {
+                (ScanStatus::Scanned, Some(n), _) => format!("{n} cluster(s)"),
+                (_, _, Some(reason)) => reason.clone(),
+                _ => String::new(),
+            };
+            vec![
+                Lines::code(&s.account),
+                Lines::code(&s.region),
+                Lines::text(&snake(&s.status)),
+                Lines::code(&s.scanned_at),
+                Lines::text(&human_age(s.age_seconds)),
+                Lines::text(&detail),
+            ]
+        })
+        .collect()
+}
+
+/// Sentences under the scans table: account-regions never scanned, clusters not seen.
+pub(super) fn scan_notes(report: &FleetReport) -> Vec<String> {
+    let s = &report.scans;
+    let mut notes = Vec::new();
+    if !s.never_scanned.is_empty() {
+        let list: Vec<String> = s
+            .never_scanned
+            .iter()
+            .map(|a| format!("{}/{}", a.account, a.region))
+            .collect();
+        notes.push(format!(
+            "Never scanned (records, no scan mark): {}.",
+            list.join(", ")
+        ));
+    }
+    if !s.not_seen.is_empty() {
+        let list: Vec<String> = s.not_seen.iter().map(ToString::to_string).collect();
+        notes.push(format!(
+            "Not seen by their account-region's latest scan (possibly deleted): {}.",
+            list.join(", ")
+        ));
+    }
+    notes
+}
