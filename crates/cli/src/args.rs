@@ -365,6 +365,20 @@ pub struct PlanFlags {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
+    /// Compare what each aws-auth group (and each username with User bindings) may do through
+    /// RBAC with the EKS access policies: exact matches are suggested, the closest others are
+    /// shown with every permission they would lose or add, and the policy file's group
+    /// mappings are checked (docs/rbac-suggestions.md). Live, it reads the cluster's
+    /// ClusterRoles, Roles and bindings (get/list on rbac.authorization.k8s.io); offline it
+    /// needs --rbac.
+    #[arg(long)]
+    pub suggest: bool,
+
+    /// Offline RBAC for --suggest (implies it): what `kubectl get clusterroles,clusterrolebindings,
+    /// roles,rolebindings -A -o yaml` (or `-o json`) prints; `-` reads standard input.
+    #[arg(long, value_name = "FILE|-", conflicts_with = "cluster")]
+    pub rbac: Option<PathBuf>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

@@ -8,6 +8,7 @@ mod plan_cmd;
 mod report_cmd;
 mod scan_cmd;
 mod status_cmd;
+mod suggest_input;
 mod token_cmd;
 mod wait_line;
 

@@ -2,6 +2,7 @@
 
 use crate::args::{ColorChoice, FailOn, OutputFormat, PlanFlags};
 use crate::aws_env;
+use crate::suggest_input::{self, SuggestInput};
 use anyhow::{Context, Result};
 use eks_auth_aws::live::{GatherOptions, gather};
 use eks_auth_core::access_policies::Catalogue;
@@ -10,6 +11,7 @@ use eks_auth_core::facts::ClusterFacts;
 use eks_auth_core::finding::{Finding, FindingCode, Severity};
 use eks_auth_core::policy::MigrationPolicy;
 use eks_auth_core::render::{self, Format, RenderOptions};
+use eks_auth_core::suggest::RbacInput;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -19,6 +21,7 @@ const EXAMPLE_FACTS: &str = include_str!("../../../examples/facts.json");
 
 /// Runs `plan`: offline from files, or read-only against a live cluster.
 pub fn run(flags: PlanFlags) -> Result<ExitCode> {
+    let suggest = suggest_input(&flags)?;
     let (auth, facts) = match &flags.cluster {
         Some(cluster) => gather_live(
             cluster,
@@ -38,7 +41,18 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
             .context("the policy file maps a group to a policy EKS does not offer")?,
     }
 
-    let plan = eks_auth_core::plan(&auth, facts.as_ref(), &policy);
+    let plan = match &suggest {
+        Some(input) => eks_auth_core::suggest::plan_with_rbac(
+            &auth,
+            facts.as_ref(),
+            &policy,
+            &RbacInput {
+                rbac: &input.rbac,
+                listed_policies: input.listed_policies.as_deref(),
+            },
+        ),
+        None => eks_auth_core::plan(&auth, facts.as_ref(), &policy),
+    };
     let stdout = std::io::stdout();
     let options = RenderOptions {
         color: match flags.color {
@@ -62,6 +76,26 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
         (Some(threshold), Some(worst)) if worst >= threshold => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// The RBAC to compare, when --suggest or --rbac asks for it.
+fn suggest_input(flags: &PlanFlags) -> Result<Option<SuggestInput>> {
+    match (&flags.cluster, &flags.rbac, flags.suggest) {
+        (_, Some(path), _) => {
+            let stdin = flags
+                .aws_auth
+                .as_deref()
+                .is_some_and(|p| p.as_os_str() == "-");
+            suggest_input::offline(path, stdin).map(Some)
+        }
+        (Some(cluster), None, true) => {
+            suggest_input::live(cluster, flags.region.as_deref()).map(Some)
+        }
+        (None, None, true) => anyhow::bail!(
+            "--suggest needs the cluster's RBAC: plan a live cluster (--cluster, --region), or pass --rbac FILE with what `kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A -o yaml` prints"
+        ),
+        (_, None, false) => Ok(None),
+    }
 }
 
 /// The policy file, or the default policy (maps nothing, blocks unsupported usernames).
@@ -157,7 +191,7 @@ fn format(format: OutputFormat) -> Format {
 }
 
 /// Reads a file, or standard input for `-`.
-fn read_input(path: &Path) -> Result<String> {
+pub(crate) fn read_input(path: &Path) -> Result<String> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin()

@@ -113,6 +113,28 @@ finding_codes! {
     EntryIncomplete => "ENTRY_INCOMPLETE",
     /// The ConfigMap is not kube-system/aws-auth, or has no mapping keys.
     NotAwsAuth => "NOT_AWS_AUTH",
+    /// An access policy grants exactly what a group's (or username's) RBAC grants.
+    GroupPolicyExact => "GROUP_POLICY_EXACT",
+    /// The closest access policy (or the policy file's mapping) loses permissions the RBAC grants.
+    GroupPolicyLossy => "GROUP_POLICY_LOSSY",
+    /// The closest access policy (or the policy file's mapping) grants more than the RBAC.
+    GroupPolicyBroader => "GROUP_POLICY_BROADER",
+    /// No access policy is equal to, a subset of or a (non-cluster-admin) superset of the RBAC.
+    GroupPolicyNone => "GROUP_POLICY_NONE",
+    /// An aws-auth group no binding names: it grants nothing.
+    GroupUnbound => "GROUP_UNBOUND",
+    /// A binding names a group no aws-auth row carries.
+    BindingGroupUnmapped => "BINDING_GROUP_UNMAPPED",
+    /// An RBAC object (or what a subject depends on) could not be read, or is not RBAC.
+    RbacInvalid => "RBAC_INVALID",
+    /// ClusterRoles aggregate each other in a cycle: their rules are not well defined.
+    RbacAggregationCycle => "RBAC_AGGREGATION_CYCLE",
+    /// A binding names a role that does not exist (it grants nothing).
+    RbacRoleNotFound => "RBAC_ROLE_NOT_FOUND",
+    /// A rule uses a verb the Kubernetes API server does not use.
+    RbacUnknownVerb => "RBAC_UNKNOWN_VERB",
+    /// An access policy whose Kubernetes rules this build does not know.
+    AccessPolicyUnknown => "ACCESS_POLICY_UNKNOWN",
 }
 
 impl fmt::Display for FindingCode {

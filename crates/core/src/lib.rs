@@ -24,8 +24,10 @@ pub mod policy;
 pub mod progress;
 /// Finalize-phase prune: removing the aws-auth rows that verified access entries now represent.
 pub mod prune;
+pub mod rbac;
 pub mod report;
 pub mod state;
+pub mod suggest;
 pub mod template;
 
 pub use planner::plan;

@@ -242,6 +242,10 @@ pub struct Plan {
     pub blocks_api_mode: bool,
     /// Counts.
     pub summary: Summary,
+    /// The RBAC analysis and access-policy suggestions, when the plan read the cluster's RBAC
+    /// (`plan --suggest`; docs/rbac-suggestions.md).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rbac: Option<crate::suggest::RbacReport>,
     /// Access entries EKS created and manages itself (node groups, Fargate, capabilities, Auto
     /// Mode, HyperPod): never adopted, changed or deleted by the migrator. Empty without facts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -81,6 +81,11 @@ pub struct GroupPolicy {
     /// Keep the group in kubernetesGroups as well (default true; `system:` groups are always dropped).
     #[serde(default = "yes")]
     pub keep_group: bool,
+    /// Permission differences between the group's RBAC and the policy that the user accepts,
+    /// each exactly as the plan's RBAC analysis prints it (`create pods/eviction in payments`).
+    /// Checked only when the plan reads RBAC (`plan --suggest`, docs/rbac-suggestions.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept_differences: Vec<String>,
 }
 
 fn yes() -> bool {

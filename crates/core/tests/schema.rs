@@ -108,3 +108,29 @@ fn the_schema_lists_exactly_the_finding_codes() {
     let known: Vec<&str> = FindingCode::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(listed, known);
 }
+
+#[test]
+fn plans_with_an_rbac_section_conform() {
+    use eks_auth_core::rbac::{Rbac, bootstrap};
+    use eks_auth_core::suggest::{RbacInput, plan_with_rbac};
+    let auth = AwsAuth::parse_configmap(EXAMPLE).expect("example");
+    let mut rbac = Rbac::parse(
+        "kind: List\nitems:\n- {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding, metadata: {name: ro}, roleRef: {kind: ClusterRole, name: view}, subjects: [{kind: Group, name: read-only}]}\n- {apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: {name: pay, namespace: payments}, roleRef: {kind: ClusterRole, name: edit}, subjects: [{kind: Group, name: payments-editors}, {kind: User, name: alice}]}\n- {apiVersion: v1, kind: Pod, metadata: {name: p}}\n",
+    )
+    .expect("dump");
+    rbac.add_missing_cluster_roles(bootstrap::cluster_role_list());
+    let policy = MigrationPolicy::parse(POLICY).expect("policy");
+    let plan = plan_with_rbac(
+        &auth,
+        None,
+        &policy,
+        &RbacInput {
+            rbac: &rbac,
+            listed_policies: None,
+        },
+    );
+    let report = plan.rbac.as_ref().expect("rbac");
+    assert!(report.subjects.iter().any(|s| s.mapping.is_some()));
+    assert!(report.subjects.iter().any(|s| !s.candidates.is_empty()));
+    assert_valid(&render(&plan, Format::Json, RenderOptions::default()));
+}

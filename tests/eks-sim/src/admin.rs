@@ -179,9 +179,46 @@ pub async fn handle(shared: &std::sync::Arc<Shared>, req: Request<Incoming>) -> 
                 Err(e) => bad_request(error_chain(&e)),
             }
         }
+        (Method::GET, "/_sim/can-i") => can_i(shared, &query),
         _ => wire::json(
             StatusCode::NOT_FOUND,
             &json!({ "error": format!("no admin endpoint {path}") }),
         ),
+    }
+}
+
+/// `GET /_sim/can-i?cluster=ARN&principal=ARN&verb=V&resource=R[&group=G][&name=N][&namespace=NS]`
+/// or `...&url=/healthz`: the permission oracle.
+fn can_i(
+    shared: &std::sync::Arc<Shared>,
+    query: &std::collections::BTreeMap<String, String>,
+) -> HttpResponse {
+    let (Some(cluster), Some(principal), Some(verb)) = (
+        query.get("cluster"),
+        query.get("principal"),
+        query.get("verb"),
+    ) else {
+        return bad_request("cluster (ARN), principal (ARN) and verb are required");
+    };
+    let Some(key) = ClusterKey::from_arn(cluster) else {
+        return bad_request(format!("not a cluster ARN: {cluster}"));
+    };
+    let field = |k: &str| query.get(k).cloned().unwrap_or_default();
+    let request = crate::rbac::Request {
+        verb: verb.clone(),
+        api_group: field("group"),
+        resource: field("resource"),
+        name: field("name"),
+        namespace: query.get("namespace").cloned(),
+        non_resource_url: query.get("url").cloned(),
+    };
+    let mut world = lock(&shared.world);
+    world.settle(std::time::Instant::now());
+    match crate::server::may(&world, &key, principal, &request) {
+        Ok(allowed) => wire::json(StatusCode::OK, &json!({ "allowed": allowed })),
+        Err(e @ crate::server::SimError::NoCluster(_)) => {
+            wire::json(StatusCode::NOT_FOUND, &json!({ "error": e.to_string() }))
+        }
+        Err(e) => bad_request(error_chain(&e)),
     }
 }

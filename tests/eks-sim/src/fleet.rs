@@ -126,6 +126,7 @@ pub fn generate(spec: &FleetSpec) -> Seed {
                         aws_auth: Some(aws_auth(&id, &sso, rows, team_roles)),
                         access_entries: Vec::new(),
                         rbac: Vec::new(),
+                        rbac_objects: Vec::new(),
                         role_arn: None,
                         auto_mode: None,
                         capabilities: Vec::new(),

@@ -18,6 +18,8 @@ use crate::faults::Outcome;
 use crate::kube_store::{self, KubeError};
 use crate::model::{ClusterKey, KubeEndpoint, World};
 use crate::oracle::{Principal, effective_access, render};
+use crate::rbac::Request as AuthRequest;
+use crate::rbac_store::Kind;
 use crate::server::{InjectedReset, Shared, SimError, lock};
 use crate::wire::{self, HttpResponse};
 
@@ -143,24 +145,33 @@ pub fn authenticate(
     })
 }
 
-fn forbidden(
-    identity: &KubeIdentity,
-    verb: &str,
-    namespace: &str,
-    name: Option<&str>,
-) -> KubeError {
-    let what = match name {
-        Some(n) => format!("configmaps \"{n}\""),
-        None => "configmaps".to_owned(),
+fn forbidden(identity: &KubeIdentity, req: &AuthRequest) -> KubeError {
+    let what = if req.name.is_empty() {
+        qualified(req)
+    } else {
+        format!("{} \"{}\"", qualified(req), req.name)
+    };
+    let place = match &req.namespace {
+        Some(ns) => format!(" in the namespace \"{ns}\""),
+        None => " at the cluster scope".to_owned(),
     };
     KubeError {
         code: 403,
         reason: "Forbidden",
         message: format!(
-            "{what} is forbidden: User \"{}\" cannot {verb} resource \"configmaps\" in API group \"\" in the namespace \"{namespace}\"",
-            identity.username
+            "{what} is forbidden: User \"{}\" cannot {} resource \"{}\" in API group \"{}\"{place}",
+            identity.username, req.verb, req.resource, req.api_group
         ),
-        name: name.map(str::to_owned),
+        name: (!req.name.is_empty()).then(|| req.name.clone()),
+    }
+}
+
+/// `configmaps` or `clusterroles.rbac.authorization.k8s.io`, as the API server names them.
+fn qualified(req: &AuthRequest) -> String {
+    if req.api_group.is_empty() {
+        req.resource.clone()
+    } else {
+        format!("{}.{}", req.resource, req.api_group)
     }
 }
 
@@ -175,7 +186,29 @@ fn discovery(path: &str, url: &str) -> Option<Value> {
             "versions": ["v1"],
             "serverAddressByClientCIDRs": [{ "clientCIDR": "0.0.0.0/0", "serverAddress": url }],
         }),
-        "/apis" => json!({ "kind": "APIGroupList", "apiVersion": "v1", "groups": [] }),
+        "/apis" => json!({
+            "kind": "APIGroupList", "apiVersion": "v1",
+            "groups": [{
+                "name": "rbac.authorization.k8s.io",
+                "versions": [{ "groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1" }],
+                "preferredVersion": { "groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1" },
+            }],
+        }),
+        "/apis/rbac.authorization.k8s.io" => json!({
+            "kind": "APIGroup", "apiVersion": "v1", "name": "rbac.authorization.k8s.io",
+            "versions": [{ "groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1" }],
+            "preferredVersion": { "groupVersion": "rbac.authorization.k8s.io/v1", "version": "v1" },
+        }),
+        "/apis/rbac.authorization.k8s.io/v1" => json!({
+            "kind": "APIResourceList",
+            "groupVersion": "rbac.authorization.k8s.io/v1",
+            "resources": [
+                { "name": "clusterrolebindings", "singularName": "clusterrolebinding", "namespaced": false, "kind": "ClusterRoleBinding", "verbs": ["get", "list"] },
+                { "name": "clusterroles", "singularName": "clusterrole", "namespaced": false, "kind": "ClusterRole", "verbs": ["get", "list"] },
+                { "name": "rolebindings", "singularName": "rolebinding", "namespaced": true, "kind": "RoleBinding", "verbs": ["get", "list"] },
+                { "name": "roles", "singularName": "role", "namespaced": true, "kind": "Role", "verbs": ["get", "list"] },
+            ],
+        }),
         "/api/v1" => json!({
             "kind": "APIResourceList",
             "groupVersion": "v1",
@@ -189,7 +222,7 @@ fn discovery(path: &str, url: &str) -> Option<Value> {
     })
 }
 
-/// What a request addresses: discovery, or a ConfigMap verb in a namespace.
+/// What a request addresses: discovery, a ConfigMap verb in a namespace, or reading RBAC.
 enum Target {
     Discovery,
     ConfigMaps {
@@ -197,14 +230,81 @@ enum Target {
         namespace: String,
         name: Option<String>,
     },
+    Rbac {
+        verb: &'static str,
+        kind: Kind,
+        namespace: Option<String>,
+        name: Option<String>,
+    },
+}
+
+fn not_found() -> KubeError {
+    KubeError {
+        code: 404,
+        reason: "NotFound",
+        message: "the server could not find the requested resource".to_owned(),
+        name: None,
+    }
+}
+
+fn method_not_allowed() -> KubeError {
+    KubeError {
+        code: 405,
+        reason: "MethodNotAllowed",
+        message: "the server does not allow this method on the requested resource".to_owned(),
+        name: None,
+    }
+}
+
+/// `/apis/rbac.authorization.k8s.io/v1/[namespaces/NS/]PLURAL[/NAME]`, GET only.
+fn rbac_target(method: &Method, s: &[&str]) -> Option<Result<Target, KubeError>> {
+    let rest = s.strip_prefix(&["apis", "rbac.authorization.k8s.io", "v1"][..])?;
+    let (namespace, rest) = match rest {
+        ["namespaces", ns, rest @ ..] => (Some((*ns).to_owned()), rest),
+        _ => (None, rest),
+    };
+    let (plural, name) = match rest {
+        [plural] => (*plural, None),
+        [plural, name] => (*plural, Some((*name).to_owned())),
+        _ => return Some(Err(not_found())),
+    };
+    let Some(kind) = Kind::from_plural(plural) else {
+        return Some(Err(not_found()));
+    };
+    if namespace.is_some() && !kind.namespaced()
+        || name.is_some() && kind.namespaced() && namespace.is_none()
+    {
+        return Some(Err(not_found()));
+    }
+    if method != Method::GET {
+        return Some(Err(method_not_allowed()));
+    }
+    let verb = if name.is_some() { "get" } else { "list" };
+    Some(Ok(Target::Rbac {
+        verb,
+        kind,
+        namespace,
+        name,
+    }))
 }
 
 fn target(method: &Method, path: &str) -> Result<Target, KubeError> {
-    if method == Method::GET && matches!(path, "/version" | "/api" | "/apis" | "/api/v1") {
+    let discovery_paths = [
+        "/version",
+        "/api",
+        "/apis",
+        "/api/v1",
+        "/apis/rbac.authorization.k8s.io",
+        "/apis/rbac.authorization.k8s.io/v1",
+    ];
+    if method == Method::GET && discovery_paths.contains(&path) {
         return Ok(Target::Discovery);
     }
     let segments = wire::segments(path);
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    if let Some(target) = rbac_target(method, &s) {
+        return target;
+    }
     let (namespace, name) = match s.as_slice() {
         ["api", "v1", "namespaces", ns, "configmaps"] => (*ns, None),
         ["api", "v1", "namespaces", ns, "configmaps", name] => (*ns, Some(*name)),
@@ -248,6 +348,7 @@ async fn handle(
 ) -> Result<HttpResponse, InjectedReset> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(str::to_owned);
     let authorization = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
@@ -267,7 +368,11 @@ async fn handle(
     }
     // Unknown paths are still authenticated first, as the API server does.
     let target = target(&method, &path);
-    if let Ok(Target::ConfigMaps { verb, .. }) = &target {
+    let counted_verb = match &target {
+        Ok(Target::ConfigMaps { verb, .. } | Target::Rbac { verb, .. }) => Some(*verb),
+        _ => None,
+    };
+    if let Some(verb) = counted_verb {
         let operation = format!("Kubernetes:{verb}");
         let decision = lock(&shared.faults).decide(&operation, std::time::Instant::now());
         if !decision.latency.is_zero() {
@@ -297,23 +402,39 @@ async fn handle(
     Ok(serve_request(
         shared,
         key,
-        &path,
-        authorization.as_deref(),
-        &content_type,
-        &body,
+        &Parts {
+            path: &path,
+            query: query.as_deref(),
+            authorization: authorization.as_deref(),
+            content_type: &content_type,
+            body: &body,
+        },
         target,
     ))
+}
+
+/// What `serve_request` reads of a request.
+struct Parts<'a> {
+    path: &'a str,
+    query: Option<&'a str>,
+    authorization: Option<&'a str>,
+    content_type: &'a str,
+    body: &'a [u8],
 }
 
 fn serve_request(
     shared: &Shared,
     key: &ClusterKey,
-    path: &str,
-    authorization: Option<&str>,
-    content_type: &str,
-    body: &[u8],
+    parts: &Parts<'_>,
     target: Result<Target, KubeError>,
 ) -> HttpResponse {
+    let Parts {
+        path,
+        query,
+        authorization,
+        content_type,
+        body,
+    } = *parts;
     let mut world = lock(&shared.world);
     world.settle(std::time::Instant::now());
     let identity = match authenticate(&world, key, authorization, SystemTime::now()) {
@@ -342,20 +463,36 @@ fn serve_request(
             namespace,
             name,
         } => (verb, namespace, name),
+        Target::Rbac {
+            verb,
+            kind,
+            namespace,
+            name,
+        } => {
+            let Some(cluster) = world.clusters.get(key) else {
+                return status(&unauthorized());
+            };
+            return serve_rbac(&cluster.rbac, &identity, verb, kind, namespace, name, query);
+        }
     };
     let Some(cluster) = world.clusters.get_mut(key) else {
         return status(&unauthorized());
     };
-    if !crate::rbac::allowed(
+    let req = AuthRequest {
+        verb: verb.to_owned(),
+        resource: "configmaps".to_owned(),
+        name: name.clone().unwrap_or_default(),
+        namespace: Some(namespace.clone()),
+        ..AuthRequest::default()
+    };
+    if !crate::rbac::allows(
+        &cluster.rbac,
         &identity.username,
         &identity.groups,
         &identity.policies,
-        &cluster.rbac,
-        verb,
-        "configmaps",
-        &namespace,
+        &req,
     ) {
-        return status(&forbidden(&identity, verb, &namespace, name.as_deref()));
+        return status(&forbidden(&identity, &req));
     }
     let parse = || -> Result<Value, KubeError> {
         serde_json::from_slice(body).map_err(|e| KubeError {
@@ -394,4 +531,85 @@ fn serve_request(
         Ok(v) => wire::json(StatusCode::OK, &v),
         Err(e) => status(&e),
     }
+}
+
+/// Serves a get or list of RBAC objects, authorised like any request; lists page with `limit`
+/// and `continue` (an offset), as the API server does for large lists.
+fn serve_rbac(
+    rbac: &crate::rbac_store::ClusterRbac,
+    identity: &KubeIdentity,
+    verb: &'static str,
+    kind: Kind,
+    namespace: Option<String>,
+    name: Option<String>,
+    query: Option<&str>,
+) -> HttpResponse {
+    let req = AuthRequest {
+        verb: verb.to_owned(),
+        api_group: "rbac.authorization.k8s.io".to_owned(),
+        resource: kind.plural().to_owned(),
+        name: name.clone().unwrap_or_default(),
+        namespace: namespace.clone(),
+        non_resource_url: None,
+    };
+    if !crate::rbac::allows(
+        rbac,
+        &identity.username,
+        &identity.groups,
+        &identity.policies,
+        &req,
+    ) {
+        return status(&forbidden(identity, &req));
+    }
+    if let Some(name) = name {
+        return match rbac.get(kind, namespace.as_deref(), &name) {
+            Some(object) => wire::json(StatusCode::OK, object),
+            None => status(&KubeError {
+                code: 404,
+                reason: "NotFound",
+                message: format!("{} \"{name}\" not found", qualified(&req)),
+                name: Some(name),
+            }),
+        };
+    }
+    let params = wire::query_map(query);
+    let start: usize = params
+        .get("continue")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let limit: usize = params
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
+    let all = rbac.list(kind, namespace.as_deref());
+    let end = start.saturating_add(limit).min(all.len());
+    let items: Vec<Value> = all
+        .get(start..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|object| {
+            // Items of a list carry no kind or apiVersion, as the API server sends them.
+            let mut item = (*object).clone();
+            if let Some(map) = item.as_object_mut() {
+                map.remove("kind");
+                map.remove("apiVersion");
+            }
+            item
+        })
+        .collect();
+    let mut metadata = json!({ "resourceVersion": "1" });
+    if end < all.len() {
+        metadata["continue"] = json!(end.to_string());
+        metadata["remainingItemCount"] = json!(all.len() - end);
+    }
+    wire::json(
+        StatusCode::OK,
+        &json!({
+            "kind": format!("{}List", kind.name()),
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "metadata": metadata,
+            "items": items,
+        }),
+    )
 }

@@ -27,6 +27,7 @@ pub mod kube_store;
 pub mod model;
 pub mod oracle;
 pub mod rbac;
+pub mod rbac_store;
 pub mod request_auth;
 pub mod seed;
 pub mod server;

@@ -259,8 +259,8 @@ pub struct Cluster {
     pub configmaps: BTreeMap<(String, String), StoredObject>,
     /// Last resourceVersion handed out.
     pub resource_version: u64,
-    /// RBAC bindings.
-    pub rbac: Vec<RoleBinding>,
+    /// RBAC objects (bootstrap roles, the seed's objects and bindings), aggregated.
+    pub rbac: crate::rbac_store::ClusterRbac,
     /// The Kubernetes API endpoint, started lazily.
     pub kube: Option<KubeEndpoint>,
     /// The cluster IAM role (DescribeCluster `roleArn`).

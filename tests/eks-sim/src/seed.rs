@@ -32,6 +32,14 @@ pub enum SeedError {
     /// The same cluster twice.
     #[error("cluster {0} is defined twice")]
     DuplicateCluster(String),
+    /// An RBAC object the simulator cannot serve.
+    #[error("cluster {cluster}: rbac_objects: {reason}")]
+    Rbac {
+        /// Cluster name.
+        cluster: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A feature EKS refuses on a CONFIG_MAP cluster (Auto Mode, capabilities, HyperPod).
     #[error(
         "cluster {cluster}: {feature} needs access entries; EKS refuses it on a CONFIG_MAP cluster (seed mode API_AND_CONFIG_MAP or API)"
@@ -133,9 +141,13 @@ pub struct SeedCluster {
     /// Existing access entries.
     #[serde(default)]
     pub access_entries: Vec<SeedEntry>,
-    /// RBAC bindings to built-in roles.
+    /// Simple bindings of a group or user to a ClusterRole.
     #[serde(default)]
     pub rbac: Vec<RoleBinding>,
+    /// RBAC objects as Kubernetes writes them (ClusterRole, Role, ClusterRoleBinding,
+    /// RoleBinding), besides Kubernetes' bootstrap ClusterRoles every cluster has.
+    #[serde(default)]
+    pub rbac_objects: Vec<serde_json::Value>,
     /// The cluster IAM role (default `arn:aws:iam::ACCOUNT:role/eks-cluster-role`).
     #[serde(default)]
     pub role_arn: Option<String>,
@@ -345,7 +357,12 @@ fn build_cluster(
         updates: Vec::new(),
         configmaps: BTreeMap::new(),
         resource_version: 1000,
-        rbac: sc.rbac,
+        rbac: crate::rbac_store::ClusterRbac::build(&sc.rbac, &sc.rbac_objects).map_err(
+            |reason| SeedError::Rbac {
+                cluster: sc.name.clone(),
+                reason,
+            },
+        )?,
         kube: None,
         role_arn: sc
             .role_arn

@@ -166,6 +166,23 @@ impl Sim {
         self.with_world(|world| oracle(world, cluster, principal_arn))
     }
 
+    /// The permission oracle: may `principal_arn` (as the oracle reads it; a session name in an
+    /// STS ARN renders templates) make `request` on `cluster` right now, through its access
+    /// entry or aws-auth row, its access policies and the cluster's RBAC? `false` when it cannot
+    /// authenticate at all.
+    ///
+    /// # Errors
+    ///
+    /// [`SimError::NoCluster`] or [`SimError::Oracle`] for questions that name nothing.
+    pub fn may(
+        &self,
+        cluster: &ClusterKey,
+        principal_arn: &str,
+        request: &crate::rbac::Request,
+    ) -> Result<bool, SimError> {
+        self.with_world(|world| may(world, cluster, principal_arn, request))
+    }
+
     /// Starts (if needed) the cluster's Kubernetes API and returns its URL and CA (PEM).
     ///
     /// # Errors
@@ -198,6 +215,40 @@ pub fn oracle(
         .ok_or_else(|| SimError::NoCluster(cluster.arn()))?;
     let principal = Principal::from_arn(world, principal_arn)?;
     Ok(crate::oracle::effective_access(c, &principal))
+}
+
+/// The permission oracle over a locked world (see [`Sim::may`]).
+///
+/// # Errors
+///
+/// [`SimError::NoCluster`] or [`SimError::Oracle`].
+pub fn may(
+    world: &World,
+    cluster: &ClusterKey,
+    principal_arn: &str,
+    request: &crate::rbac::Request,
+) -> Result<bool, SimError> {
+    let c = world
+        .clusters
+        .get(cluster)
+        .ok_or_else(|| SimError::NoCluster(cluster.arn()))?;
+    let principal = Principal::from_arn(world, principal_arn)?;
+    let Some(access) = crate::oracle::effective_access(c, &principal) else {
+        return Ok(false);
+    };
+    let username = crate::oracle::render(&access.username, &principal);
+    let groups: Vec<String> = access
+        .groups
+        .iter()
+        .map(|g| crate::oracle::render(g, &principal))
+        .collect();
+    Ok(crate::rbac::allows(
+        &c.rbac,
+        &username,
+        &groups,
+        &access.policies,
+        request,
+    ))
 }
 
 impl Drop for Sim {

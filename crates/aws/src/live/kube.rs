@@ -133,7 +133,8 @@ pub(crate) async fn patch_aws_auth(
     }
 }
 
-fn client(ctx: &KubeCtx<'_>, bearer: String) -> Result<kube::Client, GatherError> {
+/// A Kubernetes client for the cluster with `bearer` as its token.
+pub(crate) fn client(ctx: &KubeCtx<'_>, bearer: String) -> Result<kube::Client, GatherError> {
     let fail = |reason: String| GatherError::KubeConfig {
         cluster: ctx.cluster.to_owned(),
         account: ctx.info.account.clone(),
@@ -188,7 +189,7 @@ pub(crate) fn ca_der(data: &str) -> Result<Vec<Vec<u8>>, String> {
 }
 
 /// An error and its sources, `: `-joined.
-fn error_chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {

@@ -12,9 +12,11 @@ mod eks;
 mod error;
 mod iam;
 mod kube;
+mod rbac;
 
 pub(crate) use eks::sdk_reason;
 pub use error::{GatherError, KubeDenied, KubeStatus};
+pub use rbac::{RbacDenied, RbacError, RbacGathered, gather_rbac};
 
 use crate::ids::{ClusterName, Region};
 use aws_credential_types::provider::ProvideCredentials as _;

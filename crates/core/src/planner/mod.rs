@@ -91,6 +91,7 @@ pub fn plan(auth: &AwsAuth, facts: Option<&ClusterFacts>, policy: &MigrationPoli
         findings,
         blocks_api_mode: false,
         summary: Summary::default(),
+        rbac: None,
         eks_managed_entries: facts
             .map(|f| {
                 crate::eks_managed::eks_managed_entries(f)
@@ -218,7 +219,8 @@ fn account_findings(auth: &AwsAuth) -> Vec<Finding> {
         .collect()
 }
 
-fn summarize(plan: &Plan) -> Summary {
+/// Counts of actions and findings.
+pub(crate) fn summarize(plan: &Plan) -> Summary {
     let mut summary = Summary::default();
     for entry in &plan.entries {
         match entry.action {

@@ -757,6 +757,167 @@ fn api_mode_clusters_have_nothing_to_migrate() {
     assert!(!p.blocks_api_mode);
 }
 
+/// Plans `rows` with the RBAC analysis of `items` (plus Kubernetes' bootstrap roles).
+fn with_rbac(rows: &str, items: &str, policy: &MigrationPolicy, listed: Option<&[String]>) -> Plan {
+    crate::suggest::plan_with_rbac(
+        &roles(rows),
+        None,
+        policy,
+        &crate::suggest::RbacInput {
+            rbac: &crate::suggest::tests::dump(items),
+            listed_policies: listed,
+        },
+    )
+}
+
+/// Cluster-level findings besides the offline plan's PATH_UNRESOLVED note.
+fn top_codes(p: &Plan) -> Vec<(C, Severity)> {
+    p.findings
+        .iter()
+        .filter(|f| f.code != C::PathUnresolved)
+        .map(|f| (f.code, f.severity))
+        .collect()
+}
+
+const TEAM_ROW: &str =
+    "- rolearn: arn:aws:iam::111122223333:role/t\n  username: t\n  groups: [team]\n";
+
+#[test]
+fn a_group_bound_to_view_cluster_wide_is_exactly_the_view_policy() {
+    use crate::suggest::tests::crb;
+    let p = with_rbac(
+        TEAM_ROW,
+        &crb("team", "view", "team"),
+        &MigrationPolicy::default(),
+        None,
+    );
+    assert_eq!(top_codes(&p), vec![(C::GroupPolicyExact, Severity::Info)]);
+    assert_eq!(
+        p.entries[0].action,
+        Action::Create,
+        "a suggestion changes no entry"
+    );
+}
+
+#[test]
+fn a_group_bound_to_edit_loses_eviction_tokens_and_leases_as_the_edit_policy() {
+    use crate::suggest::tests::rb;
+    let p = with_rbac(
+        TEAM_ROW,
+        &rb("payments", "team", "ClusterRole", "edit", ("Group", "team")),
+        &MigrationPolicy::default(),
+        None,
+    );
+    assert_eq!(top_codes(&p), vec![(C::GroupPolicyLossy, Severity::Info)]);
+    let lossy = p.findings.iter().find(|f| f.code == C::GroupPolicyLossy);
+    assert!(lossy.is_some_and(|f| f.message.contains("create pods/eviction in payments")));
+}
+
+#[test]
+fn a_group_with_less_than_view_is_broader_than_the_view_policy() {
+    use crate::suggest::tests::crb;
+    let role = "- {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: pods}, rules: [{apiGroups: [''], resources: [pods], verbs: [get]}]}\n";
+    let p = with_rbac(
+        TEAM_ROW,
+        &format!("{role}{}", crb("team", "pods", "team")),
+        &MigrationPolicy::default(),
+        None,
+    );
+    assert_eq!(top_codes(&p), vec![(C::GroupPolicyBroader, Severity::Info)]);
+}
+
+#[test]
+fn a_custom_role_no_policy_matches_is_none() {
+    use crate::suggest::tests::{OPS_ROLE, crb};
+    let p = with_rbac(
+        TEAM_ROW,
+        &format!("{OPS_ROLE}{}", crb("team", "ops-role", "team")),
+        &MigrationPolicy::default(),
+        None,
+    );
+    assert_eq!(top_codes(&p), vec![(C::GroupPolicyNone, Severity::Info)]);
+}
+
+#[test]
+fn a_group_no_binding_names_is_unbound_and_a_binding_no_row_carries_is_unmapped() {
+    use crate::suggest::tests::crb;
+    let p = with_rbac(
+        TEAM_ROW,
+        &crb("others", "view", "others"),
+        &MigrationPolicy::default(),
+        None,
+    );
+    assert_eq!(
+        top_codes(&p),
+        vec![
+            (C::BindingGroupUnmapped, Severity::Info),
+            (C::GroupUnbound, Severity::Warning)
+        ]
+    );
+}
+
+#[test]
+fn unreadable_rbac_cycles_missing_roles_and_odd_verbs_are_findings() {
+    use crate::suggest::tests::crb;
+    let cycle = "- {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: a, labels: {x: a}}, aggregationRule: {clusterRoleSelectors: [{matchLabels: {x: a2}}]}}\n- {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: a2, labels: {x: a2}}, aggregationRule: {clusterRoleSelectors: [{matchLabels: {x: a}}]}}\n";
+    let p = with_rbac(
+        TEAM_ROW,
+        &format!("{cycle}{}", crb("team", "a", "team")),
+        &MigrationPolicy::default(),
+        None,
+    );
+    assert_eq!(
+        top_codes(&p),
+        vec![
+            (C::RbacAggregationCycle, Severity::Warning),
+            (C::RbacInvalid, Severity::Warning)
+        ]
+    );
+    let p = with_rbac(
+        TEAM_ROW,
+        &crb("team", "gone", "team"),
+        &MigrationPolicy::default(),
+        None,
+    );
+    assert_eq!(
+        top_codes(&p),
+        vec![
+            (C::RbacRoleNotFound, Severity::Warning),
+            (C::GroupUnbound, Severity::Warning)
+        ]
+    );
+    let shouty = "- {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: s}, rules: [{apiGroups: [''], resources: [pods], verbs: [GET]}]}\n";
+    let p = with_rbac(
+        TEAM_ROW,
+        &format!("{shouty}{}", crb("team", "s", "team")),
+        &MigrationPolicy::default(),
+        None,
+    );
+    assert_eq!(top_codes(&p)[0], (C::RbacUnknownVerb, Severity::Warning));
+}
+
+#[test]
+fn policies_list_access_policies_offers_without_known_rules_are_named() {
+    use crate::suggest::tests::crb;
+    let listed = [
+        "AmazonEKSViewPolicy".to_owned(),
+        "AmazonEKSBrandNewPolicy".to_owned(),
+    ];
+    let p = with_rbac(
+        TEAM_ROW,
+        &crb("team", "view", "team"),
+        &MigrationPolicy::default(),
+        Some(&listed),
+    );
+    assert_eq!(
+        top_codes(&p),
+        vec![
+            (C::AccessPolicyUnknown, Severity::Info),
+            (C::GroupPolicyExact, Severity::Info)
+        ]
+    );
+}
+
 #[test]
 fn every_finding_code_and_entry_type_is_exercised_somewhere() {
     // Guard: adding a code without a rule case here fails this test.
@@ -790,6 +951,17 @@ fn every_finding_code_and_entry_type_is_exercised_somewhere() {
         C::EntryIncomplete,
         C::EntryAdopted,
         C::NotAwsAuth,
+        C::GroupPolicyExact,
+        C::GroupPolicyLossy,
+        C::GroupPolicyBroader,
+        C::GroupPolicyNone,
+        C::GroupUnbound,
+        C::BindingGroupUnmapped,
+        C::RbacInvalid,
+        C::RbacAggregationCycle,
+        C::RbacRoleNotFound,
+        C::RbacUnknownVerb,
+        C::AccessPolicyUnknown,
     ];
     assert_eq!(covered_elsewhere.len(), C::ALL.len());
 }

@@ -3,6 +3,7 @@
 mod aws_cli;
 mod cloudformation;
 mod common;
+mod rbac;
 mod table;
 pub(crate) mod terminal;
 mod terraform;
@@ -36,7 +37,13 @@ pub struct RenderOptions {
 /// Renders a plan.
 pub fn render(plan: &Plan, format: Format, options: RenderOptions) -> String {
     match format {
-        Format::Table => table::render(plan, options),
+        Format::Table => {
+            let mut text = table::render(plan, options);
+            if let Some(report) = &plan.rbac {
+                text.push_str(&rbac::render(report));
+            }
+            text
+        }
         Format::Json => {
             let mut json = serde_json::to_string_pretty(plan)
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));

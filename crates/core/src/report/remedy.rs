@@ -62,5 +62,26 @@ pub fn remedy(code: FindingCode) -> &'static str {
         }
         C::EntryIncomplete => "Re-run migrate: it adds the missing policy associations.",
         C::NotAwsAuth => "Point the migrator at kube-system/aws-auth with mapRoles or mapUsers.",
+        C::GroupPolicyExact => {
+            "Map the group to the suggested access policy (plan --suggest prints the snippet)."
+        }
+        C::GroupPolicyLossy => {
+            "Keep the group, or accept the listed losses in the mapping's accept_differences."
+        }
+        C::GroupPolicyBroader => {
+            "Keep the group, or accept the listed additions in the mapping's accept_differences."
+        }
+        C::GroupPolicyNone => "Keep the group and its RBAC bindings: no access policy matches.",
+        C::GroupUnbound => "Fix the group name or drop it: no RBAC binding names it.",
+        C::BindingGroupUnmapped => "Delete the binding if no other authenticator uses the group.",
+        C::RbacInvalid => "Fix the named RBAC object (or the dump), then re-plan with --suggest.",
+        C::RbacAggregationCycle => {
+            "Break the ClusterRole aggregation cycle by removing a label or selector."
+        }
+        C::RbacRoleNotFound => "Create the missing role or delete the binding.",
+        C::RbacUnknownVerb => "Fix the verb's spelling (RBAC verbs are lower-case).",
+        C::AccessPolicyUnknown => {
+            "Update eks-auth-migrator for the policy's rules, or map to a policy it knows."
+        }
     }
 }

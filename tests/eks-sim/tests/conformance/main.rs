@@ -12,5 +12,6 @@ mod kube_api;
 mod modes;
 mod oracle;
 mod policies;
+mod rbac;
 mod token;
 mod tools;

@@ -1,0 +1,285 @@
+//! Reading one RBAC object of each kind, leniently: what cannot be read becomes a finding and
+//! an entry in [`Unreadable`](super::parse::Unreadable), never an error.
+
+use super::model::{
+    Binding, BindingKind, ClusterRole, LabelSelector, PolicyRule, Role, RoleKind, Subject,
+    SubjectKind,
+};
+use super::parse::{KNOWN_VERBS, Place, RBAC_GROUP, Rbac};
+use crate::finding::FindingCode;
+use crate::finding::Severity;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Decodes `value` (absent or null: `T::default()`).
+fn field<T: for<'de> Deserialize<'de> + Default>(item: &Value, pointer: &str) -> Result<T, String> {
+    match item.pointer(pointer) {
+        None | Some(Value::Null) => Ok(T::default()),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
+            format!(
+                "`{}` cannot be read: {e}",
+                pointer.trim_start_matches('/').replace('/', ".")
+            )
+        }),
+    }
+}
+
+/// Reads and validates rules; reports unknown verbs.
+fn read_rules(
+    rbac: &mut Rbac,
+    place: &Place,
+    item: &Value,
+    namespaced: bool,
+) -> Result<Vec<PolicyRule>, String> {
+    let rules: Vec<PolicyRule> = field(item, "/rules")?;
+    for (i, rule) in rules.iter().enumerate() {
+        if let Some(reason) = rule.invalid_reason(namespaced) {
+            return Err(format!("rules[{i}]: {reason}"));
+        }
+    }
+    let unknown: Vec<&str> = rules
+        .iter()
+        .flat_map(|r| r.verbs.iter())
+        .map(String::as_str)
+        .filter(|v| !KNOWN_VERBS.contains(v))
+        .collect();
+    if !unknown.is_empty() {
+        rbac.findings.push(place.finding(
+            FindingCode::RbacUnknownVerb,
+            Severity::Warning,
+            &format!(
+                "verbs [{}] are not verbs the Kubernetes API server uses (they are case-sensitive and lower-case); they match only requests that use them literally (an aggregated API or webhook might), so the comparison keeps them as they are written.",
+                unknown.join(", ")
+            ),
+        ));
+    }
+    Ok(rules)
+}
+
+pub(super) fn read_cluster_role(rbac: &mut Rbac, place: &Place, name: &str, item: &Value) {
+    let labels: Result<BTreeMap<String, String>, String> = field(item, "/metadata/labels");
+    let labels = match labels {
+        Ok(l) => l,
+        Err(why) => {
+            rbac.findings.push(place.finding(
+                FindingCode::RbacInvalid,
+                Severity::Warning,
+                &format!("{why}; any aggregated ClusterRole might select it, so groups and users bound to aggregated roles get no suggestion."),
+            ));
+            rbac.unreadable
+                .labels
+                .get_or_insert(format!("ClusterRole {name} has unreadable labels"));
+            rbac.unreadable
+                .cluster_roles
+                .insert(name.to_owned(), "its labels cannot be read".to_owned());
+            return;
+        }
+    };
+    let aggregation = match item.get("aggregationRule") {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => {
+            field::<Option<Vec<LabelSelector>>>(item, "/aggregationRule/clusterRoleSelectors")
+                .map(|s| Some(s.unwrap_or_default()))
+        }
+    };
+    let rules = read_rules(rbac, place, item, false);
+    match (aggregation, rules) {
+        (Ok(aggregation), Ok(rules)) => {
+            insert_cluster_role(
+                rbac,
+                place,
+                ClusterRole {
+                    name: name.to_owned(),
+                    labels,
+                    aggregation,
+                    rules,
+                },
+            );
+        }
+        (Err(why), _) | (_, Err(why)) => {
+            rbac.findings.push(place.finding(
+                FindingCode::RbacInvalid,
+                Severity::Warning,
+                &format!("{why}; the role cannot be read, so groups and users bound to it get no suggestion."),
+            ));
+            rbac.unreadable.cluster_roles.insert(name.to_owned(), why);
+            rbac.unreadable
+                .cluster_role_labels
+                .insert(name.to_owned(), labels);
+            rbac.cluster_roles.remove(name);
+        }
+    }
+}
+
+fn insert_cluster_role(rbac: &mut Rbac, place: &Place, role: ClusterRole) {
+    if rbac.unreadable.cluster_roles.contains_key(&role.name) {
+        return;
+    }
+    if rbac.cluster_roles.contains_key(&role.name) {
+        rbac.findings.push(place.finding(
+            FindingCode::RbacInvalid,
+            Severity::Warning,
+            "a ClusterRole of this name appears earlier in the dump; the later one is used (a cluster holds one object per name: the dump was edited or concatenated).",
+        ));
+    }
+    rbac.cluster_roles.insert(role.name.clone(), role);
+}
+
+pub(super) fn read_role(
+    rbac: &mut Rbac,
+    place: &Place,
+    namespace: Option<&str>,
+    name: &str,
+    item: &Value,
+) {
+    let Some(namespace) = namespace else {
+        let why = "a Role without `metadata.namespace`".to_owned();
+        rbac.findings.push(place.finding(
+            FindingCode::RbacInvalid,
+            Severity::Warning,
+            "the Role has no `metadata.namespace`, so RoleBindings cannot be matched to it; no group or user gets a suggestion. Dump with `-A`, which prints every namespace.",
+        ));
+        rbac.unreadable.everything.get_or_insert(why);
+        return;
+    };
+    let key = (namespace.to_owned(), name.to_owned());
+    match read_rules(rbac, place, item, true) {
+        Ok(rules) => {
+            if rbac.roles.contains_key(&key) {
+                rbac.findings.push(place.finding(
+                    FindingCode::RbacInvalid,
+                    Severity::Warning,
+                    "a Role of this name in this namespace appears earlier in the dump; the later one is used.",
+                ));
+            }
+            if !rbac.unreadable.roles.contains_key(&key) {
+                rbac.roles.insert(
+                    key,
+                    Role {
+                        namespace: namespace.to_owned(),
+                        name: name.to_owned(),
+                        rules,
+                    },
+                );
+            }
+        }
+        Err(why) => {
+            rbac.findings.push(place.finding(
+                FindingCode::RbacInvalid,
+                Severity::Warning,
+                &format!("{why}; the role cannot be read, so groups and users bound to it get no suggestion."),
+            ));
+            rbac.roles.remove(&key);
+            rbac.unreadable.roles.insert(key, why);
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRoleRef {
+    #[serde(default)]
+    api_group: String,
+    kind: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct RawSubject {
+    kind: String,
+    name: String,
+}
+
+pub(super) fn read_binding(
+    rbac: &mut Rbac,
+    place: &Place,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+    item: &Value,
+) {
+    let binding_kind = if kind == "ClusterRoleBinding" {
+        BindingKind::ClusterRoleBinding
+    } else {
+        BindingKind::RoleBinding
+    };
+    let raw_subjects: Result<Option<Vec<RawSubject>>, String> = field(item, "/subjects");
+    let raw_subjects = match raw_subjects {
+        Ok(s) => s.unwrap_or_default(),
+        Err(why) => {
+            rbac.findings.push(place.finding(
+                FindingCode::RbacInvalid,
+                Severity::Warning,
+                &format!("{why}; whom it grants access to is unknown, so no group or user gets a suggestion."),
+            ));
+            rbac.unreadable
+                .everything
+                .get_or_insert(format!("{} has unreadable subjects", place.what));
+            return;
+        }
+    };
+    let mut subjects = Vec::new();
+    for (i, s) in raw_subjects.into_iter().enumerate() {
+        let kind = match s.kind.as_str() {
+            "Group" => SubjectKind::Group,
+            "User" => SubjectKind::User,
+            "ServiceAccount" => SubjectKind::ServiceAccount,
+            other => {
+                rbac.findings.push(place.finding(
+                    FindingCode::RbacInvalid,
+                    Severity::Warning,
+                    &format!("subjects[{i}] has kind `{other}`, which is not Group, User or ServiceAccount (the API server refuses it); ignored, it grants nothing."),
+                ));
+                continue;
+            }
+        };
+        subjects.push(Subject { kind, name: s.name });
+    }
+    let role_ref = field::<Option<RawRoleRef>>(item, "/roleRef").and_then(|r| {
+        let r = r.ok_or_else(|| "`roleRef` is missing".to_owned())?;
+        let role_kind = match (binding_kind, r.kind.as_str()) {
+            (_, "ClusterRole") => RoleKind::ClusterRole,
+            (BindingKind::RoleBinding, "Role") => RoleKind::Role,
+            (_, other) => {
+                return Err(format!(
+                    "`roleRef.kind` `{other}` cannot be used by a {kind}"
+                ));
+            }
+        };
+        if !r.api_group.is_empty() && r.api_group != RBAC_GROUP {
+            return Err(format!("`roleRef.apiGroup` is `{}`", r.api_group));
+        }
+        Ok((role_kind, r.name))
+    });
+    let namespace = match (binding_kind, namespace) {
+        (BindingKind::RoleBinding, None) => {
+            Err("a RoleBinding without `metadata.namespace`".to_owned())
+        }
+        (BindingKind::RoleBinding, Some(ns)) => Ok(Some(ns.to_owned())),
+        (BindingKind::ClusterRoleBinding, _) => Ok(None),
+    };
+    match (role_ref, namespace) {
+        (Ok((role_kind, role_name)), Ok(namespace)) => rbac.bindings.push(Binding {
+            kind: binding_kind,
+            namespace,
+            name: name.to_owned(),
+            role_kind,
+            role_name,
+            subjects,
+        }),
+        (Err(why), _) | (_, Err(why)) => {
+            rbac.findings.push(place.finding(
+                FindingCode::RbacInvalid,
+                Severity::Warning,
+                &format!("{why}; what it grants is unknown, so its subjects get no suggestion."),
+            ));
+            for s in subjects {
+                rbac.unreadable
+                    .subjects
+                    .entry(s)
+                    .or_insert_with(|| format!("{} cannot be read", place.what));
+            }
+        }
+    }
+}

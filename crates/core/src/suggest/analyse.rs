@@ -1,0 +1,233 @@
+//! The analysis: which subjects aws-auth carries, what their bindings grant, and how each
+//! candidate access policy compares.
+
+use super::check::{self, MappingOutcome};
+use super::context::Ctx;
+use super::snippet;
+use super::subject::subject;
+use super::{RbacInput, RbacReport, Sources, SubjectReport, SuggestionCounts, Verdict};
+use crate::aws_auth::{AwsAuth, RowStatus};
+use crate::finding::{Finding, FindingCode, Severity};
+use crate::policy::MigrationPolicy;
+use crate::rbac::aggregate;
+use crate::rbac::policies::Catalogue;
+use crate::rbac::{Difference, Rbac, SubjectKind, bootstrap};
+use std::collections::{BTreeMap, HashMap};
+
+/// A group whose policy-file mapping blocks its rows.
+#[derive(Debug, Clone)]
+pub(super) struct Blocked {
+    pub(super) group: String,
+    pub(super) code: FindingCode,
+    pub(super) policy: String,
+}
+
+/// What [`analyse`] returns.
+pub(super) struct Analysis {
+    pub(super) report: RbacReport,
+    pub(super) findings: Vec<Finding>,
+    pub(super) blocked: Vec<Blocked>,
+}
+
+/// How many differences a finding message lists before "and N more".
+const LISTED: usize = 12;
+
+/// Differences as `a; b; c` (at most [`LISTED`]).
+pub(super) fn listing(diffs: &[Difference]) -> String {
+    let mut text: Vec<&str> = diffs.iter().take(LISTED).map(|d| d.text.as_str()).collect();
+    let more = diffs.len().saturating_sub(LISTED);
+    let tail = format!("and {more} more (the plan's rbac section lists all)");
+    if more > 0 {
+        text.push(&tail);
+    }
+    text.join("; ")
+}
+
+/// The aws-auth rows carrying each group and username.
+#[derive(Default)]
+struct Carried {
+    groups: BTreeMap<String, Vec<String>>,
+    users: BTreeMap<String, Vec<String>>,
+}
+
+impl Carried {
+    fn of(auth: &AwsAuth, policy: &MigrationPolicy) -> Carried {
+        let mut carried = Carried::default();
+        let rows = auth
+            .rows
+            .iter()
+            .filter(|r| r.status == RowStatus::Effective && r.sso.is_none() && !r.arn.is_empty());
+        for row in rows {
+            let at = format!("{}[{}]", row.section, row.index);
+            for group in &row.groups {
+                let mapped_system =
+                    policy.mapping_for(group).is_some() && group != "system:masters";
+                if group.contains("{{") || (group.starts_with("system:") && !mapped_system) {
+                    continue;
+                }
+                push_unique(carried.groups.entry(group.clone()).or_default(), &at);
+            }
+            let user = &row.username;
+            if !user.is_empty() && !user.contains("{{") && !user.starts_with("system:") {
+                push_unique(carried.users.entry(user.clone()).or_default(), &at);
+            }
+        }
+        carried
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, item: &str) {
+    if !list.iter().any(|i| i == item) {
+        list.push(item.to_owned());
+    }
+}
+
+/// Analyses every carried subject.
+pub(super) fn analyse(auth: &AwsAuth, policy: &MigrationPolicy, input: &RbacInput<'_>) -> Analysis {
+    let rbac = input.rbac;
+    let catalogue = Catalogue::bundled();
+    let resolved = aggregate::resolve(rbac);
+    let mut findings = rbac.findings.clone();
+    findings.extend(resolved.findings.iter().cloned());
+    findings.extend(catalogue_findings(catalogue, input.listed_policies));
+    let carried = Carried::of(auth, policy);
+    let mut ctx = Ctx::new(rbac, &resolved, catalogue, input.listed_policies);
+    // Subject → the bindings naming it.
+    let mut by_subject: HashMap<(SubjectKind, &str), Vec<usize>> = HashMap::new();
+    for (i, b) in rbac.bindings.iter().enumerate() {
+        for s in &b.subjects {
+            by_subject
+                .entry((s.kind, s.name.as_str()))
+                .or_default()
+                .push(i);
+        }
+    }
+    findings.extend(unmapped_binding_groups(rbac, &carried));
+    let mut subjects = Vec::new();
+    let mut blocked = Vec::new();
+    let mut counts = SuggestionCounts::default();
+    let users = carried
+        .users
+        .iter()
+        .filter(|(u, _)| by_subject.contains_key(&(SubjectKind::User, u.as_str())));
+    let all = carried
+        .groups
+        .iter()
+        .map(|(g, rows)| (SubjectKind::Group, g, rows))
+        .chain(users.map(|(u, rows)| (SubjectKind::User, u, rows)));
+    for (kind, name, rows) in all {
+        let ids = by_subject
+            .get(&(kind, name.as_str()))
+            .cloned()
+            .unwrap_or_default();
+        let mapped = kind == SubjectKind::Group && policy.mapping_for(name).is_some();
+        let mut out = subject(&mut ctx, kind, name, rows, &ids, mapped);
+        if kind == SubjectKind::Group
+            && name != "system:masters"
+            && let Some(mapping) = policy.mapping_for(name)
+        {
+            let grant = out.grant.clone();
+            let outcome = check::mapping(&mut ctx, name, &out.report, grant.as_deref(), mapping);
+            let MappingOutcome {
+                check,
+                finding,
+                blocked: b,
+            } = outcome;
+            out.report.mapping = check;
+            out.findings.push(finding);
+            blocked.extend(b);
+        }
+        count(&mut counts, &out.report);
+        findings.extend(out.findings);
+        subjects.push(out.report);
+    }
+    counts.unmapped_binding_groups = findings
+        .iter()
+        .filter(|f| f.code == FindingCode::BindingGroupUnmapped)
+        .count();
+    let policy_snippet = snippet::render(&subjects, policy);
+    Analysis {
+        report: RbacReport {
+            sources: Sources {
+                access_policies: catalogue.source.clone(),
+                access_policies_as_of: catalogue.as_of.clone(),
+                kubernetes_bootstrap_roles: bootstrap::SOURCE.to_owned(),
+                list_access_policies: input.listed_policies.is_some(),
+            },
+            subjects,
+            counts,
+            policy_snippet,
+        },
+        findings,
+        blocked,
+    }
+}
+
+fn count(counts: &mut SuggestionCounts, s: &SubjectReport) {
+    match s.kind {
+        SubjectKind::User => counts.users += 1,
+        _ => counts.groups += 1,
+    }
+    match s.verdict {
+        Verdict::Exact => counts.exact += 1,
+        Verdict::Lossy => counts.lossy += 1,
+        Verdict::Broader => counts.broader += 1,
+        Verdict::None => counts.none += 1,
+        Verdict::Unbound => counts.unbound += 1,
+        Verdict::Unreadable => counts.unreadable += 1,
+    }
+}
+
+fn catalogue_findings(catalogue: &Catalogue, listed: Option<&[String]>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(e) = &catalogue.load_error {
+        out.push(Finding::general(
+            FindingCode::AccessPolicyUnknown,
+            Severity::Warning,
+            format!("the bundled access-policy rules cannot be read ({e}); no access policy is suggested."),
+        ));
+    }
+    if let Some(listed) = listed {
+        let unknown = catalogue.unknown(listed);
+        if !unknown.is_empty() {
+            out.push(Finding::general(
+                FindingCode::AccessPolicyUnknown,
+                Severity::Info,
+                format!(
+                    "ListAccessPolicies offers {} whose Kubernetes rules this build does not know (the EKS user guide of {} describes them in prose only, or they are newer); they are never suggested.",
+                    unknown.join(", "),
+                    catalogue.as_of
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// Groups that bindings name but no aws-auth row carries.
+fn unmapped_binding_groups(rbac: &Rbac, carried: &Carried) -> Vec<Finding> {
+    let mut named: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for b in &rbac.bindings {
+        for s in b.subjects.iter().filter(|s| s.kind == SubjectKind::Group) {
+            if !s.name.starts_with("system:") && !carried.groups.contains_key(&s.name) {
+                named.entry(&s.name).or_default().push(b.display_name());
+            }
+        }
+    }
+    named
+        .into_iter()
+        .map(|(group, bindings)| {
+            let shown: Vec<&str> = bindings.iter().take(5).map(String::as_str).collect();
+            let more = bindings.len().saturating_sub(5);
+            Finding::general(
+                FindingCode::BindingGroupUnmapped,
+                Severity::Info,
+                format!(
+                    "group `{group}` is bound by {}{} but no aws-auth row carries it: it gives IAM principals nothing through aws-auth (it may serve another authenticator, or be left over).",
+                    shown.join(", "),
+                    if more > 0 { format!(" and {more} more") } else { String::new() }
+                ),
+            )
+        })
+        .collect()
+}
