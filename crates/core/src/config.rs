@@ -4,6 +4,7 @@
 
 use crate::arn::{Arn, Principal, is_account_id};
 use crate::policy::MigrationPolicy;
+use crate::reach::NetworkConfig;
 use crate::state::Mode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -108,6 +109,10 @@ pub struct Config {
     /// The migration policy (the CLI's `--policy` document).
     #[serde(default)]
     pub policy: MigrationPolicy,
+    /// How the worker reaches the clusters' Kubernetes APIs: its egress addresses, the cluster
+    /// VPCs its hub VPC reaches, the in-VPC agents (docs/networking.md).
+    #[serde(default)]
+    pub network: NetworkConfig,
 }
 
 fn default_soak_hours() -> u64 {
@@ -128,6 +133,7 @@ impl Default for Config {
             soak_hours: DEFAULT_SOAK_HOURS,
             break_glass_principal: None,
             policy: MigrationPolicy::default(),
+            network: NetworkConfig::default(),
         }
     }
 }
@@ -171,6 +177,7 @@ const TOP_FIELDS: &[&str] = &[
     "soak_hours",
     "break_glass_principal",
     "policy",
+    "network",
 ];
 
 impl Config {
@@ -280,6 +287,22 @@ impl Config {
             }
         };
 
+        let network = match obj.get("network") {
+            None | Some(Value::Null) => NetworkConfig::default(),
+            Some(v) => {
+                let network: NetworkConfig = serde_json::from_value(v.clone()).map_err(|e| {
+                    ConfigError::field(
+                        "network",
+                        format!("{e}; see docs/configuration.md for the section's fields"),
+                    )
+                })?;
+                network
+                    .validate()
+                    .map_err(|(path, message)| ConfigError::field(path, message))?;
+                network
+            }
+        };
+
         Ok(Config {
             version: CONFIG_FORMAT_VERSION,
             default_mode,
@@ -291,6 +314,7 @@ impl Config {
             soak_hours,
             break_glass_principal,
             policy,
+            network,
         })
     }
 
@@ -684,6 +708,34 @@ mod tests {
             c.policy.group_policies[0].policy_name(),
             "AmazonEKSViewPolicy"
         );
+        assert_eq!(c.network.egress_cidrs, ["203.0.113.10/32"]);
+        assert_eq!(c.network.hub_vpcs, ["vpc-0aaaabbbbcccc1111"]);
+        assert_eq!(c.network.agents.len(), 1);
+        assert!(c.network.discover_agents);
+    }
+
+    #[test]
+    fn an_invalid_network_section_names_its_field() {
+        for (doc, path) in [
+            (
+                r#"{"version":1,"network":{"egress_cidrs":["nope"]}}"#,
+                "network.egress_cidrs[0]",
+            ),
+            (
+                r#"{"version":1,"network":{"agents":{"vpc-1":"other-function"}}}"#,
+                "network.agents.vpc-1",
+            ),
+            (r#"{"version":1,"network":{"hub":true}}"#, "network"),
+        ] {
+            match Config::parse(doc) {
+                Err(ConfigError::Field { path: p, .. }) => assert_eq!(p, path, "{doc}"),
+                other => panic!("{doc}: {other:?}"),
+            }
+        }
+        let c =
+            Config::parse(r#"{"version":1,"network":{"discover_agents":false}}"#).expect("valid");
+        assert!(!c.network.discover_agents);
+        assert_eq!(c.network.agent_timeout_seconds, 30);
     }
 
     #[test]

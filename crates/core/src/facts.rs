@@ -126,6 +126,10 @@ pub struct ClusterFacts {
     /// Mode); see [`crate::eks_managed`].
     #[serde(default, skip_serializing_if = "EksFeatures::is_empty")]
     pub eks_features: EksFeatures,
+    /// Where the cluster's Kubernetes API can be reached from and how the live gather reached
+    /// it (docs/networking.md); absent in hand-written facts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach: Option<crate::reach::ClusterReach>,
 }
 
 /// The EKS features whose access entries EKS creates and manages itself.

@@ -6,6 +6,7 @@
 //! a [`plan::Plan`].
 
 pub mod access_policies;
+pub mod agent;
 pub mod arn;
 pub mod aws_auth;
 /// The Lambda functions' configuration document (docs/configuration.md): validation, account
@@ -25,6 +26,7 @@ pub mod progress;
 /// Finalize-phase prune: removing the aws-auth rows that verified access entries now represent.
 pub mod prune;
 pub mod rbac;
+pub mod reach;
 pub mod report;
 pub mod state;
 pub mod suggest;

@@ -250,6 +250,10 @@ pub struct Plan {
     /// Mode, HyperPod): never adopted, changed or deleted by the migrator. Empty without facts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub eks_managed_entries: Vec<EksManagedEntry>,
+    /// Where the cluster's Kubernetes API can be reached from and how the migrator reached it
+    /// (a live plan's facts say; docs/networking.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach: Option<crate::reach::ClusterReach>,
 }
 
 /// An access entry EKS manages itself, as a plan lists it.

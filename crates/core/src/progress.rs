@@ -122,6 +122,7 @@ mod tests {
             existing_entries: entries,
             iam: BTreeMap::new(),
             eks_features: Default::default(),
+            reach: None,
         }
     }
 

@@ -104,6 +104,7 @@ pub fn plan(auth: &AwsAuth, facts: Option<&ClusterFacts>, policy: &MigrationPoli
                     .collect()
             })
             .unwrap_or_default(),
+        reach: facts.and_then(|f| f.reach.clone()),
     };
     plan.summary = summarize(&plan);
     plan.blocks_api_mode = plan.summary.blockers > 0;
