@@ -1,10 +1,13 @@
 //! eks-auth-aws: the AWS side of eks-auth-migrator.
 //!
-//! - [`token`]: the EKS bearer token (SigV4-presigned STS `GetCallerIdentity`), a pure function
-//!   of credentials, region, cluster and time, identical to `aws eks get-token`;
+//! - [`token`] (from eks-auth-kube, shared with the in-VPC agent): the EKS bearer token
+//!   (SigV4-presigned STS `GetCallerIdentity`), a pure function of credentials, region, cluster
+//!   and time, identical to `aws eks get-token`;
 //! - [`exec_credential`]: the `ExecCredential` JSON a kubectl exec plugin prints;
 //! - [`live`]: the read-only live path: cluster facts, existing access entries, aws-auth and IAM
-//!   resolutions of one cluster, for the planner;
+//!   resolutions of one cluster, for the planner; the aws-auth write;
+//! - [`route`]: how the Kubernetes API is reached — directly, or through the in-VPC agent
+//!   (docs/networking.md);
 //! - [`engine`]: the migration engine: one cluster through the state machine, every write
 //!   audited, under the cluster's lease; rollback;
 //! - [`fleet`]: for the Lambda functions: member-account credentials, the job queue, the fleet
@@ -19,14 +22,15 @@ pub mod engine;
 pub mod exec_credential;
 pub mod failpoint;
 pub mod fleet;
-pub mod ids;
 pub mod live;
 pub mod process;
+pub mod route;
 pub mod store;
-pub mod token;
+
+pub use eks_auth_kube::{ids, token};
 
 pub use exec_credential::{ApiVersion, ExecCredential};
 pub use ids::{AccountId, ClusterName, IdError, Region};
 pub use store::error::StoreError;
 pub use store::{ClusterKey, StateStore};
-pub use token::{Token, TokenError, token};
+pub use token::{Token, TokenError};

@@ -178,6 +178,7 @@ async fn read_a_10000_cluster_organisation() {
         status: Some("ACTIVE".to_owned()),
         tags: BTreeMap::from([("team".to_owned(), "platform".to_owned())]),
         created_at: Some(SystemTime::now()),
+        reachability: None,
     };
     let sightings: Vec<(ClusterKey, Sighting)> =
         keys.iter().map(|k| (k.clone(), sighting.clone())).collect();

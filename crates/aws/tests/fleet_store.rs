@@ -181,6 +181,7 @@ async fn the_fleet_read_names_what_it_cannot_use_and_reports_the_rest() {
         status: Some("ACTIVE".to_owned()),
         tags: BTreeMap::from([("team".to_owned(), "payments".to_owned())]),
         created_at: Some(at(5)),
+        reachability: None,
     };
     store
         .record_sightings(

@@ -291,6 +291,7 @@ async fn gathers_a_config_map_cluster_with_iam_resolutions() {
             existing_entries: Vec::new(),
             iam: expected_legacy_iam(no_member_role),
             eks_features: Default::default(),
+            reach: public_and_direct(&gathered.facts),
         }
     );
 
@@ -327,6 +328,7 @@ async fn gathers_a_config_map_cluster_with_iam_resolutions() {
     let options = GatherOptions {
         member_role_name: Some("member".to_owned()),
         assume_from: None,
+        route: Default::default(),
     };
     let with_member = live::gather(&config, "legacy", &options)
         .await
@@ -435,6 +437,7 @@ async fn gathers_every_page_of_access_entries_and_their_policies() {
             existing_entries: expected,
             iam: BTreeMap::new(),
             eks_features: Default::default(),
+            reach: public_and_direct(&gathered.facts),
         }
     );
     let stats = stack.sim.stats();
@@ -556,4 +559,22 @@ async fn a_missing_cluster_is_named() {
             .starts_with("cluster `nope` not found in region us-east-1"),
         "{err}"
     );
+}
+
+/// The reach a gather records for a simulated cluster with a public endpoint, reached directly
+/// as the CLI's default route chooses (checked here, returned for the whole-facts comparison).
+fn public_and_direct(facts: &ClusterFacts) -> Option<eks_auth_core::reach::ClusterReach> {
+    use eks_auth_core::reach::{DirectVia, ReachClass, Route};
+    let reach = facts
+        .reach
+        .clone()
+        .expect("a live gather records the reach");
+    assert_eq!(reach.reachability.class, ReachClass::Public);
+    assert_eq!(
+        reach.route,
+        Route::Direct {
+            via: DirectVia::Chosen
+        }
+    );
+    Some(reach)
 }

@@ -35,6 +35,8 @@ pub fn apply(flags: ApplyFlags) -> Result<ExitCode> {
     settings.gather = GatherOptions {
         member_role_name: flags.member_role_name.clone(),
         assume_from: None,
+        // The operator's own network (a VPN or bastion reaches private endpoints too).
+        route: Default::default(),
     };
     settings.policy = policy;
     let deadline = Instant::now() + Duration::from_secs(flags.timeout_minutes.saturating_mul(60));
@@ -210,6 +212,8 @@ pub fn rollback(flags: RollbackFlags) -> Result<ExitCode> {
     settings.gather = GatherOptions {
         member_role_name: flags.member_role_name.clone(),
         assume_from: None,
+        // The operator's own network (a VPN or bastion reaches private endpoints too).
+        route: Default::default(),
     };
     let cluster = flags.cluster.as_str();
     aws_env::runtime()?.block_on(async {

@@ -157,6 +157,8 @@ fn gather_live(
     let options = GatherOptions {
         member_role_name: member_role_name.map(str::to_owned),
         assume_from: None,
+        // The operator's own network (a VPN or bastion reaches private endpoints too).
+        route: Default::default(),
     };
     let gathered = aws_env::runtime()?
         .block_on(async {

@@ -20,6 +20,7 @@ mod error;
 mod interrupt;
 mod inventory;
 mod pass;
+mod reach;
 mod rollback;
 mod self_grant;
 mod steps;

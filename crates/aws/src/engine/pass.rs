@@ -197,6 +197,7 @@ impl Engine<'_> {
             .authentication_mode
             .unwrap_or(AuthenticationMode::ConfigMap);
         state.authentication_mode = Some(auth_mode);
+        state.reach = gathered.facts.reach.clone();
         if pending.is_some_and(|p| p.status != UpdateStatus::Successful || auth_mode == p.target) {
             // Finished (applied, failed or cancelled): stop following it. A failed switch
             // blocks this run and is tried again by the next.
@@ -247,8 +248,9 @@ impl Engine<'_> {
     }
 
     /// [`live::gather`], turning a cluster that is not ACTIVE into a wait (following the update
-    /// it runs, whoever started it) and a refusal of the Kubernetes API into what
-    /// [`Engine::forbidden`] decides.
+    /// it runs, whoever started it), a Kubernetes API no route reaches into a block that says
+    /// what to deploy, and a refusal of the Kubernetes API into what [`Engine::forbidden`]
+    /// decides.
     async fn gather(
         &self,
         key: &ClusterKey,
@@ -270,6 +272,13 @@ impl Engine<'_> {
                 };
                 self.set_following(found);
                 stop(self.waiting(key, record, state.clone(), reason).await?)
+            }
+            Err(GatherError::Unreachable(no)) => {
+                let (state, no) = (state.clone(), *no);
+                stop(
+                    self.unreachable(key, record, state, no.reach, no.reason, progress)
+                        .await?,
+                )
             }
             Err(GatherError::KubeForbidden(denied)) => {
                 match self
@@ -331,7 +340,7 @@ impl Engine<'_> {
                 .authentication_mode
                 .unwrap_or(AuthenticationMode::ConfigMap),
             pending_update: pending,
-            plan: (record.state.phase != Phase::Discovered).then_some(summary),
+            plan: super::reach::planned_before(&record.state).then_some(summary),
             entries_verified: summary.to_create == 0 && verified_phase,
             backup_present,
             configmap_pruned,

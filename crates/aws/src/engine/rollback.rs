@@ -134,7 +134,11 @@ impl Engine<'_> {
                             not_undone,
                         ));
                     }
-                    let request = json!({ "resourceVersion": cm.resource_version, "restoreFrom": backup.resource_version });
+                    let request = json!({
+                        "resourceVersion": cm.resource_version,
+                        "restoreFrom": backup.resource_version,
+                        "route": super::steps::route_label(&gathered),
+                    });
                     let out = self
                         .audited(
                             key,
@@ -142,9 +146,16 @@ impl Engine<'_> {
                             "kube-system/aws-auth",
                             request,
                             |_token| async {
-                                live::write_aws_auth(self.config, key.name.as_ref(), cm, &data)
-                                    .await
-                                    .map_err(|e| e.to_string())
+                                let options = &self.settings.gather;
+                                live::write_aws_auth(
+                                    self.config,
+                                    key.name.as_ref(),
+                                    options,
+                                    cm,
+                                    &data,
+                                )
+                                .await
+                                .map_err(|e| e.to_string())
                             },
                             |rv: &String| json!({ "resourceVersion": rv }),
                         )

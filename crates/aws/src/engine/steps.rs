@@ -375,7 +375,11 @@ impl Engine<'_> {
             .iter()
             .map(|r| format!("{}[{}]", r.section.as_str(), r.index))
             .collect();
-        let request = json!({ "resourceVersion": cm.resource_version, "removeRows": removed });
+        let request = json!({
+            "resourceVersion": cm.resource_version,
+            "removeRows": removed,
+            "route": route_label(ctx.gathered),
+        });
         let out = self
             .audited(
                 ctx.key,
@@ -383,7 +387,8 @@ impl Engine<'_> {
                 "kube-system/aws-auth",
                 request,
                 |_token| async {
-                    live::write_aws_auth(self.config, ctx.key.name.as_ref(), cm, &data)
+                    let (name, options) = (ctx.key.name.as_ref(), &self.settings.gather);
+                    live::write_aws_auth(self.config, name, options, cm, &data)
                         .await
                         .map_err(|e: WriteError| e.to_string())
                 },
@@ -436,6 +441,11 @@ impl Engine<'_> {
             );
         }))
     }
+}
+
+/// How the run reached the cluster's Kubernetes API (audit records of aws-auth writes say it).
+pub(crate) fn route_label(gathered: &Gathered) -> Option<String> {
+    gathered.facts.reach.as_ref().map(|r| r.route.label())
 }
 
 /// A plan entry's principal as an ARN.

@@ -59,6 +59,7 @@ impl MemberAccounts {
         crate::live::GatherOptions {
             member_role_name: Some(self.role_name.clone()),
             assume_from: Some(self.base.clone()),
+            route: crate::route::RoutePolicy::default(),
         }
     }
 

@@ -484,7 +484,7 @@ async fn scan_one(
                     .send()
                     .await
                     .map_err(|e| format!("DescribeCluster {name}: {}", sdk_reason(&e)))?;
-                let sighting = crate::live::sighting(out.cluster());
+                let sighting = crate::live::sighting(out.cluster(), &config.network.egress_cidrs);
                 let new = is_new_cluster(sighting.created_at, since);
                 let tags = &sighting.tags;
                 let resolved = config.mode_for(account, account_ous, tags, new);

@@ -5,6 +5,7 @@ use super::members::MemberAccounts;
 use super::scan::Organization;
 use crate::engine::{Engine, EngineError, Outcome, Settings};
 use crate::live::GatherError;
+use crate::route::RoutePolicy;
 use crate::store::StateStore;
 use crate::store::lease::HeldLeases;
 use eks_auth_core::config::{Config, is_new_cluster};
@@ -108,6 +109,8 @@ impl Worker<'_> {
         settings.update_poll = self.update_poll;
         // Principals of other accounts in aws-auth: their member role, assumed centrally.
         settings.gather = self.members.gather_options();
+        // Private and restricted endpoints: a hub VPC or the in-VPC agent (docs/networking.md).
+        settings.gather.route = RoutePolicy::ByReachability(self.config.network.clone());
         let engine =
             Engine::new(&member, self.store, &settings).with_held_leases(self.held_leases.clone());
         // The engine logs every step itself (tracing), inside the handler's span for this job.

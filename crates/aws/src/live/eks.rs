@@ -7,6 +7,7 @@ use aws_sdk_eks::Client;
 use aws_sdk_eks::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use eks_auth_core::facts::{AuthenticationMode, AutoModeFact, CapabilityFact, ExistingEntry};
 use eks_auth_core::plan::{AccessPolicy, AccessScope, EntryType, ScopeType};
+use eks_auth_core::reach::EndpointAccess;
 use futures::{StreamExt as _, TryStreamExt as _};
 
 /// What DescribeCluster tells.
@@ -19,6 +20,8 @@ pub(crate) struct ClusterInfo {
     pub(crate) ca_data: String,
     /// EKS Auto Mode's roles, when `computeConfig.enabled`.
     pub(crate) auto_mode: Option<AutoModeFact>,
+    /// Where the Kubernetes API listens (`resourcesVpcConfig`).
+    pub(crate) access: EndpointAccess,
 }
 
 /// Names an EKS call for errors.
@@ -139,7 +142,27 @@ pub(crate) async fn describe(eks: &Client, ctx: &Ctx<'_>) -> Result<ClusterInfo,
         endpoint,
         ca_data,
         auto_mode,
+        access: endpoint_access(cluster),
     })
+}
+
+/// DescribeCluster's `resourcesVpcConfig` endpoint fields. A cluster described without them
+/// (never the case on EKS) counts as public, the API's default.
+pub(crate) fn endpoint_access(cluster: &aws_sdk_eks::types::Cluster) -> EndpointAccess {
+    let Some(vpc) = cluster.resources_vpc_config() else {
+        return EndpointAccess {
+            public_access: true,
+            ..EndpointAccess::default()
+        };
+    };
+    EndpointAccess {
+        public_access: vpc.endpoint_public_access(),
+        private_access: vpc.endpoint_private_access(),
+        public_access_cidrs: vpc.public_access_cidrs().to_vec(),
+        vpc_id: vpc.vpc_id().map(str::to_owned),
+        subnet_ids: vpc.subnet_ids().to_vec(),
+        cluster_security_group_id: vpc.cluster_security_group_id().map(str::to_owned),
+    }
 }
 
 /// The node roles of every managed node group (all pages), sorted and de-duplicated.

@@ -86,7 +86,7 @@ pub enum GatherError {
     KubeApi(Box<KubeStatus>),
     /// The Kubernetes API endpoint could not be reached.
     #[error(
-        "cannot reach the Kubernetes API of cluster `{cluster}` (account {account}, region {region}) at {endpoint}: {reason}. If the cluster has only a private endpoint, run the migrator inside its VPC (or enable the public endpoint for the migrator's address)"
+        "cannot reach the Kubernetes API of cluster `{cluster}` (account {account}, region {region}) at {endpoint}: {reason}"
     )]
     KubeUnreachable {
         /// The cluster.
@@ -97,9 +97,16 @@ pub enum GatherError {
         region: String,
         /// The API server URL.
         endpoint: String,
-        /// The transport error.
+        /// The transport error, then what the cluster's reachability says to do.
         reason: String,
     },
+    /// The route says the Kubernetes API cannot be reached until something is deployed.
+    #[error("{0}")]
+    Unreachable(Box<Unreachable>),
+    /// The in-VPC agent gave no usable answer (timeout, a failed function, an answer that is
+    /// not of this protocol version).
+    #[error("{0}")]
+    Agent(Box<AgentFailed>),
     /// The cluster's endpoint or CA could not be used to build a client.
     #[error(
         "cannot build a Kubernetes client for cluster `{cluster}` (account {account}, region {region}): {reason}"
@@ -171,4 +178,40 @@ pub struct KubeStatus {
     pub status_reason: String,
     /// The API server's message.
     pub message: String,
+}
+
+/// Details of [`GatherError::Unreachable`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "cannot reach the Kubernetes API of cluster `{cluster}` (account {account}, region {region}): {reason}"
+)]
+pub struct Unreachable {
+    /// The cluster.
+    pub cluster: String,
+    /// Its account.
+    pub account: String,
+    /// Its region.
+    pub region: String,
+    /// The reachability fact and the (unreachable) route, for the record.
+    pub reach: eks_auth_core::reach::ClusterReach,
+    /// Why, and what to deploy.
+    pub reason: String,
+}
+
+/// Details of [`GatherError::Agent`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the in-VPC agent `{function}` for cluster `{cluster}` (account {account}, region {region}) gave no usable answer: {reason}. The next run reads the cluster again and goes on from what it finds; if this persists, see the function's log group /aws/lambda/{function}"
+)]
+pub struct AgentFailed {
+    /// The cluster.
+    pub cluster: String,
+    /// Its account.
+    pub account: String,
+    /// Its region.
+    pub region: String,
+    /// The agent function.
+    pub function: String,
+    /// What went wrong.
+    pub reason: String,
 }

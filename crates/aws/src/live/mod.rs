@@ -15,11 +15,12 @@ mod kube;
 mod rbac;
 
 pub(crate) use eks::sdk_reason;
-pub use error::{GatherError, KubeDenied, KubeStatus};
-pub use rbac::{RbacDenied, RbacError, RbacGathered, gather_rbac};
+pub use eks_auth_kube::AwsAuthConfigMap;
+pub use error::{AgentFailed, GatherError, KubeDenied, KubeStatus, Unreachable};
+pub use rbac::{RbacDenied, RbacError, RbacGathered, gather_rbac, gather_rbac_with};
 
 use crate::ids::{ClusterName, Region};
-use aws_credential_types::provider::ProvideCredentials as _;
+use crate::route::{self, RoutePolicy};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use eks_auth_core::access_policies::Catalogue;
@@ -42,6 +43,9 @@ pub struct GatherOptions {
     /// which the member roles trust; `None`: the gather's own configuration (the operator's, in
     /// the CLI).
     pub assume_from: Option<aws_config::SdkConfig>,
+    /// How the cluster's Kubernetes API is reached: directly (the default, the CLI), or as the
+    /// cluster's reachability and the configuration's network section say (the functions).
+    pub route: RoutePolicy,
 }
 
 /// The result of a gather.
@@ -51,15 +55,6 @@ pub struct Gathered {
     pub configmap: Option<AwsAuthConfigMap>,
     /// The facts for the planner.
     pub facts: ClusterFacts,
-}
-
-/// The aws-auth ConfigMap as read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsAuthConfigMap {
-    /// Its `data`, verbatim.
-    pub data: BTreeMap<String, String>,
-    /// Its `metadata.resourceVersion` (for conditional writes).
-    pub resource_version: String,
 }
 
 /// Gathers the facts of cluster `cluster_name` in the configuration's region. Read-only.
@@ -100,7 +95,8 @@ pub async fn gather(
         }
     )?;
 
-    let configmap = read_configmap(config, &cluster, &region, &info).await?;
+    let access = choose_route(config, &cluster, &region, &info, &options.route)?;
+    let configmap = read_configmap(config, &cluster, &region, &info, &access).await?;
     tracing::debug!(
         cluster = %cluster,
         entries = existing_entries.len(),
@@ -139,7 +135,33 @@ pub async fn gather(
                 capabilities,
                 auto_mode: info.auto_mode.clone(),
             },
+            reach: Some(access.reach),
         },
+    })
+}
+
+/// The route to the cluster's Kubernetes API, or [`GatherError::Unreachable`] with what to
+/// deploy. Agents are invoked with `config` (the member role's, in the cluster's account).
+fn choose_route(
+    config: &aws_config::SdkConfig,
+    cluster: &ClusterName,
+    region: &Region,
+    info: &eks::ClusterInfo,
+    policy: &RoutePolicy,
+) -> Result<route::Access, GatherError> {
+    let place = eks_auth_core::reach::ClusterPlace {
+        account: &info.account,
+        region: region.as_ref(),
+        name: cluster.as_ref(),
+    };
+    route::choose(config, place, &info.access, policy).map_err(|no| {
+        GatherError::Unreachable(Box::new(Unreachable {
+            cluster: cluster.to_string(),
+            account: info.account.clone(),
+            region: region.to_string(),
+            reach: no.reach,
+            reason: no.reason,
+        }))
     })
 }
 
@@ -210,49 +232,19 @@ async fn read_configmap(
     cluster: &ClusterName,
     region: &Region,
     info: &eks::ClusterInfo,
+    access: &route::Access,
 ) -> Result<Option<AwsAuthConfigMap>, GatherError> {
-    let token = bearer(config, cluster, region).await?;
     let kctx = kube::KubeCtx {
-        cluster: cluster.as_ref(),
-        region: region.as_ref(),
+        cluster,
+        region,
         info,
+        reach: &access.reach,
     };
-    match kube::read_aws_auth(&kctx, token).await {
+    match kube::read_aws_auth(config, &kctx, &access.via).await {
         Ok(cm) => Ok(cm),
         Err(kube::ReadError::Other(e)) => Err(e),
-        Err(kube::ReadError::Denied(code, status_reason, message)) => {
-            Err(denied(config, cluster, region, info, code, status_reason, message).await)
-        }
+        Err(kube::ReadError::Denied(d)) => Err(denied(config, cluster, region, info, d).await),
     }
-}
-
-/// A fresh EKS bearer token for `cluster` from the configuration's credentials.
-async fn bearer(
-    config: &aws_config::SdkConfig,
-    cluster: &ClusterName,
-    region: &Region,
-) -> Result<String, GatherError> {
-    let provider = config
-        .credentials_provider()
-        .ok_or_else(|| GatherError::Credentials {
-            cluster: cluster.to_string(),
-            reason: "the configuration has no credentials provider".to_owned(),
-        })?;
-    let credentials =
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| GatherError::Credentials {
-                cluster: cluster.to_string(),
-                reason: aws_sdk_eks::error::DisplayErrorContext(&e).to_string(),
-            })?;
-    let token = crate::token::token(&credentials, region, cluster, SystemTime::now()).map_err(
-        |source| GatherError::Token {
-            cluster: cluster.to_string(),
-            source,
-        },
-    )?;
-    Ok(token.as_str().to_owned())
 }
 
 async fn denied(
@@ -260,18 +252,19 @@ async fn denied(
     cluster: &ClusterName,
     region: &Region,
     info: &eks::ClusterInfo,
-    code: u16,
-    status_reason: String,
-    message: String,
+    d: kube::Denied,
 ) -> GatherError {
     GatherError::KubeForbidden(Box::new(KubeDenied {
         cluster: cluster.to_string(),
         account: info.account.clone(),
         region: region.to_string(),
-        code,
-        status_reason,
-        message,
-        caller: caller_identity(config).await,
+        code: d.code,
+        status_reason: d.status_reason,
+        message: d.message,
+        caller: match d.caller {
+            Some(caller) => caller,
+            None => caller_identity(config).await,
+        },
     }))
 }
 
@@ -318,7 +311,8 @@ pub enum WriteError {
 }
 
 /// Sets kube-system/aws-auth's `data` to `data`, only if the ConfigMap is still at
-/// `expected.resource_version` (`expected.data` is what was read there). Returns the new
+/// `expected.resource_version` (`expected.data` is what was read there), by the route
+/// `options.route` chooses (directly or through the in-VPC agent). Returns the new
 /// resourceVersion. Other metadata (labels, annotations) is kept.
 ///
 /// # Errors
@@ -328,6 +322,7 @@ pub enum WriteError {
 pub async fn write_aws_auth(
     config: &aws_config::SdkConfig,
     cluster_name: &str,
+    options: &GatherOptions,
     expected: &AwsAuthConfigMap,
     data: &BTreeMap<String, String>,
 ) -> Result<String, WriteError> {
@@ -339,15 +334,17 @@ pub async fn write_aws_auth(
         region: region.as_ref(),
     };
     let info = eks::describe(&eks_client, &ctx).await?;
-    let token = bearer(config, &cluster, &region).await?;
+    let access = choose_route(config, &cluster, &region, &info, &options.route)?;
     let kctx = kube::KubeCtx {
-        cluster: cluster.as_ref(),
-        region: region.as_ref(),
+        cluster: &cluster,
+        region: &region,
         info: &info,
+        reach: &access.reach,
     };
     match kube::patch_aws_auth(
+        config,
         &kctx,
-        token,
+        &access.via,
         &expected.resource_version,
         &expected.data,
         data,
@@ -363,12 +360,15 @@ pub async fn write_aws_auth(
         Err(kube::WriteError::Missing) => Err(WriteError::Missing {
             cluster: cluster.to_string(),
         }),
-        Err(kube::WriteError::Denied(code, status_reason, message)) => Err(WriteError::Denied {
+        Err(kube::WriteError::Denied(d)) => Err(WriteError::Denied {
             cluster: cluster.to_string(),
-            code,
-            status_reason,
-            message,
-            caller: caller_identity(config).await,
+            code: d.code,
+            status_reason: d.status_reason,
+            message: d.message,
+            caller: match d.caller {
+                Some(caller) => caller,
+                None => caller_identity(config).await,
+            },
         }),
         Err(kube::WriteError::Other(e)) => Err(e.into()),
     }
@@ -430,9 +430,11 @@ pub fn tags_and_creation(
 }
 
 /// What DescribeCluster says about a cluster that the fleet report shows: authentication mode,
-/// Kubernetes version, status, tags and creation time.
+/// Kubernetes version, status, tags, creation time and the reachability of its Kubernetes API
+/// (classified with the migrator's configured egress blocks `egress_cidrs`).
 pub fn sighting(
     cluster: Option<&aws_sdk_eks::types::Cluster>,
+    egress_cidrs: &[String],
 ) -> crate::store::sightings::Sighting {
     let (tags, created_at) = tags_and_creation(cluster);
     let authentication_mode = cluster
@@ -452,6 +454,8 @@ pub fn sighting(
             .map(|s| s.as_str().to_owned()),
         tags,
         created_at,
+        reachability: cluster
+            .map(|c| eks_auth_core::reach::classify(&eks::endpoint_access(c), egress_cidrs)),
     }
 }
 

@@ -8,23 +8,12 @@
 
 use super::eks;
 use super::error::GatherError;
-use super::kube::{KubeCtx, client, error_chain};
-use super::{bearer, caller_identity, eks_client, region_of};
+use super::kube::{KubeCtx, ListError};
+use super::{GatherOptions, caller_identity, choose_route, eks_client, region_of};
 use crate::ids::ClusterName;
 use eks_auth_core::rbac::Rbac;
-use kube::api::ListParams;
+use eks_auth_kube::rbac::RBAC_KINDS;
 use serde_json::Value;
-
-/// The RBAC kinds read, as (URL resource, kind).
-const KINDS: [(&str, &str); 4] = [
-    ("clusterroles", "ClusterRole"),
-    ("clusterrolebindings", "ClusterRoleBinding"),
-    ("roles", "Role"),
-    ("rolebindings", "RoleBinding"),
-];
-
-/// Items per page.
-const PAGE: u32 = 500;
 
 /// A cluster's RBAC objects and the access policies EKS offers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +86,7 @@ pub enum RbacError {
 }
 
 /// Reads the RBAC objects of cluster `cluster_name` (the configuration's region) and the access
-/// policies EKS offers. Read-only.
+/// policies EKS offers, directly (the CLI's `plan --suggest`). Read-only.
 ///
 /// # Errors
 ///
@@ -106,6 +95,21 @@ pub enum RbacError {
 pub async fn gather_rbac(
     config: &aws_config::SdkConfig,
     cluster_name: &str,
+) -> Result<RbacGathered, RbacError> {
+    gather_rbac_with(config, cluster_name, &GatherOptions::default()).await
+}
+
+/// [`gather_rbac`] by the route `options.route` chooses (the functions: through the in-VPC
+/// agent when the cluster's API is private). Read-only.
+///
+/// # Errors
+///
+/// As [`gather_rbac`]; [`GatherError::Unreachable`] (in [`RbacError::Live`]) when no route
+/// reaches the cluster.
+pub async fn gather_rbac_with(
+    config: &aws_config::SdkConfig,
+    cluster_name: &str,
+    options: &GatherOptions,
 ) -> Result<RbacGathered, RbacError> {
     let cluster = ClusterName::parse(cluster_name).map_err(GatherError::from)?;
     let region = region_of(config, cluster_name)?;
@@ -116,28 +120,31 @@ pub async fn gather_rbac(
     let eks = eks_client(config);
     let info = eks::describe(&eks, &ctx).await?;
     let access_policies = access_policies(&eks, &ctx).await?;
-    let token = bearer(config, &cluster, &region).await?;
+    let access = choose_route(config, &cluster, &region, &info, &options.route)?;
     let kctx = KubeCtx {
-        cluster: cluster.as_ref(),
-        region: region.as_ref(),
+        cluster: &cluster,
+        region: &region,
         info: &info,
+        reach: &access.reach,
     };
-    let kube = client(&kctx, token)?;
     let mut objects = Vec::new();
-    for (resource, kind) in KINDS {
-        match list_all(&kube, &kctx, resource, kind).await {
+    for (resource, _) in RBAC_KINDS {
+        match super::kube::list_rbac(config, &kctx, &access.via, resource).await {
             Ok(items) => objects.extend(items),
-            Err(ListError::Denied(code, status_reason, message)) => {
+            Err(ListError::Denied(d)) => {
                 return Err(RbacError::Denied(Box::new(RbacDenied {
                     cluster: cluster.to_string(),
                     account: info.account.clone(),
                     region: region.to_string(),
                     verb: "list",
                     resource,
-                    code,
-                    status_reason,
-                    message,
-                    caller: caller_identity(config).await,
+                    code: d.code,
+                    status_reason: d.status_reason,
+                    message: d.message,
+                    caller: match d.caller {
+                        Some(caller) => caller,
+                        None => caller_identity(config).await,
+                    },
                 })));
             }
             Err(ListError::Api(code, status_reason, message)) => {
@@ -180,76 +187,4 @@ async fn access_policies(
         );
     }
     Ok(names)
-}
-
-/// Why one list failed: (code, reason, message) of a refusal or another API error, or a
-/// transport failure.
-enum ListError {
-    Denied(u16, String, String),
-    Api(u16, String, String),
-    Other(GatherError),
-}
-
-/// Lists one kind in every namespace, page by page, setting each item's kind and apiVersion.
-async fn list_all(
-    kube: &kube::Client,
-    kctx: &KubeCtx<'_>,
-    resource: &str,
-    kind: &str,
-) -> Result<Vec<Value>, ListError> {
-    let path = format!("/apis/rbac.authorization.k8s.io/v1/{resource}");
-    let mut items = Vec::new();
-    let mut params = ListParams::default().limit(PAGE);
-    loop {
-        let request = kube::core::Request::new(&path)
-            .list(&params)
-            .map_err(|e| ListError::Other(other(kctx, &e)))?;
-        let page: Value = match kube.request(request).await {
-            Ok(page) => page,
-            Err(kube::Error::Api(status)) if matches!(status.code, 401 | 403) => {
-                return Err(ListError::Denied(
-                    status.code,
-                    status.reason.clone(),
-                    status.message.clone(),
-                ));
-            }
-            Err(kube::Error::Api(status)) => {
-                return Err(ListError::Api(
-                    status.code,
-                    status.reason.clone(),
-                    status.message.clone(),
-                ));
-            }
-            Err(e) => return Err(ListError::Other(other(kctx, &e))),
-        };
-        for mut item in page
-            .get("items")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-        {
-            if let Some(map) = item.as_object_mut() {
-                map.entry("kind").or_insert_with(|| Value::from(kind));
-                map.entry("apiVersion")
-                    .or_insert_with(|| Value::from("rbac.authorization.k8s.io/v1"));
-            }
-            items.push(item);
-        }
-        match page.pointer("/metadata/continue").and_then(Value::as_str) {
-            Some(token) if !token.is_empty() => {
-                params = ListParams::default().limit(PAGE).continue_token(token);
-            }
-            _ => return Ok(items),
-        }
-    }
-}
-
-fn other(kctx: &KubeCtx<'_>, e: &dyn std::error::Error) -> GatherError {
-    GatherError::KubeUnreachable {
-        cluster: kctx.cluster.to_owned(),
-        account: kctx.info.account.clone(),
-        region: kctx.region.to_owned(),
-        endpoint: kctx.info.endpoint.clone(),
-        reason: error_chain(e),
-    }
 }

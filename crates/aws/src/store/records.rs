@@ -8,6 +8,7 @@ use super::lease::{LEASE_OWNER, LEASE_PROCESS, LEASE_UNTIL, Lease, LeaseInfo};
 use super::{ClusterKey, META, PHASE_INDEX, PK, SK, StateStore};
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use eks_auth_core::facts::AuthenticationMode;
+use eks_auth_core::reach::ClusterReach;
 use eks_auth_core::state::{Mode, Phase};
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -28,6 +29,7 @@ const CREATOR: &str = "creator_principal";
 const INVENTORY_GENERATION: &str = "inventory_generation";
 const INVENTORY_PARTS: &str = "inventory_parts";
 const INVENTORY_AT: &str = "inventory_at";
+const REACH: &str = "reach";
 const VERSION: &str = "version";
 pub(crate) const UPDATED_AT: &str = "updated_at";
 
@@ -75,6 +77,9 @@ pub struct ClusterState {
     pub creator_principal: Option<String>,
     /// The stored inventory of the latest plan (for the fleet report).
     pub inventory: Option<InventoryRef>,
+    /// The reachability of the cluster's Kubernetes API and the route the last run took (or why
+    /// it had none), for `status` and the report.
+    pub reach: Option<ClusterReach>,
 }
 
 impl ClusterState {
@@ -90,6 +95,7 @@ impl ClusterState {
             verified_at: None,
             creator_principal: None,
             inventory: None,
+            reach: None,
         }
     }
 }
@@ -167,6 +173,14 @@ fn set_state(u: &mut Update, state: &ClusterState) {
         .set_opt(
             INVENTORY_AT,
             state.inventory.as_ref().map(|i| n(millis(i.at))),
+        )
+        .set_opt(
+            REACH,
+            state
+                .reach
+                .as_ref()
+                .and_then(|r| serde_json::to_string(r).ok())
+                .map(s),
         );
 }
 
@@ -234,6 +248,10 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
             verified_at: r.opt_time(VERIFIED_AT)?,
             creator_principal: r.opt_str(CREATOR)?.map(str::to_owned),
             inventory,
+            reach: r
+                .opt_str(REACH)?
+                .map(|json| serde_json::from_str(json).map_err(|_| corrupt(REACH)))
+                .transpose()?,
         },
         version: r.num(VERSION)?,
         updated_at: r.time(UPDATED_AT)?,

@@ -1,5 +1,6 @@
 //! Cluster sightings (`SEEN`): what the last fleet scan's DescribeCluster said about each cluster
-//! — authentication mode, Kubernetes version, status, tags, creation time — for the fleet
+//! — authentication mode, Kubernetes version, status, tags, creation time, reachability of its
+//! Kubernetes API — for the fleet
 //! report. Written by the scan in batches (an item replaces the last one; no condition is
 //! needed, the scan is the only writer), read back with the records.
 
@@ -7,6 +8,7 @@ use super::attr::{Item, Reader, millis, n, s};
 use super::error::{StoreError, service};
 use super::{ClusterKey, PK, SK, StateStore};
 use eks_auth_core::facts::AuthenticationMode;
+use eks_auth_core::reach::Reachability;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
@@ -18,6 +20,7 @@ const STATUS: &str = "status";
 const TAGS: &str = "tags";
 const CREATED_AT: &str = "created_at";
 const SEEN_AT: &str = "seen_at";
+const REACHABILITY: &str = "reachability";
 
 /// What DescribeCluster said about a cluster when a scan last looked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,6 +35,8 @@ pub struct Sighting {
     pub tags: BTreeMap<String, String>,
     /// When it was created.
     pub created_at: Option<SystemTime>,
+    /// Where its Kubernetes API can be reached from (`resourcesVpcConfig`, classified).
+    pub reachability: Option<Reachability>,
 }
 
 /// A sighting as stored, with its cluster and time.
@@ -72,6 +77,12 @@ pub(crate) fn sighting_item(key: &ClusterKey, sighting: &Sighting, seen_at: Syst
     if let Some(created) = sighting.created_at {
         put(CREATED_AT, n(millis(created)));
     }
+    if let Some(reachability) = &sighting.reachability {
+        put(
+            REACHABILITY,
+            s(serde_json::to_string(reachability).unwrap_or_default()),
+        );
+    }
     item
 }
 
@@ -101,6 +112,10 @@ pub(crate) fn sighting_from_item(item: &Item) -> Result<StoredSighting, StoreErr
         Some(json) => serde_json::from_str(json).map_err(|_| corrupt(TAGS))?,
         None => BTreeMap::new(),
     };
+    let reachability = match r.opt_str(REACHABILITY)? {
+        Some(json) => Some(serde_json::from_str(json).map_err(|_| corrupt(REACHABILITY))?),
+        None => None,
+    };
     Ok(StoredSighting {
         key,
         sighting: Sighting {
@@ -109,6 +124,7 @@ pub(crate) fn sighting_from_item(item: &Item) -> Result<StoredSighting, StoreErr
             status: r.opt_str(STATUS)?.map(str::to_owned),
             tags,
             created_at: r.opt_time(CREATED_AT)?,
+            reachability,
         },
         seen_at: r.time(SEEN_AT)?,
     })
@@ -171,6 +187,15 @@ mod tests {
             status: Some("ACTIVE".to_owned()),
             tags: BTreeMap::from([("team".to_owned(), "payments".to_owned())]),
             created_at: Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(9)),
+            reachability: Some(eks_auth_core::reach::classify(
+                &eks_auth_core::reach::EndpointAccess {
+                    public_access: false,
+                    private_access: true,
+                    vpc_id: Some("vpc-1".to_owned()),
+                    ..Default::default()
+                },
+                &[],
+            )),
         };
         let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1234);
         let back = sighting_from_item(&sighting_item(&key, &sighting, at)).expect("reads");
