@@ -86,6 +86,8 @@ async fn scan_then_report_accounts_for_every_cluster_and_principal() {
         rows_min: 4,
         rows_max: 16,
         seed: 5,
+        private_every: 0,
+        restricted_every: 0,
     });
     let mut settings = fleet.settings.take().unwrap_or_default();
     settings.sts_endpoint = Some(moto.clone());

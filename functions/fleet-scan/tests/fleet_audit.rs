@@ -66,6 +66,8 @@ async fn an_audited_organisation_accounts_for_every_cluster_and_principal() {
         rows_min: 4,
         rows_max: 24,
         seed: 11,
+        private_every: 0,
+        restricted_every: 0,
     });
     let mut settings = fleet.settings.take().unwrap_or_default();
     settings.sts_endpoint = Some(moto.clone());

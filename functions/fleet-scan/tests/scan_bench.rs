@@ -75,6 +75,8 @@ async fn run(latency_ms: u64) {
         rows_min: 20,
         rows_max: 200,
         seed: 1,
+        private_every: 0,
+        restricted_every: 0,
     });
     // Member-role sessions come from moto's STS; the simulator asks moto who they are.
     let mut settings = fleet.settings.take().unwrap_or_default();

@@ -1,5 +1,5 @@
 //! The admin API under `/_sim/` (see docs/local-stack.md): seed, IAM principals, settings,
-//! faults, oracle, statistics, cluster endpoints.
+//! faults, oracle, statistics, cluster endpoints, VPC gateways.
 
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
@@ -49,6 +49,15 @@ pub async fn handle(shared: &std::sync::Arc<Shared>, req: Request<Incoming>) -> 
     let text = String::from_utf8_lossy(&body);
     match (method.clone(), path.as_str()) {
         (Method::GET, "/_sim/health") => wire::json(StatusCode::OK, &json!({ "ok": true })),
+        (Method::GET, p) if p.starts_with("/_sim/vpcs/") && p.ends_with("/gateway") => {
+            let vpc = p
+                .trim_start_matches("/_sim/vpcs/")
+                .trim_end_matches("/gateway");
+            match crate::network::vpc_gateway(shared, vpc) {
+                Ok(url) => wire::json(StatusCode::OK, &json!({ "vpc": vpc, "proxy": url })),
+                Err(e) => bad_request(error_chain(&e)),
+            }
+        }
         (Method::PUT | Method::POST, "/_sim/seed") => match Seed::parse(&text) {
             Ok(seed) => match shared.load(seed) {
                 Ok(n) => wire::json(StatusCode::OK, &json!({ "clusters": n })),

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::model::{FargateProfile, Nodegroup};
-use crate::seed::{Seed, SeedAccount, SeedCluster, SeedCredential};
+use crate::seed::{Seed, SeedAccount, SeedCluster, SeedCredential, SeedEndpoint};
 
 /// Regions handed out in order.
 const REGIONS: [&str; 8] = [
@@ -33,6 +33,43 @@ pub struct FleetSpec {
     pub rows_max: usize,
     /// Seed of the pseudo-random choices.
     pub seed: u64,
+    /// Every this many clusters, one whose Kubernetes API is private only (0: none), in the
+    /// account-region's shared VPC ([`shared_vpc`]).
+    pub private_every: usize,
+    /// Every this many clusters, one whose public endpoint admits only 203.0.113.0/24 (outside
+    /// the local stack's 127.0.0.1) and whose private endpoint is on (0: none).
+    pub restricted_every: usize,
+}
+
+/// The VPC generated private and restricted clusters of `account` in `region` share.
+pub fn shared_vpc(account: &str, region: &str) -> String {
+    use sha2::Digest as _;
+    let digest = hex::encode(sha2::Sha256::digest(
+        format!("{account}/{region}").as_bytes(),
+    ));
+    format!("vpc-0{}", &digest[..16])
+}
+
+/// The endpoint of the `index`-th generated cluster.
+fn endpoint(spec: &FleetSpec, index: usize, account: &str, region: &str) -> SeedEndpoint {
+    let every = |n: usize| n > 0 && index.is_multiple_of(n);
+    if every(spec.private_every) {
+        SeedEndpoint {
+            public: false,
+            private: true,
+            public_cidrs: vec!["0.0.0.0/0".to_owned()],
+            vpc: Some(shared_vpc(account, region)),
+        }
+    } else if every(spec.restricted_every) {
+        SeedEndpoint {
+            public: true,
+            private: true,
+            public_cidrs: vec!["203.0.113.0/24".to_owned()],
+            vpc: Some(shared_vpc(account, region)),
+        }
+    } else {
+        SeedEndpoint::default()
+    }
 }
 
 /// The role every generated account lets the migrator assume (mapped to system:masters).
@@ -51,7 +88,8 @@ pub fn secret_access_key(account: &str) -> String {
 /// Generates the fleet `spec` describes. Per account: node, Fargate, SSO-admin (with its
 /// `/aws-reserved/sso.amazonaws.com/` path) and team roles (half under `/teams/`), users, and
 /// credentials assuming the migrator role. Every 7th cluster is already in
-/// API_AND_CONFIG_MAP.
+/// API_AND_CONFIG_MAP; `private_every` and `restricted_every` make some endpoints private or
+/// restricted.
 pub fn generate(spec: &FleetSpec) -> Seed {
     let mut rng = spec
         .seed
@@ -131,6 +169,7 @@ pub fn generate(spec: &FleetSpec) -> Seed {
                         auto_mode: None,
                         capabilities: Vec::new(),
                         hyperpod_roles: Vec::new(),
+                        endpoint: endpoint(spec, cluster_index, &id, region),
                     });
                 }
             }
@@ -208,6 +247,8 @@ mod tests {
             rows_min: 20,
             rows_max: 60,
             seed: 9,
+            private_every: 5,
+            restricted_every: 3,
         }
     }
 
@@ -223,6 +264,17 @@ mod tests {
             .filter(|c| c.mode == AuthMode::ApiAndConfigMap)
             .count();
         assert_eq!(api, 42 / 7);
+        let private = world
+            .clusters
+            .values()
+            .filter(|c| !c.network.public_access)
+            .count();
+        let restricted = world
+            .clusters
+            .values()
+            .filter(|c| c.network.public_access && c.network.public_access_cidrs != ["0.0.0.0/0"])
+            .count();
+        assert_eq!((private, restricted), (42 / 5, 42 / 3 - 42 / 15));
         for c in world.clusters.values() {
             let data = c.aws_auth_data();
             let rows = data

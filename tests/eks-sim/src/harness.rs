@@ -27,8 +27,9 @@ pub enum HarnessError {
 }
 
 /// SDK configuration for the local stack through standard configuration only, as the product
-/// reads it: a config file written into `dir` (moto at `moto` for every service, `eks` for EKS,
-/// region us-east-1) and `credentials`.
+/// reads it: a config file written into `dir` (moto at `moto` for every service, `eks` for EKS
+/// and for Lambda's Invoke API — the simulator hosts the in-VPC agents —, region us-east-1) and
+/// `credentials`.
 #[allow(deprecated)] // ProfileFiles: the loader's way to read a config file from a chosen path
 pub async fn sdk_config(
     moto: &str,
@@ -41,7 +42,7 @@ pub async fn sdk_config(
     std::fs::write(
         &path,
         format!(
-            "[default]\nregion = us-east-1\nendpoint_url = {moto}\nservices = local-stack\n\n[services local-stack]\neks =\n  endpoint_url = {eks}\n"
+            "[default]\nregion = us-east-1\nendpoint_url = {moto}\nservices = local-stack\n\n[services local-stack]\neks =\n  endpoint_url = {eks}\nlambda =\n  endpoint_url = {eks}\n"
         ),
     )
     .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));

@@ -46,39 +46,69 @@ pub fn ensure_endpoint(
     let port = std_listener.local_addr().map_err(SimError::Bind)?.port();
     let listener = TcpListener::from_std(std_listener).map_err(SimError::Bind)?;
     let acceptor = TlsAcceptor::from(tls.config);
-    let abort =
-        tokio::spawn(serve(listener, acceptor, Arc::clone(shared), key.clone())).abort_handle();
+    let abort = tokio::spawn(serve(
+        listener,
+        acceptor.clone(),
+        Arc::clone(shared),
+        key.clone(),
+    ))
+    .abort_handle();
     let url = format!("https://127.0.0.1:{port}");
     cluster.kube = Some(KubeEndpoint {
         url: url.clone(),
+        port,
         ca_pem: tls.ca_pem.clone(),
+        acceptor,
         abort,
     });
     Ok(Some((url, tls.ca_pem)))
 }
 
+/// The endpoint's listener: what reaches it from outside the cluster's VPC. Like EKS's public
+/// endpoint it admits a connection only when `endpointPublicAccess` is on and the peer's
+/// address is inside `publicAccessCidrs` (every peer here is 127.0.0.1); otherwise the
+/// connection is closed before TLS, as a private-only endpoint is out of reach from outside
+/// its VPC. Inside the VPC, the VPC's gateway (`crate::network`) serves the same API.
 async fn serve(listener: TcpListener, acceptor: TlsAcceptor, shared: Arc<Shared>, key: ClusterKey) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let Ok((stream, peer)) = listener.accept().await else {
             continue;
         };
-        let acceptor = acceptor.clone();
+        if !crate::network::admitted_publicly(&shared, &key, peer.ip()) {
+            tracing::debug!(cluster = %key.name, %peer, "connection from outside the allowed CIDRs closed");
+            drop(stream);
+            continue;
+        }
+        tokio::spawn(serve_connection(
+            stream,
+            acceptor.clone(),
+            Arc::clone(&shared),
+            key.clone(),
+        ));
+    }
+}
+
+/// Serves the Kubernetes API of `key` over one connection: TLS with the cluster's certificate,
+/// then HTTP/1.1.
+pub(crate) async fn serve_connection<S>(
+    stream: S,
+    acceptor: TlsAcceptor,
+    shared: Arc<Shared>,
+    key: ClusterKey,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let Ok(tls) = acceptor.accept(stream).await else {
+        return;
+    };
+    let service = service_fn(move |req| {
         let shared = Arc::clone(&shared);
         let key = key.clone();
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(stream).await else {
-                return;
-            };
-            let service = service_fn(move |req| {
-                let shared = Arc::clone(&shared);
-                let key = key.clone();
-                async move { handle(&shared, &key, req).await }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tls), service)
-                .await;
-        });
-    }
+        async move { handle(&shared, &key, req).await }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(tls), service)
+        .await;
 }
 
 fn status(e: &KubeError) -> HttpResponse {

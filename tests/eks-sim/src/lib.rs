@@ -4,9 +4,12 @@
 //! codes, error shapes and messages; access entries together with authentication-mode
 //! updates), one Kubernetes API per cluster over HTTPS with its own CA (ConfigMaps with
 //! resourceVersion semantics, bearer tokens verified like the authenticator), an
-//! effective-access oracle, fault injection and a fleet generator. It does not simulate
-//! anything else of EKS (cluster creation, add-ons, networking), nor STS/IAM themselves: IAM
-//! principals and credentials come from the [`seed::Seed`]; moto covers the other services.
+//! effective-access oracle, fault injection and a fleet generator. Each cluster's endpoint
+//! access (public, restricted to CIDRs, private) is enforced: a VPC gateway stands for being
+//! inside the cluster's VPC ([`network`]), and Lambda's Invoke API hosts in-process functions
+//! (the in-VPC agents, [`lambda`]). It does not simulate anything else of EKS (cluster
+//! creation, add-ons), nor STS/IAM themselves: IAM principals and credentials come from the
+//! [`seed::Seed`]; moto covers the other services.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,7 +27,9 @@ pub mod fleet;
 pub mod harness;
 pub mod kube_api;
 pub mod kube_store;
+pub mod lambda;
 pub mod model;
+pub mod network;
 pub mod oracle;
 pub mod rbac;
 pub mod rbac_store;

@@ -53,6 +53,13 @@ enum Command {
         /// Seed of the random choices.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Make every Nth cluster's Kubernetes API private only (0: none).
+        #[arg(long, default_value_t = 0)]
+        private_every: usize,
+        /// Make every Nth cluster's public endpoint admit only 203.0.113.0/24, with its private
+        /// endpoint on (0: none).
+        #[arg(long, default_value_t = 0)]
+        restricted_every: usize,
         /// Output file (stdout when absent).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -125,6 +132,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             clusters,
             rows,
             seed,
+            private_every,
+            restricted_every,
             out,
         } => {
             let (min, max) = rows
@@ -139,6 +148,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 rows_min: min,
                 rows_max: max,
                 seed,
+                private_every,
+                restricted_every,
             });
             let text = serde_json::to_string(&fleet).context("serialising the fleet")?;
             match out {

@@ -218,14 +218,46 @@ pub struct RoleBinding {
 }
 
 /// Where a cluster's Kubernetes API listens, once started.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct KubeEndpoint {
     /// `https://127.0.0.1:PORT`.
     pub url: String,
+    /// The listener's port (what a VPC gateway's `CONNECT 127.0.0.1:PORT` names).
+    pub port: u16,
     /// CA certificate, PEM.
     pub ca_pem: String,
+    /// Serves TLS with the cluster's certificate (the listener's and the VPC gateways').
+    pub acceptor: tokio_rustls::TlsAcceptor,
     /// Aborts the listener task.
     pub abort: tokio::task::AbortHandle,
+}
+
+impl std::fmt::Debug for KubeEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubeEndpoint")
+            .field("url", &self.url)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A cluster's network placement and endpoint access (DescribeCluster's `resourcesVpcConfig`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterNetwork {
+    /// The VPC.
+    pub vpc_id: String,
+    /// Its subnets.
+    pub subnet_ids: Vec<String>,
+    /// Additional security groups.
+    pub security_group_ids: Vec<String>,
+    /// The cluster security group EKS creates.
+    pub cluster_security_group_id: String,
+    /// `endpointPublicAccess`: the listener admits connections from `public_access_cidrs`.
+    pub public_access: bool,
+    /// `endpointPrivateAccess`: the cluster's VPC gateway reaches it.
+    pub private_access: bool,
+    /// `publicAccessCidrs`.
+    pub public_access_cidrs: Vec<String>,
 }
 
 /// One EKS cluster.
@@ -263,6 +295,8 @@ pub struct Cluster {
     pub rbac: crate::rbac_store::ClusterRbac,
     /// The Kubernetes API endpoint, started lazily.
     pub kube: Option<KubeEndpoint>,
+    /// Its VPC and who may reach its Kubernetes API.
+    pub network: ClusterNetwork,
     /// The cluster IAM role (DescribeCluster `roleArn`).
     pub role_arn: String,
     /// EKS Auto Mode (DescribeCluster `computeConfig`), when enabled.

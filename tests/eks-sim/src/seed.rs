@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     AccessEntry, AccessScope, AssociatedPolicy, AuthMode, AutoMode, Capability, Cluster,
-    ClusterKey, Credential, FargateProfile, IamPrincipal, Nodegroup, RoleBinding, Settings,
-    StoredObject, World, epoch_now,
+    ClusterKey, ClusterNetwork, Credential, FargateProfile, IamPrincipal, Nodegroup, RoleBinding,
+    Settings, StoredObject, World, epoch_now,
 };
 
 /// Account of the default credentials (moto's default account, so IAM in moto lines up).
@@ -49,6 +49,14 @@ pub enum SeedError {
         cluster: String,
         /// The feature.
         feature: &'static str,
+    },
+    /// Endpoint access EKS would refuse, or a CIDR block that is not one.
+    #[error("cluster {cluster}: endpoint: {reason}")]
+    Endpoint {
+        /// Cluster name.
+        cluster: String,
+        /// What is wrong.
+        reason: String,
     },
     /// An unknown authentication mode.
     #[error("cluster {cluster}: unknown authentication mode {mode:?}")]
@@ -160,6 +168,90 @@ pub struct SeedCluster {
     /// SageMaker HyperPod execution roles: each gets a `HYPERPOD_LINUX` entry.
     #[serde(default)]
     pub hyperpod_roles: Vec<String>,
+    /// The Kubernetes API endpoint's access (default: public to everyone, no private endpoint,
+    /// a VPC of the cluster's own).
+    #[serde(default)]
+    pub endpoint: SeedEndpoint,
+}
+
+/// A cluster's endpoint access in the seed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedEndpoint {
+    /// `endpointPublicAccess` (default true).
+    #[serde(default = "yes")]
+    pub public: bool,
+    /// `endpointPrivateAccess` (default false).
+    #[serde(default)]
+    pub private: bool,
+    /// `publicAccessCidrs` (default `0.0.0.0/0`).
+    #[serde(default = "everywhere")]
+    pub public_cidrs: Vec<String>,
+    /// The VPC (default `vpc-` and a hash of the cluster's ARN).
+    #[serde(default)]
+    pub vpc: Option<String>,
+}
+
+impl Default for SeedEndpoint {
+    fn default() -> Self {
+        Self {
+            public: true,
+            private: false,
+            public_cidrs: everywhere(),
+            vpc: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn everywhere() -> Vec<String> {
+    vec!["0.0.0.0/0".to_owned()]
+}
+
+/// `prefix-` and 17 hex digits of a hash of `seed` (stable across runs, like EC2's IDs).
+fn resource_id(prefix: &str, seed: &str) -> String {
+    use sha2::Digest as _;
+    let digest = hex::encode(sha2::Sha256::digest(seed.as_bytes()));
+    format!("{prefix}-0{}", &digest[..16])
+}
+
+/// The network of a seeded cluster.
+fn network(key: &ClusterKey, endpoint: SeedEndpoint) -> Result<ClusterNetwork, SeedError> {
+    if !endpoint.public && !endpoint.private {
+        return Err(SeedError::Endpoint {
+            cluster: key.name.clone(),
+            reason: "the public and the private endpoint cannot both be off (EKS refuses it)"
+                .to_owned(),
+        });
+    }
+    if let Some(bad) = endpoint
+        .public_cidrs
+        .iter()
+        .find(|c| crate::network::Cidr::parse(c).is_none())
+    {
+        return Err(SeedError::Endpoint {
+            cluster: key.name.clone(),
+            reason: format!("public_cidrs: `{bad}` is not an IPv4 CIDR block"),
+        });
+    }
+    let vpc_id = endpoint
+        .vpc
+        .unwrap_or_else(|| resource_id("vpc", &key.arn()));
+    Ok(ClusterNetwork {
+        subnet_ids: vec![
+            resource_id("subnet", &format!("{vpc_id}/a")),
+            resource_id("subnet", &format!("{vpc_id}/b")),
+        ],
+        security_group_ids: Vec::new(),
+        cluster_security_group_id: resource_id("sg", &key.arn()),
+        vpc_id,
+        public_access: endpoint.public,
+        private_access: endpoint.private,
+        public_access_cidrs: endpoint.public_cidrs,
+    })
 }
 
 /// An EKS Capability in the seed.
@@ -364,6 +456,7 @@ fn build_cluster(
             },
         )?,
         kube: None,
+        network: network(&key, sc.endpoint)?,
         role_arn: sc
             .role_arn
             .unwrap_or_else(|| format!("arn:aws:iam::{}:role/eks-cluster-role", key.account)),

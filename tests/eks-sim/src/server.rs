@@ -53,6 +53,10 @@ pub struct Shared {
     pub faults: Mutex<Faults>,
     /// Calls served per operation (EKS operation names; `Kubernetes:<verb>` for the kube APIs).
     pub stats: Mutex<BTreeMap<String, u64>>,
+    /// The VPC gateways (`crate::network`).
+    pub gateways: Mutex<crate::network::Gateways>,
+    /// Functions hosted in-process behind Lambda's Invoke API (`crate::lambda`).
+    pub functions: Mutex<crate::lambda::Functions>,
 }
 
 /// Locks a mutex, recovering the data if a holder panicked.
@@ -197,6 +201,45 @@ impl Sim {
     pub fn stats(&self) -> BTreeMap<String, u64> {
         lock(&self.shared.stats).clone()
     }
+
+    /// The HTTP CONNECT proxy standing for being inside VPC `vpc_id`: what an in-VPC agent is
+    /// given as `KUBE_API_PROXY` (`crate::network`).
+    ///
+    /// # Errors
+    ///
+    /// [`SimError::Bind`] when no port can be bound.
+    pub fn vpc_gateway(&self, vpc_id: &str) -> Result<String, SimError> {
+        crate::network::vpc_gateway(&self.shared, vpc_id)
+    }
+
+    /// Hosts `handler` behind Lambda's Invoke API as function `name` in `account` and `region`
+    /// (`crate::lambda`).
+    pub fn register_function(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        handler: crate::lambda::Handler,
+    ) {
+        lock(&self.shared.functions).register(account, region, name, handler);
+    }
+
+    /// Makes the next `times` invocations of a hosted function misbehave.
+    pub fn arm_function_fault(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        fault: crate::lambda::LambdaFault,
+        times: u32,
+    ) {
+        lock(&self.shared.functions).arm(account, region, name, fault, times);
+    }
+
+    /// Every invocation of a hosted function so far.
+    pub fn invocations(&self) -> Vec<crate::lambda::Invocation> {
+        lock(&self.shared.functions).invocations()
+    }
 }
 
 /// The oracle over a locked world.
@@ -254,6 +297,7 @@ pub fn may(
 impl Drop for Sim {
     fn drop(&mut self) {
         self.task.abort();
+        lock(&self.shared.gateways).abort_all();
         for c in lock(&self.shared.world).clusters.values() {
             if let Some(k) = &c.kube {
                 k.abort.abort();
@@ -317,8 +361,11 @@ async fn handle(
         Err(_) => return Err(InjectedReset),
     };
     let segments = wire::segments(&path);
-    let Some(operation) = eks::operation(&method, &segments) else {
-        return Ok(eks_error(&EksError::unknown_operation()));
+    let invoke = crate::lambda::is_invoke(&path);
+    let operation = match eks::operation(&method, &segments) {
+        Some(operation) => operation,
+        None if invoke => "Invoke",
+        None => return Ok(eks_error(&EksError::unknown_operation())),
     };
     let Some((access_key, region)) = scope else {
         return Ok(eks_error(&EksError::unrecognized_client()));
@@ -341,6 +388,21 @@ async fn handle(
             tracing::debug!(operation, error = %e, "signature refused");
             return Ok(eks_error(&EksError::invalid_signature()));
         }
+    }
+    if invoke {
+        let (account, arn) = {
+            let world = lock(&shared.world);
+            world.credentials.get(&access_key).map_or_else(
+                || (world.settings.default_account.clone(), String::new()),
+                |c| (c.account.clone(), c.arn.clone()),
+            )
+        };
+        let caller = crate::lambda::Caller {
+            account: &account,
+            arn: &arn,
+            region: &region,
+        };
+        return Ok(crate::lambda::invoke(&shared, caller, &path, &headers, &body).await);
     }
     let decision = lock(&shared.faults).decide(operation, Instant::now());
     if !decision.latency.is_zero() {

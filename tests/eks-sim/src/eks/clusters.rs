@@ -53,6 +53,15 @@ pub fn cluster_json(c: &Cluster) -> Value {
             "bootstrapClusterCreatorAdminPermissions": c.creator.is_some(),
             "authenticationMode": c.mode.as_str(),
         },
+        "resourcesVpcConfig": {
+            "subnetIds": c.network.subnet_ids,
+            "securityGroupIds": c.network.security_group_ids,
+            "clusterSecurityGroupId": c.network.cluster_security_group_id,
+            "vpcId": c.network.vpc_id,
+            "endpointPublicAccess": c.network.public_access,
+            "endpointPrivateAccess": c.network.private_access,
+            "publicAccessCidrs": c.network.public_access_cidrs,
+        },
     })
 }
 

@@ -10,6 +10,7 @@ mod features;
 mod helpers;
 mod kube_api;
 mod modes;
+mod network;
 mod oracle;
 mod policies;
 mod rbac;
