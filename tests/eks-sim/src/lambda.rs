@@ -42,11 +42,13 @@ pub enum LambdaFault {
     Crash,
 }
 
-/// A fault and how many more invocations it hits.
+/// A fault, how many more invocations it hits, and which ones.
 #[derive(Debug, Clone)]
 struct ArmedFault {
     fault: LambdaFault,
     remaining: u32,
+    /// Only invocations whose payload contains this text (`None`: every one).
+    when: Option<String>,
 }
 
 /// Which function: (account, region, name).
@@ -95,13 +97,22 @@ impl Functions {
         );
     }
 
-    /// Makes the next `times` invocations of the function misbehave as `fault`.
-    pub fn arm(&mut self, account: &str, region: &str, name: &str, fault: LambdaFault, times: u32) {
+    /// Makes the next `times` invocations of the function misbehave as `fault` — only those
+    /// whose payload contains `when`, when given (`"write_aws_auth"`: its writes).
+    pub fn arm(
+        &mut self,
+        function: (&str, &str, &str),
+        fault: LambdaFault,
+        times: u32,
+        when: Option<&str>,
+    ) {
+        let (account, region, name) = function;
         self.faults.insert(
             (account.to_owned(), region.to_owned(), name.to_owned()),
             ArmedFault {
                 fault,
                 remaining: times,
+                when: when.map(str::to_owned),
             },
         );
     }
@@ -111,9 +122,14 @@ impl Functions {
         self.invocations.clone()
     }
 
-    fn take_fault(&mut self, key: &FunctionKey) -> Option<LambdaFault> {
+    fn take_fault(&mut self, key: &FunctionKey, payload: &[u8]) -> Option<LambdaFault> {
         let armed = self.faults.get_mut(key)?;
         if armed.remaining == 0 {
+            return None;
+        }
+        if let Some(when) = &armed.when
+            && !String::from_utf8_lossy(payload).contains(when.as_str())
+        {
             return None;
         }
         armed.remaining -= 1;
@@ -181,7 +197,7 @@ pub async fn invoke(
                 ),
             );
         };
-        let fault = functions.take_fault(&key);
+        let fault = functions.take_fault(&key, body);
         functions.invocations.push(Invocation {
             caller_arn: caller.arn.to_owned(),
             account,

@@ -224,16 +224,16 @@ impl Sim {
         lock(&self.shared.functions).register(account, region, name, handler);
     }
 
-    /// Makes the next `times` invocations of a hosted function misbehave.
+    /// Makes the next `times` invocations of a hosted function — (account, region, name) —
+    /// misbehave; only those whose payload contains `when`, when given.
     pub fn arm_function_fault(
         &self,
-        account: &str,
-        region: &str,
-        name: &str,
+        function: (&str, &str, &str),
         fault: crate::lambda::LambdaFault,
         times: u32,
+        when: Option<&str>,
     ) {
-        lock(&self.shared.functions).arm(account, region, name, fault, times);
+        lock(&self.shared.functions).arm(function, fault, times, when);
     }
 
     /// Every invocation of a hosted function so far.

@@ -260,7 +260,7 @@ async fn lambda_invoke_hosts_functions_records_calls_and_misbehaves_on_request()
     // A full ARN names the same function.
     invoke("arn:aws:lambda:us-east-1:111122223333:function:agent").await?;
 
-    sim.arm_function_fault(ACCOUNT, REGION, "agent", LambdaFault::Garbage, 1);
+    sim.arm_function_fault((ACCOUNT, REGION, "agent"), LambdaFault::Garbage, 1, None);
     let out = invoke("agent").await?;
     assert!(
         out.payload()
@@ -268,19 +268,35 @@ async fn lambda_invoke_hosts_functions_records_calls_and_misbehaves_on_request()
             .as_ref()
             .starts_with(b"<html>")
     );
-    sim.arm_function_fault(ACCOUNT, REGION, "agent", LambdaFault::Crash, 1);
+    sim.arm_function_fault((ACCOUNT, REGION, "agent"), LambdaFault::Crash, 1, None);
     let out = invoke("agent").await?;
     assert_eq!(out.function_error(), Some("Unhandled"));
-    sim.arm_function_fault(ACCOUNT, REGION, "agent", LambdaFault::OtherVersion, 1);
+    // Only payloads that ask for it.
+    sim.arm_function_fault(
+        (ACCOUNT, REGION, "agent"),
+        LambdaFault::OtherVersion,
+        1,
+        Some("not in this payload"),
+    );
+    let out = invoke("agent").await?;
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(out.payload().expect("payload").as_ref())?,
+        json!({ "echo": { "question": 42 } })
+    );
+    sim.arm_function_fault(
+        (ACCOUNT, REGION, "agent"),
+        LambdaFault::OtherVersion,
+        1,
+        Some("question"),
+    );
     let out = invoke("agent").await?;
     let body: serde_json::Value = serde_json::from_slice(out.payload().expect("payload").as_ref())?;
     assert_eq!(body["version"], 2);
     sim.arm_function_fault(
-        ACCOUNT,
-        REGION,
-        "agent",
+        (ACCOUNT, REGION, "agent"),
         LambdaFault::SlowAnswer(Duration::from_secs(5)),
         1,
+        None,
     );
     let late = invoke("agent")
         .await
@@ -291,7 +307,7 @@ async fn lambda_invoke_hosts_functions_records_calls_and_misbehaves_on_request()
     );
 
     let calls = sim.invocations();
-    assert_eq!(calls.len(), 6, "the unknown function's call is not one");
+    assert_eq!(calls.len(), 7, "the unknown function's call is not one");
     assert!(calls.iter().all(|c| c.caller_arn
         == "arn:aws:sts::111122223333:assumed-role/admin/alice"
         && c.function == "agent"
