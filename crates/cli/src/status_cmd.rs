@@ -10,6 +10,7 @@ use eks_auth_aws::StateStore;
 use eks_auth_aws::store::records::ClusterRecord;
 use eks_auth_aws::token::rfc3339_seconds;
 use eks_auth_core::finding::{Finding, Severity};
+use eks_auth_core::reach::{ClusterReach, Route};
 use eks_auth_core::state::Phase;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -85,6 +86,7 @@ struct ClusterDetails {
     entries: Vec<eks_auth_aws::store::entries::EntryRecord>,
     audit: Vec<eks_auth_aws::store::audit::AuditRecord>,
     backup: Option<eks_auth_aws::store::backup::Backup>,
+    reach: Option<ClusterReach>,
 }
 
 impl ClusterDetails {
@@ -105,6 +107,7 @@ impl ClusterDetails {
         };
         Ok(Self {
             key: record.key.pk(),
+            reach: record.state.reach.clone(),
             creator: record.state.creator_principal.clone(),
             blockers,
             inventory_problem,
@@ -116,6 +119,7 @@ impl ClusterDetails {
 
     fn print(&self) {
         println!("\n{}", self.key);
+        println!("Kubernetes API: {}", reach_line(self.reach.as_ref()));
         println!(
             "cluster creator's admin entry: {}",
             self.creator.as_deref().unwrap_or(
@@ -274,6 +278,38 @@ fn record_json(r: &ClusterRecord) -> Value {
         "updated_at": rfc3339_seconds(r.updated_at),
         "last_error": s.last_error,
         "creator_principal": s.creator_principal,
+        "reach": s.reach,
+    })
+}
+
+/// Where the cluster's Kubernetes API can be reached from and how the last run reached it.
+fn reach_line(reach: Option<&ClusterReach>) -> String {
+    let Some(r) = reach else {
+        return "not described yet".to_owned();
+    };
+    let vpc = r
+        .reachability
+        .vpc_id
+        .as_deref()
+        .map(|v| format!(" in {v}"))
+        .unwrap_or_default();
+    match &r.route {
+        Route::Unreachable { reason } => format!(
+            "{}{vpc}, unreachable: {reason}",
+            r.reachability.class.describe()
+        ),
+        route => format!(
+            "{}{vpc}, reached {}",
+            r.reachability.class.describe(),
+            route.label()
+        ),
+    }
+}
+
+/// The fleet table's cell: the class, then the route.
+fn reach_cell(reach: Option<&ClusterReach>) -> String {
+    reach.map_or_else(String::new, |r| {
+        format!("{}\n{}", r.reachability.class.as_str(), r.route.label())
     })
 }
 
@@ -289,6 +325,7 @@ fn fleet_table(records: &[ClusterRecord]) -> Table {
         "phase",
         "mode",
         "auth mode",
+        "reach",
         "entries (planned/applied/verified)",
         "blockers",
         "lease",
@@ -308,6 +345,7 @@ fn fleet_table(records: &[ClusterRecord]) -> Table {
             s.phase.to_string(),
             s.mode.to_string(),
             s.authentication_mode.map_or("", |m| m.as_str()).to_owned(),
+            reach_cell(s.reach.as_ref()),
             format!(
                 "{}/{}/{}",
                 s.counts.entries_planned, s.counts.entries_applied, s.counts.entries_verified

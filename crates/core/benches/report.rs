@@ -175,6 +175,8 @@ fn cluster(a: usize, r: usize, c: usize) -> ClusterView {
             findings,
             principals: principals(a, c, auth),
         }),
+        reachability: None,
+        route: None,
     }
 }
 

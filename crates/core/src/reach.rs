@@ -279,20 +279,17 @@ pub enum AgentSource {
 }
 
 impl Route {
-    /// One line for logs, status and audit records: `direct (public endpoint)`,
+    /// One line for logs, status, reports and audit records: `direct`, `direct (hub VPC)`,
     /// `agent eks-auth-migrator-agent-vpc-1`, `unreachable`.
     pub fn label(&self) -> String {
         match self {
-            Route::Direct { via } => format!(
-                "direct ({})",
-                match via {
-                    DirectVia::PublicEndpoint => "public endpoint",
-                    DirectVia::AllowedEgress => "egress allowed",
-                    DirectVia::HubVpc => "hub VPC",
-                    DirectVia::Unverified => "egress not configured",
-                    DirectVia::Chosen => "chosen",
-                }
-            ),
+            Route::Direct { via } => match via {
+                DirectVia::PublicEndpoint | DirectVia::Chosen => "direct",
+                DirectVia::AllowedEgress => "direct (egress allowed)",
+                DirectVia::HubVpc => "direct (hub VPC)",
+                DirectVia::Unverified => "direct (egress not configured)",
+            }
+            .to_owned(),
             Route::Agent { function, .. } => format!("agent {function}"),
             Route::Unreachable { .. } => "unreachable".to_owned(),
         }

@@ -134,3 +134,54 @@ fn plans_with_an_rbac_section_conform() {
     assert!(report.subjects.iter().any(|s| !s.candidates.is_empty()));
     assert_valid(&render(&plan, Format::Json, RenderOptions::default()));
 }
+
+#[test]
+fn live_plans_with_their_reach_conform() {
+    use eks_auth_core::reach::{ClusterPlace, ClusterReach, EndpointAccess, NetworkConfig};
+    let auth = AwsAuth::parse_configmap(EXAMPLE).expect("example");
+    let mut facts: ClusterFacts = serde_json::from_str(FACTS).expect("facts");
+    let place = ClusterPlace {
+        account: "111122223333",
+        region: "eu-west-1",
+        name: "prod-eu",
+    };
+    let access = |public, cidrs: &[&str]| EndpointAccess {
+        public_access: public,
+        private_access: true,
+        public_access_cidrs: cidrs.iter().map(|c| (*c).to_owned()).collect(),
+        vpc_id: Some("vpc-0123456789abcdef0".to_owned()),
+        subnet_ids: vec!["subnet-1".to_owned()],
+        cluster_security_group_id: Some("sg-1".to_owned()),
+    };
+    let egress = vec!["198.51.100.7/32".to_owned()];
+    for (access, network) in [
+        (access(true, &["0.0.0.0/0"]), NetworkConfig::default()),
+        (access(true, &["203.0.113.0/24"]), NetworkConfig::default()),
+        (
+            access(true, &["198.51.100.0/24"]),
+            NetworkConfig {
+                egress_cidrs: egress.clone(),
+                ..NetworkConfig::default()
+            },
+        ),
+        (access(false, &[]), NetworkConfig::default()),
+        (
+            access(false, &[]),
+            NetworkConfig {
+                discover_agents: false,
+                ..NetworkConfig::default()
+            },
+        ),
+    ] {
+        let reachability = eks_auth_core::reach::classify(&access, &network.egress_cidrs);
+        let route = eks_auth_core::reach::route(&reachability, place, &network);
+        facts.reach = Some(ClusterReach {
+            reachability,
+            route,
+        });
+        let plan = eks_auth_core::plan(&auth, Some(&facts), &MigrationPolicy::default());
+        assert_valid(&render(&plan, Format::Json, RenderOptions::default()));
+        let table = render(&plan, Format::Table, RenderOptions::default());
+        assert!(table.contains("Kubernetes API: "), "{table}");
+    }
+}

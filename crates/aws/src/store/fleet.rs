@@ -262,5 +262,16 @@ pub fn cluster_view(
         last_seen_ms: sighting.map(|s| millis(s.seen_at)),
         inventory_at_ms: state.inventory.as_ref().map(|i| millis(i.at)),
         inventory,
+        // The newer of the scan's and the last run's description of the endpoint.
+        reachability: match (sighting, &state.reach) {
+            (Some(s), Some(r)) if s.seen_at < record.updated_at => Some(r.reachability.clone()),
+            (Some(s), r) => s
+                .sighting
+                .reachability
+                .clone()
+                .or_else(|| r.as_ref().map(|r| r.reachability.clone())),
+            (None, r) => r.as_ref().map(|r| r.reachability.clone()),
+        },
+        route: state.reach.as_ref().map(|r| r.route.clone()),
     }
 }

@@ -86,6 +86,21 @@ pub(super) fn render(plan: &Plan, options: RenderOptions) -> String {
             );
         }
     }
+    if let Some(reach) = &plan.reach {
+        let r = &reach.reachability;
+        let vpc = r
+            .vpc_id
+            .as_deref()
+            .map(|v| format!(" in {v}"))
+            .unwrap_or_default();
+        let line = format!(
+            "Kubernetes API: {}{vpc}; reached {}.",
+            r.class.describe(),
+            reach.route.label()
+        );
+        out.push('\n');
+        out.push_str(&wrap(&line, options.width, 2));
+    }
     let s = &plan.summary;
     let _ = writeln!(
         out,

@@ -5,6 +5,7 @@
 use crate::facts::AuthenticationMode;
 use crate::inventory::ClusterInventory;
 use crate::policy::CreatorEntry;
+use crate::reach::{Reachability, Route};
 use crate::state::{Mode, Phase};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -57,6 +58,13 @@ pub struct ClusterView {
     pub inventory_at_ms: Option<u64>,
     /// The latest plan, digested; absent until a run has planned the cluster.
     pub inventory: Option<ClusterInventory>,
+    /// Where its Kubernetes API can be reached from (the newer of the scan's and the last
+    /// run's DescribeCluster).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reachability: Option<Reachability>,
+    /// How the last run reached that API, or why it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<Route>,
 }
 
 /// The counts of a cluster record (what `status` shows).

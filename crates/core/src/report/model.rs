@@ -8,6 +8,7 @@ use crate::facts::AuthenticationMode;
 use crate::finding::{FindingCode, Location};
 use crate::plan::Summary;
 use crate::policy::CreatorEntry;
+use crate::reach::{EgressFit, ReachClass};
 use crate::state::{Mode, Phase};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -61,6 +62,9 @@ pub struct Headline {
     pub modes: ModeCounts,
     /// Clusters kept from the EKS features that refuse CONFIG_MAP.
     pub locked_out: LockedOut,
+    /// Clusters by where their Kubernetes API can be reached from.
+    #[serde(default)]
+    pub reachability: ReachCounts,
     /// Clusters with at least one blocker finding.
     pub blocked_clusters: usize,
     /// Clusters no run has planned yet (no inventory: no principals, no findings).
@@ -88,6 +92,22 @@ pub struct AuthModeCounts {
     pub api: usize,
     /// Not observed yet.
     pub unknown: usize,
+}
+
+/// Clusters by the reachability of their Kubernetes API (docs/networking.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReachCounts {
+    /// A public endpoint open to every address.
+    pub public: usize,
+    /// A public endpoint restricted to CIDR blocks.
+    pub public_restricted: usize,
+    /// Only a private endpoint.
+    pub private_only: usize,
+    /// Not described yet (no scan or run since the table holds reachability).
+    pub unknown: usize,
+    /// Of all these, the clusters whose last run found no route (an agent or a hub VPC to
+    /// deploy).
+    pub unreachable: usize,
 }
 
 /// The share of clusters on access entries.
@@ -203,6 +223,31 @@ pub struct ClusterSummary {
     pub inventory_at: Option<String>,
     /// Whether its account-region's latest scan saw it.
     pub sighting: Sighting,
+    /// Where its Kubernetes API can be reached from and how the migrator reached it; absent
+    /// until a scan or run described it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reachability: Option<ClusterReachability>,
+}
+
+/// Where one cluster's Kubernetes API can be reached from, and how the migrator reached it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterReachability {
+    /// The class.
+    pub class: ReachClass,
+    /// Its VPC.
+    pub vpc_id: Option<String>,
+    /// Whether the private endpoint is on.
+    pub private_access: bool,
+    /// The allowed blocks of a restricted public endpoint.
+    pub public_access_cidrs: Vec<String>,
+    /// For a restricted endpoint: whether the migrator's egress addresses are inside
+    /// (`inside`, `outside`, `unknown`).
+    pub egress: Option<EgressFit>,
+    /// How the last run reached the API (`direct`, `direct (hub VPC)`, `agent NAME`,
+    /// `unreachable`); absent before a run.
+    pub route: Option<String>,
+    /// What to deploy so that the migrator reaches it, when the last run could not.
+    pub what_to_deploy: Option<String>,
 }
 
 /// Whether a cluster's account-region's latest scan saw it.

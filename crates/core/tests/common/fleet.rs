@@ -10,6 +10,9 @@ use eks_auth_core::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, IamR
 use eks_auth_core::inventory::ClusterInventory;
 use eks_auth_core::plan::{AccessPolicy, AccessScope, Action, EntryType, Plan};
 use eks_auth_core::policy::{CreatorEntry, MigrationPolicy};
+use eks_auth_core::reach::{
+    ClusterPlace, EndpointAccess, NetworkConfig, Reachability, Route, classify, route,
+};
 use eks_auth_core::report::input::{
     ClusterView, FleetInput, RecordCounts, ScanOutcome, ScanView, Unreadable,
 };
@@ -319,7 +322,45 @@ fn view(s: Spec) -> ClusterView {
         last_seen_ms: s.seen_hours_ago.map(|h| NOW_MS - h * HOUR),
         inventory_at_ms: inventory.as_ref().map(|_| NOW_MS - 2 * HOUR),
         inventory,
+        reachability: reach_of(&s).map(|(r, _)| r),
+        route: reach_of(&s).map(|(_, route)| route),
     }
+}
+
+/// The fixture's reachability: payments is private and reached through its VPC's agent, batch
+/// is restricted to CIDRs its egress is inside of, sandbox-1 is private with no agent; the
+/// cluster never described has none; the rest are public.
+fn reach_of(s: &Spec) -> Option<(Reachability, Route)> {
+    let vpc = format!("vpc-0{}", s.name.replace('-', ""));
+    let access = |public, private, cidrs: &[&str]| EndpointAccess {
+        public_access: public,
+        private_access: private,
+        public_access_cidrs: cidrs.iter().map(|c| (*c).to_owned()).collect(),
+        vpc_id: Some(vpc.clone()),
+        subnet_ids: Vec::new(),
+        cluster_security_group_id: Some(format!("sg-0{}", s.name.replace('-', ""))),
+    };
+    let network = NetworkConfig {
+        egress_cidrs: vec!["198.51.100.7/32".to_owned()],
+        discover_agents: s.name != "sandbox-1",
+        ..NetworkConfig::default()
+    };
+    let reachability = match s.name {
+        "legacy" => return None,
+        "payments" | "sandbox-1" => classify(&access(false, true, &[]), &network.egress_cidrs),
+        "batch" => classify(
+            &access(true, true, &["198.51.100.0/24"]),
+            &network.egress_cidrs,
+        ),
+        _ => classify(&access(true, false, &["0.0.0.0/0"]), &network.egress_cidrs),
+    };
+    let place = ClusterPlace {
+        account: s.account,
+        region: s.region,
+        name: s.name,
+    };
+    let route = route(&reachability, place, &network);
+    Some((reachability, route))
 }
 
 /// Plans the cluster's aws-auth with its facts; outside CONFIG_MAP, applies the plan's entries

@@ -5,8 +5,9 @@ use crate::facts::{AuthenticationMode, same_role};
 use crate::finding::{FindingCode, Severity};
 use crate::inventory::{AccessPath, ClusterInventory, Origin, PrincipalAccess};
 use crate::policy::CreatorEntry;
+use crate::reach::Route;
 use crate::report::input::ClusterView;
-use crate::report::model::{ClusterSummary, CreatorAdmin, CreatorStatus};
+use crate::report::model::{ClusterReachability, ClusterSummary, CreatorAdmin, CreatorStatus};
 use crate::report::time::rfc3339;
 use crate::state::Mode;
 
@@ -56,7 +57,25 @@ pub(super) fn summarize(
         last_seen_at: cluster.last_seen_ms.map(rfc3339),
         inventory_at: cluster.inventory_at_ms.map(rfc3339),
         sighting: sighting(cluster, latest),
+        reachability: reachability(cluster),
     }
+}
+
+/// The cluster's reachability as the report shows it.
+fn reachability(cluster: &ClusterView) -> Option<ClusterReachability> {
+    let r = cluster.reachability.as_ref()?;
+    Some(ClusterReachability {
+        class: r.class,
+        vpc_id: r.vpc_id.clone(),
+        private_access: r.private_access,
+        public_access_cidrs: r.public_access_cidrs.clone(),
+        egress: r.egress,
+        route: cluster.route.as_ref().map(Route::label),
+        what_to_deploy: match &cluster.route {
+            Some(Route::Unreachable { reason }) => Some(reason.clone()),
+            _ => None,
+        },
+    })
 }
 
 /// Whether a principal belongs to another account than the cluster's.

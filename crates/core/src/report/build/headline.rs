@@ -1,10 +1,11 @@
 //! The headline: totals over the report's clusters, inventory and scans.
 
 use crate::facts::AuthenticationMode;
+use crate::reach::ReachClass;
 use crate::report::access::AccessInventory;
 use crate::report::model::{
     AuthModeCounts, CONFIG_MAP_REFUSED_FEATURES, ClusterSummary, EntryShare, Headline, LockedOut,
-    ModeCounts, PhaseCount, PrincipalCounts, ScanFreshness, ScanStatus, Share,
+    ModeCounts, PhaseCount, PrincipalCounts, ReachCounts, ScanFreshness, ScanStatus, Share,
 };
 use crate::state::{Mode, Phase};
 
@@ -52,6 +53,7 @@ pub(super) fn totals(
             clusters: auth.config_map,
             features: CONFIG_MAP_REFUSED_FEATURES.map(str::to_owned).to_vec(),
         },
+        reachability: reach_counts(clusters),
         blocked_clusters: clusters.iter().filter(|c| c.blockers > 0).count(),
         without_inventory: clusters.iter().filter(|c| c.plan.is_none()).count(),
         principals: PrincipalCounts {
@@ -71,6 +73,26 @@ pub(super) fn totals(
         oldest_scan_at: scans.account_regions.first().map(|s| s.scanned_at.clone()),
         unreadable,
     }
+}
+
+/// Clusters by reachability class, and those the last run could not reach.
+fn reach_counts(clusters: &[ClusterSummary]) -> ReachCounts {
+    let mut counts = ReachCounts::default();
+    for c in clusters {
+        match c.reachability.as_ref().map(|r| r.class) {
+            Some(ReachClass::Public) => counts.public += 1,
+            Some(ReachClass::PublicRestricted) => counts.public_restricted += 1,
+            Some(ReachClass::PrivateOnly) => counts.private_only += 1,
+            None => counts.unknown += 1,
+        }
+        if c.reachability
+            .as_ref()
+            .is_some_and(|r| r.what_to_deploy.is_some())
+        {
+            counts.unreachable += 1;
+        }
+    }
+    counts
 }
 
 /// `part` of `total` clusters, with its percentage to one decimal.

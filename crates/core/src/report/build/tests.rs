@@ -70,6 +70,8 @@ fn cluster(account: &str, region: &str, name: &str) -> ClusterView {
         last_seen_ms: Some(NOW - HOUR),
         inventory_at_ms: Some(NOW - HOUR),
         inventory: Some(inventory(Vec::new(), Vec::new())),
+        reachability: None,
+        route: None,
     }
 }
 

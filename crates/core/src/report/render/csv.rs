@@ -9,7 +9,7 @@ use crate::report::access::ClusterAccess;
 use crate::report::model::{ClusterSummary, FleetReport};
 use serde::Serialize;
 
-const CLUSTER_HEADERS: [&str; 29] = [
+const CLUSTER_HEADERS: [&str; 32] = [
     "account",
     "region",
     "cluster",
@@ -39,6 +39,9 @@ const CLUSTER_HEADERS: [&str; 29] = [
     "inventory_at",
     "last_error",
     "tags",
+    "reachability",
+    "vpc_id",
+    "route",
 ];
 
 const INVENTORY_HEADERS: [&str; 23] = [
@@ -126,6 +129,7 @@ fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 
 fn cluster_row(c: &ClusterSummary) -> Vec<String> {
     let plan = c.plan.as_ref();
+    let reach = c.reachability.as_ref();
     let count = |n: Option<usize>| n.map_or_else(String::new, |n| n.to_string());
     vec![
         c.account.clone(),
@@ -162,6 +166,12 @@ fn cluster_row(c: &ClusterSummary) -> Vec<String> {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; "),
+        reach
+            .map(|r| r.class.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        reach.and_then(|r| r.vpc_id.clone()).unwrap_or_default(),
+        reach.and_then(|r| r.route.clone()).unwrap_or_default(),
     ]
 }
 

@@ -134,6 +134,14 @@ pub(super) fn headline(report: &FleetReport) -> Vec<String> {
             m.audit, m.migrate, m.finalize, m.skip
         ),
         format!(
+            "Reachability of the Kubernetes APIs: {} public, {} public restricted to CIDRs, {} private only, {} not described yet; {} unreachable until an in-VPC agent or a hub VPC route is deployed.",
+            h.reachability.public,
+            h.reachability.public_restricted,
+            h.reachability.private_only,
+            h.reachability.unknown,
+            h.reachability.unreachable
+        ),
+        format!(
             "Blockers: {} cluster(s) held back by blocker findings; {} cluster(s) not planned yet.",
             h.blocked_clusters, h.without_inventory
         ),
@@ -174,13 +182,14 @@ pub(super) fn phase_rows(report: &FleetReport) -> Vec<Vec<Lines>> {
 }
 
 /// The clusters table's columns; the first three name a row.
-pub(super) const CLUSTER_HEADERS: [&str; 10] = [
+pub(super) const CLUSTER_HEADERS: [&str; 11] = [
     "account",
     "region",
     "cluster",
     "phase",
     "mode",
     "auth mode",
+    "reach",
     "blockers",
     "access",
     "creator",
@@ -220,11 +229,22 @@ fn cluster_row(c: &ClusterSummary, arns: Arns) -> Vec<Lines> {
         Lines::code(c.phase.as_str()),
         Lines::text(c.mode.as_str()),
         Lines::code(c.authentication_mode.map_or("unknown", |m| m.as_str())),
+        Lines::texts(reach_short(c)),
         Lines::codes(blockers),
         Lines::texts(access),
         Lines::texts(creator_short(c, arns)),
         Lines::text(&scan),
     ]
+}
+
+/// The reachability cell: the class, then the route the last run took.
+fn reach_short(c: &ClusterSummary) -> Vec<String> {
+    let Some(r) = &c.reachability else {
+        return vec!["unknown".to_owned()];
+    };
+    let mut cell = vec![r.class.describe().to_owned()];
+    cell.extend(r.route.clone());
+    cell
 }
 
 fn creator_short(c: &ClusterSummary, arns: Arns) -> Vec<String> {
