@@ -256,50 +256,6 @@ async fn the_report_describes_the_fleet(store: &StateStore) {
     );
 }
 
-/// The IAM action a recorded call needs (SQS's batch calls need their single action).
-fn iam_action(call: &eks_sim::harness::RecordedCall) -> String {
-    let operation = match call.operation.as_str() {
-        "SendMessageBatch" => "SendMessage",
-        "DeleteMessageBatch" => "DeleteMessage",
-        "ChangeMessageVisibilityBatch" => "ChangeMessageVisibility",
-        other => other,
-    };
-    format!("{}:{operation}", call.service)
-}
-
-/// The `service:Action` items of `role`'s policies in template.yaml.
-fn role_actions(role: &str) -> BTreeSet<String> {
-    let template =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
-            .expect("template.yaml");
-    let start = template
-        .find(&format!("\n  {role}:\n"))
-        .unwrap_or_else(|| panic!("{role} in template.yaml"));
-    let body = &template[start + role.len() + 5..];
-    // The role ends where the next resource (two-space indent) starts.
-    let end = body
-        .lines()
-        .position(|l| l.starts_with("  ") && l.chars().nth(2).is_some_and(char::is_alphabetic))
-        .unwrap_or(usize::MAX);
-    body.lines()
-        .take(end)
-        .filter_map(|l| {
-            let l = l.trim();
-            l.strip_prefix("- ")
-                .or_else(|| l.strip_prefix("Action: "))
-                .map(str::trim)
-        })
-        .filter(|a| {
-            a.split_once(':').is_some_and(|(service, action)| {
-                !service.is_empty()
-                    && service.chars().all(|c| c.is_ascii_lowercase() || c == '-')
-                    && action.chars().all(|c| c.is_ascii_alphanumeric())
-            })
-        })
-        .map(str::to_owned)
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_worker_sample_events_are_handled_as_documented() {
     let Some(p) = pipeline().await else { return };

@@ -85,14 +85,159 @@ pub fn cluster(account: &str, name: &str, region: &str, bad: bool) -> String {
     )
 }
 
-pub fn seed(moto: &str) -> Seed {
-    let iam = |account: &str| -> String {
-        principals()
+/// The VPCs of the private fleet: (account, VPC, whether its in-VPC agent is deployed).
+pub const PRIVATE_VPCS: [(&str, &str, bool); 3] = [
+    (A, "vpc-0a1", true),
+    (B, "vpc-0b2", true),
+    (B, "vpc-0b1", false),
+];
+
+/// The private fleet's clusters (us-east-1): (account, name, seed endpoint).
+pub const PRIVATE_CLUSTERS: [(&str, &str, &str); 7] = [
+    (A, "pay-prod", "{}"),
+    // Restricted to 127.0.0.0/8: the worker's egress (127.0.0.1, network.egress_cidrs) is inside.
+    (A, "pay-fenced", "{ public_cidrs: [127.0.0.0/8] }"),
+    (
+        A,
+        "pay-private",
+        "{ public: false, private: true, vpc: vpc-0a1 }",
+    ),
+    // Restricted to 203.0.113.0/24, outside the worker's egress; the private endpoint is on.
+    (
+        A,
+        "pay-walled",
+        "{ public_cidrs: [203.0.113.0/24], private: true, vpc: vpc-0a1 }",
+    ),
+    (B, "data-prod", "{}"),
+    (
+        B,
+        "data-vault",
+        "{ public: false, private: true, vpc: vpc-0b2 }",
+    ),
+    // Private, and its VPC has no agent yet.
+    (
+        B,
+        "data-private",
+        "{ public: false, private: true, vpc: vpc-0b1 }",
+    ),
+];
+
+/// The role of the in-VPC agent of `vpc` in `account` (infra/cluster-agent.yaml names it so).
+pub fn agent_role(account: &str, vpc: &str) -> String {
+    format!(
+        "arn:aws:iam::{account}:role/{}",
+        eks_auth_core::reach::agent_function_name(vpc)
+    )
+}
+
+/// The objects of infra/kubernetes/migrator-rbac.yaml, as a JSON flow list for a seed: the
+/// private fleet's clusters grant the migrator's group exactly that.
+pub fn migrator_rbac() -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../infra/kubernetes/migrator-rbac.yaml"
+    ))
+    .expect("infra/kubernetes/migrator-rbac.yaml");
+    let objects: Vec<String> = text
+        .split("\n---\n")
+        .map(|doc| {
+            serde_saphyr::from_str::<Value>(doc)
+                .expect("a Kubernetes object")
+                .to_string()
+        })
+        .collect();
+    format!("[{}]", objects.join(", "))
+}
+
+/// A cluster of the private fleet: the usual rows plus its account's agent roles, RBAC exactly
+/// infra/kubernetes/migrator-rbac.yaml, and its endpoint.
+pub fn private_cluster(account: &str, name: &str, endpoint: &str) -> String {
+    let agents: String = PRIVATE_VPCS
+        .iter()
+        .filter(|(a, _, _)| *a == account)
+        .map(|(a, vpc, _)| {
+            format!(
+                "            - rolearn: {}\n              username: eks-auth-migrator-agent\n              groups: [eks-auth-migrator]\n",
+                agent_role(a, vpc)
+            )
+        })
+        .collect();
+    format!(
+        r#"      - name: {name}
+        region: us-east-1
+        mode: CONFIG_MAP
+        creator: "arn:aws:iam::{account}:user/creator"
+        endpoint: {endpoint}
+        nodegroups: [{{ name: ng1, node_role: "arn:aws:iam::{account}:role/eks-node" }}]
+        rbac:
+          - {{ subject_kind: Group, subject: team-a, role: edit, namespace: team-a }}
+        rbac_objects: {rbac}
+        aws_auth:
+          mapRoles: |
+{rows}{agents}"#,
+        rows = rows(account, false),
+        rbac = migrator_rbac(),
+    )
+}
+
+/// Which fleet a pipeline runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fleet {
+    /// Two accounts, four public clusters (the pipeline test and `scripts/demo`).
+    Public,
+    /// Public, restricted and private clusters; in-VPC agents in two of three VPCs
+    /// (`private_fleet.rs`, `scripts/demo --private`).
+    Private,
+}
+
+/// The IAM principals of `fleet`: the agents' roles too in the private one.
+pub fn fleet_principals(fleet: Fleet) -> Vec<(&'static str, &'static str, &'static str, String)> {
+    let mut v: Vec<_> = principals()
+        .into_iter()
+        .map(|(a, k, p, n)| (a, k, p, n.to_owned()))
+        .collect();
+    if fleet == Fleet::Private {
+        for (account, vpc, _) in PRIVATE_VPCS {
+            v.push((
+                account,
+                "role",
+                "/",
+                eks_auth_core::reach::agent_function_name(vpc),
+            ));
+        }
+    }
+    v
+}
+
+fn iam_yaml(fleet: Fleet, account: &str) -> String {
+    fleet_principals(fleet)
+        .iter()
+        .filter(|p| p.0 == account)
+        .map(|(a, k, p, n)| format!("      - \"arn:aws:iam::{a}:{k}{p}{n}\"\n"))
+        .collect()
+}
+
+/// The private fleet's seed.
+pub fn private_seed(moto: &str) -> Seed {
+    let clusters = |account: &str| -> String {
+        PRIVATE_CLUSTERS
             .iter()
-            .filter(|p| p.0 == account)
-            .map(|(a, k, p, n)| format!("      - \"arn:aws:iam::{a}:{k}{p}{n}\"\n"))
+            .filter(|(a, _, _)| *a == account)
+            .map(|(a, name, endpoint)| private_cluster(a, name, endpoint))
             .collect()
     };
+    let text = format!(
+        "settings:\n  update_duration_ms: 150\n  sts_endpoint: \"{moto}\"\naccounts:\n  - id: \"{A}\"\n    iam:\n{}    clusters:\n{}  - id: \"{B}\"\n    iam:\n{}    clusters:\n{}",
+        iam_yaml(Fleet::Private, A),
+        clusters(A),
+        iam_yaml(Fleet::Private, B),
+        clusters(B),
+    );
+    Seed::parse(&text).unwrap_or_else(|e| panic!("seed: {e:?}\n{text}"))
+}
+
+pub fn seed(moto: &str) -> Seed {
+    let iam = |account: &str| iam_yaml(Fleet::Public, account);
     let text = format!(
         "settings:\n  update_duration_ms: 150\n  sts_endpoint: \"{moto}\"\naccounts:\n  - id: \"{A}\"\n    iam:\n{}    clusters:\n{}{}{}  - id: \"{B}\"\n    iam:\n{}    clusters:\n{}",
         iam(A),
@@ -106,6 +251,10 @@ pub fn seed(moto: &str) -> Seed {
 }
 
 const CONFIG: &str = r#"{"version":1,"default_mode":"finalize","regions":["us-east-1","eu-west-1"],"accounts":{"include":["111111111111","222222222222"]},"account_overrides":{"222222222222":{"mode":"migrate"}},"new_cluster_mode":"migrate","soak_hours":0}"#;
+
+/// The private fleet's configuration document: the worker's egress is 127.0.0.1 (inside
+/// pay-fenced's CIDRs, outside pay-walled's), agents are found by their conventional names.
+const PRIVATE_CONFIG: &str = r#"{"version":1,"default_mode":"finalize","regions":["us-east-1"],"accounts":{"include":["111111111111","222222222222"]},"account_overrides":{"222222222222":{"mode":"migrate"}},"soak_hours":0,"network":{"egress_cidrs":["127.0.0.1/32"],"agent_timeout_seconds":10}}"#;
 
 /// The functions' configuration: moto for everything, the simulator for EKS.
 pub async fn central_config(stack: &Stack, dir: &tempfile::TempDir) -> aws_config::SdkConfig {
@@ -170,6 +319,11 @@ pub struct Pipeline {
 }
 
 pub async fn pipeline() -> Option<Pipeline> {
+    pipeline_of(Fleet::Public).await
+}
+
+/// The local stack with `fleet` loaded, its IAM principals, the table, queue and configuration.
+pub async fn pipeline_of(fleet: Fleet) -> Option<Pipeline> {
     // The seed needs moto's URL: start with an empty seed, then load the fleet.
     let stack = Stack::start(Seed::default(), true).await.expect("stack");
     let Some(moto) = stack.moto.as_ref().map(|m| m.url()) else {
@@ -179,16 +333,23 @@ pub async fn pipeline() -> Option<Pipeline> {
         );
         return None;
     };
-    stack.sim.load_seed(seed(&moto)).expect("fleet");
+    let (fleet_seed, config_document) = match fleet {
+        Fleet::Public => (seed(&moto), CONFIG),
+        Fleet::Private => (private_seed(&moto), PRIVATE_CONFIG),
+    };
+    stack.sim.load_seed(fleet_seed).expect("fleet");
     let dir = tempfile::tempdir().expect("dir");
     let central = central_config(&stack, &dir).await;
     const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
     for account in [A, B] {
         let iam = aws_sdk_iam::Client::new(&member(&central, account).await);
-        for (_, kind, path, name) in principals().into_iter().filter(|p| p.0 == account) {
+        for (_, kind, path, name) in fleet_principals(fleet)
+            .into_iter()
+            .filter(|p| p.0 == account)
+        {
             if kind == "role" {
                 iam.create_role()
-                    .role_name(name)
+                    .role_name(&name)
                     .path(path)
                     .assume_role_policy_document(TRUST)
                     .send()
@@ -196,7 +357,7 @@ pub async fn pipeline() -> Option<Pipeline> {
                     .expect("CreateRole");
             } else {
                 iam.create_user()
-                    .user_name(name)
+                    .user_name(&name)
                     .path(path)
                     .send()
                     .await
@@ -220,7 +381,7 @@ pub async fn pipeline() -> Option<Pipeline> {
     aws_sdk_ssm::Client::new(&central)
         .put_parameter()
         .name(PARAMETER)
-        .value(CONFIG)
+        .value(config_document)
         .r#type(aws_sdk_ssm::types::ParameterType::String)
         .send()
         .await
@@ -242,6 +403,89 @@ pub async fn pipeline() -> Option<Pipeline> {
         env,
         _dir: dir,
     })
+}
+
+/// Deploys the in-VPC agent of `vpc` in `account` (us-east-1): the agent function
+/// (functions/cluster-agent) behind the simulator's Invoke API, with its role's credentials (a
+/// moto STS session, as Lambda hands them over) and the VPC's gateway as its network. Returns
+/// its access key, so that a test can tell its calls apart.
+pub async fn deploy_agent(p: &Pipeline, account: &str, vpc: &str) -> String {
+    let out = aws_sdk_sts::Client::new(&p.central)
+        .assume_role()
+        .role_arn(agent_role(account, vpc))
+        .role_session_name("agent")
+        .send()
+        .await
+        .expect("AssumeRole into the agent role");
+    let c = out.credentials().expect("credentials");
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", c.access_key_id().to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", c.secret_access_key().to_owned()),
+        ("AWS_SESSION_TOKEN", c.session_token().to_owned()),
+        ("AGENT_ROLE_ARN", agent_role(account, vpc)),
+        (
+            "KUBE_API_PROXY",
+            p.stack.sim.vpc_gateway(vpc).expect("VPC gateway"),
+        ),
+    ]);
+    let env = std::sync::Arc::new(
+        cluster_agent::AgentEnv::from_lookup(|k| vars.get(k).cloned()).expect("agent env"),
+    );
+    p.stack.sim.register_function(
+        account,
+        "us-east-1",
+        &eks_auth_core::reach::agent_function_name(vpc),
+        std::sync::Arc::new(move |payload| {
+            let env = std::sync::Arc::clone(&env);
+            Box::pin(async move { cluster_agent::handle(&env, &payload).await })
+        }),
+    );
+    c.access_key_id().to_owned()
+}
+
+/// The IAM action a recorded call needs (SQS's batch calls need their single action).
+pub fn iam_action(call: &eks_sim::harness::RecordedCall) -> String {
+    let operation = match call.operation.as_str() {
+        "SendMessageBatch" => "SendMessage",
+        "DeleteMessageBatch" => "DeleteMessage",
+        "ChangeMessageVisibilityBatch" => "ChangeMessageVisibility",
+        other => other,
+    };
+    format!("{}:{operation}", call.service)
+}
+
+/// The `service:Action` items of `role`'s policies in template.yaml.
+pub fn role_actions(role: &str) -> std::collections::BTreeSet<String> {
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
+            .expect("template.yaml");
+    let start = template
+        .find(&format!("\n  {role}:\n"))
+        .unwrap_or_else(|| panic!("{role} in template.yaml"));
+    let body = &template[start + role.len() + 5..];
+    // The role ends where the next resource (two-space indent) starts.
+    let end = body
+        .lines()
+        .position(|l| l.starts_with("  ") && l.chars().nth(2).is_some_and(char::is_alphabetic))
+        .unwrap_or(usize::MAX);
+    body.lines()
+        .take(end)
+        .filter_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("- ")
+                .or_else(|| l.strip_prefix("Action: "))
+                .map(str::trim)
+        })
+        .filter(|a| {
+            a.split_once(':').is_some_and(|(service, action)| {
+                !service.is_empty()
+                    && service.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                    && action.chars().all(|c| c.is_ascii_alphanumeric())
+            })
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 pub fn sample(path: &str) -> Value {
