@@ -2,7 +2,8 @@
 //! organisation — two accounts, four clusters, one with a row that cannot be migrated — and runs
 //! the whole event-driven pipeline through the three functions' handlers: the schedule's fleet
 //! scan, the worker draining the queue, then a CloudTrail event for an access entry deleted out
-//! of band. Prints each cluster's journey from the state table.
+//! of band. Prints each cluster's journey from the state table. With `--private`: a fleet of
+//! public, CIDR-restricted and private clusters, reached directly or through in-VPC agents.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -19,12 +20,23 @@ async fn main() {
         .without_time()
         .with_max_level(tracing::Level::INFO)
         .init();
-    let Some(p) = pipeline().await else {
+    let private = std::env::args().any(|a| a == "--private");
+    let fleet = if private {
+        Fleet::Private
+    } else {
+        Fleet::Public
+    };
+    let Some(p) = pipeline_of(fleet).await else {
         eprintln!(
             "moto_server is not installed: run scripts/demo (it installs the local stack's tools)"
         );
         std::process::exit(2);
     };
+    if private {
+        private_demo(&p).await;
+        finish(&p).await;
+        return;
+    }
     let store = StateStore::from_config(&p.central, TABLE);
     let scan_deps = fleet_scan::Deps::new(p.central.clone(), p.env.clone());
     let worker_deps =
@@ -84,10 +96,13 @@ async fn main() {
         .is_ok();
     println!("   team-a's entry restored from its aws-auth row: {back}");
 
-    println!(
-        "\n== 4. The fleet report: eks-auth-migrator report, the real CLI, on this state table"
-    );
-    let cli = CliRun::new(&p);
+    finish(&p).await;
+}
+
+/// The fleet report through the real CLI; with `--keep`, the stack stays up.
+async fn finish(p: &Pipeline) {
+    println!("\n== The fleet report: eks-auth-migrator report, the real CLI, on this state table");
+    let cli = CliRun::new(p);
     match &cli {
         Some(cli) => cli.reports(),
         None => println!("   (EAM_CLI is not set: scripts/demo builds the CLI and sets it)"),
@@ -97,6 +112,97 @@ async fn main() {
         && let Some(cli) = &cli
     {
         cli.keep_serving().await;
+    }
+}
+
+/// `scripts/demo --private`: public, CIDR-restricted and private clusters; in-VPC agents in two
+/// of three VPCs, then in the third.
+async fn private_demo(p: &Pipeline) {
+    let store = StateStore::from_config(&p.central, TABLE);
+    let scan_deps = fleet_scan::Deps::new(p.central.clone(), p.env.clone());
+    let worker_deps =
+        cluster_worker::Deps::new(p.central.clone(), p.env.clone(), "demo-worker".to_owned());
+    println!("\n== 1. Clusters whose Kubernetes API the central worker may not reach");
+    for (account, name, endpoint) in PRIVATE_CLUSTERS {
+        println!("   {account} {name:<13} endpoint {endpoint}");
+    }
+    println!(
+        "   configuration: worker egress 127.0.0.1/32 (network.egress_cidrs); agents found by name"
+    );
+    println!(
+        "\n== 2. In-VPC agents deployed (infra/cluster-agent.yaml): vpc-0a1 in {A}, vpc-0b2 in {B}; none yet in vpc-0b1"
+    );
+    for (account, vpc, deployed) in PRIVATE_VPCS {
+        if deployed {
+            deploy_agent(p, account, vpc).await;
+        }
+    }
+    println!("\n== 3. The schedule fires: fleet-scan, then cluster-worker drains the queue");
+    let report = fleet_scan::handle(
+        &scan_deps,
+        &sample("fleet-scan/schedule.json"),
+        Instant::now() + Duration::from_secs(60),
+    )
+    .await
+    .expect("scan");
+    println!("   scan report: {report}");
+    drain(p, &worker_deps).await;
+    private_journeys(&store, p).await;
+    println!("\n== 4. The agent for vpc-0b1 is deployed; the next scan's job goes through");
+    deploy_agent(p, B, "vpc-0b1").await;
+    fleet_scan::handle(
+        &scan_deps,
+        &sample("fleet-scan/schedule.json"),
+        Instant::now() + Duration::from_secs(60),
+    )
+    .await
+    .expect("scan");
+    drain(p, &worker_deps).await;
+    private_journeys(&store, p).await;
+    println!(
+        "\n   {} agent invocations, all by the member role, none carrying a credential",
+        p.stack.sim.invocations().len()
+    );
+}
+
+/// Each private-fleet cluster: phase, reachability, route, and its aws-auth writes.
+async fn private_journeys(store: &StateStore, p: &Pipeline) {
+    for (account, name, _) in PRIVATE_CLUSTERS {
+        let key = ClusterKey::from_pk(&format!("CLUSTER#{account}#us-east-1#{name}")).expect("key");
+        let Some(record) = store.get_cluster(&key).await.expect("record") else {
+            continue;
+        };
+        let s = &record.state;
+        let reach = s.reach.as_ref().map_or_else(String::new, |r| {
+            format!("{}, {}", r.reachability.class.describe(), r.route.label())
+        });
+        println!(
+            "   {name:<13} {:<9} {:<18} simulator {:<19} {reach}",
+            s.mode.to_string(),
+            s.phase.to_string(),
+            sim_mode(p, account, "us-east-1", name)
+        );
+        if s.phase == eks_auth_core::state::Phase::Blocked
+            && let Some(e) = &s.last_error
+        {
+            println!("     why: {e}");
+        }
+        for a in store.list_audit(&key).await.expect("audit") {
+            if a.operation == "PatchConfigMap" {
+                println!(
+                    "     aws-auth pruned through {} [{}]",
+                    a.request
+                        .get("route")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("?"),
+                    if a.status == AuditStatus::Succeeded {
+                        "ok"
+                    } else {
+                        "FAILED"
+                    }
+                );
+            }
+        }
     }
 }
 
