@@ -1,0 +1,95 @@
+//! The agent protocol's messages as the core encodes them conform to
+//! docs/agent-protocol.schema.json, and the schema refuses what the decoder refuses.
+
+use eks_auth_core::agent::{
+    AGENT_PROTOCOL_VERSION, AgentCluster, AgentRequest, AgentResponse, ConfigMapData, Failure,
+    FailureReason, Operation, Outcome, decode_request,
+};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+const SCHEMA: &str = include_str!("../../../docs/agent-protocol.schema.json");
+
+fn valid(instance: &Value) -> Vec<String> {
+    let schema: Value = serde_json::from_str(SCHEMA).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
+fn cluster() -> AgentCluster {
+    AgentCluster {
+        name: "prod".to_owned(),
+        region: "eu-west-1".to_owned(),
+        endpoint: "https://ABC.gr7.eu-west-1.eks.amazonaws.com".to_owned(),
+        certificate_authority: "LS0tLS1CRUdJTg==".to_owned(),
+    }
+}
+
+#[test]
+fn every_request_and_response_conforms() {
+    let data = BTreeMap::from([("mapRoles".to_owned(), "- rolearn: x".to_owned())]);
+    for operation in [
+        Operation::ReadAwsAuth {},
+        Operation::WriteAwsAuth {
+            resource_version: "7".to_owned(),
+            current: data.clone(),
+            data: BTreeMap::new(),
+        },
+        Operation::ListRbac {
+            resource: "rolebindings".to_owned(),
+            limit: 500,
+            continue_token: Some("next".to_owned()),
+        },
+    ] {
+        let request = serde_json::to_value(AgentRequest {
+            version: AGENT_PROTOCOL_VERSION,
+            cluster: cluster(),
+            operation,
+        })
+        .expect("json");
+        assert_eq!(valid(&request), Vec::<String>::new(), "{request}");
+    }
+    for outcome in [
+        Outcome::AwsAuth { config_map: None },
+        Outcome::AwsAuth {
+            config_map: Some(ConfigMapData {
+                data,
+                resource_version: "7".to_owned(),
+            }),
+        },
+        Outcome::Written {
+            resource_version: "8".to_owned(),
+        },
+        Outcome::RbacPage {
+            items: vec![json!({"kind": "Role", "metadata": {"name": "r"}})],
+            continue_token: None,
+        },
+        Outcome::Failed(Failure {
+            code: Some(403),
+            status_reason: Some("Forbidden".to_owned()),
+            agent_principal: Some("arn:aws:iam::111122223333:role/a".to_owned()),
+            supported_versions: vec![1],
+            ..Failure::new(FailureReason::Denied, "forbidden")
+        }),
+    ] {
+        let response = serde_json::to_value(AgentResponse::new(outcome)).expect("json");
+        assert_eq!(valid(&response), Vec::<String>::new(), "{response}");
+    }
+}
+
+#[test]
+fn the_schema_refuses_what_the_decoder_refuses() {
+    let cluster = serde_json::to_value(cluster()).expect("json");
+    for bad in [
+        json!({"version": 1, "cluster": cluster, "operation": {"kind": "delete_aws_auth"}}),
+        json!({"version": 1, "cluster": cluster, "operation": {"kind": "read_aws_auth"}, "token": "k8s-aws-v1.x"}),
+        json!({"version": 1, "cluster": cluster, "operation": {"kind": "list_rbac", "resource": "secrets", "limit": 5}}),
+        json!({"version": 1, "cluster": {"name": "prod", "region": "eu-west-1", "endpoint": "http://x", "certificate_authority": "x"}, "operation": {"kind": "read_aws_auth"}}),
+    ] {
+        assert!(decode_request(&bad).is_err(), "{bad}");
+        assert!(!valid(&bad).is_empty(), "the schema accepts {bad}");
+    }
+}
