@@ -56,6 +56,7 @@ pub(super) fn summarize(
         last_seen_at: cluster.last_seen_ms.map(rfc3339),
         inventory_at: cluster.inventory_at_ms.map(rfc3339),
         sighting: sighting(cluster, latest),
+        rbac: super::suggestions::cluster_rbac(cluster),
     }
 }
 
