@@ -13,9 +13,9 @@ use crate::finding::{Finding, FindingCode};
 use crate::plan::{
     AccessPolicy, AccessScope, Action, EntryType, Plan, PlannedEntry, ScopeType, Source, Summary,
 };
+use crate::progress::CLUSTER_ADMIN_POLICY;
 use crate::rbac::SubjectKind;
 use crate::suggest::{RbacReport, SuggestionCounts, Verdict};
-use crate::progress::CLUSTER_ADMIN_POLICY;
 use serde::{Deserialize, Serialize};
 
 /// Version of the inventory format; bumped on any incompatible change.

@@ -10,7 +10,7 @@ use eks_auth_aws::fleet::audit::{AuditResult, AuditSettings, audit_fleet};
 use eks_auth_aws::fleet::members::MemberAccounts;
 use eks_auth_aws::fleet::scan::{Organization, ScanSettings};
 use eks_auth_core::config::{AccountScope, Config};
-use eks_auth_core::inventory::AccessPath;
+use eks_auth_core::inventory::{AccessPath, RbacDigest};
 use eks_auth_core::report::input::ClusterView;
 use eks_auth_core::state::{Mode, Phase};
 use eks_sim::fleet::{FleetSpec, MIGRATOR_ROLE, generate};
@@ -174,6 +174,7 @@ async fn an_audited_organisation_accounts_for_every_cluster_and_principal() {
     let world_clusters: Vec<eks_sim::model::ClusterKey> = stack
         .sim
         .with_world(|w| w.clusters.keys().cloned().collect());
+    let mut analysed_groups = 0;
     for key in &world_clusters {
         let view = input
             .clusters
@@ -181,6 +182,16 @@ async fn an_audited_organisation_accounts_for_every_cluster_and_principal() {
             .find(|c| c.account == key.account && c.region == key.region && c.name == key.name)
             .unwrap_or_else(|| panic!("{key:?} in the report"));
         assert_eq!(view.mode, Mode::Audit);
+        // The migrator role is a cluster admin here: every audit run read the cluster's RBAC.
+        let rbac = view.inventory.as_ref().and_then(|i| i.rbac.as_ref());
+        match rbac {
+            // The generated clusters bind no aws-auth group in RBAC: every group is unbound.
+            Some(RbacDigest::Analysed { counts, .. }) => {
+                assert_eq!(counts.unbound, counts.groups, "{key:?}: {counts:?}");
+                analysed_groups += counts.groups;
+            }
+            other => panic!("{key:?}: RBAC not analysed: {other:?}"),
+        }
         assert_eq!(view.kubernetes_version.as_deref(), Some("1.31"));
         assert!(view.tags.contains_key("team"));
         let principals = &iam_view
@@ -192,6 +203,7 @@ async fn an_audited_organisation_accounts_for_every_cluster_and_principal() {
             check_principal(&stack, key, view, arn);
         }
     }
+    assert!(analysed_groups > 0, "no aws-auth group was analysed");
 }
 
 /// The inventory's word on `arn` equals the oracle's.

@@ -246,6 +246,24 @@ async fn the_report_describes_the_fleet(store: &StateStore) {
             .unwrap_or_else(|| panic!("{} is called out as cluster admin", admin(account)));
         assert_eq!(callout.clusters.len(), clusters);
     }
+    // The member role may read aws-auth but not RBAC here (edit in kube-system only): no
+    // suggestion anywhere, and the report says what to grant.
+    assert_eq!(fleet.suggestions.clusters_analysed, 0);
+    assert_eq!(
+        fleet.suggestions.unreadable.len(),
+        4,
+        "{:?}",
+        fleet.suggestions
+    );
+    assert!(
+        fleet
+            .suggestions
+            .unreadable
+            .iter()
+            .all(|u| u.reason.contains("eks-auth-migrator-rbac-reader")),
+        "{:?}",
+        fleet.suggestions.unreadable
+    );
     // Each account's aws-auth names the other account's team-a role.
     assert!(
         fleet

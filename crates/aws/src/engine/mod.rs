@@ -20,6 +20,7 @@ mod error;
 mod interrupt;
 mod inventory;
 mod pass;
+mod rbac;
 mod rollback;
 mod self_grant;
 mod steps;
@@ -173,6 +174,8 @@ pub struct Engine<'a> {
     interrupt: Interrupt,
     /// Where the process keeps the leases it holds (released at shutdown).
     held_leases: Option<HeldLeases>,
+    /// The cluster's RBAC, read once per run.
+    rbac: Mutex<Option<rbac::RunRbac>>,
 }
 
 /// Progress lines for a person watching (the CLI prints them; Lambdas log them).
@@ -199,6 +202,7 @@ impl<'a> Engine<'a> {
             process: ProcessId::current(),
             interrupt: Interrupt::default(),
             held_leases: None,
+            rbac: Mutex::new(None),
         }
     }
 
@@ -330,6 +334,9 @@ impl<'a> Engine<'a> {
     fn start_run(&self) {
         self.calls.store(0, Ordering::SeqCst);
         self.set_following(None);
+        if let Ok(mut rbac) = self.rbac.lock() {
+            *rbac = None;
+        }
         if let Ok(mut steps) = self.steps.lock() {
             steps.clear();
         }

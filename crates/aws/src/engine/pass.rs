@@ -187,9 +187,17 @@ impl Engine<'_> {
         self.reconcile_open_audits(key, &gathered).await?;
         let empty = BTreeMap::new();
         let auth = AwsAuth::parse_data(gathered.configmap.as_ref().map_or(&empty, |c| &c.data));
-        let plan = eks_auth_core::plan(&auth, Some(&gathered.facts), &self.settings.policy);
+        let mut plan = eks_auth_core::plan(&auth, Some(&gathered.facts), &self.settings.policy);
+        let rbac = self.run_rbac(key).await;
+        let rbac_unreadable = super::rbac::analyse(
+            &mut plan,
+            &auth,
+            &gathered.facts,
+            &self.settings.policy,
+            &rbac,
+        );
         let inventory_changed = self
-            .record_inventory(key, state, &auth, &plan, &gathered)
+            .record_inventory(key, state, &auth, &plan, &gathered, rbac_unreadable)
             .await?;
         let summary = plan_summary(&plan);
         let auth_mode = gathered

@@ -7,10 +7,10 @@ use super::input::{RecordCounts, Unreadable};
 use crate::facts::AuthenticationMode;
 use crate::finding::{FindingCode, Location};
 use crate::plan::{AccessScope, Summary};
-use crate::rbac::SubjectKind;
-use crate::suggest::SuggestionCounts;
 use crate::policy::CreatorEntry;
+use crate::rbac::SubjectKind;
 use crate::state::{Mode, Phase};
+use crate::suggest::SuggestionCounts;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

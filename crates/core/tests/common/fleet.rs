@@ -8,14 +8,14 @@
 use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, IamResolution};
 use eks_auth_core::inventory::{ClusterInventory, RbacDigest};
-use eks_auth_core::rbac::Rbac;
-use eks_auth_core::suggest::RbacInput;
 use eks_auth_core::plan::{AccessPolicy, AccessScope, Action, EntryType, Plan};
 use eks_auth_core::policy::{CreatorEntry, MigrationPolicy};
+use eks_auth_core::rbac::Rbac;
 use eks_auth_core::report::input::{
     ClusterView, FleetInput, RecordCounts, ScanOutcome, ScanView, Unreadable,
 };
 use eks_auth_core::state::{Mode, Phase};
+use eks_auth_core::suggest::RbacInput;
 use std::collections::BTreeMap;
 
 /// When the fixture's report is built (2026-12-01T00:00:00Z).

@@ -38,13 +38,15 @@ pub(super) fn sum(clusters: &[&ClusterView]) -> Suggestions {
                 cluster: at,
                 reason: reason.clone(),
             }),
-            Some(RbacDigest::Analysed { counts, subjects: verdicts }) => {
+            Some(RbacDigest::Analysed {
+                counts,
+                subjects: verdicts,
+            }) => {
                 out.clusters_analysed += 1;
                 out.totals += *counts;
                 for v in verdicts {
-                    let entry = subjects
-                        .entry((v.kind, v.name.clone()))
-                        .or_insert_with(|| SubjectSuggestions {
+                    let entry = subjects.entry((v.kind, v.name.clone())).or_insert_with(|| {
+                        SubjectSuggestions {
                             kind: v.kind,
                             name: v.name.clone(),
                             clusters: 0,
@@ -55,7 +57,8 @@ pub(super) fn sum(clusters: &[&ClusterView]) -> Suggestions {
                             unbound: 0,
                             unreadable: 0,
                             exact_policies: Vec::new(),
-                        });
+                        }
+                    });
                     entry.clusters += 1;
                     match v.verdict {
                         Verdict::Exact => entry.exact += 1,
@@ -87,8 +90,12 @@ pub(super) fn sum(clusters: &[&ClusterView]) -> Suggestions {
     }
     out.subjects = subjects.into_values().collect();
     for s in &mut out.subjects {
-        s.exact_policies
-            .sort_by(|a, b| b.clusters.len().cmp(&a.clusters.len()).then(a.policy.cmp(&b.policy)));
+        s.exact_policies.sort_by(|a, b| {
+            b.clusters
+                .len()
+                .cmp(&a.clusters.len())
+                .then(a.policy.cmp(&b.policy))
+        });
     }
     out.subjects.sort_by(|a, b| {
         b.exact
