@@ -366,7 +366,13 @@ pub async fn scan(
     }
     let jobs: Vec<Job> = discovered
         .iter()
-        .filter(|d| needs_work(d.mode, reads.found.get(&d.key).map(|r| r.state.phase)))
+        .filter(|d| {
+            let record = reads.found.get(&d.key);
+            // Undelivered phase-change events are sent by the cluster's next run, even when its
+            // migration is over.
+            needs_work(d.mode, record.map(|r| r.state.phase))
+                || record.is_some_and(|r| !r.outbox.is_empty())
+        })
         .map(|d| {
             Job::new(
                 d.key.account.as_ref(),
