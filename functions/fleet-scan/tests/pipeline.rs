@@ -214,6 +214,13 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
     .await
     .expect("scan");
     assert_eq!(again["queued"], 2, "{again}");
+    // pay-prod's finding resolved: archived by BatchImportFindings; its workflow update
+    // (BatchUpdateFindings) is not implemented by moto 5.2.5, so it is counted, never fatal.
+    assert_eq!(
+        again["findings"],
+        json!({"imported": 2, "resolved": 1, "not_delivered": 0, "workflow_not_updated": 1}),
+        "{again}"
+    );
     drain(&p, &worker_deps).await;
     let later = captured_events(&p).await;
     phase_chain(&later, A, "us-west-2", "pay-new", "VERIFIED");
@@ -257,7 +264,7 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
         arn(A, "us-east-1", "pay-prod"),
         "ARCHIVED".to_owned(),
         "PASSED".to_owned(),
-        "MEDIUM".to_owned(),
+        "INFORMATIONAL".to_owned(),
     );
     assert_eq!(
         findings(&p, A).await,
@@ -308,12 +315,20 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
         .filter(|c| c.service == "securityhub" && !central_keys.contains(&c.access_key.as_str()))
         .map(iam_action)
         .collect();
+    // GetFindings is this test's own read (findings()); moto 5.2.5 has no BatchUpdateFindings
+    // route, so that call is not recorded: the scan reported it failing instead (above), and
+    // the member role must grant it all the same.
     assert!(
-        security_hub.contains("securityhub:BatchImportFindings")
-            && security_hub.contains("securityhub:BatchUpdateFindings"),
+        security_hub.contains("securityhub:BatchImportFindings"),
         "{security_hub:?}"
     );
-    for action in &security_hub {
+    for action in security_hub
+        .iter()
+        .filter(|a| *a != "securityhub:GetFindings")
+        .chain(std::iter::once(
+            &"securityhub:BatchUpdateFindings".to_owned(),
+        ))
+    {
         assert!(
             member_role.contains(&format!("- {action}\n")),
             "infra/member-role.yaml does not grant {action}"

@@ -222,7 +222,8 @@ fn asff(f: &Finding) -> AwsSecurityFinding {
     let label = match f.severity.as_str() {
         "HIGH" => SeverityLabel::High,
         "MEDIUM" => SeverityLabel::Medium,
-        _ => SeverityLabel::Low,
+        "LOW" => SeverityLabel::Low,
+        _ => SeverityLabel::Informational,
     };
     let resource = Resource::builder()
         .r#type("AwsEksCluster")

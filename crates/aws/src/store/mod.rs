@@ -241,7 +241,8 @@ impl StateStore {
             .update_expression(u.expression())
             .set_condition_expression(u.condition_expression())
             .set_expression_attribute_names(Some(u.names))
-            .set_expression_attribute_values(Some(u.values))
+            // DynamoDB rejects an empty map (an update that only removes attributes).
+            .set_expression_attribute_values((!u.values.is_empty()).then_some(u.values))
     }
 
     pub(crate) async fn query_prefix(

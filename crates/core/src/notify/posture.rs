@@ -47,6 +47,8 @@ pub struct PostureInput {
 /// A finding's severity label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// A resolved finding.
+    Informational,
     /// In API_AND_CONFIG_MAP with rows left and nothing blocking: finalize can finish it.
     Low,
     /// Still in CONFIG_MAP, nothing blocking.
@@ -59,6 +61,7 @@ impl Severity {
     /// ASFF's label.
     pub fn as_str(self) -> &'static str {
         match self {
+            Severity::Informational => "INFORMATIONAL",
             Severity::Low => "LOW",
             Severity::Medium => "MEDIUM",
             Severity::High => "HIGH",
@@ -116,7 +119,7 @@ pub struct Finding {
     pub title: String,
     /// Description (at most 1024 characters).
     pub description: String,
-    /// Severity label, set through `FindingProviderFields` (the top level is the customer's).
+    /// Severity label (INFORMATIONAL once resolved), set through `FindingProviderFields` (the top level is the customer's).
     pub severity: Severity,
     /// The cluster's ARN (`Resources[0].Id`, type `AwsEksCluster`).
     pub resource_id: String,
@@ -198,7 +201,7 @@ pub fn finding(
         updated_at: rfc3339_ms(now_ms),
         title: plain_text(&title, 256),
         description: plain_text(&description, 1024),
-        severity: severity.unwrap_or(Severity::Low),
+        severity: severity.unwrap_or(Severity::Informational),
         resource_id: arn,
         compliance_status: if severity.is_some() {
             "FAILED"
@@ -337,6 +340,7 @@ mod tests {
             (resolved.record_state, resolved.compliance_status),
             ("ARCHIVED", "PASSED")
         );
+        assert_eq!(resolved.severity, Severity::Informational);
         assert!(resolved.updated_at > active.updated_at);
     }
 }

@@ -295,10 +295,24 @@ pub async fn findings(p: &Pipeline, account: &str) -> Vec<(String, String, Strin
             .to_builder()
             .region(aws_config::Region::new(region))
             .build();
-        let out = aws_sdk_securityhub::Client::new(&config)
-            .get_findings()
-            .send()
-            .await
+        // The debug build's GetFindings deserializer (every ASFF resource type) needs more stack
+        // than a test thread has: read on a thread of its own.
+        let out = std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime")
+                    .block_on(
+                        aws_sdk_securityhub::Client::new(&config)
+                            .get_findings()
+                            .send(),
+                    )
+            })
+            .expect("thread")
+            .join()
+            .expect("joined")
             .expect("GetFindings");
         for f in out.findings() {
             assert_eq!(f.aws_account_id(), Some(account));
