@@ -309,6 +309,7 @@ pub async fn findings(p: &Pipeline, account: &str) -> Vec<(String, String, Strin
                             .get_findings()
                             .send(),
                     )
+                    .map_err(|e| format!("{e:?}"))
             })
             .expect("thread")
             .join()
