@@ -2,7 +2,7 @@
 //! follow the EKS update in progress → observe and plan → decide ([`next`]) → perform and save.
 
 use super::{Engine, EngineError, Forbidden, Outcome, Progress, Report, TEMPORARY_USERNAME};
-use super::{block_text, counts, error, step_name, steps};
+use super::{block_text, blocker_codes, counts, error, step_name, steps};
 use crate::live::{self, GatherError, Gathered};
 use crate::store::ClusterKey;
 use crate::store::error::StoreError;
@@ -103,6 +103,7 @@ impl Engine<'_> {
                 key: key.pk(),
                 sk: crate::store::META.to_owned(),
             })?;
+        self.remember(record.clone());
         let mut state = record.state.clone();
         state.mode = mode;
         if self.interrupt.is_requested() {
@@ -378,6 +379,10 @@ impl Engine<'_> {
         };
         let result = self.execute(step, &ctx, &mut state).await?;
         state.counts = counts(&observed.plan, &state, observed.summary.blockers);
+        state.blocker_codes = blocker_codes(&observed.plan);
+        if step == Step::CreateEntries && result.is_ok() {
+            self.note_restored(record, observed.summary.to_create);
+        }
         let outcome = match result {
             Err(reason) => {
                 state.phase = Phase::Failed { retryable: true };
