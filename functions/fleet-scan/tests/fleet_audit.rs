@@ -21,34 +21,6 @@ use std::time::{Duration, Instant};
 
 const TABLE: &str = "eam-audit";
 const REGIONS: [&str; 2] = ["us-east-1", "us-west-2"];
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
-
-/// Creates `arn` (a role or user, with its path) in moto's IAM, in its own account.
-async fn create_in_iam(iam: &aws_sdk_iam::Client, arn: &str) {
-    let resource = arn.splitn(6, ':').nth(5).expect("resource");
-    let (kind, rest) = resource.split_once('/').expect("kind/name");
-    let (path, name) = match rest.rsplit_once('/') {
-        Some((path, name)) => (format!("/{path}/"), name),
-        None => ("/".to_owned(), rest),
-    };
-    if kind == "role" {
-        iam.create_role()
-            .role_name(name)
-            .path(path)
-            .assume_role_policy_document(TRUST)
-            .send()
-            .await
-            .expect("CreateRole");
-    } else {
-        iam.create_user()
-            .user_name(name)
-            .path(path)
-            .send()
-            .await
-            .expect("CreateUser");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_audited_organisation_accounts_for_every_cluster_and_principal() {
     let stack = Stack::start(Seed::default(), true).await.expect("stack");
@@ -80,31 +52,9 @@ async fn an_audited_organisation_accounts_for_every_cluster_and_principal() {
     let dir = tempfile::tempdir().expect("dir");
     let central = support::central_config(&stack, &dir).await;
     for (account, principals) in &iam_view {
-        let out = aws_sdk_sts::Client::new(&central)
-            .assume_role()
-            .role_arn(format!("arn:aws:iam::{account}:role/{MIGRATOR_ROLE}"))
-            .role_session_name("setup")
-            .send()
-            .await
-            .expect("AssumeRole");
-        let c = out.credentials().expect("credentials");
-        let member = central
-            .to_builder()
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(
-                    aws_credential_types::Credentials::new(
-                        c.access_key_id(),
-                        c.secret_access_key(),
-                        Some(c.session_token().to_owned()),
-                        None,
-                        "setup",
-                    ),
-                ),
-            )
-            .build();
-        let iam = aws_sdk_iam::Client::new(&member);
+        let iam = aws_sdk_iam::Client::new(&support::member(&central, account).await);
         for arn in principals {
-            create_in_iam(&iam, arn).await;
+            support::create_principal_arn(&iam, arn).await;
         }
     }
     let store = StateStore::from_config(&central, TABLE);

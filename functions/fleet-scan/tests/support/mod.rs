@@ -161,6 +161,39 @@ pub async fn member(central: &aws_config::SdkConfig, account: &str) -> aws_confi
         .build()
 }
 
+/// Creates an IAM role or user (`kind`) with `path` and `name` in the account of `iam`'s
+/// credentials (moto keeps each assumed account's IAM apart).
+pub async fn create_principal(iam: &aws_sdk_iam::Client, kind: &str, path: &str, name: &str) {
+    const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+    if kind == "role" {
+        iam.create_role()
+            .role_name(name)
+            .path(path)
+            .assume_role_policy_document(TRUST)
+            .send()
+            .await
+            .expect("CreateRole");
+    } else {
+        iam.create_user()
+            .user_name(name)
+            .path(path)
+            .send()
+            .await
+            .expect("CreateUser");
+    }
+}
+
+/// [`create_principal`] for a full IAM ARN (`arn:aws:iam::A:role/path/name`).
+pub async fn create_principal_arn(iam: &aws_sdk_iam::Client, arn: &str) {
+    let resource = arn.splitn(6, ':').nth(5).expect("an IAM ARN");
+    let (kind, rest) = resource.split_once('/').expect("kind/name");
+    let (path, name) = match rest.rsplit_once('/') {
+        Some((path, name)) => (format!("/{path}/"), name),
+        None => ("/".to_owned(), rest),
+    };
+    create_principal(iam, kind, &path, name).await;
+}
+
 pub struct Pipeline {
     pub stack: Stack,
     pub central: aws_config::SdkConfig,
@@ -352,26 +385,10 @@ pub async fn pipeline_without_bus() -> Option<Pipeline> {
     stack.sim.load_seed(seed(&moto)).expect("fleet");
     let dir = tempfile::tempdir().expect("dir");
     let central = central_config(&stack, &dir).await;
-    const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
     for account in [A, B] {
         let iam = aws_sdk_iam::Client::new(&member(&central, account).await);
         for (_, kind, path, name) in principals().into_iter().filter(|p| p.0 == account) {
-            if kind == "role" {
-                iam.create_role()
-                    .role_name(name)
-                    .path(path)
-                    .assume_role_policy_document(TRUST)
-                    .send()
-                    .await
-                    .expect("CreateRole");
-            } else {
-                iam.create_user()
-                    .user_name(name)
-                    .path(path)
-                    .send()
-                    .await
-                    .expect("CreateUser");
-            }
+            create_principal(&iam, kind, path, name).await;
         }
     }
     StateStore::from_config(&central, TABLE)
