@@ -12,6 +12,8 @@
 //!   audited, under the cluster's lease; rollback;
 //! - [`fleet`]: for the Lambda functions: member-account credentials, the job queue, the fleet
 //!   scan, the per-job worker, the configuration document;
+//! - [`notify`]: EMF metric lines, phase-change events on the central bus, Security Hub
+//!   findings, and the SDK call counters behind the throttle and retry metrics;
 //! - [`failpoint`]: crash points for tests, compiled out of release builds;
 //! - [`store`]: the DynamoDB state store (cluster records with optimistic concurrency, the
 //!   per-cluster lease, per-principal records, audit records, aws-auth backups).
@@ -23,6 +25,7 @@ pub mod exec_credential;
 pub mod failpoint;
 pub mod fleet;
 pub mod live;
+pub mod notify;
 pub mod process;
 pub mod route;
 pub mod store;

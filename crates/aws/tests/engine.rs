@@ -9,6 +9,7 @@ mod common;
 
 use aws_credential_types::Credentials;
 use eks_auth_aws::engine::{Engine, EngineError, Outcome, Report, Settings};
+use eks_auth_aws::notify::events::EventPublisher;
 use eks_auth_aws::store::audit::AuditStatus;
 use eks_auth_aws::{ClusterKey, StateStore};
 use eks_auth_core::facts::AuthenticationMode;
@@ -1225,4 +1226,148 @@ async fn eks_managed_entries_are_never_adopted_changed_or_deleted() {
         assert!(!rollback.deleted.contains(principal), "{principal} deleted");
     }
     assert_eq!(snapshot(&w.sim), before, "EKS-managed entries changed");
+}
+
+/// Creates `bus` with a rule sending the migrator's events to a new SQS queue; the queue's URL.
+async fn capture_bus(config: &aws_config::SdkConfig, bus: &str) -> String {
+    let events = aws_sdk_eventbridge::Client::new(config);
+    events
+        .create_event_bus()
+        .name(bus)
+        .send()
+        .await
+        .expect("CreateEventBus");
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let url = sqs
+        .create_queue()
+        .queue_name("captured-events")
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url()
+        .expect("queue url")
+        .to_owned();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("GetQueueAttributes")
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .expect("queue arn")
+        .clone();
+    events
+        .put_rule()
+        .name("capture")
+        .event_bus_name(bus)
+        .event_pattern(r#"{"source":["eks-auth-migrator"]}"#)
+        .send()
+        .await
+        .expect("PutRule");
+    events
+        .put_targets()
+        .rule("capture")
+        .event_bus_name(bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("capture")
+                .arn(queue_arn)
+                .build()
+                .expect("target"),
+        )
+        .send()
+        .await
+        .expect("PutTargets");
+    url
+}
+
+/// Every event the capture queue received so far (taken off it).
+async fn captured(config: &aws_config::SdkConfig, url: &str) -> Vec<serde_json::Value> {
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let mut all = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        if out.messages().is_empty() {
+            return all;
+        }
+        for m in out.messages() {
+            all.push(serde_json::from_str(m.body().unwrap_or("{}")).expect("event JSON"));
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("DeleteMessage");
+        }
+    }
+}
+
+#[tokio::test]
+async fn phase_changes_the_bus_refuses_wait_on_the_record_and_go_out_once_later() {
+    let Some(w) = world("").await else { return };
+    const BUS: &str = "eam-central";
+    // The bus does not exist yet: every PutEvents fails.
+    let publisher = EventPublisher::new(&w.config, BUS);
+    let s = settings("worker-events");
+    let engine = Engine::new(&w.config, &w.store, &s).with_publisher(&publisher);
+    let reports = converge(&w, &engine, "prod", Mode::Migrate).await;
+    let last = reports.last().expect("a report");
+    assert_eq!(last.outcome, Outcome::Done, "{reports:#?}");
+    assert_eq!(
+        last.phase,
+        Phase::Verified,
+        "the migration went on without the bus"
+    );
+    let waiting = w
+        .store
+        .get_cluster(&key("prod"))
+        .await
+        .expect("get")
+        .expect("record")
+        .outbox;
+    assert!(
+        !waiting.is_empty(),
+        "the undelivered phase changes are kept on the record"
+    );
+
+    // The bus is back: the next run (nothing left to do) delivers what waited, once.
+    let queue = capture_bus(&w.config, BUS).await;
+    converge(&w, &engine, "prod", Mode::Migrate).await;
+    let events = captured(&w.config, &queue).await;
+    assert!(!events.is_empty(), "nothing delivered");
+    let ids: Vec<&str> = events
+        .iter()
+        .map(|e| {
+            e["detail"]["transition_id"]
+                .as_str()
+                .expect("transition_id")
+        })
+        .collect();
+    let distinct: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), distinct.len(), "each transition once: {ids:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["detail"]["new_phase"] == "VERIFIED"),
+        "{events:#?}"
+    );
+    let record = w
+        .store
+        .get_cluster(&key("prod"))
+        .await
+        .expect("get")
+        .expect("record");
+    assert!(record.outbox.is_empty(), "{:?}", record.outbox);
+
+    // Nothing changes, nothing is sent again.
+    converge(&w, &engine, "prod", Mode::Migrate).await;
+    assert!(captured(&w.config, &queue).await.is_empty());
 }

@@ -124,6 +124,7 @@ fn inventory(cluster: usize, account: &str) -> ClusterInventory {
         blocks_api_mode: !findings.is_empty(),
         findings,
         principals,
+        rbac: None,
     }
 }
 

@@ -191,7 +191,9 @@ async fn stale_version_is_a_conflict() {
         entries_applied: 0,
         entries_verified: 0,
         blockers: 2,
+        aws_auth_rows: Some(9),
     };
+    state.blocker_codes = vec!["SYSTEM_GROUP".to_owned(), "PATH_UNRESOLVED".to_owned()];
     state.pending_update = Some(UpdateRef {
         id: "0b1c2d3e-update".into(),
         target: AuthenticationMode::ApiAndConfigMap,

@@ -174,6 +174,7 @@ fn cluster(a: usize, r: usize, c: usize) -> ClusterView {
             blocks_api_mode: !findings.is_empty(),
             findings,
             principals: principals(a, c, auth),
+            rbac: None,
         }),
         reachability: None,
         route: None,

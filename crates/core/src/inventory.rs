@@ -11,9 +11,11 @@ use crate::aws_auth::{AwsAuth, Row, RowStatus};
 use crate::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, IamResolution, same_role};
 use crate::finding::{Finding, FindingCode};
 use crate::plan::{
-    AccessPolicy, Action, EntryType, Plan, PlannedEntry, ScopeType, Source, Summary,
+    AccessPolicy, AccessScope, Action, EntryType, Plan, PlannedEntry, ScopeType, Source, Summary,
 };
 use crate::progress::CLUSTER_ADMIN_POLICY;
+use crate::rbac::SubjectKind;
+use crate::suggest::{RbacReport, SuggestionCounts, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// Version of the inventory format; bumped on any incompatible change.
@@ -38,6 +40,77 @@ pub struct ClusterInventory {
     /// Every principal that reaches the cluster today or that an aws-auth row names, ordered
     /// by principal ARN.
     pub principals: Vec<PrincipalAccess>,
+    /// What the cluster's RBAC analysis found (access-policy suggestions), when the run read or
+    /// tried to read its RBAC; absent for records written before it did.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rbac: Option<RbacDigest>,
+}
+
+/// The cluster's RBAC analysis, reduced to what the fleet report sums
+/// (docs/rbac-suggestions.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum RbacDigest {
+    /// RBAC was read and every aws-auth group (and username with User bindings) compared with
+    /// the access policies.
+    Analysed {
+        /// Subjects by verdict.
+        counts: SuggestionCounts,
+        /// One line per subject.
+        subjects: Vec<SubjectVerdict>,
+    },
+    /// RBAC could not be read: no suggestion is made without it.
+    Unreadable {
+        /// Why (what to grant).
+        reason: String,
+    },
+}
+
+/// One subject's verdict and the policy it points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectVerdict {
+    /// Group or user.
+    pub kind: SubjectKind,
+    /// Its name.
+    pub name: String,
+    /// Exact, lossy, broader, none, unbound or unreadable.
+    pub verdict: Verdict,
+    /// The suggested policy (exact) or the closest candidate (lossy, broader).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub policy: Option<String>,
+    /// That policy's scope.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub access_scope: Option<AccessScope>,
+    /// Permissions the closest candidate would lose.
+    pub lost: usize,
+    /// Permissions it would add.
+    pub added: usize,
+}
+
+impl RbacDigest {
+    /// The digest of a plan's RBAC analysis.
+    pub fn of(report: &RbacReport) -> Self {
+        let subjects = report
+            .subjects
+            .iter()
+            .map(|s| {
+                let candidate = s.suggested.as_ref().or_else(|| s.candidates.first());
+                SubjectVerdict {
+                    kind: s.kind,
+                    name: s.name.clone(),
+                    verdict: s.verdict,
+                    policy: candidate.map(|c| c.policy.clone()),
+                    access_scope: candidate.map(|c| c.access_scope.clone()),
+                    lost: candidate.map_or(0, |c| c.lost.len()),
+                    added: candidate.map_or(0, |c| c.added.len()),
+                }
+            })
+            .collect();
+        RbacDigest::Analysed {
+            counts: report.counts,
+            subjects,
+        }
+    }
 }
 
 /// How a principal reaches the cluster today.
@@ -190,6 +263,7 @@ impl ClusterInventory {
             blocks_api_mode: plan.blocks_api_mode,
             findings: plan.all_findings().cloned().collect(),
             principals,
+            rbac: plan.rbac.as_ref().map(RbacDigest::of),
         }
     }
 }

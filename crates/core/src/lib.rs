@@ -19,6 +19,7 @@ pub mod events;
 pub mod facts;
 pub mod finding;
 pub mod inventory;
+pub mod notify;
 pub mod plan;
 pub mod planner;
 pub mod policy;

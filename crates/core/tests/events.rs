@@ -4,6 +4,11 @@
 use eks_auth_core::events::{
     Decision, EventError, Job, JobReason, ScheduleInput, decode_cloudtrail,
 };
+use eks_auth_core::facts::AuthenticationMode;
+use eks_auth_core::notify::transition::{
+    ClusterRef, SOURCE, Transition, TransitionCounts, run_events,
+};
+use eks_auth_core::state::{Mode, Phase};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -137,6 +142,107 @@ const CLUSTER_WORKER: &[(&str, &[Body])] = &[
 
 const FLEET_SCAN: &[&str] = &["fleet-scan/schedule.json"];
 
+/// Events the migrator puts on the central bus, as a rule's target receives them: each file's
+/// `detail` is exactly what `run_events` builds from these transitions (EAM_UPDATE_FIXTURES=1
+/// rewrites the files).
+const NOTIFICATIONS: &[&str] = &[
+    "notifications/phase-changed-blocked.json",
+    "notifications/phase-changed-complete.json",
+    "notifications/drift-restored.json",
+];
+
+fn transitions(file: &str) -> Vec<Transition> {
+    let t = |version: u64, from: Phase, to: Phase, mode: Mode| Transition {
+        run: format!("run-{}", version / 10),
+        version,
+        from,
+        to,
+        at_ms: 1_764_590_400_000 + version * 60_000,
+        mode,
+        authentication_mode: Some(AuthenticationMode::ApiAndConfigMap),
+        counts: TransitionCounts {
+            aws_auth_rows: 6,
+            entries_planned: 5,
+            entries_applied: 5,
+            entries_verified: 5,
+            blockers: 0,
+        },
+        blocker_codes: Vec::new(),
+        reason: None,
+        restored: 0,
+    };
+    match file {
+        "notifications/phase-changed-blocked.json" => {
+            let mut blocked = t(7, Phase::Verified, Phase::Blocked, Mode::Finalize);
+            blocked.counts.blockers = 1;
+            blocked.blocker_codes = vec!["SYSTEM_GROUP".to_owned()];
+            blocked.reason = Some("the plan has 1 blocker finding(s); API mode would remove access: SYSTEM_GROUP at mapRoles[5]: group system:monitoring is not a Kubernetes system group".to_owned());
+            vec![
+                t(
+                    5,
+                    Phase::ModeSwitching,
+                    Phase::EntriesApplied,
+                    Mode::Finalize,
+                ),
+                t(6, Phase::EntriesApplied, Phase::Verified, Mode::Finalize),
+                blocked,
+            ]
+        }
+        "notifications/phase-changed-complete.json" => {
+            let mut done = t(21, Phase::ApiSwitching, Phase::Complete, Mode::Finalize);
+            done.authentication_mode = Some(AuthenticationMode::Api);
+            vec![done]
+        }
+        _ => {
+            let mut created = t(32, Phase::Verified, Phase::EntriesApplied, Mode::Migrate);
+            created.restored = 1;
+            vec![
+                created,
+                t(33, Phase::EntriesApplied, Phase::Verified, Mode::Migrate),
+            ]
+        }
+    }
+}
+
+#[test]
+fn notification_samples_are_what_the_engine_sends() {
+    let cluster = ClusterRef {
+        account: "111122223333",
+        region: "us-east-1",
+        name: "prod-payments",
+    };
+    for file in NOTIFICATIONS {
+        let runs = run_events(cluster, &transitions(file));
+        let [run] = runs.as_slice() else {
+            panic!("{file}: one run")
+        };
+        let [event] = run.events.as_slice() else {
+            panic!("{file}: one event, got {:?}", run.events)
+        };
+        let envelope = serde_json::json!({
+            "version": "0",
+            "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+            "detail-type": event.detail_type,
+            "source": SOURCE,
+            "account": "444455556666",
+            "time": eks_auth_core::report::time::rfc3339(event.time_ms),
+            "region": "us-east-1",
+            "resources": [event.resource],
+            "detail": event.detail,
+        });
+        let path = events_dir().join(file);
+        if std::env::var("EAM_UPDATE_FIXTURES").as_deref() == Ok("1") {
+            let text = serde_json::to_string_pretty(&envelope).expect("json") + "\n";
+            std::fs::write(&path, text).expect("write sample");
+        }
+        assert_eq!(
+            load(file),
+            envelope,
+            "{file} (EAM_UPDATE_FIXTURES=1 rewrites it)"
+        );
+    }
+}
+
 fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events")
 }
@@ -181,6 +287,7 @@ fn every_sample_has_an_expectation() {
         .map(|(f, _)| (*f).to_owned())
         .chain(CLUSTER_WORKER.iter().map(|(f, _)| (*f).to_owned()))
         .chain(FLEET_SCAN.iter().map(|f| (*f).to_owned()))
+        .chain(NOTIFICATIONS.iter().map(|f| (*f).to_owned()))
         .collect();
     expected.sort();
     found.sort();
@@ -201,6 +308,7 @@ fn readme_documents_every_sample() {
         .iter()
         .map(|(f, _)| *f)
         .chain(FLEET_SCAN.iter().copied())
+        .chain(NOTIFICATIONS.iter().copied())
     {
         assert!(readme.contains(&format!("`{file}`")), "README lacks {file}");
     }

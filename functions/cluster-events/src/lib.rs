@@ -7,7 +7,9 @@ use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use eks_auth_aws::StateStore;
 use eks_auth_aws::fleet::queue::JobQueue;
+use eks_auth_aws::notify::metrics::MetricsOut;
 use eks_auth_core::events::{Decision, JobReason, cloudtrail_event_id, decode_cloudtrail};
+use eks_auth_core::notify::metrics::{decision_reason, event_metrics};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
 
@@ -22,6 +24,8 @@ pub struct Deps {
     pub queue: JobQueue,
     /// The member role's name: calls made through it are the migrator's own and ignored.
     pub member_role_name: String,
+    /// Where the per-event metric goes.
+    pub metrics: MetricsOut,
 }
 
 /// Handles one event; the result says what was done (for logs and `cargo lambda invoke`).
@@ -31,7 +35,27 @@ pub struct Deps {
 /// Only when the state table or the queue fails (then EventBridge retries, bounded by the rule's
 /// retry policy, into the rule's dead-letter queue).
 pub async fn handle(deps: &Deps, event: &Value) -> Result<Value, lambda_runtime::Error> {
-    match decode_cloudtrail(event, &deps.member_role_name) {
+    let decision = decode_cloudtrail(event, &deps.member_role_name);
+    let (mut kind, reason) = decision_reason(&decision);
+    let result = decide(deps, event, decision).await;
+    if result
+        .as_ref()
+        .is_ok_and(|answer| answer["decision"] == "duplicate")
+    {
+        kind = "duplicate";
+    }
+    if result.is_ok() {
+        deps.metrics.emit(&event_metrics(kind, reason));
+    }
+    result
+}
+
+async fn decide(
+    deps: &Deps,
+    event: &Value,
+    decision: Decision,
+) -> Result<Value, lambda_runtime::Error> {
+    match decision {
         Decision::Ignore { reason } => {
             tracing::info!(%reason, "event ignored");
             Ok(json!({ "decision": "ignored", "reason": reason }))

@@ -15,6 +15,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let deps = Deps {
         store: StateStore::from_config(&config, &env.table),
         queue: JobQueue::new(&config, &env.queue_url),
+        metrics: eks_auth_aws::notify::metrics::MetricsOut::stdout(env.metrics_namespace.clone()),
         member_role_name: env.member_role_name,
     };
     let deps = &deps;

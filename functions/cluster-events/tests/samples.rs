@@ -91,6 +91,7 @@ async fn every_sample_event_does_what_the_readme_says() {
         store,
         queue: JobQueue::new(&config, &url),
         member_role_name: "eks-auth-migrator-member".to_owned(),
+        metrics: eks_auth_aws::notify::metrics::MetricsOut::stdout(None),
     };
 
     let expectations = [

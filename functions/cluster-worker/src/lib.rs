@@ -9,6 +9,7 @@ use eks_auth_aws::fleet::worker::{Disposition, Worker};
 use eks_auth_aws::fleet::{Clients, load_config};
 use eks_auth_aws::store::lease::HeldLeases;
 use eks_auth_core::events::Job;
+use eks_auth_core::notify::metrics::run_metrics;
 use std::time::{Duration, Instant};
 
 /// What the handler needs.
@@ -73,6 +74,7 @@ pub async fn handle(
         watching_since: deps.clients.watching_since().await?,
         force_mode: None,
         held_leases: deps.held_leases.clone(),
+        publisher: deps.clients.publisher.as_ref(),
     };
     // Stop starting runs when less than this is left.
     let run_deadline = deadline
@@ -95,7 +97,9 @@ pub async fn handle(
         };
         let span = tracing::info_span!("job", account = %job.account, region = %job.region, cluster = %job.cluster, reason = %job.reason);
         let _entered = span.enter();
-        match worker.work(&job, run_deadline).await {
+        let (disposition, figures) = worker.work_measured(&job, run_deadline).await;
+        deps.clients.metrics.emit(&run_metrics(&figures));
+        match disposition {
             Disposition::Finished {
                 mode,
                 phase,

@@ -45,6 +45,7 @@ async fn main() {
         store: StateStore::from_config(&p.central, TABLE),
         queue: eks_auth_aws::fleet::queue::JobQueue::new(&p.central, &p.queue_url),
         member_role_name: MEMBER_ROLE.to_owned(),
+        metrics: eks_auth_aws::notify::metrics::MetricsOut::stdout(None),
     };
 
     println!(

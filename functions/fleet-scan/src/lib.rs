@@ -5,9 +5,11 @@
 use eks_auth_aws::fleet::environment::FunctionEnv;
 use eks_auth_aws::fleet::scan::{ScanSettings, scan};
 use eks_auth_aws::fleet::{Clients, load_config};
+use eks_auth_aws::notify::security_hub::{FindingsReport, sync_findings};
 use eks_auth_core::events::ScheduleInput;
+use eks_auth_core::notify::metrics::{ClusterTally, ScanFigures, scan_metrics};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Account-regions scanned at once: enough to hide the per-call latency of the dependent
 /// AssumeRole → ListClusters → DescribeCluster chain without a throttling storm.
@@ -68,14 +70,55 @@ pub async fn handle(
     for failure in &report.failed {
         tracing::warn!(%failure, "account-region not scanned");
     }
+    let started = Instant::now();
+    let findings = if deps.env.security_hub_findings {
+        sync_findings(&c.members, &c.store, &report.seen, SystemTime::now()).await
+    } else {
+        FindingsReport::default()
+    };
+    let findings_time = started.elapsed();
     let t = report.timings;
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    c.metrics.emit(&scan_metrics(&ScanFigures {
+        scanned: report.scanned,
+        failed: report.failed.len(),
+        unfinished: report.unfinished,
+        queued: report.queued,
+        recorded: report.recorded,
+        clusters: report
+            .seen
+            .iter()
+            .map(|s| ClusterTally {
+                authentication_mode: s.authentication_mode,
+                phase: s.phase,
+                mode: s.mode,
+            })
+            .collect(),
+        findings_imported: findings.imported,
+        findings_resolved: findings.resolved,
+        findings_not_delivered: findings.not_delivered + findings.workflow_not_updated,
+        durations_ms: [
+            ms(t.discover),
+            ms(t.read_state),
+            ms(t.enqueue),
+            ms(t.mark),
+            ms(t.record),
+            ms(findings_time),
+        ],
+    }));
     let timings = json!({
         "discover": ms(t.discover),
         "read_state": ms(t.read_state),
         "enqueue": ms(t.enqueue),
         "mark": ms(t.mark),
         "record": ms(t.record),
+        "findings": ms(findings_time),
+    });
+    let findings = json!({
+        "imported": findings.imported,
+        "resolved": findings.resolved,
+        "not_delivered": findings.not_delivered,
+        "workflow_not_updated": findings.workflow_not_updated,
     });
     tracing::info!(
         accounts = report.accounts,
@@ -86,6 +129,7 @@ pub async fn handle(
         unfinished = report.unfinished,
         recorded = report.recorded,
         timings_ms = %timings,
+        findings = %findings,
         "fleet scan"
     );
     Ok(json!({
@@ -97,5 +141,6 @@ pub async fn handle(
         "unfinished": report.unfinished,
         "recorded": report.recorded,
         "timings_ms": timings,
+        "findings": findings,
     }))
 }

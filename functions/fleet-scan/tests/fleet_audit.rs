@@ -10,7 +10,7 @@ use eks_auth_aws::fleet::audit::{AuditResult, AuditSettings, audit_fleet};
 use eks_auth_aws::fleet::members::MemberAccounts;
 use eks_auth_aws::fleet::scan::{Organization, ScanSettings};
 use eks_auth_core::config::{AccountScope, Config};
-use eks_auth_core::inventory::AccessPath;
+use eks_auth_core::inventory::{AccessPath, RbacDigest};
 use eks_auth_core::report::input::ClusterView;
 use eks_auth_core::state::{Mode, Phase};
 use eks_sim::fleet::{FleetSpec, MIGRATOR_ROLE, generate};
@@ -21,34 +21,6 @@ use std::time::{Duration, Instant};
 
 const TABLE: &str = "eam-audit";
 const REGIONS: [&str; 2] = ["us-east-1", "us-west-2"];
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
-
-/// Creates `arn` (a role or user, with its path) in moto's IAM, in its own account.
-async fn create_in_iam(iam: &aws_sdk_iam::Client, arn: &str) {
-    let resource = arn.splitn(6, ':').nth(5).expect("resource");
-    let (kind, rest) = resource.split_once('/').expect("kind/name");
-    let (path, name) = match rest.rsplit_once('/') {
-        Some((path, name)) => (format!("/{path}/"), name),
-        None => ("/".to_owned(), rest),
-    };
-    if kind == "role" {
-        iam.create_role()
-            .role_name(name)
-            .path(path)
-            .assume_role_policy_document(TRUST)
-            .send()
-            .await
-            .expect("CreateRole");
-    } else {
-        iam.create_user()
-            .user_name(name)
-            .path(path)
-            .send()
-            .await
-            .expect("CreateUser");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_audited_organisation_accounts_for_every_cluster_and_principal() {
     let stack = Stack::start(Seed::default(), true).await.expect("stack");
@@ -82,31 +54,9 @@ async fn an_audited_organisation_accounts_for_every_cluster_and_principal() {
     let dir = tempfile::tempdir().expect("dir");
     let central = support::central_config(&stack, &dir).await;
     for (account, principals) in &iam_view {
-        let out = aws_sdk_sts::Client::new(&central)
-            .assume_role()
-            .role_arn(format!("arn:aws:iam::{account}:role/{MIGRATOR_ROLE}"))
-            .role_session_name("setup")
-            .send()
-            .await
-            .expect("AssumeRole");
-        let c = out.credentials().expect("credentials");
-        let member = central
-            .to_builder()
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(
-                    aws_credential_types::Credentials::new(
-                        c.access_key_id(),
-                        c.secret_access_key(),
-                        Some(c.session_token().to_owned()),
-                        None,
-                        "setup",
-                    ),
-                ),
-            )
-            .build();
-        let iam = aws_sdk_iam::Client::new(&member);
+        let iam = aws_sdk_iam::Client::new(&support::member(&central, account).await);
         for arn in principals {
-            create_in_iam(&iam, arn).await;
+            support::create_principal_arn(&iam, arn).await;
         }
     }
     let store = StateStore::from_config(&central, TABLE);
@@ -176,6 +126,7 @@ async fn an_audited_organisation_accounts_for_every_cluster_and_principal() {
     let world_clusters: Vec<eks_sim::model::ClusterKey> = stack
         .sim
         .with_world(|w| w.clusters.keys().cloned().collect());
+    let mut analysed_groups = 0;
     for key in &world_clusters {
         let view = input
             .clusters
@@ -183,6 +134,16 @@ async fn an_audited_organisation_accounts_for_every_cluster_and_principal() {
             .find(|c| c.account == key.account && c.region == key.region && c.name == key.name)
             .unwrap_or_else(|| panic!("{key:?} in the report"));
         assert_eq!(view.mode, Mode::Audit);
+        // The migrator role is a cluster admin here: every audit run read the cluster's RBAC.
+        let rbac = view.inventory.as_ref().and_then(|i| i.rbac.as_ref());
+        match rbac {
+            // The generated clusters bind no aws-auth group in RBAC: every group is unbound.
+            Some(RbacDigest::Analysed { counts, .. }) => {
+                assert_eq!(counts.unbound, counts.groups, "{key:?}: {counts:?}");
+                analysed_groups += counts.groups;
+            }
+            other => panic!("{key:?}: RBAC not analysed: {other:?}"),
+        }
         assert_eq!(view.kubernetes_version.as_deref(), Some("1.31"));
         assert!(view.tags.contains_key("team"));
         let principals = &iam_view
@@ -194,6 +155,7 @@ async fn an_audited_organisation_accounts_for_every_cluster_and_principal() {
             check_principal(&stack, key, view, arn);
         }
     }
+    assert!(analysed_groups > 0, "no aws-auth group was analysed");
 }
 
 /// The inventory's word on `arn` equals the oracle's.

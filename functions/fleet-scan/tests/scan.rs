@@ -165,8 +165,26 @@ async fn scans_record_failures_and_skips_continue_after_a_deadline_and_queue_onl
         // pay-prod, pay-new, data-prod; pay-legacy's record is left as it is.
         recorded: 3,
         timings: report.timings,
+        seen: report.seen.clone(),
     };
     assert_eq!(report, expected);
+    // What the scan hands on (metrics, Security Hub): each cluster found, with its record's
+    // phase where it has one (pay-legacy's record is unreadable: none).
+    let mut seen: Vec<(String, Option<Phase>, Mode)> = report
+        .seen
+        .iter()
+        .map(|s| (s.name.clone(), s.phase, s.mode))
+        .collect();
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        seen,
+        vec![
+            ("data-prod".to_owned(), None, Mode::Skip),
+            ("pay-legacy".to_owned(), None, Mode::Finalize),
+            ("pay-new".to_owned(), None, Mode::Audit),
+            ("pay-prod".to_owned(), None, Mode::Finalize),
+        ]
+    );
     let store = &c.store;
     assert_eq!(
         phase(store, A, "us-east-1", "pay-prod").await,

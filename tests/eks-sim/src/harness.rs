@@ -250,9 +250,24 @@ impl RecordedCall {
         let mut parts = scope.split('/');
         let access_key = parts.next()?.to_owned();
         let service = parts.nth(2)?.to_owned();
-        let operation = match header("X-Amz-Target") {
-            Some(target) => target.rsplit('.').next()?.to_owned(),
-            None => {
+        let path = entry
+            .get("url")
+            .and_then(serde_json::Value::as_str)
+            .map(|u| u.split('?').next().unwrap_or(u))
+            .map(|u| u.find("://").map_or(u, |i| &u[i + 3..]))
+            .map(|u| u.find('/').map_or("", |i| &u[i..]))
+            .unwrap_or_default();
+        let operation = match (header("X-Amz-Target"), service.as_str()) {
+            (Some(target), _) => target.rsplit('.').next()?.to_owned(),
+            // Security Hub is a REST protocol: the operation is the path.
+            (None, "securityhub") => match path {
+                "/findings/import" => "BatchImportFindings",
+                "/findings/batchupdate" => "BatchUpdateFindings",
+                "/findings" => "GetFindings",
+                other => other,
+            }
+            .to_owned(),
+            (None, _) => {
                 let body = entry.get("body")?.as_str()?;
                 let body = if entry
                     .get("body_encoded")

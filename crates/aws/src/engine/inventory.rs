@@ -7,13 +7,14 @@ use crate::store::ClusterKey;
 use crate::store::inventory::encode;
 use crate::store::records::ClusterState;
 use eks_auth_core::aws_auth::AwsAuth;
-use eks_auth_core::inventory::ClusterInventory;
+use eks_auth_core::inventory::{ClusterInventory, RbacDigest};
 use eks_auth_core::plan::Plan;
 use std::time::SystemTime;
 
 impl Engine<'_> {
-    /// Stores the inventory of `plan` when it differs from the one `state` references, and
-    /// points `state` at it (saved by the caller). Returns whether it changed.
+    /// Stores the inventory of `plan` (with why RBAC was not readable, when it was not) when it
+    /// differs from the one `state` references, and points `state` at it (saved by the caller).
+    /// Returns whether it changed.
     pub(super) async fn record_inventory(
         &self,
         key: &ClusterKey,
@@ -21,8 +22,14 @@ impl Engine<'_> {
         auth: &AwsAuth,
         plan: &Plan,
         gathered: &Gathered,
+        rbac_unreadable: Option<&str>,
     ) -> Result<bool, EngineError> {
-        let inventory = ClusterInventory::from_plan(auth, plan, Some(&gathered.facts));
+        let mut inventory = ClusterInventory::from_plan(auth, plan, Some(&gathered.facts));
+        if let Some(reason) = rbac_unreadable {
+            inventory.rbac = Some(RbacDigest::Unreadable {
+                reason: reason.to_owned(),
+            });
+        }
         let encoded = encode(&inventory)?;
         if state
             .inventory

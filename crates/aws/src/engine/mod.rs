@@ -19,7 +19,9 @@ mod eks_write;
 mod error;
 mod interrupt;
 mod inventory;
+mod outbox;
 mod pass;
+mod rbac;
 mod reach;
 mod rollback;
 mod self_grant;
@@ -150,6 +152,18 @@ pub struct Report {
     /// The EKS update the run found in progress when it stopped to wait (its own switch, or an
     /// update someone else started).
     pub update: Option<String>,
+    /// What became of the cluster's phase-change events at the end of the run.
+    pub events: EventsDelivered,
+}
+
+/// Phase-change and drift events at the end of a run ([`crate::notify::events`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventsDelivered {
+    /// Events EventBridge accepted.
+    pub published: usize,
+    /// Events it did not accept (or could not be asked): their transitions stay on the record
+    /// and a later run sends them.
+    pub not_delivered: usize,
 }
 
 /// The engine over one account's configuration (credentials of, or assumed into, the
@@ -174,6 +188,18 @@ pub struct Engine<'a> {
     interrupt: Interrupt,
     /// Where the process keeps the leases it holds (released at shutdown).
     held_leases: Option<HeldLeases>,
+    /// The cluster's RBAC, read once per run.
+    rbac: Mutex<Option<rbac::RunRbac>>,
+    /// Where phase-change events go (`None`: they stay recorded on the cluster for a run that
+    /// has a bus, e.g. the CLI's runs are delivered by the next worker run).
+    publisher: Option<&'a crate::notify::events::EventPublisher>,
+    /// This run's ID (groups the transitions it records into one event).
+    run_id: Mutex<String>,
+    /// Entries the step being saved re-created after they had been verified (drift).
+    restoring: AtomicU32,
+    /// The cluster's record as last read or saved in this run (its outbox is delivered at the
+    /// end).
+    latest: Mutex<Option<ClusterRecord>>,
 }
 
 /// Progress lines for a person watching (the CLI prints them; Lambdas log them).
@@ -200,7 +226,18 @@ impl<'a> Engine<'a> {
             process: ProcessId::current(),
             interrupt: Interrupt::default(),
             held_leases: None,
+            rbac: Mutex::new(None),
+            publisher: None,
+            run_id: Mutex::new(String::new()),
+            restoring: AtomicU32::new(0),
+            latest: Mutex::new(None),
         }
+    }
+
+    /// Puts the phase-change events of every run on `publisher`'s bus at the end of the run.
+    pub fn with_publisher(mut self, publisher: &'a crate::notify::events::EventPublisher) -> Self {
+        self.publisher = Some(publisher);
+        self
     }
 
     /// Registers every lease this engine takes in `held` until it releases it, so the process
@@ -250,6 +287,14 @@ impl<'a> Engine<'a> {
         if matches!(result, Err(EngineError::FailPoint(_))) {
             return result;
         }
+        let delivered = match self.deliver_events(&key).await {
+            Err(EngineError::FailPoint(p)) => return Err(EngineError::FailPoint(p)),
+            Err(e) => {
+                tracing::warn!(error = %e, "phase-change events not delivered; the next run sends them");
+                EventsDelivered::default()
+            }
+            Ok(delivered) => delivered,
+        };
         match self.revoke_self(&key, progress).await {
             Err(EngineError::FailPoint(p)) => return Err(EngineError::FailPoint(p)),
             Err(e) => {
@@ -260,6 +305,7 @@ impl<'a> Engine<'a> {
         self.release().await;
         result.map(|mut report| {
             report.mutating_calls = self.calls.load(Ordering::SeqCst);
+            report.events = delivered;
             report
         })
     }
@@ -330,7 +376,17 @@ impl<'a> Engine<'a> {
     /// Counts and step lines are per run.
     fn start_run(&self) {
         self.calls.store(0, Ordering::SeqCst);
+        self.restoring.store(0, Ordering::SeqCst);
         self.set_following(None);
+        if let Ok(mut rbac) = self.rbac.lock() {
+            *rbac = None;
+        }
+        if let Ok(mut run) = self.run_id.lock() {
+            *run = self.new_id();
+        }
+        if let Ok(mut latest) = self.latest.lock() {
+            *latest = None;
+        }
         if let Ok(mut steps) = self.steps.lock() {
             steps.clear();
         }
@@ -469,6 +525,7 @@ impl<'a> Engine<'a> {
             plan,
             outside_aws_auth,
             update: self.following.lock().ok().and_then(|f| f.clone()),
+            events: EventsDelivered::default(),
         }
     }
 
@@ -497,7 +554,8 @@ impl<'a> Engine<'a> {
         format!("{worker}-{nanos:x}-{n}")
     }
 
-    /// Saves `state` over `record` under the lease.
+    /// Saves `state` over `record` under the lease, recording the phase change (if any) in the
+    /// record's outbox in the same conditional write.
     async fn save(
         &self,
         key: &ClusterKey,
@@ -505,9 +563,21 @@ impl<'a> Engine<'a> {
         state: &ClusterState,
     ) -> Result<(), EngineError> {
         let lease = self.renew(false).await?;
-        self.store
-            .save_cluster(key, record.version, state, SystemTime::now(), Some(&lease))
+        let now = SystemTime::now();
+        let restored = self.restoring.swap(0, Ordering::SeqCst);
+        let transition = self.transition(record, state, restored, now);
+        let saved = self
+            .store
+            .save_cluster_recording(
+                key,
+                record.version,
+                state,
+                now,
+                Some(&lease),
+                transition.as_ref(),
+            )
             .await?;
+        self.remember(saved);
         Ok(())
     }
 
@@ -636,7 +706,18 @@ fn counts(plan: &Plan, state: &ClusterState, blockers: usize) -> Counts {
             0
         },
         blockers: n(blockers),
+        aws_auth_rows: Some(n(plan.entries.len())),
     }
+}
+
+/// The plan's blocker finding codes, sorted and distinct.
+fn blocker_codes(plan: &Plan) -> Vec<String> {
+    let codes: std::collections::BTreeSet<&'static str> = plan
+        .all_findings()
+        .filter(|f| f.severity == Severity::Blocker)
+        .map(|f| f.code.as_str())
+        .collect();
+    codes.into_iter().map(str::to_owned).collect()
 }
 
 /// The recorded text of a block: the reason and the first blocker findings.

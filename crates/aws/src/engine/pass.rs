@@ -2,7 +2,7 @@
 //! follow the EKS update in progress → observe and plan → decide ([`next`]) → perform and save.
 
 use super::{Engine, EngineError, Forbidden, Outcome, Progress, Report, TEMPORARY_USERNAME};
-use super::{block_text, counts, error, step_name, steps};
+use super::{block_text, blocker_codes, counts, error, step_name, steps};
 use crate::live::{self, GatherError, Gathered};
 use crate::store::ClusterKey;
 use crate::store::error::StoreError;
@@ -103,6 +103,7 @@ impl Engine<'_> {
                 key: key.pk(),
                 sk: crate::store::META.to_owned(),
             })?;
+        self.remember(record.clone());
         let mut state = record.state.clone();
         state.mode = mode;
         if self.interrupt.is_requested() {
@@ -187,9 +188,17 @@ impl Engine<'_> {
         self.reconcile_open_audits(key, &gathered).await?;
         let empty = BTreeMap::new();
         let auth = AwsAuth::parse_data(gathered.configmap.as_ref().map_or(&empty, |c| &c.data));
-        let plan = eks_auth_core::plan(&auth, Some(&gathered.facts), &self.settings.policy);
+        let mut plan = eks_auth_core::plan(&auth, Some(&gathered.facts), &self.settings.policy);
+        let rbac = self.run_rbac(key).await;
+        let rbac_unreadable = super::rbac::analyse(
+            &mut plan,
+            &auth,
+            &gathered.facts,
+            &self.settings.policy,
+            &rbac,
+        );
         let inventory_changed = self
-            .record_inventory(key, state, &auth, &plan, &gathered)
+            .record_inventory(key, state, &auth, &plan, &gathered, rbac_unreadable)
             .await?;
         let summary = plan_summary(&plan);
         let auth_mode = gathered
@@ -379,6 +388,10 @@ impl Engine<'_> {
         };
         let result = self.execute(step, &ctx, &mut state).await?;
         state.counts = counts(&observed.plan, &state, observed.summary.blockers);
+        state.blocker_codes = blocker_codes(&observed.plan);
+        if step == Step::CreateEntries && result.is_ok() {
+            self.note_restored(record, observed.summary.to_create);
+        }
         let outcome = match result {
             Err(reason) => {
                 state.phase = Phase::Failed { retryable: true };

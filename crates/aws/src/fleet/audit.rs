@@ -91,6 +91,7 @@ pub async fn audit_fleet(
         watching_since,
         force_mode: Some(Mode::Audit),
         held_leases: HeldLeases::default(),
+        publisher: None,
     };
     let done = std::sync::atomic::AtomicUsize::new(0);
     let clusters = futures::stream::iter(jobs)

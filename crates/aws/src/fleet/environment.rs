@@ -32,6 +32,14 @@ pub struct FunctionEnv {
     /// `UPDATE_POLL_SECONDS` (worker): delay of the job re-enqueued while an EKS update runs
     /// (default 30; EKS authentication-mode updates take minutes).
     pub update_poll: std::time::Duration,
+    /// `EVENT_BUS_NAME`: the central bus phase-change events go to (unset: none are sent; they
+    /// stay recorded on each cluster).
+    pub event_bus: Option<String>,
+    /// `METRICS_NAMESPACE`: the CloudWatch namespace of the EMF metrics (unset: none printed).
+    pub metrics_namespace: Option<String>,
+    /// `SECURITY_HUB_FINDINGS` (`true`/`false`, default false): fleet-scan imports a finding per
+    /// cluster that still authenticates through aws-auth, in the cluster's account.
+    pub security_hub_findings: bool,
 }
 
 impl FunctionEnv {
@@ -79,7 +87,21 @@ impl FunctionEnv {
                 reason: format!("`{v}` is not a number of seconds"),
             })?,
         };
+        let security_hub_findings = match get("SECURITY_HUB_FINDINGS").as_deref() {
+            None | Some("") | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(EnvError {
+                    name: "SECURITY_HUB_FINDINGS",
+                    reason: format!("`{other}` is neither true nor false"),
+                });
+            }
+        };
+        let optional = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         Ok(Self {
+            event_bus: optional("EVENT_BUS_NAME"),
+            metrics_namespace: optional("METRICS_NAMESPACE"),
+            security_hub_findings,
             update_poll: std::time::Duration::from_secs(update_poll),
             table: required("TABLE_NAME")?,
             queue_url: required("QUEUE_URL")?,
@@ -124,16 +146,27 @@ mod tests {
         assert_eq!(e.default_mode, Mode::Audit);
         assert!(e.regions.is_empty());
         assert_eq!(e.max_receive_count, 5);
+        assert_eq!(
+            (e.event_bus.as_deref(), e.metrics_namespace.as_deref()),
+            (None, None)
+        );
+        assert!(!e.security_hub_findings);
         let mut more = BASE.to_vec();
         more.extend([
             ("DEFAULT_MODE", "migrate"),
             ("REGIONS", "us-east-1, eu-west-1"),
             ("MAX_RECEIVE_COUNT", "3"),
+            ("EVENT_BUS_NAME", "eam-events"),
+            ("METRICS_NAMESPACE", "EksAuthMigrator"),
+            ("SECURITY_HUB_FINDINGS", "true"),
         ]);
         let e = env(&more).expect("env");
         assert_eq!(e.default_mode, Mode::Migrate);
         assert_eq!(e.regions, vec!["us-east-1", "eu-west-1"]);
         assert_eq!(e.max_receive_count, 3);
+        assert_eq!(e.event_bus.as_deref(), Some("eam-events"));
+        assert_eq!(e.metrics_namespace.as_deref(), Some("EksAuthMigrator"));
+        assert!(e.security_hub_findings);
     }
 
     #[test]
@@ -143,5 +176,11 @@ mod tests {
         let mut bad = BASE.to_vec();
         bad.push(("DEFAULT_MODE", "yolo"));
         assert_eq!(env(&bad).expect_err("bad mode").name, "DEFAULT_MODE");
+        let mut bad = BASE.to_vec();
+        bad.push(("SECURITY_HUB_FINDINGS", "yes"));
+        assert_eq!(
+            env(&bad).expect_err("bad flag").name,
+            "SECURITY_HUB_FINDINGS"
+        );
     }
 }

@@ -22,6 +22,10 @@ pub struct Clients {
     pub members: members::MemberAccounts,
     /// The organisation.
     pub org: scan::Organization,
+    /// The central bus's publisher, when `EVENT_BUS_NAME` is set.
+    pub publisher: Option<crate::notify::events::EventPublisher>,
+    /// Where EMF metric lines go (standard output in `METRICS_NAMESPACE`, or nowhere).
+    pub metrics: crate::notify::metrics::MetricsOut,
     /// Since when the migrator watches the fleet, once read (it never changes).
     watching_since: tokio::sync::OnceCell<std::time::SystemTime>,
 }
@@ -34,6 +38,11 @@ impl Clients {
             queue: queue::JobQueue::new(config, &env.queue_url),
             members: members::MemberAccounts::new(config.clone(), env.member_role_name.clone()),
             org: scan::Organization::new(config),
+            publisher: env
+                .event_bus
+                .as_ref()
+                .map(|bus| crate::notify::events::EventPublisher::new(config, bus)),
+            metrics: crate::notify::metrics::MetricsOut::stdout(env.metrics_namespace.clone()),
             watching_since: tokio::sync::OnceCell::new(),
         }
     }

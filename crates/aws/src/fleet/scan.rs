@@ -15,6 +15,7 @@ use crate::store::sightings::Sighting;
 use crate::store::{ClusterKey, StateStore};
 use eks_auth_core::config::{Config, is_new_cluster};
 use eks_auth_core::events::{Job, JobReason};
+use eks_auth_core::notify::posture::PostureInput;
 use eks_auth_core::state::{Mode, Phase};
 use futures::{StreamExt as _, TryStreamExt as _};
 use std::collections::{HashMap, HashSet};
@@ -51,6 +52,8 @@ pub struct ScanReport {
     pub recorded: usize,
     /// Where the time went.
     pub timings: ScanTimings,
+    /// Every cluster found, with what its record says (metrics, Security Hub findings).
+    pub seen: Vec<PostureInput>,
 }
 
 /// How long each phase of a scan took (logged by the function; figures in docs/benchmarks.md).
@@ -363,7 +366,13 @@ pub async fn scan(
     }
     let jobs: Vec<Job> = discovered
         .iter()
-        .filter(|d| needs_work(d.mode, reads.found.get(&d.key).map(|r| r.state.phase)))
+        .filter(|d| {
+            let record = reads.found.get(&d.key);
+            // Undelivered phase-change events are sent by the cluster's next run, even when its
+            // migration is over.
+            needs_work(d.mode, record.map(|r| r.state.phase))
+                || record.is_some_and(|r| !r.outbox.is_empty())
+        })
         .map(|d| {
             Job::new(
                 d.key.account.as_ref(),
@@ -372,6 +381,10 @@ pub async fn scan(
                 JobReason::Scan,
             )
         })
+        .collect();
+    report.seen = discovered
+        .iter()
+        .map(|d| posture_input(d, reads.found.get(&d.key)))
         .collect();
     timings.read_state = lap();
     match queue.send(&jobs, Duration::ZERO).await {
@@ -443,6 +456,25 @@ struct Discovered {
     key: ClusterKey,
     mode: Mode,
     sighting: Sighting,
+}
+
+/// What the scan knows of `d`: DescribeCluster's authentication mode and its record's counts.
+fn posture_input(
+    d: &Discovered,
+    record: Option<&crate::store::records::ClusterRecord>,
+) -> PostureInput {
+    PostureInput {
+        account: d.key.account.to_string(),
+        region: d.key.region.to_string(),
+        name: d.key.name.to_string(),
+        authentication_mode: d.sighting.authentication_mode,
+        aws_auth_rows: record.and_then(|r| r.state.counts.aws_auth_rows),
+        blocker_codes: record
+            .map(|r| r.state.blocker_codes.clone())
+            .unwrap_or_default(),
+        phase: record.map(|r| r.state.phase),
+        mode: d.mode,
+    }
 }
 
 /// Whether a cluster in `mode`, whose record is in `phase` (none: no record yet), needs a job.

@@ -3,13 +3,16 @@
 
 use super::members::MemberAccounts;
 use super::scan::Organization;
-use crate::engine::{Engine, EngineError, Outcome, Settings};
+use crate::engine::{Engine, EngineError, Outcome, Report, Settings};
 use crate::live::GatherError;
+use crate::notify::call_stats::CallStats;
+use crate::notify::events::EventPublisher;
 use crate::route::RoutePolicy;
 use crate::store::StateStore;
 use crate::store::lease::HeldLeases;
 use eks_auth_core::config::{Config, is_new_cluster};
 use eks_auth_core::events::{Job, JobReason};
+use eks_auth_core::notify::metrics::{RunFigures, RunOutcome};
 use eks_auth_core::state::{Mode, Phase};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -62,14 +65,54 @@ pub struct Worker<'a> {
     pub force_mode: Option<Mode>,
     /// The leases this process holds, released by the function's shutdown hook.
     pub held_leases: HeldLeases,
+    /// Where each run's phase-change events go (`None`: they stay recorded on the cluster).
+    pub publisher: Option<&'a EventPublisher>,
 }
 
 impl Worker<'_> {
     /// Works on `job` until `deadline`.
     pub async fn work(&self, job: &Job, deadline: Instant) -> Disposition {
+        self.work_measured(job, deadline).await.0
+    }
+
+    /// [`Worker::work`], with the figures of the run for its metrics.
+    pub async fn work_measured(&self, job: &Job, deadline: Instant) -> (Disposition, RunFigures) {
+        let started = Instant::now();
+        let calls = CallStats::now();
+        let (disposition, report) = self.run_job(job, deadline).await;
+        let after = CallStats::now();
+        let outcome = match (&disposition, report.as_ref().map(|r| &r.outcome)) {
+            (Disposition::Drop(_), _) => RunOutcome::Dropped,
+            (_, Some(Outcome::Done)) => RunOutcome::Done,
+            (_, Some(Outcome::Blocked(_))) => RunOutcome::Blocked,
+            (_, Some(Outcome::Waiting { .. })) => RunOutcome::Waiting,
+            (_, Some(Outcome::Busy { .. })) => RunOutcome::Busy,
+            (_, Some(Outcome::Failed(_))) => RunOutcome::Failed,
+            (_, Some(Outcome::OutOfTime)) => RunOutcome::OutOfTime,
+            (_, Some(Outcome::Interrupted)) => RunOutcome::Interrupted,
+            (_, None) => RunOutcome::Error,
+        };
+        let n = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        let figures = RunFigures {
+            outcome,
+            steps: report.as_ref().map_or(0, |r| r.steps.len()),
+            mutating_calls: report.as_ref().map_or(0, |r| {
+                usize::try_from(r.mutating_calls).unwrap_or(usize::MAX)
+            }),
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            throttles: n(after.throttles_since(&calls)),
+            retries: n(after.retries_since(&calls)),
+            events_published: report.as_ref().map_or(0, |r| r.events.published),
+            events_not_delivered: report.as_ref().map_or(0, |r| r.events.not_delivered),
+        };
+        (disposition, figures)
+    }
+
+    /// The run of `job`: what to do with its message, and the engine's report when it ran.
+    async fn run_job(&self, job: &Job, deadline: Instant) -> (Disposition, Option<Report>) {
         let member = match self.members.config(&job.account, &job.region).await {
             Ok(c) => c,
-            Err(e) => return Disposition::Retry(e.to_string()),
+            Err(e) => return (Disposition::Retry(e.to_string()), None),
         };
         let eks = crate::live::eks_client(&member);
         let (tags, created_at) = match eks.describe_cluster().name(&job.cluster).send().await {
@@ -78,19 +121,22 @@ impl Worker<'_> {
                 if e.as_service_error()
                     .is_some_and(|s| s.is_resource_not_found_exception()) =>
             {
-                return Disposition::Drop(format!(
-                    "cluster {} no longer exists in {}/{}",
-                    job.cluster, job.account, job.region
-                ));
+                return (
+                    Disposition::Drop(format!(
+                        "cluster {} no longer exists in {}/{}",
+                        job.cluster, job.account, job.region
+                    )),
+                    None,
+                );
             }
-            Err(e) => return Disposition::Retry(crate::live::sdk_reason(&e)),
+            Err(e) => return (Disposition::Retry(crate::live::sdk_reason(&e)), None),
         };
         // Its CreateCluster event says so even when the migrator started watching only now.
         let new =
             job.reason == JobReason::NewCluster || is_new_cluster(created_at, self.watching_since);
         let ous = match self.account_ous(&job.account).await {
             Ok(o) => o,
-            Err(reason) => return Disposition::Retry(reason),
+            Err(reason) => return (Disposition::Retry(reason), None),
         };
         let mode = match self.force_mode {
             Some(mode) => mode,
@@ -111,36 +157,45 @@ impl Worker<'_> {
         settings.gather = self.members.gather_options();
         // Private and restricted endpoints: a hub VPC or the in-VPC agent (docs/networking.md).
         settings.gather.route = RoutePolicy::ByReachability(self.config.network.clone());
-        let engine =
+        let mut engine =
             Engine::new(&member, self.store, &settings).with_held_leases(self.held_leases.clone());
+        if let Some(publisher) = self.publisher {
+            engine = engine.with_publisher(publisher);
+        }
         // The engine logs every step itself (tracing), inside the handler's span for this job.
         let progress = |_: &str| {};
         match engine.run(&job.cluster, mode, deadline, &progress).await {
-            Ok(report) => match report.outcome {
-                Outcome::Done | Outcome::Blocked(_) => Disposition::Finished {
-                    mode,
-                    phase: report.phase,
-                    outcome: report.outcome,
-                },
-                Outcome::Waiting {
-                    reason,
-                    retry_after,
-                } => self.requeue(job, retry_after, reason),
-                Outcome::Busy { holder, until } => self.requeue(
-                    job,
-                    until.duration_since(SystemTime::now()).unwrap_or_default(),
-                    format!("{holder} holds the cluster"),
-                ),
-                Outcome::OutOfTime => self.requeue(job, Duration::ZERO, "out of time".to_owned()),
-                Outcome::Interrupted => {
-                    self.requeue(job, Duration::ZERO, "interrupted (shutdown)".to_owned())
-                }
-                Outcome::Failed(reason) => Disposition::Retry(reason),
+            Ok(report) => (self.disposition(job, mode, &report), Some(report)),
+            Err(EngineError::Identify(GatherError::ClusterNotFound { .. })) => (
+                Disposition::Drop(format!("cluster {} no longer exists", job.cluster)),
+                None,
+            ),
+            Err(e) => (Disposition::Retry(e.to_string()), None),
+        }
+    }
+
+    /// What the engine's `report` means for the job's message.
+    fn disposition(&self, job: &Job, mode: Mode, report: &Report) -> Disposition {
+        match report.outcome.clone() {
+            Outcome::Done | Outcome::Blocked(_) => Disposition::Finished {
+                mode,
+                phase: report.phase,
+                outcome: report.outcome.clone(),
             },
-            Err(EngineError::Identify(GatherError::ClusterNotFound { .. })) => {
-                Disposition::Drop(format!("cluster {} no longer exists", job.cluster))
+            Outcome::Waiting {
+                reason,
+                retry_after,
+            } => self.requeue(job, retry_after, reason),
+            Outcome::Busy { holder, until } => self.requeue(
+                job,
+                until.duration_since(SystemTime::now()).unwrap_or_default(),
+                format!("{holder} holds the cluster"),
+            ),
+            Outcome::OutOfTime => self.requeue(job, Duration::ZERO, "out of time".to_owned()),
+            Outcome::Interrupted => {
+                self.requeue(job, Duration::ZERO, "interrupted (shutdown)".to_owned())
             }
-            Err(e) => Disposition::Retry(e.to_string()),
+            Outcome::Failed(reason) => Disposition::Retry(reason),
         }
     }
 

@@ -411,6 +411,7 @@ pub fn eks_client(config: &aws_config::SdkConfig) -> aws_sdk_eks::Client {
         aws_sdk_eks::config::Builder::from(config)
             .retry_config(retry())
             .timeout_config(timeouts())
+            .interceptor(crate::notify::call_stats::CountCalls)
             .build(),
     )
 }
@@ -534,6 +535,7 @@ pub(crate) fn iam_config(config: &aws_config::SdkConfig) -> aws_sdk_iam::config:
     aws_sdk_iam::config::Builder::from(config)
         .retry_config(retry())
         .timeout_config(timeouts())
+        .interceptor(crate::notify::call_stats::CountCalls)
 }
 
 pub(crate) fn sts_config(config: &aws_config::SdkConfig) -> aws_sdk_sts::config::Builder {

@@ -219,6 +219,7 @@ fn unrecorded_view(seen: &StoredSighting) -> ClusterView {
         version: 0,
         updated_at: seen.seen_at,
         lease: None,
+        outbox: Vec::new(),
     };
     cluster_view(&record, Some(seen), None)
 }

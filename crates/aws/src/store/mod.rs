@@ -4,12 +4,13 @@
 //!
 //! | `sk` | record | module |
 //! |---|---|---|
-//! | `META` | phase, mode, authentication mode, counts, `version`, lease | [`records`], [`lease`] |
+//! | `META` | phase, mode, authentication mode, counts, `version`, lease, undelivered phase changes (`outbox_<version>`) | [`records`], [`lease`], [`outbox`] |
 //! | `ENTRY#<principalArn>` | source row, target spec, status, attempts, last error | [`entries`] |
 //! | `AUDIT#<time>#<id>` | one mutating call, written before and completed after; TTL | [`audit`] |
 //! | `BACKUP#<resourceVersion>` | aws-auth verbatim | [`backup`] |
 //! | `INVENTORY#<generation>#<part>` | the latest plan digested for the fleet report (gzip JSON) | [`inventory`] |
 //! | `SEEN` | what the last fleet scan saw of the cluster (mode, version, tags) | [`sightings`] |
+//! | `FINDING` | whether the cluster's Security Hub finding is active, since when | [`findings`] |
 //!
 //! Fleet scans keep one record per account and region under `pk` = `SCAN`, `sk` =
 //! `ACCOUNT#<account>#<region>` ([`scans`]): when it was last scanned and how that went; and
@@ -28,9 +29,11 @@ pub mod backup;
 pub mod entries;
 pub mod error;
 pub mod events;
+pub mod findings;
 pub mod fleet;
 pub mod inventory;
 pub mod lease;
+pub mod outbox;
 pub mod records;
 pub mod scans;
 pub mod sightings;
@@ -238,7 +241,8 @@ impl StateStore {
             .update_expression(u.expression())
             .set_condition_expression(u.condition_expression())
             .set_expression_attribute_names(Some(u.names))
-            .set_expression_attribute_values(Some(u.values))
+            // DynamoDB rejects an empty map (an update that only removes attributes).
+            .set_expression_attribute_values((!u.values.is_empty()).then_some(u.values))
     }
 
     pub(crate) async fn query_prefix(

@@ -8,6 +8,7 @@ use super::lease::{LEASE_OWNER, LEASE_PROCESS, LEASE_UNTIL, Lease, LeaseInfo};
 use super::{ClusterKey, META, PHASE_INDEX, PK, SK, StateStore};
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use eks_auth_core::facts::AuthenticationMode;
+use eks_auth_core::notify::transition::Transition;
 use eks_auth_core::reach::ClusterReach;
 use eks_auth_core::state::{Mode, Phase};
 use std::collections::HashMap;
@@ -21,6 +22,8 @@ const ENTRIES_PLANNED: &str = "entries_planned";
 const ENTRIES_APPLIED: &str = "entries_applied";
 const ENTRIES_VERIFIED: &str = "entries_verified";
 const BLOCKERS: &str = "blockers";
+const BLOCKER_CODES: &str = "blocker_codes";
+const AWS_AUTH_ROWS: &str = "aws_auth_rows";
 const UPDATE_ID: &str = "pending_update_id";
 const UPDATE_TARGET: &str = "pending_update_target";
 pub(crate) const LAST_ERROR: &str = "last_error";
@@ -44,6 +47,8 @@ pub struct Counts {
     pub entries_verified: u32,
     /// Blocker findings.
     pub blockers: u32,
+    /// Rows aws-auth held at the last plan (`None` before the first plan).
+    pub aws_auth_rows: Option<u32>,
 }
 
 /// An authentication-mode update the worker follows across invocations.
@@ -80,6 +85,8 @@ pub struct ClusterState {
     /// The reachability of the cluster's Kubernetes API and the route the last run took (or why
     /// it had none), for `status` and the report.
     pub reach: Option<ClusterReach>,
+    /// The blocker finding codes of the latest plan, sorted and distinct.
+    pub blocker_codes: Vec<String>,
 }
 
 impl ClusterState {
@@ -96,6 +103,7 @@ impl ClusterState {
             creator_principal: None,
             inventory: None,
             reach: None,
+            blocker_codes: Vec::new(),
         }
     }
 }
@@ -113,6 +121,8 @@ pub struct ClusterRecord {
     pub updated_at: SystemTime,
     /// The lease, when one is recorded (possibly expired).
     pub lease: Option<LeaseInfo>,
+    /// Phase changes recorded and not yet delivered as events ([`super::outbox`]).
+    pub outbox: Vec<Transition>,
 }
 
 /// What [`StateStore::get_clusters`] read.
@@ -154,6 +164,11 @@ fn set_state(u: &mut Update, state: &ClusterState) {
         .set(ENTRIES_APPLIED, n(c.entries_applied))
         .set(ENTRIES_VERIFIED, n(c.entries_verified))
         .set(BLOCKERS, n(c.blockers))
+        .set_opt(AWS_AUTH_ROWS, c.aws_auth_rows.map(n))
+        .set_opt(
+            BLOCKER_CODES,
+            (!state.blocker_codes.is_empty()).then(|| s(state.blocker_codes.join(","))),
+        )
         .set_opt(UPDATE_ID, state.pending_update.as_ref().map(|p| s(&p.id)))
         .set_opt(
             UPDATE_TARGET,
@@ -242,6 +257,7 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
                 entries_applied: r.num(ENTRIES_APPLIED)?,
                 entries_verified: r.num(ENTRIES_VERIFIED)?,
                 blockers: r.num(BLOCKERS)?,
+                aws_auth_rows: r.opt_num(AWS_AUTH_ROWS)?,
             },
             pending_update,
             last_error: r.opt_str(LAST_ERROR)?.map(str::to_owned),
@@ -252,7 +268,12 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
                 .opt_str(REACH)?
                 .map(|json| serde_json::from_str(json).map_err(|_| corrupt(REACH)))
                 .transpose()?,
+            blocker_codes: r
+                .opt_str(BLOCKER_CODES)?
+                .map(|codes| codes.split(',').map(str::to_owned).collect())
+                .unwrap_or_default(),
         },
+        outbox: super::outbox::read(item),
         version: r.num(VERSION)?,
         updated_at: r.time(UPDATED_AT)?,
         lease,
@@ -412,8 +433,31 @@ impl StateStore {
         now: SystemTime,
         lease: Option<&Lease>,
     ) -> Result<ClusterRecord, StoreError> {
+        self.save_cluster_recording(key, expected_version, state, now, lease, None)
+            .await
+    }
+
+    /// [`StateStore::save_cluster`], recording `transition` (at version `expected_version + 1`)
+    /// in the record's outbox in the same conditional write: the phase change and its record
+    /// reach the table together or not at all.
+    ///
+    /// # Errors
+    ///
+    /// As [`StateStore::save_cluster`].
+    pub async fn save_cluster_recording(
+        &self,
+        key: &ClusterKey,
+        expected_version: u64,
+        state: &ClusterState,
+        now: SystemTime,
+        lease: Option<&Lease>,
+        transition: Option<&Transition>,
+    ) -> Result<ClusterRecord, StoreError> {
         let mut u = Update::default();
         set_state(&mut u, state);
+        if let Some(t) = transition {
+            super::outbox::append(&mut u, t);
+        }
         u.set(VERSION, n(expected_version.saturating_add(1)))
             .set(UPDATED_AT, n(millis(now)));
         let version = u.name(VERSION);

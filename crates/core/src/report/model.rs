@@ -6,10 +6,12 @@ use super::filter::Filter;
 use super::input::{RecordCounts, Unreadable};
 use crate::facts::AuthenticationMode;
 use crate::finding::{FindingCode, Location};
-use crate::plan::Summary;
+use crate::plan::{AccessScope, Summary};
 use crate::policy::CreatorEntry;
+use crate::rbac::SubjectKind;
 use crate::reach::{EgressFit, ReachClass};
 use crate::state::{Mode, Phase};
+use crate::suggest::SuggestionCounts;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -41,6 +43,8 @@ pub struct FleetReport {
     pub blockers: Vec<BlockerGroup>,
     /// Who has access where.
     pub access: AccessInventory,
+    /// The RBAC suggestions summed across the clusters (docs/rbac-suggestions.md).
+    pub suggestions: Suggestions,
     /// How fresh the scans are.
     pub scans: ScanFreshness,
     /// Table items that could not be read, each named with why (never filtered out).
@@ -227,6 +231,8 @@ pub struct ClusterSummary {
     /// until a scan or run described it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reachability: Option<ClusterReachability>,
+    /// What its RBAC analysis found, when a run read (or tried to read) its RBAC.
+    pub rbac: ClusterRbac,
 }
 
 /// Where one cluster's Kubernetes API can be reached from, and how the migrator reached it.
@@ -248,6 +254,84 @@ pub struct ClusterReachability {
     pub route: Option<String>,
     /// What to deploy so that the migrator reaches it, when the last run could not.
     pub what_to_deploy: Option<String>,
+}
+
+/// A cluster's RBAC analysis in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ClusterRbac {
+    /// No run has read its RBAC (no inventory, or one written before runs did).
+    NotAnalysed,
+    /// Analysed: its subjects by verdict.
+    Analysed {
+        /// Subjects by verdict.
+        counts: SuggestionCounts,
+    },
+    /// Its RBAC could not be read, with why.
+    Unreadable {
+        /// Why (what to grant).
+        reason: String,
+    },
+}
+
+/// The RBAC suggestions of the report's clusters, summed: which aws-auth groups (and usernames
+/// with User bindings) an EKS access policy could replace exactly, and where.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestions {
+    /// Clusters whose RBAC was analysed.
+    pub clusters_analysed: usize,
+    /// Clusters whose RBAC could not be read (no suggestion is made for them), with why.
+    pub unreadable: Vec<UnreadableRbac>,
+    /// Subjects by verdict, summed over the analysed clusters.
+    pub totals: SuggestionCounts,
+    /// Per subject (kind and name), over the clusters where it appears: ordered by the number
+    /// of clusters with an exact suggestion, then by clusters, then by name.
+    pub subjects: Vec<SubjectSuggestions>,
+}
+
+/// A cluster whose RBAC could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadableRbac {
+    /// The cluster.
+    pub cluster: ClusterRef,
+    /// Why.
+    pub reason: String,
+}
+
+/// One subject across the fleet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectSuggestions {
+    /// Group or user.
+    pub kind: SubjectKind,
+    /// Its name.
+    pub name: String,
+    /// Clusters where it was analysed.
+    pub clusters: usize,
+    /// Clusters where a policy grants exactly what it gets.
+    pub exact: usize,
+    /// Clusters where the closest policy would lose permissions.
+    pub lossy: usize,
+    /// Clusters where the closest policy would add permissions.
+    pub broader: usize,
+    /// Clusters where no policy comes close.
+    pub none: usize,
+    /// Clusters where nothing binds it.
+    pub unbound: usize,
+    /// Clusters where an object it depends on could not be read.
+    pub unreadable: usize,
+    /// The exact suggestions, each with the clusters where it holds.
+    pub exact_policies: Vec<PolicySuggestion>,
+}
+
+/// An access policy (and scope) that replaces a subject exactly on some clusters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicySuggestion {
+    /// The policy's name.
+    pub policy: String,
+    /// Its scope.
+    pub access_scope: AccessScope,
+    /// Where it holds.
+    pub clusters: Vec<ClusterRef>,
 }
 
 /// Whether a cluster's account-region's latest scan saw it.

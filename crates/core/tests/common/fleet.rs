@@ -7,9 +7,10 @@
 
 use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, IamResolution};
-use eks_auth_core::inventory::ClusterInventory;
+use eks_auth_core::inventory::{ClusterInventory, RbacDigest};
 use eks_auth_core::plan::{AccessPolicy, AccessScope, Action, EntryType, Plan};
 use eks_auth_core::policy::{CreatorEntry, MigrationPolicy};
+use eks_auth_core::rbac::Rbac;
 use eks_auth_core::reach::{
     ClusterPlace, EndpointAccess, NetworkConfig, Reachability, Route, classify, route,
 };
@@ -17,6 +18,7 @@ use eks_auth_core::report::input::{
     ClusterView, FleetInput, RecordCounts, ScanOutcome, ScanView, Unreadable,
 };
 use eks_auth_core::state::{Mode, Phase};
+use eks_auth_core::suggest::RbacInput;
 use std::collections::BTreeMap;
 
 /// When the fixture's report is built (2026-12-01T00:00:00Z).
@@ -32,6 +34,7 @@ pub const SANDBOX: &str = "777788889999";
 
 const EXAMPLE: &str = include_str!("../../../../examples/aws-auth.yaml");
 const EXAMPLE_FACTS: &str = include_str!("../../../../examples/facts.json");
+const EXAMPLE_RBAC: &str = include_str!("../../../../examples/rbac/rbac.yaml");
 const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 /// How a fixture cluster is set up.
@@ -386,7 +389,41 @@ fn inventory(s: &Spec) -> ClusterInventory {
         let again = eks_auth_core::plan(&auth, Some(&facts), &policy);
         return ClusterInventory::from_plan(&auth, &again, Some(&facts));
     }
-    ClusterInventory::from_plan(&auth, &plan, Some(&facts))
+    let mut inventory = ClusterInventory::from_plan(&auth, &plan, Some(&facts));
+    inventory.rbac = rbac(s, &auth, &facts, &plan, &policy);
+    inventory
+}
+
+/// The RBAC analysis of two CONFIG_MAP clusters: `prod-eu` with the RBAC of the shipped RBAC
+/// example (docs/rbac-suggestions.md), `ml-training` whose RBAC the migrator may not read.
+fn rbac(
+    s: &Spec,
+    auth: &AwsAuth,
+    facts: &ClusterFacts,
+    plan: &Plan,
+    policy: &MigrationPolicy,
+) -> Option<RbacDigest> {
+    match s.name {
+        "prod-eu" => {
+            let rbac = Rbac::parse(EXAMPLE_RBAC).expect("the RBAC example parses");
+            let mut analysed = plan.clone();
+            eks_auth_core::suggest::attach(
+                &mut analysed,
+                auth,
+                Some(facts),
+                policy,
+                &RbacInput {
+                    rbac: &rbac,
+                    listed_policies: None,
+                },
+            );
+            analysed.rbac.as_ref().map(RbacDigest::of)
+        }
+        "ml-training" => Some(RbacDigest::Unreadable {
+            reason: "cannot list clusterroles.rbac.authorization.k8s.io: 403 Forbidden; grant get and list (infra/kubernetes/migrator-rbac.yaml)".to_owned(),
+        }),
+        _ => None,
+    }
 }
 
 fn facts_for(s: &Spec, text: &str) -> ClusterFacts {

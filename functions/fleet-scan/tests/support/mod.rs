@@ -310,20 +310,224 @@ pub async fn member(central: &aws_config::SdkConfig, account: &str) -> aws_confi
         .build()
 }
 
+/// Creates an IAM role or user (`kind`) with `path` and `name` in the account of `iam`'s
+/// credentials (moto keeps each assumed account's IAM apart).
+pub async fn create_principal(iam: &aws_sdk_iam::Client, kind: &str, path: &str, name: &str) {
+    const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+    if kind == "role" {
+        iam.create_role()
+            .role_name(name)
+            .path(path)
+            .assume_role_policy_document(TRUST)
+            .send()
+            .await
+            .expect("CreateRole");
+    } else {
+        iam.create_user()
+            .user_name(name)
+            .path(path)
+            .send()
+            .await
+            .expect("CreateUser");
+    }
+}
+
+/// [`create_principal`] for a full IAM ARN (`arn:aws:iam::A:role/path/name`).
+pub async fn create_principal_arn(iam: &aws_sdk_iam::Client, arn: &str) {
+    let resource = arn.splitn(6, ':').nth(5).expect("an IAM ARN");
+    let (kind, rest) = resource.split_once('/').expect("kind/name");
+    let (path, name) = match rest.rsplit_once('/') {
+        Some((path, name)) => (format!("/{path}/"), name),
+        None => ("/".to_owned(), rest),
+    };
+    create_principal(iam, kind, &path, name).await;
+}
+
 pub struct Pipeline {
     pub stack: Stack,
     pub central: aws_config::SdkConfig,
     pub queue_url: String,
     pub env: FunctionEnv,
+    /// The queue a rule on the central bus copies every eks-auth-migrator event to.
+    pub captured_url: String,
     _dir: tempfile::TempDir,
 }
+
+/// The central bus the functions put phase-change events on.
+pub const BUS: &str = "eam-events";
+/// The metrics namespace.
+pub const NAMESPACE: &str = "EksAuthMigrator";
 
 pub async fn pipeline() -> Option<Pipeline> {
     pipeline_of(Fleet::Public).await
 }
 
-/// The local stack with `fleet` loaded, its IAM principals, the table, queue and configuration.
+/// The local stack with `fleet` loaded, its IAM principals, the table, queues, bus and
+/// configuration.
 pub async fn pipeline_of(fleet: Fleet) -> Option<Pipeline> {
+    let p = pipeline_without_bus(fleet).await?;
+    create_bus(&p).await;
+    Some(p)
+}
+
+/// Creates the central bus with a rule that copies every eks-auth-migrator event into the
+/// capture queue (how the tests see what was put on the bus).
+pub async fn create_bus(p: &Pipeline) {
+    let events = aws_sdk_eventbridge::Client::new(&p.central);
+    events
+        .create_event_bus()
+        .name(BUS)
+        .send()
+        .await
+        .expect("CreateEventBus");
+    events
+        .put_rule()
+        .name("capture")
+        .event_bus_name(BUS)
+        .event_pattern(r#"{"source":["eks-auth-migrator"]}"#)
+        .send()
+        .await
+        .expect("PutRule");
+    let arn = aws_sdk_sqs::Client::new(&p.central)
+        .get_queue_attributes()
+        .queue_url(&p.captured_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("GetQueueAttributes")
+        .attributes()
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("queue ARN");
+    events
+        .put_targets()
+        .rule("capture")
+        .event_bus_name(BUS)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("capture")
+                .arn(arn)
+                .build()
+                .expect("target"),
+        )
+        .send()
+        .await
+        .expect("PutTargets");
+}
+
+/// Every event captured since the last call (the capture queue drained).
+pub async fn captured_events(p: &Pipeline) -> Vec<Value> {
+    let sqs = aws_sdk_sqs::Client::new(&p.central);
+    let mut events = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(&p.captured_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        if out.messages().is_empty() {
+            return events;
+        }
+        for m in out.messages() {
+            events.push(serde_json::from_str(m.body().unwrap_or_default()).expect("event JSON"));
+            sqs.delete_message()
+                .queue_url(&p.captured_url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("DeleteMessage");
+        }
+    }
+}
+
+/// A writer the tests read back (the functions' EMF lines).
+#[derive(Clone, Default)]
+pub struct Captured(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    /// The metric sets printed so far.
+    pub fn metric_sets(&self) -> Vec<eks_auth_core::notify::emf::MetricSet> {
+        let text = String::from_utf8(self.0.lock().expect("buffer").clone()).expect("UTF-8");
+        text.lines()
+            .map(|line| {
+                let (namespace, set) = eks_auth_core::notify::emf::parse_line(line)
+                    .unwrap_or_else(|| panic!("not an EMF line: {line}"));
+                assert_eq!(namespace, NAMESPACE);
+                set
+            })
+            .collect()
+    }
+}
+
+/// The findings in `account`'s Security Hub (us-east-1 and eu-west-1), as (cluster ARN, record
+/// state, compliance, severity label), read through its member role.
+pub async fn findings(p: &Pipeline, account: &str) -> Vec<(String, String, String, String)> {
+    let mut found = Vec::new();
+    for region in ["us-east-1", "eu-west-1"] {
+        let config = member(&p.central, account)
+            .await
+            .to_builder()
+            .region(aws_config::Region::new(region))
+            .build();
+        // The debug build's GetFindings deserializer (every ASFF resource type) needs more stack
+        // than a test thread has: read on a thread of its own.
+        let out = std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime")
+                    .block_on(
+                        aws_sdk_securityhub::Client::new(&config)
+                            .get_findings()
+                            .send(),
+                    )
+                    .map_err(|e| format!("{e:?}"))
+            })
+            .expect("thread")
+            .join()
+            .expect("joined")
+            .expect("GetFindings");
+        for f in out.findings() {
+            assert_eq!(f.aws_account_id(), Some(account));
+            found.push((
+                f.resources()[0].id().unwrap_or_default().to_owned(),
+                f.record_state()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                f.compliance()
+                    .and_then(|c| c.status())
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                f.finding_provider_fields()
+                    .and_then(|p| p.severity())
+                    .and_then(|s| s.label())
+                    .map(|l| l.as_str().to_owned())
+                    .unwrap_or_default(),
+            ));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The pipeline of `fleet` with the bus not created yet (PutEvents fails until [`create_bus`]).
+async fn pipeline_without_bus(fleet: Fleet) -> Option<Pipeline> {
     // The seed needs moto's URL: start with an empty seed, then load the fleet.
     let stack = Stack::start(Seed::default(), true).await.expect("stack");
     let Some(moto) = stack.moto.as_ref().map(|m| m.url()) else {
@@ -340,29 +544,13 @@ pub async fn pipeline_of(fleet: Fleet) -> Option<Pipeline> {
     stack.sim.load_seed(fleet_seed).expect("fleet");
     let dir = tempfile::tempdir().expect("dir");
     let central = central_config(&stack, &dir).await;
-    const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
     for account in [A, B] {
         let iam = aws_sdk_iam::Client::new(&member(&central, account).await);
         for (_, kind, path, name) in fleet_principals(fleet)
             .into_iter()
             .filter(|p| p.0 == account)
         {
-            if kind == "role" {
-                iam.create_role()
-                    .role_name(&name)
-                    .path(path)
-                    .assume_role_policy_document(TRUST)
-                    .send()
-                    .await
-                    .expect("CreateRole");
-            } else {
-                iam.create_user()
-                    .user_name(&name)
-                    .path(path)
-                    .send()
-                    .await
-                    .expect("CreateUser");
-            }
+            create_principal(&iam, kind, path, &name).await;
         }
     }
     StateStore::from_config(&central, TABLE)
@@ -372,6 +560,15 @@ pub async fn pipeline_of(fleet: Fleet) -> Option<Pipeline> {
     let queue_url = aws_sdk_sqs::Client::new(&central)
         .create_queue()
         .queue_name("eam-jobs")
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url()
+        .expect("url")
+        .to_owned();
+    let captured_url = aws_sdk_sqs::Client::new(&central)
+        .create_queue()
+        .queue_name("eam-captured-events")
         .send()
         .await
         .expect("CreateQueue")
@@ -394,6 +591,9 @@ pub async fn pipeline_of(fleet: Fleet) -> Option<Pipeline> {
         ("DEFAULT_MODE", "audit".to_owned()),
         ("REGIONS", "us-east-1".to_owned()),
         ("UPDATE_POLL_SECONDS", "1".to_owned()),
+        ("EVENT_BUS_NAME", BUS.to_owned()),
+        ("METRICS_NAMESPACE", NAMESPACE.to_owned()),
+        ("SECURITY_HUB_FINDINGS", "true".to_owned()),
     ]);
     let env = FunctionEnv::from_lookup(|k| vars.get(k).cloned()).expect("env");
     Some(Pipeline {
@@ -401,6 +601,7 @@ pub async fn pipeline_of(fleet: Fleet) -> Option<Pipeline> {
         central,
         queue_url,
         env,
+        captured_url,
         _dir: dir,
     })
 }

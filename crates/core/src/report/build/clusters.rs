@@ -58,6 +58,7 @@ pub(super) fn summarize(
         inventory_at: cluster.inventory_at_ms.map(rfc3339),
         sighting: sighting(cluster, latest),
         reachability: reachability(cluster),
+        rbac: super::suggestions::cluster_rbac(cluster),
     }
 }
 

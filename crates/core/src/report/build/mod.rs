@@ -5,6 +5,7 @@ mod blockers;
 mod clusters;
 mod headline;
 mod scans;
+mod suggestions;
 
 use super::filter::Filter;
 use super::input::{ClusterView, FleetInput};
@@ -30,6 +31,7 @@ pub fn build(input: &FleetInput, filter: &Filter, now_ms: u64) -> FleetReport {
         .collect();
     let blockers = blockers::group(&views, filter);
     let access = access::inventory(&views, filter);
+    let suggestions = suggestions::sum(&views);
     let scans = scans::freshness(&latest, &clusters, now_ms);
     let headline = headline::totals(&clusters, &access, &scans, input.unreadable.len());
     FleetReport {
@@ -40,6 +42,7 @@ pub fn build(input: &FleetInput, filter: &Filter, now_ms: u64) -> FleetReport {
         clusters,
         blockers,
         access,
+        suggestions,
         scans,
         unreadable: input.unreadable.clone(),
     }

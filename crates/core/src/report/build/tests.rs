@@ -90,6 +90,7 @@ fn inventory(principals: Vec<PrincipalAccess>, findings: Vec<Finding>) -> Cluste
         blocks_api_mode: blockers > 0,
         findings,
         principals,
+        rbac: None,
     }
 }
 

@@ -6,10 +6,10 @@
 use crate::finding::FindingCode;
 use crate::plan::AccessPolicy;
 use crate::report::access::ClusterAccess;
-use crate::report::model::{ClusterSummary, FleetReport};
+use crate::report::model::{ClusterRbac, ClusterSummary, FleetReport};
 use serde::Serialize;
 
-const CLUSTER_HEADERS: [&str; 32] = [
+const CLUSTER_HEADERS: [&str; 35] = [
     "account",
     "region",
     "cluster",
@@ -42,6 +42,9 @@ const CLUSTER_HEADERS: [&str; 32] = [
     "reachability",
     "vpc_id",
     "route",
+    "rbac",
+    "suggestions_exact",
+    "suggestions_lossy",
 ];
 
 const INVENTORY_HEADERS: [&str; 23] = [
@@ -173,6 +176,22 @@ fn cluster_row(c: &ClusterSummary) -> Vec<String> {
         reach.and_then(|r| r.vpc_id.clone()).unwrap_or_default(),
         reach.and_then(|r| r.route.clone()).unwrap_or_default(),
     ]
+    .into_iter()
+    .chain(rbac_cells(&c.rbac))
+    .collect()
+}
+
+/// `rbac`, `suggestions_exact`, `suggestions_lossy`.
+fn rbac_cells(rbac: &ClusterRbac) -> [String; 3] {
+    match rbac {
+        ClusterRbac::NotAnalysed => ["not_analysed".to_owned(), String::new(), String::new()],
+        ClusterRbac::Analysed { counts } => [
+            "analysed".to_owned(),
+            counts.exact.to_string(),
+            counts.lossy.to_string(),
+        ],
+        ClusterRbac::Unreadable { .. } => ["unreadable".to_owned(), String::new(), String::new()],
+    }
 }
 
 fn inventory_row(arn: &str, account: Option<&str>, c: &ClusterAccess) -> Vec<String> {

@@ -35,6 +35,18 @@ pub(super) fn render(report: &FleetReport) -> String {
         summary::creator_rows(report, Arns::Full),
     );
     access(&mut out, report);
+    if summary::has_suggestions(report) {
+        out.push_str("## RBAC suggestions\n\n");
+        for line in summary::suggestion_notes(report) {
+            let _ = writeln!(out, "- {}", text(&line));
+        }
+        out.push('\n');
+        table(
+            &mut out,
+            &summary::SUGGESTION_HEADERS,
+            summary::suggestion_rows(report),
+        );
+    }
     out.push_str("## Scans\n\n");
     table(&mut out, &summary::SCAN_HEADERS, summary::scan_rows(report));
     for line in summary::scan_notes(report) {

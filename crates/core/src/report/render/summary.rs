@@ -352,3 +352,74 @@ pub(super) fn scan_notes(report: &FleetReport) -> Vec<String> {
     }
     notes
 }
+
+/// Whether any cluster of the report had its RBAC read (or tried).
+pub(super) fn has_suggestions(report: &FleetReport) -> bool {
+    let s = &report.suggestions;
+    s.clusters_analysed > 0 || !s.unreadable.is_empty()
+}
+
+/// The suggestions section's sentences.
+pub(super) fn suggestion_notes(report: &FleetReport) -> Vec<String> {
+    let s = &report.suggestions;
+    let t = &s.totals;
+    let mut notes = vec![format!(
+        "RBAC analysed on {} cluster(s): {} subject(s) with an access policy granting exactly what they get, {} lossy, {} broader, {} with no close policy, {} bound to nothing, {} unreadable. Nothing is applied unless the policy file maps a group (docs/rbac-suggestions.md).",
+        s.clusters_analysed, t.exact, t.lossy, t.broader, t.none, t.unbound, t.unreadable
+    )];
+    if !s.unreadable.is_empty() {
+        notes.push(format!(
+            "RBAC could not be read on {} cluster(s), so nothing is suggested there: {}",
+            s.unreadable.len(),
+            s.unreadable
+                .iter()
+                .map(|u| format!("{}: {}", u.cluster, u.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    notes
+}
+
+/// The suggestions table's columns.
+pub(super) const SUGGESTION_HEADERS: [&str; 5] = [
+    "subject",
+    "clusters",
+    "exact",
+    "other verdicts",
+    "exact policy (scope): clusters",
+];
+
+/// One row per subject.
+pub(super) fn suggestion_rows(report: &FleetReport) -> Vec<Vec<Lines>> {
+    report
+        .suggestions
+        .subjects
+        .iter()
+        .map(|s| {
+            let others: Vec<String> = [
+                ("lossy", s.lossy),
+                ("broader", s.broader),
+                ("none", s.none),
+                ("unbound", s.unbound),
+                ("unreadable", s.unreadable),
+            ]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{what} {n}"))
+            .collect();
+            let policies: Vec<String> = s
+                .exact_policies
+                .iter()
+                .map(|p| format!("{} ({}): {}", p.policy, p.access_scope, p.clusters.len()))
+                .collect();
+            vec![
+                Lines::code(&format!("{} {}", s.kind.as_str(), s.name)),
+                Lines::number(s.clusters),
+                Lines::number(s.exact),
+                Lines::texts(others),
+                Lines::codes(policies),
+            ]
+        })
+        .collect()
+}

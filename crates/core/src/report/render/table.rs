@@ -131,6 +131,19 @@ pub(super) fn render(report: &FleetReport, options: RenderOptions) -> String {
         }
     }
 
+    if summary::has_suggestions(report) {
+        title(&mut out, "RBAC suggestions");
+        for note in summary::suggestion_notes(report) {
+            out.push_str(&wrap(&format!("• {note}"), width, 2));
+        }
+        grid(
+            &mut out,
+            &summary::SUGGESTION_HEADERS,
+            1,
+            summary::suggestion_rows(report),
+        );
+    }
+
     title(&mut out, "Scans, least recently scanned first");
     grid(
         &mut out,

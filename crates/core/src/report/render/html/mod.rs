@@ -27,10 +27,15 @@ pub(super) fn render(report: &FleetReport) -> String {
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <title>EKS fleet report, {generated}</title><style>{CSS}</style></head><body>
 <header class="top"><h1>EKS fleet report: aws-auth and access entries</h1><p>{subtitle}</p></header>
-<nav class="toc"><a href="#headline">Headline</a><a href="#blockers">Blockers</a><a href="#clusters">Clusters</a><a href="#creator">Creator's admin</a><a href="#access">Access</a><a href="#scans">Scans</a></nav>
+<nav class="toc"><a href="#headline">Headline</a><a href="#blockers">Blockers</a><a href="#clusters">Clusters</a><a href="#creator">Creator's admin</a><a href="#access">Access</a>{rbac_link}<a href="#scans">Scans</a></nav>
 <main>"##,
         generated = esc(&report.generated_at),
         subtitle = esc(&summary::subtitle(report)),
+        rbac_link = if summary::has_suggestions(report) {
+            r##"<a href="#suggestions">RBAC suggestions</a>"##
+        } else {
+            ""
+        },
     );
     headline::render(&mut page, report);
     blockers(&mut page, report);
@@ -56,6 +61,17 @@ pub(super) fn render(report: &FleetReport) -> String {
         table(&mut page, id, &headers, rows);
     }
     page.push_str("</section>");
+    if summary::has_suggestions(report) {
+        section(&mut page, "suggestions", "RBAC suggestions");
+        list(&mut page, "notes", summary::suggestion_notes(report));
+        table(
+            &mut page,
+            "t-suggestions",
+            &summary::SUGGESTION_HEADERS,
+            summary::suggestion_rows(report),
+        );
+        page.push_str("</section>");
+    }
     section(&mut page, "scans", "Scans, least recently scanned first");
     table(
         &mut page,

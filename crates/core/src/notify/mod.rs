@@ -1,0 +1,72 @@
+//! What the fleet tells people and other systems, as pure data: CloudWatch metrics in the
+//! embedded metric format ([`emf`], [`metrics`]), phase-change events for EventBridge
+//! ([`transition`]) and the Security Hub finding of a cluster that still authenticates through
+//! aws-auth ([`posture`]). Adapters print, send and import what these functions build
+//! (docs/operations.md, docs/events.md).
+
+pub mod emf;
+pub mod metrics;
+pub mod posture;
+pub mod transition;
+
+/// The partition of `region` (`aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`, else `aws`).
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The ARN of EKS cluster `name` in `account` and `region`.
+pub fn cluster_arn(account: &str, region: &str, name: &str) -> String {
+    format!(
+        "arn:{}:eks:{region}:{account}:cluster/{name}",
+        partition_of(region)
+    )
+}
+
+/// `text` made safe to place inside a quoted EventBridge input template or a notification:
+/// quotes, backslashes and control characters become spaces or apostrophes, and it is cut to
+/// `max` characters (with `…`). EventBridge does not escape the values it inserts.
+pub fn plain_text(text: &str, max: usize) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
+    if cleaned.chars().count() <= max {
+        return cleaned;
+    }
+    let mut cut: String = cleaned.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_arns_follow_the_regions_partition() {
+        assert_eq!(
+            cluster_arn("111122223333", "eu-west-1", "prod"),
+            "arn:aws:eks:eu-west-1:111122223333:cluster/prod"
+        );
+        assert_eq!(partition_of("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+    }
+
+    #[test]
+    fn plain_text_neutralises_what_a_template_would_not_escape() {
+        assert_eq!(plain_text("a \"b\"\\c\nd", 100), "a 'b'/c d");
+        assert_eq!(plain_text("abcdef", 4), "abc…");
+        assert_eq!(plain_text("abc", 3), "abc");
+    }
+}
