@@ -108,17 +108,25 @@ async function checkNumbers(page) {
 }
 
 async function checkSorting(page) {
-  const names = () => page.$$eval("#t-clusters tbody tr", (r) => r.map((x) => x.cells[2].textContent));
+  // Columns by their header, so that a column added to the table moves nothing here.
+  const headers = await page.$$eval("#t-clusters thead th", (h) => h.map((x) => x.textContent));
+  const column = (name) => {
+    const i = headers.indexOf(name);
+    if (i < 0) throw new Error(`the clusters table has no "${name}" column: ${JSON.stringify(headers)}`);
+    return i;
+  };
+  const [name, blockerCount] = [column("cluster"), column("blockers")];
+  const names = () => page.$$eval("#t-clusters tbody tr", (r, i) => r.map((x) => x.cells[i].textContent), name);
   const header = (i) => page.locator("#t-clusters thead th").nth(i);
   const byText = (a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0);
   const sorted = report.clusters.map((c) => c.name).sort(byText);
-  await header(2).click();
+  await header(name).click();
   equal(JSON.stringify(await names()), JSON.stringify(sorted), "clusters sorted by name, ascending");
-  equal(await header(2).getAttribute("aria-sort"), "ascending", "sorted header marked ascending");
-  await header(2).click();
+  equal(await header(name).getAttribute("aria-sort"), "ascending", "sorted header marked ascending");
+  await header(name).click();
   equal(JSON.stringify(await names()), JSON.stringify([...sorted].reverse()), "clusters sorted by name, descending");
-  await header(6).click();
-  const blockers = await page.$$eval("#t-clusters tbody tr", (r) => r.map((x) => Number(x.cells[6].getAttribute("data-sort") ?? x.cells[6].textContent)));
+  await header(blockerCount).click();
+  const blockers = await page.$$eval("#t-clusters tbody tr", (r, i) => r.map((x) => Number(x.cells[i].getAttribute("data-sort") ?? x.cells[i].textContent)), blockerCount);
   const want = report.clusters.map((c) => c.blockers).sort((a, b) => a - b);
   equal(JSON.stringify(blockers), JSON.stringify(want), "clusters sorted by blockers, numerically");
   await header(0).focus();
