@@ -270,8 +270,6 @@ struct World {
     store: StateStore,
 }
 
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
-
 async fn world(settings: &str) -> Option<World> {
     let moto = common::Moto::start()?;
     let sim = Sim::start(seed(settings)).await.expect("simulator starts");
@@ -279,22 +277,7 @@ async fn world(settings: &str) -> Option<World> {
     let config = shared_config(&moto.url, &sim.url(), &dir).await;
     let iam = aws_sdk_iam::Client::new(&config);
     for (kind, path, name) in PRINCIPALS {
-        if kind == "role" {
-            iam.create_role()
-                .role_name(name)
-                .path(path)
-                .assume_role_policy_document(TRUST)
-                .send()
-                .await
-                .expect("CreateRole");
-        } else {
-            iam.create_user()
-                .user_name(name)
-                .path(path)
-                .send()
-                .await
-                .expect("CreateUser");
-        }
+        common::create_principal(&iam, kind, path, name).await;
     }
     let store = StateStore::from_config(&config, "eam-engine");
     store

@@ -208,27 +208,10 @@ async fn config(
     eks_sim::harness::sdk_config(&moto, &stack.sim.url(), dir.path(), credentials).await
 }
 
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
-
 /// Creates the seed's roles and users in moto IAM (with their paths).
 async fn create_in_moto(iam: &aws_sdk_iam::Client) {
     for (kind, path, name) in PRINCIPALS {
-        if kind == "role" {
-            iam.create_role()
-                .role_name(name)
-                .path(path)
-                .assume_role_policy_document(TRUST)
-                .send()
-                .await
-                .expect("CreateRole in moto");
-        } else {
-            iam.create_user()
-                .user_name(name)
-                .path(path)
-                .send()
-                .await
-                .expect("CreateUser in moto");
-        }
+        common::create_principal(iam, kind, path, name).await;
     }
 }
 
@@ -317,14 +300,7 @@ async fn gathers_a_config_map_cluster_with_iam_resolutions() {
             ))
             .build(),
     );
-    partner_iam
-        .create_role()
-        .role_name("partner")
-        .path("/partners/")
-        .assume_role_policy_document(TRUST)
-        .send()
-        .await
-        .expect("CreateRole in the partner account");
+    common::create_principal(&partner_iam, "role", "/partners/", "partner").await;
     let options = GatherOptions {
         member_role_name: Some("member".to_owned()),
         assume_from: None,

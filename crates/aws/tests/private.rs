@@ -162,8 +162,6 @@ struct World {
     store: StateStore,
 }
 
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
-
 async fn world() -> Option<World> {
     let moto = common::Moto::start()?;
     let sim = Sim::start(seed(&moto.url)).await.expect("simulator");
@@ -177,18 +175,9 @@ async fn world() -> Option<World> {
     .await;
     let iam = aws_sdk_iam::Client::new(&config);
     for name in ROLES {
-        iam.create_role()
-            .role_name(name)
-            .assume_role_policy_document(TRUST)
-            .send()
-            .await
-            .expect("CreateRole");
+        common::create_principal(&iam, "role", "/", name).await;
     }
-    iam.create_user()
-        .user_name("creator")
-        .send()
-        .await
-        .expect("CreateUser");
+    common::create_principal(&iam, "user", "/", "creator").await;
     let store = StateStore::from_config(&config, "eam-private");
     store
         .create_table(Duration::from_secs(30))

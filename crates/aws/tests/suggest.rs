@@ -34,7 +34,6 @@ const ROLES: [&str; 6] = [
     "outsider",
 ];
 const MANIFEST: &str = include_str!("../../../infra/kubernetes/migrator-rbac.yaml");
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
 
 /// `read-only` → view cluster-wide; `deployers` → edit in orders and payments; `ops` → a custom
 /// ClusterRole; a CRD's role aggregates into edit; the migrator has migrator-rbac.yaml.
@@ -218,12 +217,7 @@ async fn stack() -> Option<Stack> {
     .await;
     let iam = aws_sdk_iam::Client::new(&config);
     for role in ROLES {
-        iam.create_role()
-            .role_name(role)
-            .assume_role_policy_document(TRUST)
-            .send()
-            .await
-            .expect("CreateRole");
+        common::create_principal(&iam, "role", "/", role).await;
     }
     let store = StateStore::from_config(&config, "eam-suggest");
     store
@@ -522,12 +516,7 @@ async fn after_finalize_only_accepted_differences_change_any_permission() {
         .expect("seed loads");
     let iam = aws_sdk_iam::Client::new(&s.config);
     for role in TEAM_ROLES {
-        iam.create_role()
-            .role_name(role)
-            .assume_role_policy_document(TRUST)
-            .send()
-            .await
-            .expect("CreateRole");
+        common::create_principal(&iam, "role", "/", role).await;
     }
     let requests = requests();
     let (mut applied, mut changed) = (0, 0);

@@ -13,7 +13,6 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 const REGIONS: &str = "us-east-1,us-west-2";
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
 
 /// Creates each of `arns` (roles and users with paths) in moto, in its own account, through a
 /// session of that account's migrator role.
@@ -54,22 +53,7 @@ async fn create_in_moto(moto: &str, account: &str, arns: &[String]) {
             Some((path, name)) => (format!("/{path}/"), name),
             None => ("/".to_owned(), rest),
         };
-        if kind == "role" {
-            iam.create_role()
-                .role_name(name)
-                .path(path)
-                .assume_role_policy_document(TRUST)
-                .send()
-                .await
-                .expect("CreateRole");
-        } else {
-            iam.create_user()
-                .user_name(name)
-                .path(path)
-                .send()
-                .await
-                .expect("CreateUser");
-        }
+        common::create_principal(&iam, kind, &path, name).await;
     }
 }
 

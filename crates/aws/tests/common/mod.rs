@@ -148,3 +148,26 @@ pub async fn config_for(endpoint: &str) -> aws_config::SdkConfig {
         .load()
         .await
 }
+
+/// A trust policy any principal may assume (moto does not evaluate it).
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+
+/// Creates an IAM role (`kind` "role") or user in moto, with its path ("/" for none).
+pub async fn create_principal(iam: &aws_sdk_iam::Client, kind: &str, path: &str, name: &str) {
+    if kind == "role" {
+        iam.create_role()
+            .role_name(name)
+            .path(path)
+            .assume_role_policy_document(TRUST)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateRole {path}{name}: {e:?}"));
+    } else {
+        iam.create_user()
+            .user_name(name)
+            .path(path)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateUser {path}{name}: {e:?}"));
+    }
+}

@@ -21,22 +21,27 @@ pub async fn create_principals(moto: &str, principals: &[(&str, &str, &str)]) {
         .build();
     let iam = aws_sdk_iam::Client::from_conf(config);
     for (kind, path, name) in principals {
-        if *kind == "role" {
-            iam.create_role()
-                .path(*path)
-                .role_name(*name)
-                .assume_role_policy_document(TRUST)
-                .send()
-                .await
-                .expect("CreateRole in moto");
-        } else {
-            iam.create_user()
-                .path(*path)
-                .user_name(*name)
-                .send()
-                .await
-                .expect("CreateUser in moto");
-        }
+        create_principal(&iam, kind, path, name).await;
+    }
+}
+
+/// Creates an IAM role (`kind` "role") or user in moto, with its path ("/" for none).
+pub async fn create_principal(iam: &aws_sdk_iam::Client, kind: &str, path: &str, name: &str) {
+    if kind == "role" {
+        iam.create_role()
+            .path(path)
+            .role_name(name)
+            .assume_role_policy_document(TRUST)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateRole {path}{name} in moto: {e:?}"));
+    } else {
+        iam.create_user()
+            .path(path)
+            .user_name(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateUser {path}{name} in moto: {e:?}"));
     }
 }
 
