@@ -22,6 +22,7 @@ use eks_auth_core::inventory::{
 };
 use eks_auth_core::plan::{Action, Section, Source, Summary};
 use eks_auth_core::state::{Mode, Phase};
+use eks_sim::harness::cpu_seconds;
 use futures::StreamExt as _;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
@@ -31,33 +32,6 @@ const REGIONS: [&str; 4] = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1
 const PER_REGION: usize = 50;
 const PRINCIPALS: usize = 20;
 const TABLE: &str = "eam-report-bench";
-
-/// CPU seconds (user + system) of process `pid` (Linux /proc; USER_HZ is 100).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    fields.get(11..13).map_or(0.0, |f| {
-        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum::<f64>() / 100.0
-    })
-}
-
-/// The moto server child of this process.
-fn moto_pid() -> Option<u32> {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-        let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-        let ppid = stat
-            .rsplit_once(')')?
-            .1
-            .split_whitespace()
-            .nth(1)?
-            .to_owned();
-        let cmd = std::fs::read_to_string(e.path().join("cmdline")).unwrap_or_default();
-        (ppid == me && cmd.contains("moto")).then_some(pid)
-    })
-}
 
 fn account(a: usize) -> String {
     format!("{:012}", 100_000_000_000u64 + a as u64)
@@ -206,16 +180,12 @@ async fn read_a_10000_cluster_organisation() {
         clusters * PRINCIPALS,
         started.elapsed().as_secs_f64()
     );
-    let moto_pid = moto_pid();
     for segments in [1u32, 4, 16] {
-        let moto_before = moto_pid.map(cpu_seconds);
+        let moto_before = cpu_seconds(moto.pid());
         let started = Instant::now();
         let read = store.read_fleet(segments).await.expect("read");
         let took = started.elapsed();
-        let moto_cpu = moto_pid
-            .map(cpu_seconds)
-            .zip(moto_before)
-            .map(|(a, b)| a - b);
+        let moto_cpu = cpu_seconds(moto.pid()) - moto_before;
         assert_eq!(read.input.clusters.len(), clusters);
         assert!(
             read.input.unreadable.is_empty(),
@@ -235,7 +205,7 @@ async fn read_a_10000_cluster_organisation() {
             took.as_secs_f64(),
             read.items,
             read.requests,
-            moto_cpu.unwrap_or(f64::NAN)
+            moto_cpu
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -2,29 +2,30 @@
 //! and a `kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A -o yaml` dump taken
 //! from the simulator), exit codes and one-line errors, and the documentation's example output.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use common::run_offline as run;
+use std::process::Output;
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/rbac");
 const DOC: &str = include_str!("../../../docs/rbac-suggestions.md");
 
-fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eks-auth-migrator"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .env("NO_COLOR", "1")
-        .env_remove("COLUMNS")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary runs");
-    let mut pipe = child.stdin.take().expect("stdin");
-    if let Some(text) = stdin {
-        pipe.write_all(text.as_bytes()).expect("write stdin");
-    }
-    drop(pipe);
-    child.wait_with_output().expect("binary exits")
+/// The JSON plan of examples/rbac's aws-auth with its RBAC dump.
+fn example_plan() -> serde_json::Value {
+    let (aws_auth, rbac) = (example("aws-auth.yaml"), example("rbac.yaml"));
+    let out = run(
+        &[
+            "plan",
+            "--aws-auth",
+            &aws_auth,
+            "--rbac",
+            &rbac,
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    serde_json::from_str(&stdout(&out)).expect("JSON")
 }
 
 fn example(name: &str) -> String {
@@ -46,21 +47,7 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn the_example_suggests_view_for_read_only_and_names_what_edit_would_lose() {
-    let aws_auth = example("aws-auth.yaml");
-    let rbac = example("rbac.yaml");
-    let out = run(
-        &[
-            "plan",
-            "--aws-auth",
-            &aws_auth,
-            "--rbac",
-            &rbac,
-            "--format",
-            "json",
-        ],
-        None,
-    );
-    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let plan = example_plan();
     let subjects = plan["rbac"]["subjects"].as_array().expect("subjects");
     let verdict = |name: &str| {
         subjects
@@ -104,21 +91,8 @@ fn the_documented_example_is_the_real_output() {
 
 #[test]
 fn the_snippet_as_a_policy_file_maps_read_only_and_keeps_the_plan_clear() {
-    let aws_auth = example("aws-auth.yaml");
-    let rbac = example("rbac.yaml");
-    let out = run(
-        &[
-            "plan",
-            "--aws-auth",
-            &aws_auth,
-            "--rbac",
-            &rbac,
-            "--format",
-            "json",
-        ],
-        None,
-    );
-    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let (aws_auth, rbac) = (example("aws-auth.yaml"), example("rbac.yaml"));
+    let plan = example_plan();
     let snippet = plan["rbac"]["policy_snippet"].as_str().expect("snippet");
     let dir = tempfile::tempdir().expect("dir");
     let policy = dir.path().join("policy.yaml");

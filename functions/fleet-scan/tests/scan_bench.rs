@@ -14,7 +14,7 @@ use eks_auth_aws::StateStore;
 use eks_auth_aws::fleet::environment::FunctionEnv;
 use eks_sim::faults::{FaultConfig, FaultRule};
 use eks_sim::fleet::{FleetSpec, MIGRATOR_ROLE, generate};
-use eks_sim::harness::Stack;
+use eks_sim::harness::{Stack, cpu_seconds};
 use eks_sim::seed::Seed;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -30,35 +30,6 @@ fn accounts() -> Vec<String> {
     (0..ACCOUNTS)
         .map(|a| format!("{:012}", 100_000_000_000u64 + a as u64))
         .collect()
-}
-
-/// CPU seconds (user + system) of process `pid` (Linux /proc).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name `(...)`: utime and stime are the 12th and 13th.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
-        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
-    });
-    ticks / 100.0 // USER_HZ is 100 on Linux
-}
-
-/// The moto_server child of this process.
-fn moto_pid() -> Option<u32> {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-        let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-        let ppid = stat
-            .rsplit_once(')')?
-            .1
-            .split_whitespace()
-            .nth(1)?
-            .to_owned();
-        let cmd = std::fs::read_to_string(e.path().join("cmdline")).unwrap_or_default();
-        (ppid == me && cmd.contains("moto_server")).then_some(pid)
-    })
 }
 
 /// One scan of the whole fleet with `latency_ms` on every EKS call; prints its figures.
@@ -142,7 +113,7 @@ async fn run(latency_ms: u64) {
     let setup = started.elapsed();
 
     let stats_before: u64 = stack.sim.stats().values().sum();
-    let moto_pid = moto_pid();
+    let moto_pid = stack.moto.as_ref().map(eks_sim::harness::Moto::pid);
     let moto_cpu_before = moto_pid.map_or(0.0, cpu_seconds);
     let self_cpu_before = cpu_seconds(std::process::id());
     let t0 = Instant::now();

@@ -121,6 +121,20 @@ fn answers_as_moto(addr: SocketAddr) -> bool {
         && head.contains("Werkzeug")
 }
 
+/// CPU seconds (user + system) process `pid` has used so far, from Linux's `/proc/PID/stat`
+/// (utime and stime, in ticks of USER_HZ = 100); 0 when it cannot be read. Benchmarks use it to
+/// tell how busy moto (one Python process) was.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name `(...)`: utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+    });
+    ticks / 100.0
+}
+
 /// A moto server child process, killed on drop.
 #[derive(Debug)]
 pub struct Moto {
@@ -176,6 +190,11 @@ impl Moto {
     /// `http://127.0.0.1:PORT` (use as `AWS_ENDPOINT_URL`).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The server's process id (for [`cpu_seconds`]).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Makes moto record every request it receives from now on (its recorder).

@@ -110,6 +110,11 @@ impl Moto {
         panic!("moto_server could not start on any of 5 free ports");
     }
 
+    /// The server's process id (for `eks_sim::harness::cpu_seconds`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Shared configuration pointing at this server, through standard configuration only.
     pub async fn config(&self) -> aws_config::SdkConfig {
         config_for(&self.url).await

@@ -1,11 +1,12 @@
-//! The local stack for CLI tests: the EKS simulator and moto, reached by the binary only through
-//! a standard AWS config file, as a user runs it.
+//! The binary as a user runs it: offline ([`run_offline`]), or against the local stack (the EKS
+//! simulator and moto, reached only through a standard AWS config file).
 
 #![allow(dead_code)]
 
 use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
 use eks_sim::harness::Stack;
 use eks_sim::seed::Seed;
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -98,6 +99,27 @@ pub async fn stack(seed: Seed, principals: &[(&str, &str, &str)]) -> Option<Stac
             None
         }
     }
+}
+
+/// Runs the binary with `args` and `stdin` from the repository's root (so that paths like
+/// `examples/…` work as in the docs), without colour or a terminal width, and no AWS at all.
+pub fn run_offline(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eks-auth-migrator"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let mut pipe = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        pipe.write_all(text.as_bytes()).expect("write stdin");
+    }
+    drop(pipe);
+    child.wait_with_output().expect("binary exits")
 }
 
 /// Standard output and error as text.
