@@ -10,10 +10,10 @@
 use crate::aws_auth::{AwsAuth, Row, RowStatus};
 use crate::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, IamResolution, same_role};
 use crate::finding::{Finding, FindingCode};
+use crate::observation::CLUSTER_ADMIN_POLICY;
 use crate::plan::{
     AccessPolicy, AccessScope, Action, EntryType, Plan, PlannedEntry, ScopeType, Source, Summary,
 };
-use crate::progress::CLUSTER_ADMIN_POLICY;
 use crate::rbac::SubjectKind;
 use crate::suggest::{RbacReport, SuggestionCounts, Verdict};
 use serde::{Deserialize, Serialize};
