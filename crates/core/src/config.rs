@@ -6,6 +6,7 @@ use crate::arn::{Arn, Principal, is_account_id};
 use crate::policy::MigrationPolicy;
 use crate::reach::NetworkConfig;
 use crate::state::Mode;
+use crate::value_kind::kind_of;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -446,17 +447,6 @@ pub fn is_ou_id(s: &str) -> bool {
             .is_some_and(|(root, ou)| word(root, 4) && word(ou, 8));
     }
     s.strip_prefix("r-").is_some_and(|root| word(root, 4))
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
 }
 
 fn join(prefix: &str, key: &str) -> String {

@@ -5,6 +5,7 @@
 //! has no async runtime and no AWS SDK types: adapters gather [`facts::ClusterFacts`] and execute
 //! a [`plan::Plan`].
 
+pub mod access_entry;
 pub mod access_policies;
 pub mod agent_protocol;
 pub mod arn;
@@ -33,5 +34,6 @@ pub mod report;
 pub mod state;
 pub mod suggest;
 pub mod template;
+mod value_kind;
 
 pub use planner::plan;

@@ -2,10 +2,9 @@
 //! field matching (case-insensitive names, unknown fields ignored, a wrongly typed field left
 //! empty while the row is kept) and the authenticator's per-row validation.
 
+use super::mapping::{Row, RowStatus, Section, SsoMatcher};
 use super::node::Node;
-use super::{Row, RowStatus, SsoMatcher};
 use crate::finding::{Finding, FindingCode, Location, Severity};
-use crate::plan::Section;
 
 /// The fields a row can set, as the authenticator's structs name them (json tags).
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -9,45 +9,6 @@ use crate::facts::AuthenticationMode;
 use crate::jobs::Decision;
 use crate::state::{Mode, Phase};
 
-/// Every metric and dimension name this module uses (EMF lines are read back with it).
-pub const NAMES: &[&str] = &[
-    "Function",
-    "AuthenticationMode",
-    "Phase",
-    "MigrationMode",
-    "Outcome",
-    "Decision",
-    "Reason",
-    "AccountRegionsScanned",
-    "AccountRegionsFailed",
-    "AccountRegionsUnfinished",
-    "ClustersFound",
-    "JobsQueued",
-    "RecordsCreated",
-    "ClustersBlocked",
-    "Clusters",
-    "FindingsImported",
-    "FindingsResolved",
-    "FindingsNotDelivered",
-    "ScanDuration",
-    "DiscoverDuration",
-    "ReadStateDuration",
-    "EnqueueDuration",
-    "MarkDuration",
-    "RecordDuration",
-    "FindingsDuration",
-    "Runs",
-    "Steps",
-    "MutatingCalls",
-    "RunDuration",
-    "Throttles",
-    "Retries",
-    "EventsPublished",
-    "EventsNotDelivered",
-    "EventsPending",
-    "Events",
-];
-
 /// The function names, as the `Function` dimension spells them.
 pub const FLEET_SCAN: &str = "fleet-scan";
 /// See [`FLEET_SCAN`].
@@ -311,6 +272,7 @@ pub fn event_metrics(decision: &str, reason: &str) -> Vec<MetricSet> {
 mod tests {
     use super::*;
     use crate::jobs::decode_cloudtrail;
+    use crate::notify::metric_names::NAMES;
     use serde_json::json;
 
     fn tally(auth: AuthenticationMode, phase: Option<Phase>, mode: Mode) -> ClusterTally {

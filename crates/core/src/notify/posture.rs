@@ -10,7 +10,8 @@
 //! default product of that account and region); Security Hub's administrator account
 //! aggregates it with the member's other findings (docs/operations.md).
 
-use super::{cluster_arn, partition_of, plain_text};
+use super::{cluster_arn, plain_text};
+use crate::arn::partition_of;
 use crate::facts::AuthenticationMode;
 use crate::report::time::rfc3339;
 use crate::state::{Mode, Phase};

@@ -3,9 +3,10 @@
 //! entry, not the row, decides the principal's access: the migrator never changes entries it did
 //! not create (invariant 5).
 
+use crate::access_entry::{AccessPolicy, Action, EntryType};
 use crate::facts::{ClusterFacts, ExistingEntry};
 use crate::finding::{Finding, FindingCode, Location, Severity};
-use crate::plan::{AccessPolicy, Action, EntryType, PlannedEntry};
+use crate::plan::PlannedEntry;
 use crate::policy::{ExistingEntries, MigrationPolicy};
 use std::collections::BTreeSet;
 

@@ -1,25 +1,21 @@
 //! Translating a resolved row's username and groups into an entry type, username, groups and
 //! access policies (domain.md §4).
 
-use super::Context;
+use super::context::Context;
 use super::principal::{Kind, Resolved};
+use crate::access_entry::{AccessPolicy, AccessScope, Action, EntryType, ScopeType};
+use crate::access_policies::CLUSTER_ADMIN_POLICY;
 use crate::arn::access_policy_arn;
-use crate::aws_auth::Row;
+use crate::aws_auth::mapping::{
+    BOOTSTRAPPERS_GROUP, KUBE_PROXY_WINDOWS_GROUP, MASTERS_GROUP, NODE_EC2_USERNAME,
+    NODE_PROXIER_GROUP, NODE_SESSION_USERNAME, NODES_GROUP, Row,
+};
 use crate::facts::{AuthenticationMode, ClusterFacts};
 use crate::finding::{Finding, FindingCode, Severity};
-use crate::plan::{AccessPolicy, AccessScope, Action, EntryType, PlannedEntry, ScopeType};
+use crate::plan::PlannedEntry;
 use crate::policy::UnsupportedUsername;
 use crate::template::{UsernameProblem, placeholders, username_problem};
 use std::collections::BTreeSet;
-
-const NODE_EC2_USERNAME: &str = "system:node:{{EC2PrivateDNSName}}";
-const NODE_SESSION_USERNAME: &str = "system:node:{{SessionName}}";
-const BOOTSTRAPPERS: &str = "system:bootstrappers";
-const NODES: &str = "system:nodes";
-const NODE_PROXIER: &str = "system:node-proxier";
-const KUBE_PROXY_WINDOWS: &str = "eks:kube-proxy-windows";
-const MASTERS: &str = "system:masters";
-const CLUSTER_ADMIN: &str = "AmazonEKSClusterAdminPolicy";
 
 /// Fills `entry` (principal already set) for a row whose principal matches callers.
 pub(super) fn translate(row: &Row, who: &Resolved, ctx: &Context<'_>, entry: &mut PlannedEntry) {
@@ -39,16 +35,16 @@ fn translate_node(row: &Row, who: &Resolved, ctx: &Context<'_>, entry: &mut Plan
     let groups = group_set(&row.groups);
     let set = |names: &[&'static str]| names.iter().copied().collect::<BTreeSet<&str>>();
     let node_type = if row.username == NODE_EC2_USERNAME {
-        if groups == set(&[BOOTSTRAPPERS, NODES]) {
+        if groups == set(&[BOOTSTRAPPERS_GROUP, NODES_GROUP]) {
             Some(EntryType::Ec2Linux)
-        } else if groups == set(&[BOOTSTRAPPERS, NODES, KUBE_PROXY_WINDOWS]) {
+        } else if groups == set(&[BOOTSTRAPPERS_GROUP, NODES_GROUP, KUBE_PROXY_WINDOWS_GROUP]) {
             Some(EntryType::Ec2Windows)
         } else {
             None
         }
-    } else if groups == set(&[BOOTSTRAPPERS, NODES, NODE_PROXIER]) {
+    } else if groups == set(&[BOOTSTRAPPERS_GROUP, NODES_GROUP, NODE_PROXIER_GROUP]) {
         Some(EntryType::FargateLinux)
-    } else if groups == set(&[BOOTSTRAPPERS, NODES]) {
+    } else if groups == set(&[BOOTSTRAPPERS_GROUP, NODES_GROUP]) {
         Some(EntryType::HybridLinux)
     } else {
         None
@@ -297,18 +293,18 @@ fn plan_groups(
             if mapping.keep_group && !group.starts_with("system:") {
                 groups.push(group.clone());
             }
-        } else if group == MASTERS {
+        } else if group == MASTERS_GROUP {
             say(
                 FindingCode::MastersToClusterAdmin,
                 Severity::Info,
                 format!(
-                    "system:masters → {CLUSTER_ADMIN} at cluster scope (access entries cannot carry system: groups); the row's other groups and username are kept."
+                    "system:masters → {CLUSTER_ADMIN_POLICY} at cluster scope (access entries cannot carry system: groups); the row's other groups and username are kept."
                 ),
             );
             add_policy(
                 &mut policies,
                 AccessPolicy {
-                    policy_arn: access_policy_arn(ctx.partition, CLUSTER_ADMIN),
+                    policy_arn: access_policy_arn(ctx.partition, CLUSTER_ADMIN_POLICY),
                     access_scope: AccessScope::cluster(),
                 },
             );

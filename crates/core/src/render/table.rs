@@ -3,7 +3,7 @@
 //! and a row that does not fit the width is stacked, never sliced (`super::terminal`); the full
 //! values are in the JSON plan.
 
-use super::RenderOptions;
+use super::options::RenderOptions;
 use super::terminal::{Grid, short_arn, short_policy, wrap};
 use crate::finding::{Finding, Severity};
 use crate::plan::Plan;

@@ -1,14 +1,22 @@
 //! The policy file's group → policy mappings, checked at the permission level: a mapping may
 //! change permissions only in ways its `accept_differences` names.
 
-use super::analyse::{Blocked, listing};
 use super::context::Ctx;
-use super::{Candidate, Fit, MappingCheck, SubjectReport};
+use super::listing::listing;
+use super::report::{Candidate, Fit, MappingCheck, SubjectReport};
+use crate::access_entry::ScopeType;
 use crate::finding::{Finding, FindingCode, Severity};
-use crate::plan::ScopeType;
 use crate::policy::GroupPolicy;
 use crate::rbac::grant::{Grant, Ns};
 use crate::rbac::policies::Catalogue;
+
+/// A group whose policy-file mapping blocks its rows.
+#[derive(Debug, Clone)]
+pub(super) struct Blocked {
+    pub(super) group: String,
+    pub(super) code: FindingCode,
+    pub(super) policy: String,
+}
 
 /// What checking one mapping gives.
 pub(super) struct MappingOutcome {

@@ -1,9 +1,9 @@
 //! One aws-auth group or username: its bindings, its grant, its verdict and the finding that
 //! says so.
 
-use super::analyse::listing;
 use super::context::{Ctx, RoleKey, RoleRules};
-use super::{BoundRole, Candidate, SubjectReport, Verdict};
+use super::listing::listing;
+use super::report::{BoundRole, Candidate, SubjectReport, Verdict};
 use crate::finding::{Finding, FindingCode, Severity};
 use crate::rbac::grant::{Grant, Ns};
 use crate::rbac::{BindingKind, PolicyRule, SubjectKind};

@@ -3,9 +3,10 @@
 //! exactly where.
 
 use crate::inventory::RbacDigest;
+use crate::report::cluster_ref::ClusterRef;
 use crate::report::input::ClusterView;
 use crate::report::model::{
-    ClusterRbac, ClusterRef, PolicySuggestion, SubjectSuggestions, Suggestions, UnreadableRbac,
+    ClusterRbac, PolicySuggestion, SubjectSuggestions, Suggestions, UnreadableRbac,
 };
 use crate::suggest::Verdict;
 use std::collections::BTreeMap;

@@ -3,9 +3,9 @@
 //! access per cluster is listed when a principal filter is given; otherwise one line per
 //! principal. The full values are in the JSON, CSV and HTML formats.
 
-use super::RenderOptions;
 use super::access_rows;
 use super::summary::{self, Arns, Lines};
+use crate::render::options::RenderOptions;
 use crate::render::terminal::{Grid, wrap};
 use crate::report::model::FleetReport;
 

@@ -2,7 +2,7 @@
 //! the CONFIG_MAP call-out, the headline sentences and the charts.
 
 use super::charts::{self, Bar};
-use super::{esc, list, section};
+use super::markup::{esc, list, section};
 use crate::report::model::FleetReport;
 use crate::report::render::summary;
 use std::fmt::Write;
