@@ -232,39 +232,8 @@ fn read_binding(
             return;
         }
     };
-    let mut subjects = Vec::new();
-    for (i, s) in raw_subjects.into_iter().enumerate() {
-        let kind = match s.kind.as_str() {
-            "Group" => SubjectKind::Group,
-            "User" => SubjectKind::User,
-            "ServiceAccount" => SubjectKind::ServiceAccount,
-            other => {
-                rbac.findings.push(place.finding(
-                    FindingCode::RbacInvalid,
-                    Severity::Warning,
-                    &format!("subjects[{i}] has kind `{other}`, which is not Group, User or ServiceAccount (the API server refuses it); ignored, it grants nothing."),
-                ));
-                continue;
-            }
-        };
-        subjects.push(Subject { kind, name: s.name });
-    }
-    let role_ref = field::<Option<RawRoleRef>>(item, "/roleRef").and_then(|r| {
-        let r = r.ok_or_else(|| "`roleRef` is missing".to_owned())?;
-        let role_kind = match (binding_kind, r.kind.as_str()) {
-            (_, "ClusterRole") => RoleKind::ClusterRole,
-            (BindingKind::RoleBinding, "Role") => RoleKind::Role,
-            (_, other) => {
-                return Err(format!(
-                    "`roleRef.kind` `{other}` cannot be used by a {kind}"
-                ));
-            }
-        };
-        if !r.api_group.is_empty() && r.api_group != RBAC_GROUP {
-            return Err(format!("`roleRef.apiGroup` is `{}`", r.api_group));
-        }
-        Ok((role_kind, r.name))
-    });
+    let subjects = read_subjects(rbac, place, raw_subjects);
+    let role_ref = read_role_ref(item, binding_kind, kind);
     let namespace = match (binding_kind, namespace) {
         (BindingKind::RoleBinding, None) => {
             Err("a RoleBinding without `metadata.namespace`".to_owned())
@@ -295,6 +264,53 @@ fn read_binding(
             }
         }
     }
+}
+
+/// A binding's subjects of the kinds the API server accepts; any other kind is reported and
+/// ignored (it grants nothing).
+fn read_subjects(rbac: &mut Rbac, place: &Place, raw: Vec<RawSubject>) -> Vec<Subject> {
+    let mut subjects = Vec::new();
+    for (i, s) in raw.into_iter().enumerate() {
+        let kind = match s.kind.as_str() {
+            "Group" => SubjectKind::Group,
+            "User" => SubjectKind::User,
+            "ServiceAccount" => SubjectKind::ServiceAccount,
+            other => {
+                rbac.findings.push(place.finding(
+                    FindingCode::RbacInvalid,
+                    Severity::Warning,
+                    &format!("subjects[{i}] has kind `{other}`, which is not Group, User or ServiceAccount (the API server refuses it); ignored, it grants nothing."),
+                ));
+                continue;
+            }
+        };
+        subjects.push(Subject { kind, name: s.name });
+    }
+    subjects
+}
+
+/// A binding's role reference: a ClusterRole, or (for a RoleBinding) a Role, of the RBAC API
+/// group; or why it cannot be read.
+fn read_role_ref(
+    item: &Value,
+    binding_kind: BindingKind,
+    kind: &str,
+) -> Result<(RoleKind, String), String> {
+    let r = field::<Option<RawRoleRef>>(item, "/roleRef")?
+        .ok_or_else(|| "`roleRef` is missing".to_owned())?;
+    let role_kind = match (binding_kind, r.kind.as_str()) {
+        (_, "ClusterRole") => RoleKind::ClusterRole,
+        (BindingKind::RoleBinding, "Role") => RoleKind::Role,
+        (_, other) => {
+            return Err(format!(
+                "`roleRef.kind` `{other}` cannot be used by a {kind}"
+            ));
+        }
+    };
+    if !r.api_group.is_empty() && r.api_group != RBAC_GROUP {
+        return Err(format!("`roleRef.apiGroup` is `{}`", r.api_group));
+    }
+    Ok((role_kind, r.name))
 }
 
 /// The four RBAC kinds.
