@@ -458,18 +458,32 @@ fn parse_soak_hours(obj: &Map<String, Value>) -> Result<u64, ConfigError> {
     }
 }
 
+/// A section decoded as `T` (`None` when absent or null); a decoding error names the section
+/// and where its fields are documented (`see`).
+fn section<T: DeserializeOwned>(
+    obj: &Map<String, Value>,
+    key: &str,
+    see: &str,
+) -> Result<Option<T>, ConfigError> {
+    let Some(v) = obj.get(key).filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    serde_json::from_value(v.clone())
+        .map(Some)
+        .map_err(|e| ConfigError::field(key, format!("{e}; {see}")))
+}
+
 /// `policy`: the migration policy (docs/policy-file.md), valid and naming known policies; the
 /// default policy when absent.
 fn parse_policy(obj: &Map<String, Value>) -> Result<MigrationPolicy, ConfigError> {
-    let Some(v) = obj.get("policy").filter(|v| !v.is_null()) else {
+    let Some(policy) = section::<MigrationPolicy>(
+        obj,
+        "policy",
+        "see docs/policy-file.md for the document's fields",
+    )?
+    else {
         return Ok(MigrationPolicy::default());
     };
-    let policy: MigrationPolicy = serde_json::from_value(v.clone()).map_err(|e| {
-        ConfigError::field(
-            "policy",
-            format!("{e}; see docs/policy-file.md for the document's fields"),
-        )
-    })?;
     policy
         .validate()
         .and_then(|()| policy.check_policy_names(&crate::access_policies::Catalogue::bundled()))
@@ -480,15 +494,14 @@ fn parse_policy(obj: &Map<String, Value>) -> Result<MigrationPolicy, ConfigError
 /// `network`: the network section (docs/configuration.md), validated field by field; the
 /// default when absent.
 fn parse_network(obj: &Map<String, Value>) -> Result<NetworkConfig, ConfigError> {
-    let Some(v) = obj.get("network").filter(|v| !v.is_null()) else {
+    let Some(network) = section::<NetworkConfig>(
+        obj,
+        "network",
+        "see docs/configuration.md for the section's fields",
+    )?
+    else {
         return Ok(NetworkConfig::default());
     };
-    let network: NetworkConfig = serde_json::from_value(v.clone()).map_err(|e| {
-        ConfigError::field(
-            "network",
-            format!("{e}; see docs/configuration.md for the section's fields"),
-        )
-    })?;
     network
         .validate()
         .map_err(|(path, message)| ConfigError::field(path, message))?;

@@ -527,33 +527,36 @@ fn account_region<'a>(
     envelope: &'a Map<String, Value>,
     detail: &'a Map<String, Value>,
 ) -> Result<(&'a str, &'a str), Decision> {
-    let (account, account_field) = match non_empty_str(detail.get("recipientAccountId")) {
-        Some(a) => (a, "detail.recipientAccountId"),
-        None => (
-            non_empty_str(envelope.get("account"))
-                .ok_or_else(|| drop_("missing detail.recipientAccountId (and account)"))?,
-            "account",
-        ),
-    };
+    let (account, account_field) =
+        call_or_envelope(envelope, detail, "recipientAccountId", "account")?;
     if !is_account_id(account) {
         return Err(drop_(format!(
             "{account_field} `{account}` is not a 12-digit account ID"
         )));
     }
-    let (region, region_field) = match non_empty_str(detail.get("awsRegion")) {
-        Some(r) => (r, "detail.awsRegion"),
-        None => (
-            non_empty_str(envelope.get("region"))
-                .ok_or_else(|| drop_("missing detail.awsRegion (and region)"))?,
-            "region",
-        ),
-    };
+    let (region, region_field) = call_or_envelope(envelope, detail, "awsRegion", "region")?;
     if !is_region_name(region) {
         return Err(drop_(format!(
             "{region_field} `{region}` is not a region name"
         )));
     }
     Ok((account, region))
+}
+
+/// The call's `detail.<field>`, else the envelope's `<fallback>`, with the name of the one
+/// used; missing from both: Drop.
+fn call_or_envelope<'a>(
+    envelope: &'a Map<String, Value>,
+    detail: &'a Map<String, Value>,
+    field: &str,
+    fallback: &'static str,
+) -> Result<(&'a str, String), Decision> {
+    if let Some(value) = non_empty_str(detail.get(field)) {
+        return Ok((value, format!("detail.{field}")));
+    }
+    let value = non_empty_str(envelope.get(fallback))
+        .ok_or_else(|| drop_(format!("missing detail.{field} (and {fallback})")))?;
+    Ok((value, fallback.to_owned()))
 }
 
 /// The call's `requestParameters` and the cluster they name (`name`, else `clusterName`).

@@ -198,10 +198,9 @@ fn unreadable(page: &mut Page, report: &FleetReport) {
         return;
     }
     page.title("Unreadable items");
-    let rows = report
-        .unreadable
-        .iter()
-        .map(|u| vec![Lines::code(&u.item), Lines::text(&u.reason)])
-        .collect();
-    page.grid(&["item", "reason"], 1, rows);
+    page.grid(
+        &summary::UNREADABLE_HEADERS,
+        1,
+        summary::unreadable_rows(report),
+    );
 }

@@ -83,12 +83,12 @@ pub(super) fn render(report: &FleetReport) -> String {
     page.push_str("</section>");
     if !report.unreadable.is_empty() {
         section(&mut page, "unreadable", "Unreadable items");
-        let rows = report
-            .unreadable
-            .iter()
-            .map(|u| vec![Lines::code(&u.item), Lines::text(&u.reason)])
-            .collect();
-        table(&mut page, "t-unreadable", &["item", "reason"], rows);
+        table(
+            &mut page,
+            "t-unreadable",
+            &summary::UNREADABLE_HEADERS,
+            summary::unreadable_rows(report),
+        );
         page.push_str("</section>");
     }
     let _ = writeln!(
