@@ -69,7 +69,7 @@ pub const BUNDLED: &[PolicyInfo] = &[
     service("AmazonEKSAutoNodePolicy"),
     slr_only("AmazonEKSBlockStorageClusterPolicy"),
     slr_only("AmazonEKSBlockStoragePolicy"),
-    anyone("AmazonEKSClusterAdminPolicy"),
+    anyone(CLUSTER_ADMIN_POLICY),
     slr_only("AmazonEKSClusterInsightsPolicy"),
     slr_only("AmazonEKSComputeClusterPolicy"),
     slr_only("AmazonEKSComputePolicy"),
@@ -93,6 +93,9 @@ pub const BUNDLED: &[PolicyInfo] = &[
     service("AmazonSagemakerHyperpodSystemNamespacePolicy"),
     service("AmazonSagemakerHyperpodUserClusterPolicy"),
 ];
+
+/// The access policy that makes an entry a cluster administrator (what `system:masters` becomes).
+pub const CLUSTER_ADMIN_POLICY: &str = "AmazonEKSClusterAdminPolicy";
 
 /// The policies EKS associates with the cluster IAM role's entry when Auto Mode is enabled.
 pub const AUTO_MODE_CLUSTER_POLICIES: &[&str] = &[

@@ -184,6 +184,17 @@ impl<'de> Deserialize<'de> for Arn {
     }
 }
 
+/// The partition of `region` (`aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`, else `aws`).
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 /// True for `aws` and `aws-*` partitions (aws-cn, aws-us-gov, aws-iso, aws-iso-b, …).
 pub fn is_aws_partition(partition: &str) -> bool {
     partition == "aws"
@@ -279,5 +290,12 @@ mod tests {
             access_policy_arn("aws-cn", "AmazonEKSViewPolicy"),
             "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
         );
+    }
+
+    #[test]
+    fn partitions_follow_regions() {
+        assert_eq!(partition_of("eu-west-1"), "aws");
+        assert_eq!(partition_of("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
     }
 }

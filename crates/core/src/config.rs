@@ -6,6 +6,7 @@ use crate::arn::{Arn, Principal, is_account_id};
 use crate::policy::MigrationPolicy;
 use crate::reach::NetworkConfig;
 use crate::state::Mode;
+use crate::value_kind::kind_of;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -210,99 +211,19 @@ impl Config {
             )));
         };
         check_fields(&obj, "", TOP_FIELDS)?;
-
-        let version: u64 = get(&obj, "version", "version")?
-            .ok_or_else(|| ConfigError::field("version", "is required; add \"version\": 1"))?;
-        if version != u64::from(CONFIG_FORMAT_VERSION) {
-            return Err(ConfigError::field(
-                "version",
-                format!(
-                    "is {version}; this build understands version {CONFIG_FORMAT_VERSION} only"
-                ),
-            ));
-        }
+        check_version(&obj)?;
         let default_mode = get_mode(&obj, "default_mode", "default_mode")?.unwrap_or(fallback_mode);
         let new_cluster_mode = get_mode(&obj, "new_cluster_mode", "new_cluster_mode")?;
-
-        let regions: Option<Vec<String>> = get(&obj, "regions", "regions")?;
-        if let Some(regions) = &regions {
-            if regions.is_empty() {
-                return Err(ConfigError::field(
-                    "regions",
-                    "is empty; list at least one region, or remove the field to use REGIONS",
-                ));
-            }
-            for (i, region) in regions.iter().enumerate() {
-                if !is_region_name(region) {
-                    return Err(ConfigError::field(
-                        format!("regions[{i}]"),
-                        format!("`{region}` is not a region name (like us-east-1)"),
-                    ));
-                }
-                if regions[..i].contains(region) {
-                    return Err(ConfigError::field(
-                        format!("regions[{i}]"),
-                        format!("`{region}` is listed twice; remove one"),
-                    ));
-                }
-            }
-        }
-
+        let regions = parse_regions(&obj)?;
         let accounts = parse_accounts(&obj)?;
         let organizational_units = parse_ous(&obj)?;
         let account_overrides = parse_overrides(&obj)?;
-
-        let soak_hours = match obj.get("soak_hours") {
-            None | Some(Value::Null) => DEFAULT_SOAK_HOURS,
-            Some(v) => v.as_u64().ok_or_else(|| {
-                ConfigError::field(
-                    "soak_hours",
-                    format!("is {v}; it must be a whole number of hours ≥ 0 (default 168)"),
-                )
-            })?,
-        };
-
+        let soak_hours = parse_soak_hours(&obj)?;
         let break_glass_principal: Option<String> =
             get(&obj, "break_glass_principal", "break_glass_principal")?;
         if let Some(principal) = &break_glass_principal {
             check_break_glass(principal)?;
         }
-
-        let policy = match obj.get("policy") {
-            None | Some(Value::Null) => MigrationPolicy::default(),
-            Some(v) => {
-                let policy: MigrationPolicy = serde_json::from_value(v.clone()).map_err(|e| {
-                    ConfigError::field(
-                        "policy",
-                        format!("{e}; see docs/policy-file.md for the document's fields"),
-                    )
-                })?;
-                policy
-                    .validate()
-                    .and_then(|()| {
-                        policy.check_policy_names(&crate::access_policies::Catalogue::bundled())
-                    })
-                    .map_err(|e| ConfigError::field("policy", e.to_string()))?;
-                policy
-            }
-        };
-
-        let network = match obj.get("network") {
-            None | Some(Value::Null) => NetworkConfig::default(),
-            Some(v) => {
-                let network: NetworkConfig = serde_json::from_value(v.clone()).map_err(|e| {
-                    ConfigError::field(
-                        "network",
-                        format!("{e}; see docs/configuration.md for the section's fields"),
-                    )
-                })?;
-                network
-                    .validate()
-                    .map_err(|(path, message)| ConfigError::field(path, message))?;
-                network
-            }
-        };
-
         Ok(Config {
             version: CONFIG_FORMAT_VERSION,
             default_mode,
@@ -313,8 +234,8 @@ impl Config {
             new_cluster_mode,
             soak_hours,
             break_glass_principal,
-            policy,
-            network,
+            policy: parse_policy(&obj)?,
+            network: parse_network(&obj)?,
         })
     }
 
@@ -448,17 +369,6 @@ pub fn is_ou_id(s: &str) -> bool {
     s.strip_prefix("r-").is_some_and(|root| word(root, 4))
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn join(prefix: &str, key: &str) -> String {
     if prefix.is_empty() {
         key.to_owned()
@@ -492,6 +402,110 @@ fn get<T: DeserializeOwned>(
             .map(Some)
             .map_err(|e| ConfigError::field(path, format!("{e} (found {})", kind_of(v)))),
     }
+}
+
+/// `version`: required, and the one this build understands.
+fn check_version(obj: &Map<String, Value>) -> Result<(), ConfigError> {
+    let version: u64 = get(obj, "version", "version")?
+        .ok_or_else(|| ConfigError::field("version", "is required; add \"version\": 1"))?;
+    if version != u64::from(CONFIG_FORMAT_VERSION) {
+        return Err(ConfigError::field(
+            "version",
+            format!("is {version}; this build understands version {CONFIG_FORMAT_VERSION} only"),
+        ));
+    }
+    Ok(())
+}
+
+/// `regions`: absent, or a non-empty list of region names without repeats.
+fn parse_regions(obj: &Map<String, Value>) -> Result<Option<Vec<String>>, ConfigError> {
+    let regions: Option<Vec<String>> = get(obj, "regions", "regions")?;
+    if let Some(regions) = &regions {
+        if regions.is_empty() {
+            return Err(ConfigError::field(
+                "regions",
+                "is empty; list at least one region, or remove the field to use REGIONS",
+            ));
+        }
+        for (i, region) in regions.iter().enumerate() {
+            if !is_region_name(region) {
+                return Err(ConfigError::field(
+                    format!("regions[{i}]"),
+                    format!("`{region}` is not a region name (like us-east-1)"),
+                ));
+            }
+            if regions[..i].contains(region) {
+                return Err(ConfigError::field(
+                    format!("regions[{i}]"),
+                    format!("`{region}` is listed twice; remove one"),
+                ));
+            }
+        }
+    }
+    Ok(regions)
+}
+
+/// `soak_hours`: a whole number of hours, [`DEFAULT_SOAK_HOURS`] when absent.
+fn parse_soak_hours(obj: &Map<String, Value>) -> Result<u64, ConfigError> {
+    match obj.get("soak_hours") {
+        None | Some(Value::Null) => Ok(DEFAULT_SOAK_HOURS),
+        Some(v) => v.as_u64().ok_or_else(|| {
+            ConfigError::field(
+                "soak_hours",
+                format!("is {v}; it must be a whole number of hours ≥ 0 (default 168)"),
+            )
+        }),
+    }
+}
+
+/// A section decoded as `T` (`None` when absent or null); a decoding error names the section
+/// and where its fields are documented (`see`).
+fn section<T: DeserializeOwned>(
+    obj: &Map<String, Value>,
+    key: &str,
+    see: &str,
+) -> Result<Option<T>, ConfigError> {
+    let Some(v) = obj.get(key).filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    serde_json::from_value(v.clone())
+        .map(Some)
+        .map_err(|e| ConfigError::field(key, format!("{e}; {see}")))
+}
+
+/// `policy`: the migration policy (docs/policy-file.md), valid and naming known policies; the
+/// default policy when absent.
+fn parse_policy(obj: &Map<String, Value>) -> Result<MigrationPolicy, ConfigError> {
+    let Some(policy) = section::<MigrationPolicy>(
+        obj,
+        "policy",
+        "see docs/policy-file.md for the document's fields",
+    )?
+    else {
+        return Ok(MigrationPolicy::default());
+    };
+    policy
+        .validate()
+        .and_then(|()| policy.check_policy_names(&crate::access_policies::Catalogue::bundled()))
+        .map_err(|e| ConfigError::field("policy", e.to_string()))?;
+    Ok(policy)
+}
+
+/// `network`: the network section (docs/configuration.md), validated field by field; the
+/// default when absent.
+fn parse_network(obj: &Map<String, Value>) -> Result<NetworkConfig, ConfigError> {
+    let Some(network) = section::<NetworkConfig>(
+        obj,
+        "network",
+        "see docs/configuration.md for the section's fields",
+    )?
+    else {
+        return Ok(NetworkConfig::default());
+    };
+    network
+        .validate()
+        .map_err(|(path, message)| ConfigError::field(path, message))?;
+    Ok(network)
 }
 
 fn mode_of(v: &Value, path: &str) -> Result<Mode, ConfigError> {

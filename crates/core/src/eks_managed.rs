@@ -10,11 +10,11 @@
 //! cluster creator's entry, also made by EKS, is recognised by the engine when it appears on
 //! the migrator's own switch (it is not a fact of the cluster).
 
+use crate::access_entry::EntryType;
 use crate::access_policies::{
     AUTO_MODE_CLUSTER_POLICIES, AUTO_MODE_NODE_POLICY, HYPERPOD_POLICY_PREFIX,
 };
 use crate::facts::{ClusterFacts, ExistingEntry, same_role};
-use crate::plan::EntryType;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -115,8 +115,8 @@ pub fn eks_managed_entries(facts: &ClusterFacts) -> Vec<(&ExistingEntry, EksMana
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access_entry::{AccessPolicy, AccessScope};
     use crate::facts::{AutoModeFact, CapabilityFact, EksFeatures};
-    use crate::plan::{AccessPolicy, AccessScope};
 
     const ACCT: &str = "111122223333";
 

@@ -1,7 +1,7 @@
 //! Cluster facts: what the live engine gathers (or an operator writes down) that the ConfigMap
 //! alone does not say. Documented in docs/plan-format.md ("Facts file").
 
-use crate::plan::{AccessPolicy, EntryType};
+use crate::access_entry::{AccessPolicy, EntryType};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -7,22 +7,19 @@
 //! versioned ([`INVENTORY_FORMAT_VERSION`]) so a report can name records an older or newer
 //! version wrote instead of misreading them.
 
+use crate::access_entry::{AccessPolicy, AccessScope, Action, EntryType, ScopeType};
+use crate::access_policies::CLUSTER_ADMIN_POLICY;
+use crate::aws_auth::mapping::MASTERS_GROUP;
 use crate::aws_auth::{AwsAuth, Row, RowStatus};
 use crate::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, IamResolution, same_role};
 use crate::finding::{Finding, FindingCode};
-use crate::plan::{
-    AccessPolicy, AccessScope, Action, EntryType, Plan, PlannedEntry, ScopeType, Source, Summary,
-};
-use crate::progress::CLUSTER_ADMIN_POLICY;
+use crate::plan::{Plan, PlannedEntry, Source, Summary};
 use crate::rbac::SubjectKind;
-use crate::suggest::{RbacReport, SuggestionCounts, Verdict};
+use crate::suggest::report::{RbacReport, SuggestionCounts, Verdict};
 use serde::{Deserialize, Serialize};
 
 /// Version of the inventory format; bumped on any incompatible change.
 pub const INVENTORY_FORMAT_VERSION: u32 = 1;
-
-/// The Kubernetes group that makes an aws-auth principal a cluster administrator.
-const MASTERS: &str = "system:masters";
 
 /// What the fleet report keeps of one cluster's latest plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,7 +329,8 @@ fn row_access(
             let groups = row.map(|r| r.groups.clone()).unwrap_or_default();
             PrincipalAccess {
                 username: row.map(|r| r.username.clone()).filter(|u| !u.is_empty()),
-                cluster_admin: via == AccessPath::AwsAuth && groups.iter().any(|g| g == MASTERS),
+                cluster_admin: via == AccessPath::AwsAuth
+                    && groups.iter().any(|g| g == MASTERS_GROUP),
                 groups,
                 ..base
             }
@@ -409,7 +407,7 @@ fn account_of(arn: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::AccessScope;
+    use crate::access_entry::AccessScope;
     use crate::policy::MigrationPolicy;
 
     const AWS_AUTH: &str = include_str!("../../../examples/aws-auth.yaml");

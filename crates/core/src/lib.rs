@@ -5,33 +5,35 @@
 //! has no async runtime and no AWS SDK types: adapters gather [`facts::ClusterFacts`] and execute
 //! a [`plan::Plan`].
 
+pub mod access_entry;
 pub mod access_policies;
-pub mod agent;
+pub mod agent_protocol;
 pub mod arn;
 pub mod aws_auth;
 /// The Lambda functions' configuration document (docs/configuration.md): validation, account
 /// scope and which mode a cluster gets.
 pub mod config;
 pub mod eks_managed;
-/// Decoding of what the Lambda functions receive (job bodies, the schedule input, CloudTrail
-/// `aws.eks` events) and de-duplication of jobs.
-pub mod events;
 pub mod facts;
 pub mod finding;
 pub mod inventory;
+/// Decoding of what the Lambda functions receive (job bodies, the schedule input, CloudTrail
+/// `aws.eks` events) and de-duplication of jobs.
+pub mod jobs;
 pub mod notify;
+pub mod observation;
 pub mod plan;
 pub mod planner;
 pub mod policy;
-pub mod progress;
 /// Finalize-phase prune: removing the aws-auth rows that verified access entries now represent.
 pub mod prune;
 pub mod rbac;
 pub mod reach;
+pub mod render;
 pub mod report;
 pub mod state;
 pub mod suggest;
 pub mod template;
+mod value_kind;
 
 pub use planner::plan;
-pub mod render;

@@ -1,171 +1,21 @@
 //! The Plan: what the planner decided for every aws-auth row. A stable, documented JSON contract
 //! (docs/plan-format.md, docs/plan.schema.json).
 
+use crate::eks_managed::EksManaged;
 use crate::finding::{Finding, Severity};
+use crate::reach::ClusterReach;
+use crate::suggest::report::RbacReport;
 use serde::{Deserialize, Serialize};
-use std::fmt;
+
+/// The vocabulary a plan is written in, where its readers look for it: the aws-auth section a
+/// row came from, and the access-entry types, actions and policy associations.
+pub use crate::access_entry::{
+    AccessPolicy, AccessScope, Action, EntryType, MANAGED_TAG, ScopeType,
+};
+pub use crate::aws_auth::Section;
 
 /// Version of the plan JSON format; bumped on any incompatible change.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
-
-/// The tag (key, value) on every access entry the migrator creates; an entry without it is
-/// someone else's and is never changed.
-pub const MANAGED_TAG: (&str, &str) = ("managed-by", "eks-auth-migrator");
-
-/// The aws-auth section a row came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Section {
-    /// `data.mapRoles`.
-    #[serde(rename = "mapRoles")]
-    MapRoles,
-    /// `data.mapUsers`.
-    #[serde(rename = "mapUsers")]
-    MapUsers,
-}
-
-impl Section {
-    /// The data key name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Section::MapRoles => "mapRoles",
-            Section::MapUsers => "mapUsers",
-        }
-    }
-}
-
-impl fmt::Display for Section {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What the executor should do for a row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    /// Make the access entry (and its policy associations) exist as specified.
-    Create,
-    /// Nothing to do: the row grants nothing, EKS manages the entry, or it already exists.
-    Skip,
-    /// The row grants access that cannot be expressed safely: it blocks the switch to API mode.
-    Blocked,
-}
-
-impl Action {
-    /// The lower-case name used in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Create => "create",
-            Action::Skip => "skip",
-            Action::Blocked => "blocked",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// EKS access-entry types (the type is immutable once created).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum EntryType {
-    /// Any IAM role or user; username, groups and access policies allowed.
-    Standard,
-    /// Self-managed / Karpenter Linux node role.
-    Ec2Linux,
-    /// Self-managed Windows node role.
-    Ec2Windows,
-    /// Fargate pod-execution role (EKS creates these itself).
-    FargateLinux,
-    /// EKS Hybrid Nodes role.
-    HybridLinux,
-    /// EKS Auto Mode node role.
-    Ec2,
-    /// SageMaker HyperPod node role.
-    HyperpodLinux,
-}
-
-impl EntryType {
-    /// The EKS API spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryType::Standard => "STANDARD",
-            EntryType::Ec2Linux => "EC2_LINUX",
-            EntryType::Ec2Windows => "EC2_WINDOWS",
-            EntryType::FargateLinux => "FARGATE_LINUX",
-            EntryType::HybridLinux => "HYBRID_LINUX",
-            EntryType::Ec2 => "EC2",
-            EntryType::HyperpodLinux => "HYPERPOD_LINUX",
-        }
-    }
-}
-
-impl fmt::Display for EntryType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Access scope of a policy association.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct AccessScope {
-    /// `cluster` or `namespace`.
-    #[serde(rename = "type")]
-    pub scope_type: ScopeType,
-    /// Namespaces (only for `namespace` scope; a trailing `*` is a prefix wildcard).
-    #[serde(default)]
-    pub namespaces: Vec<String>,
-}
-
-impl AccessScope {
-    /// Cluster-wide scope.
-    pub fn cluster() -> Self {
-        AccessScope {
-            scope_type: ScopeType::Cluster,
-            namespaces: Vec::new(),
-        }
-    }
-}
-
-impl fmt::Display for AccessScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.scope_type {
-            ScopeType::Cluster => f.write_str("cluster"),
-            ScopeType::Namespace => write!(f, "namespace:{}", self.namespaces.join(",")),
-        }
-    }
-}
-
-/// Kind of access scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScopeType {
-    /// The whole cluster.
-    Cluster,
-    /// Listed namespaces only.
-    Namespace,
-}
-
-/// One access policy association.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct AccessPolicy {
-    /// Full policy ARN, in the cluster's partition.
-    pub policy_arn: String,
-    /// Where it applies.
-    pub access_scope: AccessScope,
-}
-
-impl AccessPolicy {
-    /// The policy's short name (the part after `cluster-access-policy/`).
-    pub fn name(&self) -> &str {
-        self.policy_arn
-            .rsplit_once('/')
-            .map_or(self.policy_arn.as_str(), |(_, name)| name)
-    }
-}
 
 /// Where a planned entry came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,7 +95,7 @@ pub struct Plan {
     /// The RBAC analysis and access-policy suggestions, when the plan read the cluster's RBAC
     /// (`plan --suggest`; docs/rbac-suggestions.md).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub rbac: Option<crate::suggest::RbacReport>,
+    pub rbac: Option<RbacReport>,
     /// Access entries EKS created and manages itself (node groups, Fargate, capabilities, Auto
     /// Mode, HyperPod): never adopted, changed or deleted by the migrator. Empty without facts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -253,7 +103,7 @@ pub struct Plan {
     /// Where the cluster's Kubernetes API can be reached from and how the migrator reached it
     /// (a live plan's facts say; docs/networking.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reach: Option<crate::reach::ClusterReach>,
+    pub reach: Option<ClusterReach>,
 }
 
 /// An access entry EKS manages itself, as a plan lists it.
@@ -267,7 +117,7 @@ pub struct EksManagedEntry {
     /// The EKS feature that made it (`kind`, and for a capability its `name` and
     /// `capability_type`).
     #[serde(flatten)]
-    pub managed_by: crate::eks_managed::EksManaged,
+    pub managed_by: EksManaged,
 }
 
 impl Plan {

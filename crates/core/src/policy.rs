@@ -2,8 +2,8 @@
 //! to do with usernames access entries cannot carry). Documented in docs/policy-file.md.
 //! The default policy grants nothing beyond what each row implied.
 
+use crate::access_entry::{AccessScope, ScopeType};
 use crate::access_policies::Catalogue;
-use crate::plan::{AccessScope, ScopeType};
 use serde::{Deserialize, Serialize};
 
 /// Version of the policy file format.

@@ -20,11 +20,13 @@
 
 mod emit;
 
+use crate::access_entry::{Action, EntryType};
+use crate::aws_auth::Section;
 use crate::aws_auth::node::{self, Node};
 use crate::aws_auth::{AwsAuth, Row, RowStatus, is_skippable};
 use crate::facts::{ClusterFacts, same_role};
 use crate::finding::{FindingCode, Severity};
-use crate::plan::{Action, EntryType, Plan, PlannedEntry, Section};
+use crate::plan::{Plan, PlannedEntry};
 use serde_saphyr::Spanned;
 use std::collections::{BTreeMap, BTreeSet};
 

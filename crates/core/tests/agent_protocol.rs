@@ -1,7 +1,7 @@
 //! The agent protocol's messages as the core encodes them conform to
 //! docs/agent-protocol.schema.json, and the schema refuses what the decoder refuses.
 
-use eks_auth_core::agent::{
+use eks_auth_core::agent_protocol::{
     AGENT_PROTOCOL_VERSION, AgentCluster, AgentRequest, AgentResponse, ConfigMapData, Failure,
     FailureReason, Operation, Outcome, decode_request,
 };

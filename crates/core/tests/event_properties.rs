@@ -1,6 +1,6 @@
 //! Properties of job bodies and job de-duplication.
 
-use eks_auth_core::events::{Job, JobReason, dedup};
+use eks_auth_core::jobs::{Job, JobReason, dedup};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 

@@ -1,10 +1,8 @@
 //! Every sample under events/ does what events/README.md says it does. Adding a sample without
 //! an expectation here fails `every_sample_has_an_expectation`.
 
-use eks_auth_core::events::{
-    Decision, EventError, Job, JobReason, ScheduleInput, decode_cloudtrail,
-};
 use eks_auth_core::facts::AuthenticationMode;
+use eks_auth_core::jobs::{Decision, EventError, Job, JobReason, ScheduleInput, decode_cloudtrail};
 use eks_auth_core::notify::transition::{
     ClusterRef, SOURCE, Transition, TransitionCounts, run_events,
 };

@@ -2,7 +2,7 @@
 //! VPC by infra/cluster-agent.yaml, invoked synchronously by the central cluster-worker through
 //! the member role, it does the Kubernetes-API part of a migration for clusters the worker
 //! cannot reach: read kube-system/aws-auth, write it conditionally on the resourceVersion read,
-//! list RBAC pages — the three operations of `eks_auth_core::agent`, nothing else.
+//! list RBAC pages — the three operations of `eks_auth_core::agent_protocol`, nothing else.
 //!
 //! It signs its bearer token with its own role's credentials (the Lambda environment's), never
 //! with anything a request carries; it calls no AWS service; it keeps no state between
@@ -10,7 +10,7 @@
 //! learns what happened; nothing is written unless the write itself succeeded.
 
 use aws_credential_types::Credentials;
-use eks_auth_core::agent::{
+use eks_auth_core::agent_protocol::{
     AGENT_PROTOCOL_VERSION, AgentRequest, AgentResponse, ConfigMapData, Failure, FailureReason,
     Operation, Outcome, ProtocolError, decode_request,
 };

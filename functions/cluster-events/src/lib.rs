@@ -1,5 +1,5 @@
 //! `cluster-events`: one EventBridge event (an `aws.eks` CloudTrail API call forwarded to the
-//! central bus) in, at most one job out. Decoding is `eks_auth_core::events::decode_cloudtrail`;
+//! central bus) in, at most one job out. Decoding is `eks_auth_core::jobs::decode_cloudtrail`;
 //! this handler only de-duplicates deliveries and queues the job. Malformed and irrelevant
 //! events are logged and dropped, never failed (a failure would only be retried into the DLQ).
 
@@ -8,7 +8,7 @@ use aws_smithy_types::date_time::Format;
 use eks_auth_aws::StateStore;
 use eks_auth_aws::fleet::queue::JobQueue;
 use eks_auth_aws::notify::metrics::MetricsOut;
-use eks_auth_core::events::{Decision, JobReason, cloudtrail_event_id, decode_cloudtrail};
+use eks_auth_core::jobs::{Decision, JobReason, cloudtrail_event_id, decode_cloudtrail};
 use eks_auth_core::notify::metrics::{decision_reason, event_metrics};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};

@@ -7,7 +7,7 @@ use aws_credential_types::Credentials;
 use cluster_events::{Deps, handle};
 use eks_auth_aws::StateStore;
 use eks_auth_aws::fleet::queue::JobQueue;
-use eks_auth_core::events::Job;
+use eks_auth_core::jobs::Job;
 use eks_sim::harness::Stack;
 use serde_json::Value;
 use std::time::Duration;

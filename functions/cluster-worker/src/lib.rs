@@ -8,7 +8,7 @@ use eks_auth_aws::fleet::environment::FunctionEnv;
 use eks_auth_aws::fleet::worker::{Disposition, Worker};
 use eks_auth_aws::fleet::{Clients, load_config};
 use eks_auth_aws::store::lease::HeldLeases;
-use eks_auth_core::events::Job;
+use eks_auth_core::jobs::Job;
 use eks_auth_core::notify::metrics::run_metrics;
 use std::time::{Duration, Instant};
 

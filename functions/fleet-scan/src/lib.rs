@@ -6,7 +6,7 @@ use eks_auth_aws::fleet::environment::FunctionEnv;
 use eks_auth_aws::fleet::scan::{ScanSettings, scan};
 use eks_auth_aws::fleet::{Clients, load_config};
 use eks_auth_aws::notify::security_hub::{FindingsReport, sync_findings};
-use eks_auth_core::events::ScheduleInput;
+use eks_auth_core::jobs::ScheduleInput;
 use eks_auth_core::notify::metrics::{ClusterTally, ScanFigures, scan_metrics};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant, SystemTime};

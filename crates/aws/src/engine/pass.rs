@@ -9,11 +9,11 @@ use crate::store::error::StoreError;
 use crate::store::records::{ClusterRecord, ClusterState};
 use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::{AuthenticationMode, ExistingEntry};
-use eks_auth_core::plan::Plan;
-use eks_auth_core::policy::CreatorEntry;
-use eks_auth_core::progress::{
+use eks_auth_core::observation::{
     break_glass, entries_outside_aws_auth, is_cluster_admin, plan_summary,
 };
+use eks_auth_core::plan::Plan;
+use eks_auth_core::policy::CreatorEntry;
 use eks_auth_core::state::{
     Mode, Observation, PendingUpdate, Phase, PlanSummary, Step, UpdateStatus, next, phase_after,
 };

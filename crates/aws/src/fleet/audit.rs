@@ -12,7 +12,7 @@ use crate::engine::Outcome;
 use crate::store::StateStore;
 use crate::store::lease::HeldLeases;
 use eks_auth_core::config::Config;
-use eks_auth_core::events::Job;
+use eks_auth_core::jobs::Job;
 use eks_auth_core::state::{Mode, Phase};
 use futures::StreamExt as _;
 use std::time::{Duration, Instant, SystemTime};

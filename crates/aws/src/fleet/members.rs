@@ -4,6 +4,7 @@
 use crate::live::sdk_reason;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use eks_auth_core::arn::partition_of;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -132,28 +133,5 @@ impl MemberAccounts {
         );
         *slot = Some(credentials.clone());
         Ok(credentials)
-    }
-}
-
-/// The partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partitions_follow_regions() {
-        assert_eq!(partition_of("eu-west-1"), "aws");
-        assert_eq!(partition_of("cn-north-1"), "aws-cn");
-        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
     }
 }

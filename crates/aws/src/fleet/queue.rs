@@ -1,8 +1,8 @@
-//! The job queue: one SQS message per cluster that needs work (`eks_auth_core::events::Job`).
+//! The job queue: one SQS message per cluster that needs work (`eks_auth_core::jobs::Job`).
 
 use crate::live::sdk_reason;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use eks_auth_core::events::Job;
+use eks_auth_core::jobs::Job;
 use futures::StreamExt as _;
 use std::time::Duration;
 

@@ -14,7 +14,7 @@ use crate::store::scans::{ScanMark, ScanStatus};
 use crate::store::sightings::Sighting;
 use crate::store::{ClusterKey, StateStore};
 use eks_auth_core::config::{Config, is_new_cluster};
-use eks_auth_core::events::{Job, JobReason};
+use eks_auth_core::jobs::{Job, JobReason};
 use eks_auth_core::notify::posture::PostureInput;
 use eks_auth_core::state::{Mode, Phase};
 use futures::{StreamExt as _, TryStreamExt as _};

@@ -11,7 +11,7 @@ use crate::route::RoutePolicy;
 use crate::store::StateStore;
 use crate::store::lease::HeldLeases;
 use eks_auth_core::config::{Config, is_new_cluster};
-use eks_auth_core::events::{Job, JobReason};
+use eks_auth_core::jobs::{Job, JobReason};
 use eks_auth_core::notify::metrics::{RunFigures, RunOutcome};
 use eks_auth_core::state::{Mode, Phase};
 use std::time::{Duration, Instant, SystemTime};

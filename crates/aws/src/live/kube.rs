@@ -9,7 +9,7 @@ use crate::ids::{ClusterName, Region};
 use crate::route::Via;
 use crate::route::agent::{AgentClient, CallError};
 use aws_credential_types::provider::ProvideCredentials as _;
-use eks_auth_core::agent::{AgentCluster, Failure, FailureReason, Operation, Outcome};
+use eks_auth_core::agent_protocol::{AgentCluster, Failure, FailureReason, Operation, Outcome};
 use eks_auth_core::reach::{self, ClusterPlace, ClusterReach, DirectVia, ReachClass, Route};
 use eks_auth_kube::{AwsAuthConfigMap, ClusterEndpoint, KubeCallError};
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! The central side of the agent protocol (`eks_auth_core::agent`): one synchronous Lambda
+//! The central side of the agent protocol (`eks_auth_core::agent_protocol`): one synchronous Lambda
 //! invocation (RequestResponse) of the agent function per operation, with the member role's
 //! credentials, bounded by the configured timeout and never retried here (a failed call fails
 //! the run, which SQS retries; a write is conditional on resourceVersion, so a retry can never
@@ -10,7 +10,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
-use eks_auth_core::agent::{
+use eks_auth_core::agent_protocol::{
     AGENT_PROTOCOL_VERSION, AgentCluster, AgentRequest, Operation, Outcome, ProtocolError,
     decode_response,
 };

@@ -37,7 +37,8 @@ pub(super) struct Document {
     pub(super) findings: Vec<Finding>,
 }
 
-/// Parses the ConfigMap document.
+/// Parses the ConfigMap document, in named steps: the root mapping, its `kind`, its identity
+/// (`metadata`), then its `data`.
 pub(super) fn parse(text: &str) -> Result<Document, ConfigMapError> {
     if text.trim().is_empty() {
         return Err(ConfigMapError::Empty);
@@ -51,51 +52,80 @@ pub(super) fn parse(text: &str) -> Result<Document, ConfigMapError> {
             root.value.kind()
         )));
     };
-    let get = |name: &str| {
-        fields
-            .iter()
-            .rev()
-            .find(|(k, _)| k.key_text().as_deref() == Some(name))
-            .map(|(_, v)| v)
+    check_kind(field(&fields, "kind"))?;
+    let mut findings: Vec<Finding> = identity_finding(field(&fields, "metadata"))
+        .into_iter()
+        .collect();
+    let data = data(field(&fields, "data"), field(&fields, "kind").is_some())?;
+    if !["mapRoles", "mapUsers", "mapAccounts"]
+        .iter()
+        .any(|k| data.contains_key(*k))
+    {
+        findings.push(Finding::general(
+            FindingCode::NotAwsAuth,
+            Severity::Warning,
+            "the ConfigMap has no mapRoles, mapUsers or mapAccounts key: aws-auth grants nothing, so there is nothing to migrate.",
+        ));
+    }
+    Ok(Document { data, findings })
+}
+
+/// The value of a mapping's `name` key (the last one, as Kubernetes' decoder keeps it).
+fn field<'a>(fields: &'a [(Node, Node)], name: &str) -> Option<&'a Node> {
+    fields
+        .iter()
+        .rev()
+        .find(|(k, _)| k.key_text().as_deref() == Some(name))
+        .map(|(_, v)| v)
+}
+
+/// `kind`: absent or `ConfigMap`.
+fn check_kind(kind: Option<&Node>) -> Result<(), ConfigMapError> {
+    match kind {
+        Some(Node::Str(kind)) if kind == "ConfigMap" => Ok(()),
+        None => Ok(()),
+        Some(Node::Str(kind)) => Err(ConfigMapError::NotConfigMap(format!(
+            "kind is `{kind}`; pass one ConfigMap (`kubectl get cm aws-auth -n kube-system -o yaml`)"
+        ))),
+        Some(other) => Err(ConfigMapError::NotConfigMap(format!(
+            "kind is {}",
+            other.kind()
+        ))),
+    }
+}
+
+/// A warning when `metadata` names another ConfigMap than kube-system/aws-auth.
+fn identity_finding(metadata: Option<&Node>) -> Option<Finding> {
+    let Some(Node::Map(metadata)) = metadata else {
+        return None;
     };
-    match get("kind") {
-        Some(Node::Str(kind)) if kind == "ConfigMap" => {}
-        None => {}
-        Some(Node::Str(kind)) => {
-            return Err(ConfigMapError::NotConfigMap(format!(
-                "kind is `{kind}`; pass one ConfigMap (`kubectl get cm aws-auth -n kube-system -o yaml`)"
-            )));
-        }
-        Some(other) => {
-            return Err(ConfigMapError::NotConfigMap(format!(
-                "kind is {}",
-                other.kind()
-            )));
-        }
-    }
-    let mut findings = Vec::new();
-    if let Some(Node::Map(metadata)) = get("metadata") {
-        let meta = |name: &str| {
-            metadata.iter().rev().find_map(|(k, v)| match v {
-                Node::Str(s) if k.key_text().as_deref() == Some(name) => Some(s.as_str()),
-                _ => None,
-            })
-        };
-        let name = meta("name");
-        let namespace = meta("namespace");
-        if name.is_some_and(|n| n != "aws-auth") || namespace.is_some_and(|n| n != "kube-system") {
-            findings.push(Finding::general(
-                FindingCode::NotAwsAuth,
-                Severity::Warning,
-                format!(
-                    "this ConfigMap is {}/{}, but EKS reads only kube-system/aws-auth; the plan shows what these rows would do if they were there.",
-                    namespace.unwrap_or("(no namespace)"),
-                    name.unwrap_or("(no name)")
-                ),
-            ));
-        }
-    }
-    let data = match get("data") {
+    let meta = |name: &str| {
+        metadata.iter().rev().find_map(|(k, v)| match v {
+            Node::Str(s) if k.key_text().as_deref() == Some(name) => Some(s.as_str()),
+            _ => None,
+        })
+    };
+    let name = meta("name");
+    let namespace = meta("namespace");
+    let elsewhere =
+        name.is_some_and(|n| n != "aws-auth") || namespace.is_some_and(|n| n != "kube-system");
+    elsewhere.then(|| {
+        Finding::general(
+            FindingCode::NotAwsAuth,
+            Severity::Warning,
+            format!(
+                "this ConfigMap is {}/{}, but EKS reads only kube-system/aws-auth; the plan shows what these rows would do if they were there.",
+                namespace.unwrap_or("(no namespace)"),
+                name.unwrap_or("(no name)")
+            ),
+        )
+    })
+}
+
+/// `data` as strings by key (a null value is empty); absent or null is empty only in a
+/// document that says `kind`.
+fn data(data: Option<&Node>, has_kind: bool) -> Result<BTreeMap<String, String>, ConfigMapError> {
+    match data {
         Some(Node::Map(entries)) => {
             let mut data = BTreeMap::new();
             for (key, value) in entries {
@@ -115,30 +145,15 @@ pub(super) fn parse(text: &str) -> Result<Document, ConfigMapError> {
                     }
                 }
             }
-            data
+            Ok(data)
         }
-        Some(Node::Null) | None if get("kind").is_some() => BTreeMap::new(),
-        Some(Node::Null) | None => {
-            return Err(ConfigMapError::NotConfigMap(
-                "it has neither `kind: ConfigMap` nor a `data` mapping".to_owned(),
-            ));
-        }
-        Some(other) => {
-            return Err(ConfigMapError::NotConfigMap(format!(
-                "data is {}",
-                other.kind()
-            )));
-        }
-    };
-    if !["mapRoles", "mapUsers", "mapAccounts"]
-        .iter()
-        .any(|k| data.contains_key(*k))
-    {
-        findings.push(Finding::general(
-            FindingCode::NotAwsAuth,
-            Severity::Warning,
-            "the ConfigMap has no mapRoles, mapUsers or mapAccounts key: aws-auth grants nothing, so there is nothing to migrate.",
-        ));
+        Some(Node::Null) | None if has_kind => Ok(BTreeMap::new()),
+        Some(Node::Null) | None => Err(ConfigMapError::NotConfigMap(
+            "it has neither `kind: ConfigMap` nor a `data` mapping".to_owned(),
+        )),
+        Some(other) => Err(ConfigMapError::NotConfigMap(format!(
+            "data is {}",
+            other.kind()
+        ))),
     }
-    Ok(Document { data, findings })
 }

@@ -16,100 +16,16 @@
 //!   enabled on EKS: [`AwsAuth::map_identity`] never matches them.
 
 mod configmap;
+pub mod mapping;
 pub(crate) mod node;
 mod rows;
 
 pub use configmap::ConfigMapError;
+pub use mapping::{AccountRow, MappedIdentity, Row, RowStatus, Section, SsoMatcher};
 
 use crate::finding::{Finding, FindingCode, Location, Severity};
-use crate::plan::Section;
 use node::Node;
 use std::collections::{BTreeMap, HashMap};
-
-/// An `sso:` matcher row's fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SsoMatcher {
-    /// `permissionSetName`.
-    pub permission_set_name: String,
-    /// `accountID`.
-    pub account_id: String,
-    /// `partition` (empty when not given).
-    pub partition: String,
-}
-
-/// Whether the authenticator uses a row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RowStatus {
-    /// Loaded and not shadowed (it may still never match, e.g. a role ARN with a path).
-    Effective,
-    /// Dropped by validation.
-    Dropped,
-    /// Loaded but shadowed by a later row or a mapRoles row for the same principal.
-    Shadowed {
-        /// The section of the row that wins.
-        section: Section,
-        /// Its index.
-        index: usize,
-    },
-    /// mapUsers rows whose ARNs differ only in case: which one applies is random.
-    Ambiguous,
-}
-
-/// One row of mapRoles or mapUsers as the authenticator loaded it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    /// The section.
-    pub section: Section,
-    /// 0-based index in the section's list.
-    pub index: usize,
-    /// 1-based line within the section's value.
-    pub line: u64,
-    /// `rolearn` / `userarn` as written (empty when absent).
-    pub arn: String,
-    /// The `sso:` matcher, for mapRoles rows that use one.
-    pub sso: Option<SsoMatcher>,
-    /// `username` as written (templates unrendered; empty when absent).
-    pub username: String,
-    /// `groups` as written (templates unrendered).
-    pub groups: Vec<String>,
-    /// Whether the row is used.
-    pub status: RowStatus,
-    /// Decoding and validation findings for this row.
-    pub findings: Vec<Finding>,
-}
-
-impl Row {
-    /// Where the row is.
-    pub fn location(&self) -> Location {
-        Location {
-            key: self.section.as_str().to_owned(),
-            index: Some(self.index),
-            line: Some(self.line),
-        }
-    }
-}
-
-/// One mapAccounts item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountRow {
-    /// 0-based index.
-    pub index: usize,
-    /// 1-based line within mapAccounts.
-    pub line: u64,
-    /// The account ID as the authenticator reads it.
-    pub account_id: String,
-}
-
-/// The identity a caller gets from aws-auth, templates not yet rendered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MappedIdentity {
-    /// Username template as written (for mapAccounts: the caller's canonical ARN).
-    pub username: String,
-    /// Group templates as written.
-    pub groups: Vec<String>,
-    /// The row that matched (`None` for a mapAccounts match).
-    pub row: Option<(Section, usize)>,
-}
 
 /// The parsed aws-auth ConfigMap.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

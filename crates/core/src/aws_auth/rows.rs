@@ -2,10 +2,9 @@
 //! field matching (case-insensitive names, unknown fields ignored, a wrongly typed field left
 //! empty while the row is kept) and the authenticator's per-row validation.
 
+use super::mapping::{Row, RowStatus, Section, SsoMatcher};
 use super::node::Node;
-use super::{Row, RowStatus, SsoMatcher};
 use crate::finding::{Finding, FindingCode, Location, Severity};
-use crate::plan::Section;
 
 /// The fields a row can set, as the authenticator's structs name them (json tags).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -42,7 +41,8 @@ fn field_name(field: Field) -> &'static str {
     }
 }
 
-/// Decodes one list item of mapRoles / mapUsers into a row.
+/// Decodes one list item of mapRoles / mapUsers into a row: its fields as Go's `encoding/json`
+/// would, then the authenticator's validation.
 pub(super) fn decode_row(section: Section, index: usize, line: u64, node: &Node) -> Row {
     let location = Location {
         key: section.as_str().to_owned(),
@@ -60,19 +60,6 @@ pub(super) fn decode_row(section: Section, index: usize, line: u64, node: &Node)
         status: RowStatus::Effective,
         findings: Vec::new(),
     };
-    let type_error = |row: &mut Row, what: &str, found: &Node| {
-        row.findings.push(Finding::at(
-            location.clone(),
-            FindingCode::InvalidEntry,
-            Severity::Warning,
-            format!(
-                "{what} is {} where EKS expects {}; EKS ignores the value and keeps the rest of the row. Fix the field if it was meant to apply.",
-                found.kind(),
-                if what == "groups" { "a list of strings" } else { "a string" }
-            ),
-        ));
-    };
-
     let entries = match node {
         Node::Map(entries) => entries.as_slice(),
         Node::Null => &[],
@@ -90,42 +77,58 @@ pub(super) fn decode_row(section: Section, index: usize, line: u64, node: &Node)
             &[]
         }
     };
-
     for (key, value) in entries {
-        let Some(field) = key.key_text().and_then(|k| field_for(section, &k)) else {
-            continue;
-        };
-        match (field, value) {
-            (_, Node::Null) if field != Field::Groups && field != Field::Sso => {}
-            (Field::RoleArn | Field::UserArn, Node::Str(s)) => row.arn = s.clone(),
-            (Field::Username, Node::Str(s)) => row.username = s.clone(),
-            (Field::UserId, Node::Str(_)) => {}
-            (Field::Groups, Node::Null) => row.groups.clear(),
-            (Field::Groups, Node::Seq(items)) => {
-                row.groups.clear();
-                for item in items {
-                    match &item.value {
-                        Node::Str(g) if !g.is_empty() => row.groups.push(g.clone()),
-                        other => row.findings.push(Finding::at(
-                            location.clone(),
-                            FindingCode::InvalidEntry,
-                            Severity::Warning,
-                            format!(
-                                "a group on line {} is {}, not a group name; it names no group anyone is bound to, so it is not migrated.",
-                                item.referenced.line(),
-                                if matches!(other, Node::Str(_)) { "empty" } else { other.kind() }
-                            ),
-                        )),
-                    }
-                }
-            }
-            (Field::Sso, Node::Null) => row.sso = None,
-            (Field::Sso, Node::Map(entries)) => row.sso = Some(decode_sso(entries)),
-            (field, other) => type_error(&mut row, field_name(field), other),
+        if let Some(field) = key.key_text().and_then(|k| field_for(section, &k)) {
+            decode_field(&mut row, &location, field, value);
         }
     }
     validate(&mut row, &location);
     row
+}
+
+/// Sets one field from its value; a wrongly typed value is a finding and leaves the field as it
+/// was (the rest of the row is kept).
+fn decode_field(row: &mut Row, location: &Location, field: Field, value: &Node) {
+    match (field, value) {
+        (_, Node::Null) if field != Field::Groups && field != Field::Sso => {}
+        (Field::RoleArn | Field::UserArn, Node::Str(s)) => row.arn = s.clone(),
+        (Field::Username, Node::Str(s)) => row.username = s.clone(),
+        (Field::UserId, Node::Str(_)) => {}
+        (Field::Groups, Node::Null) => row.groups.clear(),
+        (Field::Groups, Node::Seq(items)) => {
+            row.groups.clear();
+            for item in items {
+                match &item.value {
+                    Node::Str(g) if !g.is_empty() => row.groups.push(g.clone()),
+                    other => row.findings.push(Finding::at(
+                        location.clone(),
+                        FindingCode::InvalidEntry,
+                        Severity::Warning,
+                        format!(
+                            "a group on line {} is {}, not a group name; it names no group anyone is bound to, so it is not migrated.",
+                            item.referenced.line(),
+                            if matches!(other, Node::Str(_)) { "empty" } else { other.kind() }
+                        ),
+                    )),
+                }
+            }
+        }
+        (Field::Sso, Node::Null) => row.sso = None,
+        (Field::Sso, Node::Map(entries)) => row.sso = Some(decode_sso(entries)),
+        (field, other) => {
+            let what = field_name(field);
+            row.findings.push(Finding::at(
+                location.clone(),
+                FindingCode::InvalidEntry,
+                Severity::Warning,
+                format!(
+                    "{what} is {} where EKS expects {}; EKS ignores the value and keeps the rest of the row. Fix the field if it was meant to apply.",
+                    other.kind(),
+                    if what == "groups" { "a list of strings" } else { "a string" }
+                ),
+            ));
+        }
+    }
 }
 
 fn arn_field(section: Section) -> &'static str {

@@ -7,6 +7,7 @@
 //! to install and flush, and no extra dependency (that crate's Lambda integration is built for
 //! lambda_runtime 0.14, not the 1.x these functions use). docs/operations.md lists every metric.
 
+use super::metric_names::NAMES;
 use serde_json::{Map, Value, json};
 
 /// The unit of a metric, as CloudWatch spells it.
@@ -166,9 +167,9 @@ pub fn parse_line(line: &str) -> Option<(String, MetricSet)> {
 }
 
 /// The `'static` spelling of a known metric or dimension name (names read back from a log line
-/// are matched against [`super::metrics::NAMES`]); an unknown name reads as `"unknown"`.
+/// are matched against [`NAMES`]); an unknown name reads as `"unknown"`.
 fn leak_name(name: &str) -> &'static str {
-    super::metrics::NAMES
+    NAMES
         .iter()
         .find(|n| **n == name)
         .copied()

@@ -5,48 +5,9 @@
 //! series as a fleet of one). docs/operations.md says what each one means.
 
 use super::emf::{Metric, MetricSet};
-use crate::events::Decision;
 use crate::facts::AuthenticationMode;
+use crate::jobs::Decision;
 use crate::state::{Mode, Phase};
-
-/// Every metric and dimension name this module uses (EMF lines are read back with it).
-pub const NAMES: &[&str] = &[
-    "Function",
-    "AuthenticationMode",
-    "Phase",
-    "MigrationMode",
-    "Outcome",
-    "Decision",
-    "Reason",
-    "AccountRegionsScanned",
-    "AccountRegionsFailed",
-    "AccountRegionsUnfinished",
-    "ClustersFound",
-    "JobsQueued",
-    "RecordsCreated",
-    "ClustersBlocked",
-    "Clusters",
-    "FindingsImported",
-    "FindingsResolved",
-    "FindingsNotDelivered",
-    "ScanDuration",
-    "DiscoverDuration",
-    "ReadStateDuration",
-    "EnqueueDuration",
-    "MarkDuration",
-    "RecordDuration",
-    "FindingsDuration",
-    "Runs",
-    "Steps",
-    "MutatingCalls",
-    "RunDuration",
-    "Throttles",
-    "Retries",
-    "EventsPublished",
-    "EventsNotDelivered",
-    "EventsPending",
-    "Events",
-];
 
 /// The function names, as the `Function` dimension spells them.
 pub const FLEET_SCAN: &str = "fleet-scan";
@@ -264,7 +225,7 @@ pub fn decision_reason(decision: &Decision) -> (&'static str, &'static str) {
     }
 }
 
-/// The reason code of an ignored event, from the wording of `crate::events`' reasons (a test
+/// The reason code of an ignored event, from the wording of `crate::jobs`' reasons (a test
 /// there and here keeps the two in step).
 fn ignore_code(reason: &str) -> &'static str {
     if reason.contains("(errorCode ") {
@@ -310,7 +271,8 @@ pub fn event_metrics(decision: &str, reason: &str) -> Vec<MetricSet> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::decode_cloudtrail;
+    use crate::jobs::decode_cloudtrail;
+    use crate::notify::metric_names::NAMES;
     use serde_json::json;
 
     fn tally(auth: AuthenticationMode, phase: Option<Phase>, mode: Mode) -> ClusterTally {

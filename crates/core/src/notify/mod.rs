@@ -1,24 +1,16 @@
 //! What the fleet tells people and other systems, as pure data: CloudWatch metrics in the
-//! embedded metric format ([`emf`], [`metrics`]), phase-change events for EventBridge
-//! ([`transition`]) and the Security Hub finding of a cluster that still authenticates through
-//! aws-auth ([`posture`]). Adapters print, send and import what these functions build
+//! embedded metric format ([`emf`], [`metrics`], their names in [`metric_names`]), phase-change
+//! events for EventBridge ([`transition`]) and the Security Hub finding of a cluster that still
+//! authenticates through aws-auth ([`posture`]). Adapters print, send and import what these functions build
 //! (docs/operations.md, docs/events.md).
 
 pub mod emf;
+pub mod metric_names;
 pub mod metrics;
 pub mod posture;
 pub mod transition;
 
-/// The partition of `region` (`aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`, else `aws`).
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
+use crate::arn::partition_of;
 
 /// The ARN of EKS cluster `name` in `account` and `region`.
 pub fn cluster_arn(account: &str, region: &str, name: &str) -> String {
@@ -59,8 +51,6 @@ mod tests {
             cluster_arn("111122223333", "eu-west-1", "prod"),
             "arn:aws:eks:eu-west-1:111122223333:cluster/prod"
         );
-        assert_eq!(partition_of("cn-north-1"), "aws-cn");
-        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
     }
 
     #[test]

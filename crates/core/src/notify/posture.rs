@@ -10,7 +10,8 @@
 //! default product of that account and region); Security Hub's administrator account
 //! aggregates it with the member's other findings (docs/operations.md).
 
-use super::{cluster_arn, partition_of, plain_text};
+use super::{cluster_arn, plain_text};
+use crate::arn::partition_of;
 use crate::facts::AuthenticationMode;
 use crate::report::time::rfc3339;
 use crate::state::{Mode, Phase};
@@ -142,48 +143,8 @@ pub fn finding(
 ) -> Finding {
     let arn = cluster_arn(&input.account, &input.region, &input.name);
     let partition = partition_of(&input.region);
-    let mode_text = input
-        .authentication_mode
-        .map_or("an unknown authentication mode", AuthenticationMode::as_str);
-    let rows = input
-        .aws_auth_rows
-        .map_or_else(|| "not yet read".to_owned(), |n| n.to_string());
-    let blockers = if input.blocker_codes.is_empty() {
-        "none".to_owned()
-    } else {
-        input.blocker_codes.join(", ")
-    };
-    let (title, description, remediation) = match severity {
-        Some(_) => (
-            format!(
-                "EKS cluster {} still authenticates through the aws-auth ConfigMap",
-                input.name
-            ),
-            format!(
-                "Cluster {arn} is in {mode_text} mode: the deprecated kube-system/aws-auth ConfigMap (rows: {rows}) still grants Kubernetes access. Blockers: {blockers}. Migration phase: {}, mode {}.",
-                input.phase.unwrap_or(Phase::Discovered).as_str(),
-                input.mode.as_str()
-            ),
-            if input.blocker_codes.is_empty() {
-                "Let eks-auth-migrator migrate and finalize the cluster (mode finalize), or run eks-auth-migrator apply --mode finalize: access entries replace every aws-auth row and the cluster switches to API mode.".to_owned()
-            } else {
-                format!(
-                    "Fix the aws-auth rows the blockers name ({blockers}; eks-auth-migrator plan --cluster {} lists them with what to do), then finalize the cluster.",
-                    input.name
-                )
-            },
-        ),
-        None => (
-            format!(
-                "EKS cluster {} no longer authenticates through the aws-auth ConfigMap",
-                input.name
-            ),
-            format!(
-                "Cluster {arn} is in {mode_text} mode: aws-auth no longer grants access (resolved by eks-auth-migrator)."
-            ),
-            "Nothing to do.".to_owned(),
-        ),
-    };
+    let wording = Wording::of(input);
+    let (title, description, remediation) = wording.texts(input, &arn, severity.is_some());
     Finding {
         id: format!(
             "eks-auth-migrator/{}/{}/{}/aws-auth",
@@ -214,7 +175,80 @@ pub fn finding(
             "ARCHIVED"
         },
         remediation: plain_text(&remediation, 512),
-        product_fields: vec![
+        product_fields: wording.product_fields(input),
+    }
+}
+
+/// How a finding words the cluster: its authentication mode, aws-auth rows and blockers.
+struct Wording {
+    /// The authentication mode, or that it is unknown.
+    mode_text: &'static str,
+    /// How many aws-auth rows, or that they are not yet read.
+    rows: String,
+    /// The blocker codes, or `none`.
+    blockers: String,
+}
+
+impl Wording {
+    fn of(input: &PostureInput) -> Wording {
+        Wording {
+            mode_text: input
+                .authentication_mode
+                .map_or("an unknown authentication mode", AuthenticationMode::as_str),
+            rows: input
+                .aws_auth_rows
+                .map_or_else(|| "not yet read".to_owned(), |n| n.to_string()),
+            blockers: if input.blocker_codes.is_empty() {
+                "none".to_owned()
+            } else {
+                input.blocker_codes.join(", ")
+            },
+        }
+    }
+
+    /// The title, description and remediation of an active (or a resolved) finding.
+    fn texts(&self, input: &PostureInput, arn: &str, active: bool) -> (String, String, String) {
+        let Wording {
+            mode_text,
+            rows,
+            blockers,
+        } = self;
+        if !active {
+            return (
+                format!(
+                    "EKS cluster {} no longer authenticates through the aws-auth ConfigMap",
+                    input.name
+                ),
+                format!(
+                    "Cluster {arn} is in {mode_text} mode: aws-auth no longer grants access (resolved by eks-auth-migrator)."
+                ),
+                "Nothing to do.".to_owned(),
+            );
+        }
+        (
+            format!(
+                "EKS cluster {} still authenticates through the aws-auth ConfigMap",
+                input.name
+            ),
+            format!(
+                "Cluster {arn} is in {mode_text} mode: the deprecated kube-system/aws-auth ConfigMap (rows: {rows}) still grants Kubernetes access. Blockers: {blockers}. Migration phase: {}, mode {}.",
+                input.phase.unwrap_or(Phase::Discovered).as_str(),
+                input.mode.as_str()
+            ),
+            if input.blocker_codes.is_empty() {
+                "Let eks-auth-migrator migrate and finalize the cluster (mode finalize), or run eks-auth-migrator apply --mode finalize: access entries replace every aws-auth row and the cluster switches to API mode.".to_owned()
+            } else {
+                format!(
+                    "Fix the aws-auth rows the blockers name ({blockers}; eks-auth-migrator plan --cluster {} lists them with what to do), then finalize the cluster.",
+                    input.name
+                )
+            },
+        )
+    }
+
+    /// Name/value pairs for filtering: phase, mode, authentication mode, rows, blockers.
+    fn product_fields(self, input: &PostureInput) -> Vec<(String, String)> {
+        vec![
             (
                 "eks-auth-migrator/Phase".to_owned(),
                 input.phase.unwrap_or(Phase::Discovered).as_str().to_owned(),
@@ -230,12 +264,12 @@ pub fn finding(
                     .map_or("UNKNOWN", AuthenticationMode::as_str)
                     .to_owned(),
             ),
-            ("eks-auth-migrator/AwsAuthRows".to_owned(), rows),
+            ("eks-auth-migrator/AwsAuthRows".to_owned(), self.rows),
             (
                 "eks-auth-migrator/Blockers".to_owned(),
-                plain_text(&blockers, 256),
+                plain_text(&self.blockers, 256),
             ),
-        ],
+        ]
     }
 }
 

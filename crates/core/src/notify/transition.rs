@@ -143,93 +143,117 @@ pub fn run_events(cluster: ClusterRef<'_>, pending: &[Transition]) -> Vec<RunEve
         .collect()
 }
 
+/// The events of one run's transitions: a phase change when the run moved the cluster, and a
+/// drift repair when it re-created entries.
 fn group_events(cluster: ClusterRef<'_>, group: &[&Transition]) -> Vec<OutgoingEvent> {
     let (Some(first), Some(last)) = (group.first(), group.last()) else {
         return Vec::new();
     };
     let arn = cluster_arn(cluster.account, cluster.region, cluster.name);
-    let base = |id_suffix: &str, version: u64| {
-        json!({
-            "schema_version": DETAIL_SCHEMA_VERSION,
-            "transition_id": format!(
-                "{}/{}/{}/{version}{id_suffix}",
-                cluster.account, cluster.region, cluster.name
-            ),
-            "account": cluster.account,
-            "region": cluster.region,
-            "cluster": cluster.name,
-            "cluster_arn": arn,
-        })
-    };
     let mut events = Vec::new();
     if first.from != last.to {
-        let passed: Vec<&str> = group[..group.len() - 1]
-            .iter()
-            .map(|t| t.to.as_str())
-            .filter(|p| *p != first.from.as_str() && *p != last.to.as_str())
-            .collect();
-        let reason = last.reason.as_deref().map(|r| plain_text(r, MAX_REASON));
-        let summary = phase_summary(cluster, first.from, last, reason.as_deref());
-        let mut detail = base("", last.version);
-        if let Some(d) = detail.as_object_mut() {
-            d.insert("old_phase".into(), json!(first.from.as_str()));
-            d.insert("new_phase".into(), json!(last.to.as_str()));
-            d.insert("passed".into(), json!(passed));
-            d.insert("mode".into(), json!(last.mode.as_str()));
-            d.insert(
-                "authentication_mode".into(),
-                json!(last.authentication_mode.map(AuthenticationMode::as_str)),
-            );
-            d.insert("counts".into(), json!(last.counts));
-            d.insert("blocker_codes".into(), json!(last.blocker_codes));
-            d.insert(
-                "blockers_text".into(),
-                json!(codes_text(&last.blocker_codes)),
-            );
-            d.insert("reason".into(), json!(reason));
-            d.insert("changed_at".into(), json!(rfc3339(last.at_ms)));
-            d.insert("summary".into(), json!(summary));
-        }
-        events.push(OutgoingEvent {
-            detail_type: PHASE_CHANGED,
-            detail,
-            resource: arn.clone(),
-            time_ms: last.at_ms,
-        });
+        events.push(phase_changed(cluster, group, (first, last), &arn));
     }
-    let restored: u32 = group.iter().map(|t| t.restored).sum();
-    if let Some(repair) = group.iter().rev().find(|t| t.restored > 0) {
-        let mut detail = base("/drift", repair.version);
-        if let Some(d) = detail.as_object_mut() {
-            d.insert("phase".into(), json!(last.to.as_str()));
-            d.insert("mode".into(), json!(last.mode.as_str()));
-            d.insert(
-                "authentication_mode".into(),
-                json!(last.authentication_mode.map(AuthenticationMode::as_str)),
-            );
-            d.insert("entries_restored".into(), json!(restored));
-            d.insert("counts".into(), json!(last.counts));
-            d.insert("restored_at".into(), json!(rfc3339(repair.at_ms)));
-            d.insert(
-                "summary".into(),
-                json!(format!(
-                    "Cluster {} (account {}, {}): {restored} access entr{} re-created to match aws-auth again (changed or deleted outside the migrator, or new aws-auth rows); phase {}.",
-                    cluster.name,
-                    cluster.account,
-                    cluster.region,
-                    if restored == 1 { "y" } else { "ies" },
-                    last.to.as_str()
-                )),
-            );
-        }
-        events.push(OutgoingEvent {
-            detail_type: DRIFT_RESTORED,
-            detail,
-            resource: arn,
-            time_ms: repair.at_ms,
-        });
-    }
+    events.extend(drift_restored(cluster, group, &arn));
     events
+}
+
+/// The fields every event's detail starts with; `id_suffix` and `version` make its
+/// `transition_id`.
+fn base_detail(cluster: ClusterRef<'_>, arn: &str, id_suffix: &str, version: u64) -> Value {
+    json!({
+        "schema_version": DETAIL_SCHEMA_VERSION,
+        "transition_id": format!(
+            "{}/{}/{}/{version}{id_suffix}",
+            cluster.account, cluster.region, cluster.name
+        ),
+        "account": cluster.account,
+        "region": cluster.region,
+        "cluster": cluster.name,
+        "cluster_arn": arn,
+    })
+}
+
+/// The phase change from the run's first phase to its last, with the phases passed on the way.
+fn phase_changed(
+    cluster: ClusterRef<'_>,
+    group: &[&Transition],
+    (first, last): (&Transition, &Transition),
+    arn: &str,
+) -> OutgoingEvent {
+    let passed: Vec<&str> = group[..group.len() - 1]
+        .iter()
+        .map(|t| t.to.as_str())
+        .filter(|p| *p != first.from.as_str() && *p != last.to.as_str())
+        .collect();
+    let reason = last.reason.as_deref().map(|r| plain_text(r, MAX_REASON));
+    let summary = phase_summary(cluster, first.from, last, reason.as_deref());
+    let mut detail = base_detail(cluster, arn, "", last.version);
+    if let Some(d) = detail.as_object_mut() {
+        d.insert("old_phase".into(), json!(first.from.as_str()));
+        d.insert("new_phase".into(), json!(last.to.as_str()));
+        d.insert("passed".into(), json!(passed));
+        d.insert("mode".into(), json!(last.mode.as_str()));
+        d.insert(
+            "authentication_mode".into(),
+            json!(last.authentication_mode.map(AuthenticationMode::as_str)),
+        );
+        d.insert("counts".into(), json!(last.counts));
+        d.insert("blocker_codes".into(), json!(last.blocker_codes));
+        d.insert(
+            "blockers_text".into(),
+            json!(codes_text(&last.blocker_codes)),
+        );
+        d.insert("reason".into(), json!(reason));
+        d.insert("changed_at".into(), json!(rfc3339(last.at_ms)));
+        d.insert("summary".into(), json!(summary));
+    }
+    OutgoingEvent {
+        detail_type: PHASE_CHANGED,
+        detail,
+        resource: arn.to_owned(),
+        time_ms: last.at_ms,
+    }
+}
+
+/// The drift repair of the run, when it re-created entries: how many, at its last repair.
+fn drift_restored(
+    cluster: ClusterRef<'_>,
+    group: &[&Transition],
+    arn: &str,
+) -> Option<OutgoingEvent> {
+    let last = group.last()?;
+    let restored: u32 = group.iter().map(|t| t.restored).sum();
+    let repair = group.iter().rev().find(|t| t.restored > 0)?;
+    let mut detail = base_detail(cluster, arn, "/drift", repair.version);
+    if let Some(d) = detail.as_object_mut() {
+        d.insert("phase".into(), json!(last.to.as_str()));
+        d.insert("mode".into(), json!(last.mode.as_str()));
+        d.insert(
+            "authentication_mode".into(),
+            json!(last.authentication_mode.map(AuthenticationMode::as_str)),
+        );
+        d.insert("entries_restored".into(), json!(restored));
+        d.insert("counts".into(), json!(last.counts));
+        d.insert("restored_at".into(), json!(rfc3339(repair.at_ms)));
+        d.insert(
+            "summary".into(),
+            json!(format!(
+                "Cluster {} (account {}, {}): {restored} access entr{} re-created to match aws-auth again (changed or deleted outside the migrator, or new aws-auth rows); phase {}.",
+                cluster.name,
+                cluster.account,
+                cluster.region,
+                if restored == 1 { "y" } else { "ies" },
+                last.to.as_str()
+            )),
+        );
+    }
+    Some(OutgoingEvent {
+        detail_type: DRIFT_RESTORED,
+        detail,
+        resource: arn.to_owned(),
+        time_ms: repair.at_ms,
+    })
 }
 
 /// `A, B` or `none`.

@@ -9,25 +9,19 @@
 //!   finding; [`Plan::blocks_api_mode`] is true exactly when a blocker exists.
 //! - Deterministic: the same inputs give the same plan.
 
+mod context;
 mod existing;
 mod principal;
 mod translate;
 
-use crate::aws_auth::{AwsAuth, Row, RowStatus};
+use crate::access_entry::Action;
+use crate::aws_auth::{AwsAuth, Row, RowStatus, Section};
 use crate::facts::{AuthenticationMode, ClusterFacts};
 use crate::finding::{Finding, FindingCode, Location, Severity};
-use crate::plan::{
-    Action, EksManagedEntry, PLAN_FORMAT_VERSION, Plan, PlannedEntry, Section, Source, Summary,
-};
+use crate::plan::{EksManagedEntry, PLAN_FORMAT_VERSION, Plan, PlannedEntry, Source, Summary};
 use crate::policy::MigrationPolicy;
+use context::Context;
 use principal::Outcome;
-
-/// What every row's planning may consult.
-pub(crate) struct Context<'a> {
-    pub(crate) facts: Option<&'a ClusterFacts>,
-    pub(crate) policy: &'a MigrationPolicy,
-    pub(crate) partition: &'a str,
-}
 
 /// Plans the migration of one cluster's aws-auth to access entries.
 ///

@@ -1,11 +1,10 @@
 //! Which IAM principal a row names, whether it can ever match a caller, and its real ARN.
 
-use super::Context;
+use super::context::Context;
 use crate::arn::{Arn, Principal};
-use crate::aws_auth::Row;
+use crate::aws_auth::mapping::{Row, Section};
 use crate::facts::IamResolution;
 use crate::finding::{Finding, FindingCode, Location, Severity};
-use crate::plan::Section;
 
 /// Kind of a principal an access entry can be made for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,9 @@
 //! Rule cases from domain.md: one or more per finding code and per entry type.
 
 use super::*;
+use crate::access_entry::{AccessPolicy, AccessScope, EntryType as T, ScopeType};
 use crate::facts::{ExistingEntry, IamResolution};
 use crate::finding::FindingCode as C;
-use crate::plan::{AccessPolicy, AccessScope, EntryType as T, ScopeType};
 use std::collections::BTreeMap;
 
 const ACCT: &str = "111122223333";

@@ -1,25 +1,21 @@
 //! Translating a resolved row's username and groups into an entry type, username, groups and
 //! access policies (domain.md §4).
 
-use super::Context;
+use super::context::Context;
 use super::principal::{Kind, Resolved};
+use crate::access_entry::{AccessPolicy, AccessScope, Action, EntryType, ScopeType};
+use crate::access_policies::CLUSTER_ADMIN_POLICY;
 use crate::arn::access_policy_arn;
-use crate::aws_auth::Row;
+use crate::aws_auth::mapping::{
+    BOOTSTRAPPERS_GROUP, KUBE_PROXY_WINDOWS_GROUP, MASTERS_GROUP, NODE_EC2_USERNAME,
+    NODE_PROXIER_GROUP, NODE_SESSION_USERNAME, NODES_GROUP, Row,
+};
 use crate::facts::{AuthenticationMode, ClusterFacts};
-use crate::finding::{Finding, FindingCode, Severity};
-use crate::plan::{AccessPolicy, AccessScope, Action, EntryType, PlannedEntry, ScopeType};
+use crate::finding::{Finding, FindingCode, Location, Severity};
+use crate::plan::PlannedEntry;
 use crate::policy::UnsupportedUsername;
 use crate::template::{UsernameProblem, placeholders, username_problem};
 use std::collections::BTreeSet;
-
-const NODE_EC2_USERNAME: &str = "system:node:{{EC2PrivateDNSName}}";
-const NODE_SESSION_USERNAME: &str = "system:node:{{SessionName}}";
-const BOOTSTRAPPERS: &str = "system:bootstrappers";
-const NODES: &str = "system:nodes";
-const NODE_PROXIER: &str = "system:node-proxier";
-const KUBE_PROXY_WINDOWS: &str = "eks:kube-proxy-windows";
-const MASTERS: &str = "system:masters";
-const CLUSTER_ADMIN: &str = "AmazonEKSClusterAdminPolicy";
 
 /// Fills `entry` (principal already set) for a row whose principal matches callers.
 pub(super) fn translate(row: &Row, who: &Resolved, ctx: &Context<'_>, entry: &mut PlannedEntry) {
@@ -34,37 +30,15 @@ fn group_set(groups: &[String]) -> BTreeSet<&str> {
     groups.iter().map(String::as_str).collect()
 }
 
+/// A node row, in named steps: which node entry type its username and groups match exactly,
+/// whether its principal can carry that type, then whether EKS makes the entry itself.
 fn translate_node(row: &Row, who: &Resolved, ctx: &Context<'_>, entry: &mut PlannedEntry) {
     let loc = row.location();
-    let groups = group_set(&row.groups);
-    let set = |names: &[&'static str]| names.iter().copied().collect::<BTreeSet<&str>>();
-    let node_type = if row.username == NODE_EC2_USERNAME {
-        if groups == set(&[BOOTSTRAPPERS, NODES]) {
-            Some(EntryType::Ec2Linux)
-        } else if groups == set(&[BOOTSTRAPPERS, NODES, KUBE_PROXY_WINDOWS]) {
-            Some(EntryType::Ec2Windows)
-        } else {
-            None
-        }
-    } else if groups == set(&[BOOTSTRAPPERS, NODES, NODE_PROXIER]) {
-        Some(EntryType::FargateLinux)
-    } else if groups == set(&[BOOTSTRAPPERS, NODES]) {
-        Some(EntryType::HybridLinux)
-    } else {
-        None
-    };
-    let block = |entry: &mut PlannedEntry, message: String| {
-        entry.action = Action::Blocked;
-        entry.findings.push(Finding::at(
-            loc.clone(),
-            FindingCode::NodeRole,
-            Severity::Blocker,
-            message,
-        ));
-    };
-    let Some(node_type) = node_type else {
+    let Some(node_type) = node_type(row) else {
         block(
             entry,
+            &loc,
+            FindingCode::NodeRole,
             format!(
                 "node username `{}` with groups [{}] matches no node entry type exactly (EC2_LINUX: system:bootstrappers, system:nodes; EC2_WINDOWS: also eks:kube-proxy-windows; HYBRID_LINUX: system:bootstrappers, system:nodes with {{{{SessionName}}}}; FARGATE_LINUX: also system:node-proxier). A node entry would grant more or drop groups; fix the row or migrate it by hand.",
                 row.username,
@@ -74,103 +48,185 @@ fn translate_node(row: &Row, who: &Resolved, ctx: &Context<'_>, entry: &mut Plan
         return;
     };
     entry.entry_type = Some(node_type);
-    if who.kind != Kind::Role {
-        block(
-            entry,
-            format!(
-                "node identities must be IAM roles; an {node_type} entry cannot name a user. Fix the row."
-            ),
-        );
+    if let Some(problem) = node_principal_problem(node_type, who, ctx) {
+        block(entry, &loc, FindingCode::NodeRole, problem);
         return;
     }
-    if let Some(account) = ctx.facts.and_then(|f| f.account_id.as_deref())
-        && account != who.account
-    {
-        block(
-            entry,
-            format!(
-                "{node_type} entries must name a role in the cluster's account ({account}), and this role is in {}. Grant these nodes a role in {account}.",
-                who.account
-            ),
-        );
-        return;
-    }
-    let say = |entry: &mut PlannedEntry, code, severity, message: String| {
-        entry
-            .findings
-            .push(Finding::at(loc.clone(), code, severity, message));
+    let node = Node {
+        facts: ctx.facts,
+        entry_type: node_type,
+        arn: &who.arn,
+        loc: &loc,
     };
-    let facts = ctx.facts;
-    let switched = facts.is_some_and(|f| {
-        matches!(
-            f.authentication_mode,
-            Some(AuthenticationMode::ApiAndConfigMap | AuthenticationMode::Api)
-        )
-    });
-    let eks_made = facts.is_some_and(|f| {
-        f.existing_entry(&who.arn)
-            .is_some_and(|e| e.entry_type == node_type)
-    });
     match node_type {
-        EntryType::FargateLinux => {
-            entry.action = Action::Skip;
-            match facts {
-                None => say(entry, FindingCode::FargateRole, Severity::Info, "Fargate pod-execution role: EKS creates its FARGATE_LINUX entry itself when the cluster leaves CONFIG_MAP; the migrator never creates it and verifies it after the switch.".to_owned()),
-                Some(f) if !ClusterFacts::role_listed(&f.fargate_profile_roles, &who.arn) => {
-                    entry.action = Action::Blocked;
-                    say(entry, FindingCode::FargateRole, Severity::Blocker, "no Fargate profile on this cluster uses this pod-execution role, so EKS will not create its entry and switching to API mode would remove its access. Delete the row if the profile is gone, or create the profile.".to_owned());
-                }
-                Some(_) if switched && !eks_made => {
-                    entry.action = Action::Blocked;
-                    say(entry, FindingCode::FargateRole, Severity::Blocker, "a Fargate profile uses this role but EKS did not create its FARGATE_LINUX entry after the switch; pods would lose access in API mode. Investigate before finalizing (the migrator never creates FARGATE_LINUX entries).".to_owned());
-                }
-                Some(_) => say(entry, FindingCode::FargateRole, Severity::Info, "Fargate profile role: EKS manages its FARGATE_LINUX entry.".to_owned()),
-            }
+        EntryType::FargateLinux => node.fargate(entry),
+        EntryType::Ec2Linux | EntryType::Ec2Windows if node.in_managed_node_group() => {
+            node.managed_node_group(entry);
         }
-        EntryType::Ec2Linux | EntryType::Ec2Windows
-            if facts.is_some_and(|f| ClusterFacts::role_listed(&f.node_group_roles, &who.arn)) =>
-        {
-            entry.action = Action::Skip;
-            if switched && !eks_made {
+        _ => node.self_managed(entry),
+    }
+}
+
+/// The node entry type whose username and groups the row has exactly, if any.
+fn node_type(row: &Row) -> Option<EntryType> {
+    let groups = group_set(&row.groups);
+    let set = |names: &[&'static str]| names.iter().copied().collect::<BTreeSet<&str>>();
+    if row.username == NODE_EC2_USERNAME {
+        if groups == set(&[BOOTSTRAPPERS_GROUP, NODES_GROUP]) {
+            Some(EntryType::Ec2Linux)
+        } else if groups == set(&[BOOTSTRAPPERS_GROUP, NODES_GROUP, KUBE_PROXY_WINDOWS_GROUP]) {
+            Some(EntryType::Ec2Windows)
+        } else {
+            None
+        }
+    } else if groups == set(&[BOOTSTRAPPERS_GROUP, NODES_GROUP, NODE_PROXIER_GROUP]) {
+        Some(EntryType::FargateLinux)
+    } else if groups == set(&[BOOTSTRAPPERS_GROUP, NODES_GROUP]) {
+        Some(EntryType::HybridLinux)
+    } else {
+        None
+    }
+}
+
+/// Why the row's principal cannot carry a node entry: a user, or a role of another account.
+fn node_principal_problem(
+    node_type: EntryType,
+    who: &Resolved,
+    ctx: &Context<'_>,
+) -> Option<String> {
+    if who.kind != Kind::Role {
+        return Some(format!(
+            "node identities must be IAM roles; an {node_type} entry cannot name a user. Fix the row."
+        ));
+    }
+    let account = ctx.facts.and_then(|f| f.account_id.as_deref())?;
+    (account != who.account).then(|| {
+        format!(
+            "{node_type} entries must name a role in the cluster's account ({account}), and this role is in {}. Grant these nodes a role in {account}.",
+            who.account
+        )
+    })
+}
+
+/// A node role whose entry type is known, and what the facts say about it.
+struct Node<'a> {
+    facts: Option<&'a ClusterFacts>,
+    entry_type: EntryType,
+    arn: &'a str,
+    loc: &'a Location,
+}
+
+impl Node<'_> {
+    /// The cluster has left CONFIG_MAP (so EKS has made the entries it makes itself).
+    fn switched(&self) -> bool {
+        self.facts.is_some_and(|f| {
+            matches!(
+                f.authentication_mode,
+                Some(AuthenticationMode::ApiAndConfigMap | AuthenticationMode::Api)
+            )
+        })
+    }
+
+    /// EKS has made this role's entry, of this type.
+    fn eks_made(&self) -> bool {
+        self.facts.is_some_and(|f| {
+            f.existing_entry(self.arn)
+                .is_some_and(|e| e.entry_type == self.entry_type)
+        })
+    }
+
+    fn in_managed_node_group(&self) -> bool {
+        self.facts
+            .is_some_and(|f| ClusterFacts::role_listed(&f.node_group_roles, self.arn))
+    }
+
+    fn say(&self, entry: &mut PlannedEntry, code: FindingCode, severity: Severity, message: &str) {
+        note(entry, self.loc, code, severity, message.to_owned());
+    }
+
+    /// A Fargate pod-execution role: EKS makes its entry, provided a profile uses the role.
+    fn fargate(&self, entry: &mut PlannedEntry) {
+        entry.action = Action::Skip;
+        let code = FindingCode::FargateRole;
+        match self.facts {
+            None => self.say(entry, code, Severity::Info, "Fargate pod-execution role: EKS creates its FARGATE_LINUX entry itself when the cluster leaves CONFIG_MAP; the migrator never creates it and verifies it after the switch."),
+            Some(f) if !ClusterFacts::role_listed(&f.fargate_profile_roles, self.arn) => {
                 entry.action = Action::Blocked;
-                say(
-                    entry,
-                    FindingCode::NodeRole,
-                    Severity::Blocker,
-                    format!(
-                        "managed node-group role, but EKS did not create its {node_type} entry after the switch; nodes would lose access in API mode. Investigate before finalizing."
-                    ),
-                );
-            } else {
-                say(
-                    entry,
-                    FindingCode::NodeRole,
-                    Severity::Info,
-                    format!(
-                        "managed node-group role: EKS creates its {node_type} entry itself when the cluster leaves CONFIG_MAP."
-                    ),
-                );
+                self.say(entry, code, Severity::Blocker, "no Fargate profile on this cluster uses this pod-execution role, so EKS will not create its entry and switching to API mode would remove its access. Delete the row if the profile is gone, or create the profile.");
             }
+            Some(_) if self.switched() && !self.eks_made() => {
+                entry.action = Action::Blocked;
+                self.say(entry, code, Severity::Blocker, "a Fargate profile uses this role but EKS did not create its FARGATE_LINUX entry after the switch; pods would lose access in API mode. Investigate before finalizing (the migrator never creates FARGATE_LINUX entries).");
+            }
+            Some(_) => self.say(entry, code, Severity::Info, "Fargate profile role: EKS manages its FARGATE_LINUX entry."),
         }
-        _ => {
-            entry.action = Action::Create;
-            let what = match node_type {
-                EntryType::HybridLinux => "hybrid node role",
-                _ if facts.is_none() => {
-                    "node role (if it belongs to a managed node group, EKS creates the entry itself and the live plan skips it)"
-                }
-                _ => "self-managed or Karpenter node role",
-            };
-            say(
+    }
+
+    /// A managed node group's role: EKS makes its entry on the switch.
+    fn managed_node_group(&self, entry: &mut PlannedEntry) {
+        let node_type = self.entry_type;
+        entry.action = Action::Skip;
+        if self.switched() && !self.eks_made() {
+            entry.action = Action::Blocked;
+            self.say(
+                entry,
+                FindingCode::NodeRole,
+                Severity::Blocker,
+                &format!(
+                    "managed node-group role, but EKS did not create its {node_type} entry after the switch; nodes would lose access in API mode. Investigate before finalizing."
+                ),
+            );
+        } else {
+            self.say(
                 entry,
                 FindingCode::NodeRole,
                 Severity::Info,
-                format!(
-                    "{what}: needs an entry of type {node_type} (EKS sets the node username and groups itself)."
+                &format!(
+                    "managed node-group role: EKS creates its {node_type} entry itself when the cluster leaves CONFIG_MAP."
                 ),
             );
         }
     }
+
+    /// A self-managed, Karpenter or hybrid node role: the migrator creates its entry.
+    fn self_managed(&self, entry: &mut PlannedEntry) {
+        let node_type = self.entry_type;
+        entry.action = Action::Create;
+        let what = match node_type {
+            EntryType::HybridLinux => "hybrid node role",
+            _ if self.facts.is_none() => {
+                "node role (if it belongs to a managed node group, EKS creates the entry itself and the live plan skips it)"
+            }
+            _ => "self-managed or Karpenter node role",
+        };
+        self.say(
+            entry,
+            FindingCode::NodeRole,
+            Severity::Info,
+            &format!(
+                "{what}: needs an entry of type {node_type} (EKS sets the node username and groups itself)."
+            ),
+        );
+    }
+}
+
+/// Adds a finding at `loc` to the entry.
+fn note(
+    entry: &mut PlannedEntry,
+    loc: &Location,
+    code: FindingCode,
+    severity: Severity,
+    message: String,
+) {
+    entry
+        .findings
+        .push(Finding::at(loc.clone(), code, severity, message));
+}
+
+/// Blocks the entry with a blocker finding at `loc`.
+fn block(entry: &mut PlannedEntry, loc: &Location, code: FindingCode, message: String) {
+    entry.action = Action::Blocked;
+    note(entry, loc, code, Severity::Blocker, message);
 }
 
 fn translate_standard(row: &Row, ctx: &Context<'_>, entry: &mut PlannedEntry) {
@@ -297,18 +353,18 @@ fn plan_groups(
             if mapping.keep_group && !group.starts_with("system:") {
                 groups.push(group.clone());
             }
-        } else if group == MASTERS {
+        } else if group == MASTERS_GROUP {
             say(
                 FindingCode::MastersToClusterAdmin,
                 Severity::Info,
                 format!(
-                    "system:masters → {CLUSTER_ADMIN} at cluster scope (access entries cannot carry system: groups); the row's other groups and username are kept."
+                    "system:masters → {CLUSTER_ADMIN_POLICY} at cluster scope (access entries cannot carry system: groups); the row's other groups and username are kept."
                 ),
             );
             add_policy(
                 &mut policies,
                 AccessPolicy {
-                    policy_arn: access_policy_arn(ctx.partition, CLUSTER_ADMIN),
+                    policy_arn: access_policy_arn(ctx.partition, CLUSTER_ADMIN_POLICY),
                     access_scope: AccessScope::cluster(),
                 },
             );

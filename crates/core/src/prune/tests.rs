@@ -1,8 +1,8 @@
 //! Prune cases: which rows are prunable, and that pruning changes nothing else.
 
 use super::*;
+use crate::access_entry::{AccessPolicy, AccessScope};
 use crate::facts::{AuthenticationMode, ExistingEntry, IamResolution};
-use crate::plan::{AccessPolicy, AccessScope};
 use crate::policy::MigrationPolicy;
 
 const ACCT: &str = "111122223333";

@@ -9,7 +9,7 @@
 //! selectors with an unknown operator, and sources that could not be read.
 
 use super::model::PolicyRule;
-use super::parse::Rbac;
+use super::model::Rbac;
 use crate::finding::{Finding, FindingCode, Severity};
 use std::collections::BTreeMap;
 

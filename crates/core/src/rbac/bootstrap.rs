@@ -4,7 +4,7 @@
 //! the EKS access policies.
 
 use super::model::ClusterRole;
-use super::parse::Rbac;
+use super::model::Rbac;
 
 /// Where the data comes from (repository, commit, path).
 pub const SOURCE: &str = "kubernetes/kubernetes@025f2834a128798cef30018a5e6a6ae82b5ad885:plugin/pkg/auth/authorizer/rbac/bootstrappolicy/testdata/cluster-roles.yaml";

@@ -1,5 +1,5 @@
 //! Kubernetes RBAC as the suggestion engine needs it: the objects of a cluster
-//! ([`parse::Rbac`], from a `kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A
+//! ([`Rbac`], from a `kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A
 //! -o yaml` dump or the live API), ClusterRole aggregation resolved like the controller does it
 //! ([`aggregate`]), permissions as exactly comparable sets (`grant`), the EKS access policies'
 //! rules ([`policies`]) and Kubernetes' bootstrap ClusterRoles ([`bootstrap`]), both kept as data
@@ -15,7 +15,7 @@ pub mod policies;
 
 pub use grant::Difference;
 pub use model::{
-    Binding, BindingKind, ClusterRole, LabelSelector, PolicyRule, Role, RoleKind, Subject,
-    SubjectKind,
+    Binding, BindingKind, ClusterRole, LabelSelector, PolicyRule, Rbac, Role, RoleKind, Subject,
+    SubjectKind, Unreadable,
 };
-pub use parse::{Rbac, RbacError, Unreadable};
+pub use parse::RbacError;

@@ -1,6 +1,8 @@
 //! Kubernetes RBAC objects reduced to what authorisation uses: rules, aggregation rules and
-//! labels of ClusterRoles, rules of Roles, role references and subjects of bindings.
+//! labels of ClusterRoles, rules of Roles, role references and subjects of bindings; and a
+//! cluster's objects as read ([`Rbac`]), with what could not be read ([`Unreadable`]).
 
+use crate::finding::Finding;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -245,4 +247,40 @@ impl fmt::Display for Binding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.display_name())
     }
+}
+
+/// The API group of RBAC objects.
+pub(crate) const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+/// What could not be read, and so what no suggestion may rely on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unreadable {
+    /// Something unreadable could grant anything to anyone (an object without a kind or name, a
+    /// binding whose subjects cannot be read): no subject gets a suggestion.
+    pub everything: Option<String>,
+    /// A ClusterRole's labels could not be read: any aggregated ClusterRole might select it.
+    pub labels: Option<String>,
+    /// ClusterRoles whose rules or aggregation could not be read, with why.
+    pub cluster_roles: BTreeMap<String, String>,
+    /// The labels of those ClusterRoles, where they could be read (for aggregation).
+    pub cluster_role_labels: BTreeMap<String, BTreeMap<String, String>>,
+    /// Roles (namespace, name) whose rules could not be read, with why.
+    pub roles: BTreeMap<(String, String), String>,
+    /// Subjects of bindings whose role reference could not be read, with why.
+    pub subjects: BTreeMap<Subject, String>,
+}
+
+/// A cluster's RBAC objects as read, with findings about them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rbac {
+    /// ClusterRoles by name.
+    pub cluster_roles: BTreeMap<String, ClusterRole>,
+    /// Roles by (namespace, name).
+    pub roles: BTreeMap<(String, String), Role>,
+    /// ClusterRoleBindings and RoleBindings, in input order.
+    pub bindings: Vec<Binding>,
+    /// What was wrong with the input.
+    pub findings: Vec<Finding>,
+    /// What could not be read.
+    pub unreadable: Unreadable,
 }

@@ -1,16 +1,35 @@
 //! Reading one RBAC object of each kind, leniently: what cannot be read becomes a finding and
-//! an entry in [`Unreadable`](super::parse::Unreadable), never an error.
+//! an entry in [`Unreadable`](super::model::Unreadable), never an error.
 
 use super::model::{
-    Binding, BindingKind, ClusterRole, LabelSelector, PolicyRule, Role, RoleKind, Subject,
-    SubjectKind,
+    Binding, BindingKind, ClusterRole, LabelSelector, PolicyRule, RBAC_GROUP, Rbac, Role, RoleKind,
+    Subject, SubjectKind,
 };
-use super::parse::{KNOWN_VERBS, Place, RBAC_GROUP, Rbac};
-use crate::finding::FindingCode;
-use crate::finding::Severity;
+use crate::finding::{Finding, FindingCode, Severity};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// Verbs the Kubernetes API server and its built-in authorisation checks use.
+const KNOWN_VERBS: &[&str] = &[
+    "*",
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "impersonate",
+    "bind",
+    "escalate",
+    "use",
+    "approve",
+    "sign",
+    "attest",
+    "proxy",
+];
 
 /// Decodes `value` (absent or null: `T::default()`).
 fn field<T: for<'de> Deserialize<'de> + Default>(item: &Value, pointer: &str) -> Result<T, String> {
@@ -57,7 +76,7 @@ fn read_rules(
     Ok(rules)
 }
 
-pub(super) fn read_cluster_role(rbac: &mut Rbac, place: &Place, name: &str, item: &Value) {
+fn read_cluster_role(rbac: &mut Rbac, place: &Place, name: &str, item: &Value) {
     let labels: Result<BTreeMap<String, String>, String> = field(item, "/metadata/labels");
     let labels = match labels {
         Ok(l) => l,
@@ -126,13 +145,7 @@ fn insert_cluster_role(rbac: &mut Rbac, place: &Place, role: ClusterRole) {
     rbac.cluster_roles.insert(role.name.clone(), role);
 }
 
-pub(super) fn read_role(
-    rbac: &mut Rbac,
-    place: &Place,
-    namespace: Option<&str>,
-    name: &str,
-    item: &Value,
-) {
+fn read_role(rbac: &mut Rbac, place: &Place, namespace: Option<&str>, name: &str, item: &Value) {
     let Some(namespace) = namespace else {
         let why = "a Role without `metadata.namespace`".to_owned();
         rbac.findings.push(place.finding(
@@ -191,7 +204,7 @@ struct RawSubject {
     name: String,
 }
 
-pub(super) fn read_binding(
+fn read_binding(
     rbac: &mut Rbac,
     place: &Place,
     kind: &str,
@@ -219,39 +232,8 @@ pub(super) fn read_binding(
             return;
         }
     };
-    let mut subjects = Vec::new();
-    for (i, s) in raw_subjects.into_iter().enumerate() {
-        let kind = match s.kind.as_str() {
-            "Group" => SubjectKind::Group,
-            "User" => SubjectKind::User,
-            "ServiceAccount" => SubjectKind::ServiceAccount,
-            other => {
-                rbac.findings.push(place.finding(
-                    FindingCode::RbacInvalid,
-                    Severity::Warning,
-                    &format!("subjects[{i}] has kind `{other}`, which is not Group, User or ServiceAccount (the API server refuses it); ignored, it grants nothing."),
-                ));
-                continue;
-            }
-        };
-        subjects.push(Subject { kind, name: s.name });
-    }
-    let role_ref = field::<Option<RawRoleRef>>(item, "/roleRef").and_then(|r| {
-        let r = r.ok_or_else(|| "`roleRef` is missing".to_owned())?;
-        let role_kind = match (binding_kind, r.kind.as_str()) {
-            (_, "ClusterRole") => RoleKind::ClusterRole,
-            (BindingKind::RoleBinding, "Role") => RoleKind::Role,
-            (_, other) => {
-                return Err(format!(
-                    "`roleRef.kind` `{other}` cannot be used by a {kind}"
-                ));
-            }
-        };
-        if !r.api_group.is_empty() && r.api_group != RBAC_GROUP {
-            return Err(format!("`roleRef.apiGroup` is `{}`", r.api_group));
-        }
-        Ok((role_kind, r.name))
-    });
+    let subjects = read_subjects(rbac, place, raw_subjects);
+    let role_ref = read_role_ref(item, binding_kind, kind);
     let namespace = match (binding_kind, namespace) {
         (BindingKind::RoleBinding, None) => {
             Err("a RoleBinding without `metadata.namespace`".to_owned())
@@ -281,5 +263,133 @@ pub(super) fn read_binding(
                     .or_insert_with(|| format!("{} cannot be read", place.what));
             }
         }
+    }
+}
+
+/// A binding's subjects of the kinds the API server accepts; any other kind is reported and
+/// ignored (it grants nothing).
+fn read_subjects(rbac: &mut Rbac, place: &Place, raw: Vec<RawSubject>) -> Vec<Subject> {
+    let mut subjects = Vec::new();
+    for (i, s) in raw.into_iter().enumerate() {
+        let kind = match s.kind.as_str() {
+            "Group" => SubjectKind::Group,
+            "User" => SubjectKind::User,
+            "ServiceAccount" => SubjectKind::ServiceAccount,
+            other => {
+                rbac.findings.push(place.finding(
+                    FindingCode::RbacInvalid,
+                    Severity::Warning,
+                    &format!("subjects[{i}] has kind `{other}`, which is not Group, User or ServiceAccount (the API server refuses it); ignored, it grants nothing."),
+                ));
+                continue;
+            }
+        };
+        subjects.push(Subject { kind, name: s.name });
+    }
+    subjects
+}
+
+/// A binding's role reference: a ClusterRole, or (for a RoleBinding) a Role, of the RBAC API
+/// group; or why it cannot be read.
+fn read_role_ref(
+    item: &Value,
+    binding_kind: BindingKind,
+    kind: &str,
+) -> Result<(RoleKind, String), String> {
+    let r = field::<Option<RawRoleRef>>(item, "/roleRef")?
+        .ok_or_else(|| "`roleRef` is missing".to_owned())?;
+    let role_kind = match (binding_kind, r.kind.as_str()) {
+        (_, "ClusterRole") => RoleKind::ClusterRole,
+        (BindingKind::RoleBinding, "Role") => RoleKind::Role,
+        (_, other) => {
+            return Err(format!(
+                "`roleRef.kind` `{other}` cannot be used by a {kind}"
+            ));
+        }
+    };
+    if !r.api_group.is_empty() && r.api_group != RBAC_GROUP {
+        return Err(format!("`roleRef.apiGroup` is `{}`", r.api_group));
+    }
+    Ok((role_kind, r.name))
+}
+
+/// The four RBAC kinds.
+pub(super) fn is_rbac_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "ClusterRole" | "Role" | "ClusterRoleBinding" | "RoleBinding"
+    )
+}
+
+/// Where a finding points: `items[3] (ClusterRole ops)`.
+struct Place {
+    index: usize,
+    what: String,
+}
+
+impl Place {
+    fn finding(&self, code: FindingCode, severity: Severity, message: &str) -> Finding {
+        Finding::general(
+            code,
+            severity,
+            format!("RBAC items[{}] ({}): {message}", self.index, self.what),
+        )
+    }
+}
+
+/// Reads one item of a List (or one the live path listed) into `rbac`: an item without a kind or a
+/// name makes everything unreadable, one of another kind is reported and ignored.
+pub(super) fn read_item(rbac: &mut Rbac, index: usize, item: &Value) {
+    let kind = item.get("kind").and_then(Value::as_str);
+    let name = item
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty());
+    let namespace = item
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty());
+    let api_version = item.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let place = Place {
+        index,
+        what: match (kind, namespace, name) {
+            (Some(k), Some(ns), Some(n)) => format!("{k} {ns}/{n}"),
+            (Some(k), None, Some(n)) => format!("{k} {n}"),
+            (Some(k), _, None) => format!("{k} without a name"),
+            (None, _, _) => "no kind".to_owned(),
+        },
+    };
+    let Some(kind) = kind else {
+        let why = format!("RBAC items[{index}] has no `kind`");
+        rbac.findings.push(place.finding(
+            FindingCode::RbacInvalid,
+            Severity::Warning,
+            "the object has no `kind`, so it cannot be read; it could be a binding that grants anything, so no group or user gets a suggestion. Fix the dump (kubectl prints `kind` on every item).",
+        ));
+        rbac.unreadable.everything.get_or_insert(why);
+        return;
+    };
+    if !is_rbac_kind(kind) || !api_version.starts_with(&format!("{RBAC_GROUP}/")) {
+        rbac.findings.push(place.finding(
+            FindingCode::RbacInvalid,
+            Severity::Info,
+            &format!("`{api_version}` `{kind}` is not an RBAC object (ClusterRole, Role, ClusterRoleBinding, RoleBinding of {RBAC_GROUP}); ignored."),
+        ));
+        return;
+    }
+    let Some(name) = name else {
+        let why = format!("RBAC items[{index}] ({kind}) has no name");
+        rbac.findings.push(place.finding(
+            FindingCode::RbacInvalid,
+            Severity::Warning,
+            "the object has no `metadata.name`; what it grants cannot be tied to anything, so no group or user gets a suggestion. Fix the dump.",
+        ));
+        rbac.unreadable.everything.get_or_insert(why);
+        return;
+    };
+    match kind {
+        "ClusterRole" => read_cluster_role(rbac, &place, name, item),
+        "Role" => read_role(rbac, &place, namespace, name, item),
+        _ => read_binding(rbac, &place, kind, namespace, name, item),
     }
 }

@@ -3,15 +3,14 @@
 //!
 //! # Guarantees
 //! - A malformed object is a finding, never an error for the whole dump, and whatever it could
-//!   grant is recorded in [`Unreadable`]: a subject whose permissions could depend on an object
+//!   grant is recorded in [`Unreadable`](super::model::Unreadable): a subject whose permissions could depend on an object
 //!   that could not be read gets no suggestion.
 //! - Items of other kinds are reported and ignored; they grant nothing.
 
-use super::model::{Binding, ClusterRole, Role, Subject};
-use super::objects;
-use crate::finding::{Finding, FindingCode, Severity};
+use super::model::{ClusterRole, Rbac};
+use super::objects::{is_rbac_kind, read_item};
+use crate::value_kind::kind_of;
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// Why an RBAC dump is unusable as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,62 +29,6 @@ pub enum RbacError {
     )]
     NotAList(String),
 }
-
-/// What could not be read, and so what no suggestion may rely on.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Unreadable {
-    /// Something unreadable could grant anything to anyone (an object without a kind or name, a
-    /// binding whose subjects cannot be read): no subject gets a suggestion.
-    pub everything: Option<String>,
-    /// A ClusterRole's labels could not be read: any aggregated ClusterRole might select it.
-    pub labels: Option<String>,
-    /// ClusterRoles whose rules or aggregation could not be read, with why.
-    pub cluster_roles: BTreeMap<String, String>,
-    /// The labels of those ClusterRoles, where they could be read (for aggregation).
-    pub cluster_role_labels: BTreeMap<String, BTreeMap<String, String>>,
-    /// Roles (namespace, name) whose rules could not be read, with why.
-    pub roles: BTreeMap<(String, String), String>,
-    /// Subjects of bindings whose role reference could not be read, with why.
-    pub subjects: BTreeMap<Subject, String>,
-}
-
-/// A cluster's RBAC objects as read, with findings about them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Rbac {
-    /// ClusterRoles by name.
-    pub cluster_roles: BTreeMap<String, ClusterRole>,
-    /// Roles by (namespace, name).
-    pub roles: BTreeMap<(String, String), Role>,
-    /// ClusterRoleBindings and RoleBindings, in input order.
-    pub bindings: Vec<Binding>,
-    /// What was wrong with the input.
-    pub findings: Vec<Finding>,
-    /// What could not be read.
-    pub unreadable: Unreadable,
-}
-
-/// Verbs the Kubernetes API server and its built-in authorisation checks use.
-pub(super) const KNOWN_VERBS: &[&str] = &[
-    "*",
-    "get",
-    "list",
-    "watch",
-    "create",
-    "update",
-    "patch",
-    "delete",
-    "deletecollection",
-    "impersonate",
-    "bind",
-    "escalate",
-    "use",
-    "approve",
-    "sign",
-    "attest",
-    "proxy",
-];
-
-pub(super) const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
 impl Rbac {
     /// Parses a dump (YAML or JSON): a `List` (or `ClusterRoleList`, ...) of RBAC objects, or a
@@ -140,94 +83,5 @@ impl Rbac {
         for role in roles {
             self.cluster_roles.entry(role.name.clone()).or_insert(role);
         }
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
-
-fn is_rbac_kind(kind: &str) -> bool {
-    matches!(
-        kind,
-        "ClusterRole" | "Role" | "ClusterRoleBinding" | "RoleBinding"
-    )
-}
-
-/// Where a finding points: `items[3] (ClusterRole ops)`.
-pub(super) struct Place {
-    pub(super) index: usize,
-    pub(super) what: String,
-}
-
-impl Place {
-    pub(super) fn finding(&self, code: FindingCode, severity: Severity, message: &str) -> Finding {
-        Finding::general(
-            code,
-            severity,
-            format!("RBAC items[{}] ({}): {message}", self.index, self.what),
-        )
-    }
-}
-
-fn read_item(rbac: &mut Rbac, index: usize, item: &Value) {
-    let kind = item.get("kind").and_then(Value::as_str);
-    let name = item
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty());
-    let namespace = item
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty());
-    let api_version = item.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    let place = Place {
-        index,
-        what: match (kind, namespace, name) {
-            (Some(k), Some(ns), Some(n)) => format!("{k} {ns}/{n}"),
-            (Some(k), None, Some(n)) => format!("{k} {n}"),
-            (Some(k), _, None) => format!("{k} without a name"),
-            (None, _, _) => "no kind".to_owned(),
-        },
-    };
-    let Some(kind) = kind else {
-        let why = format!("RBAC items[{index}] has no `kind`");
-        rbac.findings.push(place.finding(
-            FindingCode::RbacInvalid,
-            Severity::Warning,
-            "the object has no `kind`, so it cannot be read; it could be a binding that grants anything, so no group or user gets a suggestion. Fix the dump (kubectl prints `kind` on every item).",
-        ));
-        rbac.unreadable.everything.get_or_insert(why);
-        return;
-    };
-    if !is_rbac_kind(kind) || !api_version.starts_with(&format!("{RBAC_GROUP}/")) {
-        rbac.findings.push(place.finding(
-            FindingCode::RbacInvalid,
-            Severity::Info,
-            &format!("`{api_version}` `{kind}` is not an RBAC object (ClusterRole, Role, ClusterRoleBinding, RoleBinding of {RBAC_GROUP}); ignored."),
-        ));
-        return;
-    }
-    let Some(name) = name else {
-        let why = format!("RBAC items[{index}] ({kind}) has no name");
-        rbac.findings.push(place.finding(
-            FindingCode::RbacInvalid,
-            Severity::Warning,
-            "the object has no `metadata.name`; what it grants cannot be tied to anything, so no group or user gets a suggestion. Fix the dump.",
-        ));
-        rbac.unreadable.everything.get_or_insert(why);
-        return;
-    };
-    match kind {
-        "ClusterRole" => objects::read_cluster_role(rbac, &place, name, item),
-        "Role" => objects::read_role(rbac, &place, namespace, name, item),
-        _ => objects::read_binding(rbac, &place, kind, namespace, name, item),
     }
 }

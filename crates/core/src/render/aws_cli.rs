@@ -5,7 +5,8 @@
 //! and skips entries that already exist.
 
 use super::common::{self, MANAGED_TAG, PrincipalRef, Rendered, Split};
-use crate::plan::{AccessPolicy, Plan, ScopeType};
+use crate::access_entry::{AccessPolicy, ScopeType};
+use crate::plan::Plan;
 
 /// Functions and checks every script starts with (after the header).
 const PRELUDE: &str = r#"set -euo pipefail

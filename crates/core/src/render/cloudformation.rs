@@ -5,7 +5,8 @@
 //! Center roles always have a path and get no default, so the deployer must supply it.
 
 use super::common::{self, Labels, MANAGED_TAG, NotRendered, PrincipalRef, Rendered};
-use crate::plan::{AccessPolicy, Plan, ScopeType};
+use crate::access_entry::{AccessPolicy, ScopeType};
+use crate::plan::Plan;
 use serde_json::{Map, Value, json};
 
 /// CloudFormation limits a template description to 1024 bytes.

@@ -1,11 +1,12 @@
 //! What the aws-cli, Terraform and CloudFormation renderers share: which entries are rendered,
 //! how their principals are referenced, labels, and the review header every output carries.
 
+use crate::access_entry::{Action, EntryType};
 use crate::arn::{Arn, Principal};
-use crate::plan::{Action, EntryType, Plan, PlannedEntry};
+use crate::plan::{Plan, PlannedEntry};
 use std::collections::{BTreeMap, HashSet};
 
-pub(super) use crate::plan::MANAGED_TAG;
+pub(super) use crate::access_entry::MANAGED_TAG;
 
 /// How a rendered entry names its principal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -329,7 +330,8 @@ pub(super) fn hash_comments(lines: &[String]) -> String {
 /// Test fixtures shared by the renderers' tests.
 #[cfg(test)]
 pub(super) mod fixtures {
-    use crate::plan::{AccessPolicy, AccessScope, Plan, ScopeType};
+    use crate::access_entry::{AccessPolicy, AccessScope, ScopeType};
+    use crate::plan::Plan;
 
     /// An aws-auth ConfigMap with a node role, an admin with `{{SessionName}}`, an SSO role, a
     /// role written with a path (dead), a blocked row, a user with a path and mapAccounts.
@@ -403,7 +405,8 @@ data:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Section, Source};
+    use crate::aws_auth::Section;
+    use crate::plan::Source;
 
     fn entry(section: Section, index: usize, arn: &str) -> PlannedEntry {
         PlannedEntry {

@@ -3,10 +3,13 @@
 mod aws_cli;
 mod cloudformation;
 mod common;
+pub(crate) mod options;
 mod rbac;
 mod table;
 pub(crate) mod terminal;
 mod terraform;
+
+pub use options::RenderOptions;
 
 use crate::plan::Plan;
 
@@ -23,15 +26,6 @@ pub enum Format {
     Terraform,
     /// A CloudFormation template of `AWS::EKS::AccessEntry` resources.
     Cloudformation,
-}
-
-/// Presentation options.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RenderOptions {
-    /// Use ANSI colours (tables only).
-    pub color: bool,
-    /// Terminal width for tables, when known.
-    pub width: Option<u16>,
 }
 
 /// Renders a plan.

@@ -3,7 +3,7 @@
 //! and a row that does not fit the width is stacked, never sliced (`super::terminal`); the full
 //! values are in the JSON plan.
 
-use super::RenderOptions;
+use super::options::RenderOptions;
 use super::terminal::{Grid, short_arn, short_policy, wrap};
 use crate::finding::{Finding, Severity};
 use crate::plan::Plan;
@@ -21,7 +21,38 @@ const HEADERS: [&str; 8] = [
     "findings",
 ];
 
+/// The plan for a terminal: the rows' table, the findings, the EKS-managed entries, where the
+/// API was reached, the counts and the verdict.
 pub(super) fn render(plan: &Plan, options: RenderOptions) -> String {
+    let mut out = String::new();
+    if plan.entries.is_empty() {
+        out.push_str("aws-auth has no mapRoles or mapUsers rows.\n");
+    } else {
+        out.push_str(&rows_table(plan).render(options.width));
+    }
+    findings(&mut out, plan, options);
+    eks_managed(&mut out, plan);
+    if let Some(reach) = &plan.reach {
+        let r = &reach.reachability;
+        let vpc = r
+            .vpc_id
+            .as_deref()
+            .map(|v| format!(" in {v}"))
+            .unwrap_or_default();
+        let line = format!(
+            "Kubernetes API: {}{vpc}; reached {}.",
+            r.class.describe(),
+            reach.route.label()
+        );
+        out.push('\n');
+        out.push_str(&wrap(&line, options.width, 2));
+    }
+    verdict(&mut out, plan, options);
+    out
+}
+
+/// One table row per aws-auth row, in short forms.
+fn rows_table(plan: &Plan) -> Grid<'_> {
     let rows = plan
         .entries
         .iter()
@@ -47,60 +78,51 @@ pub(super) fn render(plan: &Plan, options: RenderOptions) -> String {
             ]
         })
         .collect();
-    let table = Grid {
+    Grid {
         headers: &HEADERS,
         key_columns: 3,
         rows,
-    };
-    let mut out = String::new();
-    if plan.entries.is_empty() {
-        out.push_str("aws-auth has no mapRoles or mapUsers rows.\n");
-    } else {
-        out.push_str(&table.render(options.width));
     }
+}
+
+/// Every finding, cluster-level first, its severity label painted when colours are on.
+fn findings(out: &mut String, plan: &Plan, options: RenderOptions) {
     let findings: Vec<&Finding> = plan.all_findings().collect();
-    if !findings.is_empty() {
-        out.push_str("\nFindings:\n");
-        for finding in findings {
-            let label = format!("{:<7}", finding.severity.as_str());
-            let line = format!("  {label} {} {}", finding.code, finding.message);
-            // Wrapped plain (a value's control characters escaped), then the label painted.
-            let wrapped = wrap(&line, options.width, 10);
-            if options.color {
-                let painted = paint(&label, severity_color(finding.severity));
-                out.push_str(&wrapped.replacen(&label, &painted, 1));
-            } else {
-                out.push_str(&wrapped);
-            }
+    if findings.is_empty() {
+        return;
+    }
+    out.push_str("\nFindings:\n");
+    for finding in findings {
+        let label = format!("{:<7}", finding.severity.as_str());
+        let line = format!("  {label} {} {}", finding.code, finding.message);
+        // Wrapped plain (a value's control characters escaped), then the label painted.
+        let wrapped = wrap(&line, options.width, 10);
+        if options.color {
+            let painted = paint(&label, severity_color(finding.severity));
+            out.push_str(&wrapped.replacen(&label, &painted, 1));
+        } else {
+            out.push_str(&wrapped);
         }
     }
-    if !plan.eks_managed_entries.is_empty() {
-        out.push_str(
-            "\nEKS-managed entries (never adopted, changed or deleted by the migrator):\n",
-        );
-        for e in &plan.eks_managed_entries {
-            let _ = writeln!(
-                out,
-                "  {} {} ({})",
-                e.principal_arn, e.entry_type, e.managed_by
-            );
-        }
+}
+
+/// The entries EKS manages itself, when there are any.
+fn eks_managed(out: &mut String, plan: &Plan) {
+    if plan.eks_managed_entries.is_empty() {
+        return;
     }
-    if let Some(reach) = &plan.reach {
-        let r = &reach.reachability;
-        let vpc = r
-            .vpc_id
-            .as_deref()
-            .map(|v| format!(" in {v}"))
-            .unwrap_or_default();
-        let line = format!(
-            "Kubernetes API: {}{vpc}; reached {}.",
-            r.class.describe(),
-            reach.route.label()
+    out.push_str("\nEKS-managed entries (never adopted, changed or deleted by the migrator):\n");
+    for e in &plan.eks_managed_entries {
+        let _ = writeln!(
+            out,
+            "  {} {} ({})",
+            e.principal_arn, e.entry_type, e.managed_by
         );
-        out.push('\n');
-        out.push_str(&wrap(&line, options.width, 2));
     }
+}
+
+/// The counts, then whether API mode is safe (red or green when colours are on).
+fn verdict(out: &mut String, plan: &Plan, options: RenderOptions) {
     let s = &plan.summary;
     let _ = writeln!(
         out,
@@ -123,7 +145,6 @@ pub(super) fn render(plan: &Plan, options: RenderOptions) -> String {
     } else {
         out.push_str(&wrap(verdict, options.width, 0));
     }
-    out
 }
 
 /// ANSI foreground colours used outside the table (the table itself stays plain so its

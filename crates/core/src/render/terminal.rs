@@ -3,8 +3,8 @@
 //! longest word, else each row stacked as its key values beside `label: value` lines. The full
 //! values stay in the JSON and CSV outputs.
 
+use crate::access_entry::{AccessPolicy, ScopeType};
 use crate::arn::{Arn, Principal};
-use crate::plan::{AccessPolicy, ScopeType};
 
 /// `111122223333 role/name` for an IAM role or user ARN (names are unique per account whatever
 /// the path, so the path is left out), `111122223333 assumed-role/role/session` for a session;
@@ -330,7 +330,7 @@ pub(crate) fn wrap(text: &str, width: Option<u16>, indent: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::AccessScope;
+    use crate::access_entry::AccessScope;
 
     #[test]
     fn short_forms_keep_account_kind_and_name() {

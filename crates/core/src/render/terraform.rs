@@ -2,7 +2,8 @@
 //! resources, with `aws_iam_role` data sources that resolve path-less role ARNs at plan time.
 
 use super::common::{self, Labels, MANAGED_TAG, PrincipalRef, Rendered};
-use crate::plan::{AccessPolicy, Plan, ScopeType};
+use crate::access_entry::{AccessPolicy, ScopeType};
+use crate::plan::Plan;
 use std::collections::BTreeSet;
 
 pub(super) fn render(plan: &Plan) -> String {

@@ -2,10 +2,11 @@
 //! call-outs an auditor asks for (cluster administrators, other accounts' principals, principals
 //! IAM no longer knows).
 
-use super::model::ClusterRef;
+use super::cluster_ref::ClusterRef;
+use crate::access_entry::{AccessPolicy, Action, EntryType};
 use crate::finding::FindingCode;
 use crate::inventory::{AccessPath, IamStatus, Origin, TargetEntry};
-use crate::plan::{AccessPolicy, Action, EntryType, Source};
+use crate::plan::Source;
 use serde::{Deserialize, Serialize};
 
 /// Who has access where.

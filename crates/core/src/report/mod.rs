@@ -7,6 +7,7 @@
 
 pub mod access;
 mod build;
+pub mod cluster_ref;
 pub mod filter;
 pub mod input;
 pub mod model;

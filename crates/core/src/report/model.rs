@@ -2,11 +2,13 @@
 //! form is the versioned contract of docs/report-format.md and docs/report.schema.json.
 
 use super::access::AccessInventory;
+use super::cluster_ref::ClusterRef;
 use super::filter::Filter;
 use super::input::{RecordCounts, Unreadable};
+use crate::access_entry::AccessScope;
 use crate::facts::AuthenticationMode;
 use crate::finding::{FindingCode, Location};
-use crate::plan::{AccessScope, Summary};
+use crate::plan::Summary;
 use crate::policy::CreatorEntry;
 use crate::rbac::SubjectKind;
 use crate::reach::{EgressFit, ReachClass};
@@ -465,21 +467,4 @@ pub struct AccountRegion {
     pub account: String,
     /// Region.
     pub region: String,
-}
-
-/// A cluster, by its keys.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct ClusterRef {
-    /// Account.
-    pub account: String,
-    /// Region.
-    pub region: String,
-    /// Name.
-    pub name: String,
-}
-
-impl std::fmt::Display for ClusterRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}/{}", self.account, self.region, self.name)
-    }
 }

@@ -1,25 +1,28 @@
 //! The analysis: which subjects aws-auth carries, what their bindings grant, and how each
 //! candidate access policy compares.
 
-use super::check::{self, MappingOutcome};
+use super::check::{self, Blocked, MappingOutcome};
 use super::context::Ctx;
+use super::report::{RbacReport, Sources, SubjectReport, SuggestionCounts, Verdict};
 use super::snippet;
 use super::subject::subject;
-use super::{RbacInput, RbacReport, Sources, SubjectReport, SuggestionCounts, Verdict};
+use crate::aws_auth::mapping::MASTERS_GROUP;
 use crate::aws_auth::{AwsAuth, RowStatus};
 use crate::finding::{Finding, FindingCode, Severity};
 use crate::policy::MigrationPolicy;
 use crate::rbac::aggregate;
 use crate::rbac::policies::Catalogue;
-use crate::rbac::{Difference, Rbac, SubjectKind, bootstrap};
+use crate::rbac::{Rbac, SubjectKind, bootstrap};
 use std::collections::{BTreeMap, HashMap};
 
-/// A group whose policy-file mapping blocks its rows.
-#[derive(Debug, Clone)]
-pub(super) struct Blocked {
-    pub(super) group: String,
-    pub(super) code: FindingCode,
-    pub(super) policy: String,
+/// What the suggestion engine reads besides aws-auth and the policy file.
+#[derive(Debug, Clone, Copy)]
+pub struct RbacInput<'a> {
+    /// The cluster's RBAC objects.
+    pub rbac: &'a Rbac,
+    /// The names ListAccessPolicies returned on the cluster (`None` offline: every policy of the
+    /// bundled data is a candidate).
+    pub listed_policies: Option<&'a [String]>,
 }
 
 /// What [`analyse`] returns.
@@ -27,20 +30,6 @@ pub(super) struct Analysis {
     pub(super) report: RbacReport,
     pub(super) findings: Vec<Finding>,
     pub(super) blocked: Vec<Blocked>,
-}
-
-/// How many differences a finding message lists before "and N more".
-const LISTED: usize = 12;
-
-/// Differences as `a; b; c` (at most [`LISTED`]).
-pub(super) fn listing(diffs: &[Difference]) -> String {
-    let mut text: Vec<&str> = diffs.iter().take(LISTED).map(|d| d.text.as_str()).collect();
-    let more = diffs.len().saturating_sub(LISTED);
-    let tail = format!("and {more} more (the plan's rbac section lists all)");
-    if more > 0 {
-        text.push(&tail);
-    }
-    text.join("; ")
 }
 
 /// The aws-auth rows carrying each group and username.
@@ -60,8 +49,7 @@ impl Carried {
         for row in rows {
             let at = format!("{}[{}]", row.section, row.index);
             for group in &row.groups {
-                let mapped_system =
-                    policy.mapping_for(group).is_some() && group != "system:masters";
+                let mapped_system = policy.mapping_for(group).is_some() && group != MASTERS_GROUP;
                 if group.contains("{{") || (group.starts_with("system:") && !mapped_system) {
                     continue;
                 }
@@ -123,7 +111,7 @@ pub(super) fn analyse(auth: &AwsAuth, policy: &MigrationPolicy, input: &RbacInpu
         let mapped = kind == SubjectKind::Group && policy.mapping_for(name).is_some();
         let mut out = subject(&mut ctx, kind, name, rows, &ids, mapped);
         if kind == SubjectKind::Group
-            && name != "system:masters"
+            && name != MASTERS_GROUP
             && let Some(mapping) = policy.mapping_for(name)
         {
             let grant = out.grant.clone();

@@ -1,8 +1,8 @@
 //! The comparison machinery of one analysis: a binding's role rules, grants per binding
 //! signature, policy grants per scope, and the candidates of a grant — each computed once.
 
-use super::{Candidate, Fit, Verdict};
-use crate::plan::{AccessScope, ScopeType};
+use super::report::{Candidate, Fit, Verdict};
+use crate::access_entry::{AccessScope, ScopeType};
 use crate::rbac::aggregate::Resolved;
 use crate::rbac::grant::{Expander, Grant, GrantBuilder, Ns, Remainder, RuleAtoms};
 use crate::rbac::policies::{AccessPolicyRules, Catalogue};

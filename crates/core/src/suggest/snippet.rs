@@ -2,8 +2,8 @@
 //! and merge, and the closest non-exact candidates commented out with the differences a reviewer
 //! would have to accept.
 
-use super::{Candidate, SubjectReport, Verdict};
-use crate::plan::ScopeType;
+use super::report::{Candidate, SubjectReport, Verdict};
+use crate::access_entry::ScopeType;
 use crate::policy::MigrationPolicy;
 use crate::rbac::SubjectKind;
 use std::fmt::Write as _;

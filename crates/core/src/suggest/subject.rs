@@ -1,9 +1,9 @@
 //! One aws-auth group or username: its bindings, its grant, its verdict and the finding that
 //! says so.
 
-use super::analyse::listing;
 use super::context::{Ctx, RoleKey, RoleRules};
-use super::{BoundRole, Candidate, SubjectReport, Verdict};
+use super::listing::listing;
+use super::report::{BoundRole, Candidate, SubjectReport, Verdict};
 use crate::finding::{Finding, FindingCode, Severity};
 use crate::rbac::grant::{Grant, Ns};
 use crate::rbac::{BindingKind, PolicyRule, SubjectKind};
@@ -17,8 +17,10 @@ pub(super) struct SubjectOut {
     pub(super) grant: Option<Rc<Grant>>,
 }
 
-pub(super) fn subject(
-    ctx: &mut Ctx<'_>,
+/// One subject's analysis: its bindings, then (unless some RBAC it depends on is unreadable)
+/// its grant and how the candidates compare, with the finding that says so.
+pub(super) fn subject<'r>(
+    ctx: &mut Ctx<'r>,
     kind: SubjectKind,
     name: &str,
     rows: &[String],
@@ -29,44 +31,12 @@ pub(super) fn subject(
         SubjectKind::User => format!("user `{name}` ({}, bound by name)", rows.join(", ")),
         _ => format!("group `{name}` ({})", rows.join(", ")),
     };
-    let mut findings = Vec::new();
-    let mut bindings = Vec::new();
-    let mut signature: Vec<(Ns, RoleKey, &[PolicyRule])> = Vec::new();
-    let mut unreadable = ctx.rbac.unreadable.everything.clone();
-    if let Some(why) = ctx.rbac.unreadable.subjects.get(&crate::rbac::Subject {
-        kind,
-        name: name.to_owned(),
-    }) {
-        unreadable.get_or_insert_with(|| why.clone());
-    }
-    let rbac = ctx.rbac;
-    let resolved_rules: Vec<(usize, RoleRules<'_>)> = binding_ids
-        .iter()
-        .map(|i| (*i, ctx.role_rules(&rbac.bindings[*i])))
-        .collect();
-    for (i, rules) in &resolved_rules {
-        let b = &rbac.bindings[*i];
-        let ns = match b.kind {
-            BindingKind::ClusterRoleBinding => Ns::All,
-            BindingKind::RoleBinding => Ns::One(b.namespace.clone().unwrap_or_default()),
-        };
-        bindings.push(BoundRole {
-            binding: b.display_name(),
-            role: b.role_display(),
-            namespace: b.namespace.clone(),
-        });
-        match rules {
-            RoleRules::Found(key, rules) => signature.push((ns, key.clone(), rules)),
-            RoleRules::Missing => findings.push(Finding::general(
-                FindingCode::RbacRoleNotFound,
-                Severity::Warning,
-                format!("{} binds {who} to {}, which does not exist: Kubernetes ignores the binding, so it grants nothing. Create the role or delete the binding.", b.display_name(), b.role_display()),
-            )),
-            RoleRules::Unreadable(why) => {
-                unreadable.get_or_insert_with(|| why.clone());
-            }
-        }
-    }
+    let Bound {
+        bindings,
+        mut signature,
+        unreadable,
+        mut findings,
+    } = bound(ctx, kind, name, &who, binding_ids);
     let mut report = SubjectReport {
         kind,
         name: name.to_owned(),
@@ -123,6 +93,62 @@ pub(super) fn subject(
         findings,
         grant: Some(Rc::clone(&evaluated.grant)),
     }
+}
+
+/// What a subject's bindings give it: each binding as the report lists it, the (scope, role,
+/// rules) of the roles that exist, why its grant cannot be relied on (something it depends on
+/// is unreadable), and a finding per binding to a role that does not exist.
+struct Bound<'r> {
+    bindings: Vec<BoundRole>,
+    signature: Vec<(Ns, RoleKey, &'r [PolicyRule])>,
+    unreadable: Option<String>,
+    findings: Vec<Finding>,
+}
+
+fn bound<'r>(
+    ctx: &Ctx<'r>,
+    kind: SubjectKind,
+    name: &str,
+    who: &str,
+    binding_ids: &[usize],
+) -> Bound<'r> {
+    let mut out = Bound {
+        bindings: Vec::new(),
+        signature: Vec::new(),
+        unreadable: ctx.rbac.unreadable.everything.clone(),
+        findings: Vec::new(),
+    };
+    if let Some(why) = ctx.rbac.unreadable.subjects.get(&crate::rbac::Subject {
+        kind,
+        name: name.to_owned(),
+    }) {
+        out.unreadable.get_or_insert_with(|| why.clone());
+    }
+    let rbac = ctx.rbac;
+    for i in binding_ids {
+        let b = &rbac.bindings[*i];
+        let ns = match b.kind {
+            BindingKind::ClusterRoleBinding => Ns::All,
+            BindingKind::RoleBinding => Ns::One(b.namespace.clone().unwrap_or_default()),
+        };
+        out.bindings.push(BoundRole {
+            binding: b.display_name(),
+            role: b.role_display(),
+            namespace: b.namespace.clone(),
+        });
+        match ctx.role_rules(b) {
+            RoleRules::Found(key, rules) => out.signature.push((ns, key, rules)),
+            RoleRules::Missing => out.findings.push(Finding::general(
+                FindingCode::RbacRoleNotFound,
+                Severity::Warning,
+                format!("{} binds {who} to {}, which does not exist: Kubernetes ignores the binding, so it grants nothing. Create the role or delete the binding.", b.display_name(), b.role_display()),
+            )),
+            RoleRules::Unreadable(why) => {
+                out.unreadable.get_or_insert(why);
+            }
+        }
+    }
+    out
 }
 
 fn verdict_finding(who: &str, kind: SubjectKind, report: &SubjectReport) -> Finding {

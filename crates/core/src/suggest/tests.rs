@@ -3,9 +3,9 @@
 //! feeds a suggestion.
 
 use super::*;
+use crate::access_entry::ScopeType;
 use crate::finding::FindingCode as C;
-use crate::plan::ScopeType;
-use crate::rbac::bootstrap;
+use crate::rbac::{Difference, Rbac, SubjectKind, bootstrap};
 use std::collections::BTreeMap;
 
 /// The ops team's own ClusterRole: nodes and pod exec — nothing an access policy matches.

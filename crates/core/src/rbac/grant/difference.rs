@@ -1,6 +1,8 @@
 //! Differences between grants in a form people read and policy files name.
 
-use super::{ANY, Ns, Remainder, Symbols};
+use super::atoms::Ns;
+use super::set::Remainder;
+use super::symbols::{ANY, Symbols};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 

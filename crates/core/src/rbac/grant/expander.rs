@@ -1,20 +1,12 @@
 //! Turns rules into interned parts and grants, and computes set differences between them, each
 //! distinct computation once per analysis.
 
-use super::{
-    Atom, AtomSet, Grant, GrantBuilder, IdMap, Ns, Part, Remainder, Symbols, UrlAtom, covered_in,
-    url_covers,
-};
+use super::atoms::{Atom, AtomSet, IdMap, Ns, Part, RuleAtoms, UrlAtom, covered_in, url_covers};
+use super::set::{Grant, GrantBuilder, Remainder};
+use super::symbols::{ANY, Symbols};
 use crate::rbac::model::PolicyRule;
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
-
-/// The atoms of some rules: one interned part and the non-resource URL atoms.
-#[derive(Debug, Clone)]
-pub(crate) struct RuleAtoms {
-    pub(super) part: Rc<Part>,
-    pub(super) urls: Vec<UrlAtom>,
-}
 
 /// Interning and memoisation for one analysis.
 #[derive(Debug, Default)]
@@ -64,7 +56,7 @@ impl Expander {
                 }
             }
             let names: Vec<u32> = if rule.resource_names.is_empty() {
-                vec![super::ANY]
+                vec![ANY]
             } else {
                 rule.resource_names
                     .iter()

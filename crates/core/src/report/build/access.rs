@@ -3,9 +3,9 @@
 use super::clusters::{is_creator, is_other_account};
 use crate::inventory::{AccessPath, IamStatus, PrincipalAccess};
 use crate::report::access::{AccessInventory, CallOut, ClusterAccess, PrincipalAccessSummary};
+use crate::report::cluster_ref::ClusterRef;
 use crate::report::filter::Filter;
 use crate::report::input::ClusterView;
-use crate::report::model::ClusterRef;
 use std::collections::BTreeMap;
 
 /// One principal's lines, with and without access.

@@ -1,10 +1,10 @@
 //! Scan freshness: the latest scan of each account-region, and whether it saw each cluster.
 
+use crate::report::cluster_ref::ClusterRef;
 use crate::report::filter::Filter;
 use crate::report::input::{ClusterView, ScanOutcome, ScanView};
 use crate::report::model::{
-    AccountRegion, AccountRegionScan, ClusterRef, ClusterSummary, ScanFreshness, ScanStatus,
-    Sighting,
+    AccountRegion, AccountRegionScan, ClusterSummary, ScanFreshness, ScanStatus, Sighting,
 };
 use crate::report::time::{age_seconds, rfc3339};
 use std::collections::{BTreeMap, BTreeSet};

@@ -2,10 +2,11 @@
 //! bindings), on how many clusters each verdict holds and which access policy replaces it
 //! exactly where.
 
-use crate::inventory::RbacDigest;
+use crate::inventory::{RbacDigest, SubjectVerdict};
+use crate::report::cluster_ref::ClusterRef;
 use crate::report::input::ClusterView;
 use crate::report::model::{
-    ClusterRbac, ClusterRef, PolicySuggestion, SubjectSuggestions, Suggestions, UnreadableRbac,
+    ClusterRbac, PolicySuggestion, SubjectSuggestions, Suggestions, UnreadableRbac,
 };
 use crate::suggest::Verdict;
 use std::collections::BTreeMap;
@@ -59,31 +60,7 @@ pub(super) fn sum(clusters: &[&ClusterView]) -> Suggestions {
                             exact_policies: Vec::new(),
                         }
                     });
-                    entry.clusters += 1;
-                    match v.verdict {
-                        Verdict::Exact => entry.exact += 1,
-                        Verdict::Lossy => entry.lossy += 1,
-                        Verdict::Broader => entry.broader += 1,
-                        Verdict::None => entry.none += 1,
-                        Verdict::Unbound => entry.unbound += 1,
-                        Verdict::Unreadable => entry.unreadable += 1,
-                    }
-                    if let (Verdict::Exact, Some(policy), Some(scope)) =
-                        (v.verdict, &v.policy, &v.access_scope)
-                    {
-                        match entry
-                            .exact_policies
-                            .iter_mut()
-                            .find(|p| &p.policy == policy && &p.access_scope == scope)
-                        {
-                            Some(p) => p.clusters.push(at.clone()),
-                            None => entry.exact_policies.push(PolicySuggestion {
-                                policy: policy.clone(),
-                                access_scope: scope.clone(),
-                                clusters: vec![at.clone()],
-                            }),
-                        }
-                    }
+                    add_verdict(entry, v, &at);
                 }
             }
         }
@@ -104,4 +81,31 @@ pub(super) fn sum(clusters: &[&ClusterView]) -> Suggestions {
             .then((a.kind, &a.name).cmp(&(b.kind, &b.name)))
     });
     out
+}
+
+/// Counts one cluster's verdict for a subject, and where an exact suggestion holds.
+fn add_verdict(entry: &mut SubjectSuggestions, v: &SubjectVerdict, at: &ClusterRef) {
+    entry.clusters += 1;
+    match v.verdict {
+        Verdict::Exact => entry.exact += 1,
+        Verdict::Lossy => entry.lossy += 1,
+        Verdict::Broader => entry.broader += 1,
+        Verdict::None => entry.none += 1,
+        Verdict::Unbound => entry.unbound += 1,
+        Verdict::Unreadable => entry.unreadable += 1,
+    }
+    if let (Verdict::Exact, Some(policy), Some(scope)) = (v.verdict, &v.policy, &v.access_scope) {
+        match entry
+            .exact_policies
+            .iter_mut()
+            .find(|p| &p.policy == policy && &p.access_scope == scope)
+        {
+            Some(p) => p.clusters.push(at.clone()),
+            None => entry.exact_policies.push(PolicySuggestion {
+                policy: policy.clone(),
+                access_scope: scope.clone(),
+                clusters: vec![at.clone()],
+            }),
+        }
+    }
 }

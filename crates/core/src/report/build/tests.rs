@@ -2,12 +2,13 @@
 //! admin, scan freshness and unreadable items.
 
 use super::build;
+use crate::access_entry::{AccessPolicy, AccessScope};
 use crate::facts::AuthenticationMode;
 use crate::finding::{Finding, FindingCode, Location, Severity};
 use crate::inventory::{
     AccessPath, ClusterInventory, INVENTORY_FORMAT_VERSION, IamStatus, Origin, PrincipalAccess,
 };
-use crate::plan::{AccessPolicy, AccessScope, Summary};
+use crate::plan::Summary;
 use crate::policy::CreatorEntry;
 use crate::report::filter::Filter;
 use crate::report::input::{

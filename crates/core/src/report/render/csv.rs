@@ -3,8 +3,8 @@
 //! with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`: these values come
 //! from customer data.
 
+use crate::access_entry::AccessPolicy;
 use crate::finding::FindingCode;
-use crate::plan::AccessPolicy;
 use crate::report::access::ClusterAccess;
 use crate::report::model::{ClusterRbac, ClusterSummary, FleetReport};
 use serde::Serialize;

@@ -54,12 +54,11 @@ pub(super) fn render(report: &FleetReport) -> String {
     }
     if !report.unreadable.is_empty() {
         out.push_str("\n## Unreadable items\n\n");
-        let rows = report
-            .unreadable
-            .iter()
-            .map(|u| vec![Lines::code(&u.item), Lines::text(&u.reason)])
-            .collect();
-        table(&mut out, &["item", "reason"], rows);
+        table(
+            &mut out,
+            &summary::UNREADABLE_HEADERS,
+            summary::unreadable_rows(report),
+        );
     }
     out
 }

@@ -423,3 +423,15 @@ pub(super) fn suggestion_rows(report: &FleetReport) -> Vec<Vec<Lines>> {
         })
         .collect()
 }
+
+/// The unreadable items' table columns.
+pub(super) const UNREADABLE_HEADERS: [&str; 2] = ["item", "reason"];
+
+/// One row per item that could not be read.
+pub(super) fn unreadable_rows(report: &FleetReport) -> Vec<Vec<Lines>> {
+    report
+        .unreadable
+        .iter()
+        .map(|u| vec![Lines::code(&u.item), Lines::text(&u.reason)])
+        .collect()
+}

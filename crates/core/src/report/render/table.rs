@@ -3,47 +3,86 @@
 //! access per cluster is listed when a principal filter is given; otherwise one line per
 //! principal. The full values are in the JSON, CSV and HTML formats.
 
-use super::RenderOptions;
 use super::access_rows;
 use super::summary::{self, Arns, Lines};
+use crate::render::options::RenderOptions;
 use crate::render::terminal::{Grid, wrap};
 use crate::report::model::FleetReport;
 
-/// The report for a terminal.
+/// The report for a terminal: the headline, then each section in turn.
 pub(super) fn render(report: &FleetReport, options: RenderOptions) -> String {
-    let width = options.width;
-    let mut out = String::new();
-    let title = |out: &mut String, text: &str| {
-        out.push('\n');
-        if options.color {
-            out.push_str(&format!("\u{1b}[1;36m{text}\u{1b}[0m\n"));
-        } else {
-            out.push_str(&format!("{text}\n{}\n", "─".repeat(text.chars().count())));
-        }
+    let mut page = Page {
+        out: String::new(),
+        options,
     };
-    let grid = |out: &mut String, headers: &[&str], key_columns: usize, rows: Vec<Vec<Lines>>| {
+    page.out
+        .push_str("EKS fleet report: aws-auth and access entries\n");
+    page.wrapped(&summary::subtitle(report), 0);
+    headline(&mut page, report);
+    blockers(&mut page, report);
+    clusters(&mut page, report);
+    access(&mut page, report);
+    suggestions(&mut page, report);
+    scans(&mut page, report);
+    unreadable(&mut page, report);
+    page.out
+        .push_str("\nFull ARNs and policy names: the json, csv and html formats.\n");
+    page.out
+}
+
+/// The text being written and how: section titles, bullets and tables fitted to the width.
+struct Page {
+    out: String,
+    options: RenderOptions,
+}
+
+impl Page {
+    /// A section's title, underlined (or coloured).
+    fn title(&mut self, text: &str) {
+        self.out.push('\n');
+        if self.options.color {
+            self.out.push_str(&format!("\u{1b}[1;36m{text}\u{1b}[0m\n"));
+        } else {
+            self.out
+                .push_str(&format!("{text}\n{}\n", "─".repeat(text.chars().count())));
+        }
+    }
+
+    /// `text` wrapped to the width, continuation lines indented by `indent`.
+    fn wrapped(&mut self, text: &str, indent: usize) {
+        self.out.push_str(&wrap(text, self.options.width, indent));
+    }
+
+    /// A bulleted sentence.
+    fn bullet(&mut self, text: &str) {
+        self.wrapped(&format!("• {text}"), 2);
+    }
+
+    /// A table (`None.` without rows); the first `key_columns` columns are never wrapped.
+    fn grid(&mut self, headers: &[&str], key_columns: usize, rows: Vec<Vec<Lines>>) {
         if rows.is_empty() {
-            out.push_str("None.\n");
+            self.out.push_str("None.\n");
             return;
         }
         let rows = rows
             .into_iter()
             .map(|r| r.into_iter().map(|l| l.items.join("\n")).collect())
             .collect();
-        out.push_str(
+        self.out.push_str(
             &Grid {
                 headers,
                 key_columns,
                 rows,
             }
-            .render(width),
+            .render(self.options.width),
         );
-    };
-    out.push_str("EKS fleet report: aws-auth and access entries\n");
-    out.push_str(&wrap(&summary::subtitle(report), width, 0));
-    title(&mut out, "Headline");
+    }
+}
+
+fn headline(page: &mut Page, report: &FleetReport) {
+    page.title("Headline");
     for line in summary::headline(report) {
-        out.push_str(&wrap(&format!("• {line}"), width, 2));
+        page.bullet(&line);
     }
     let phases: Vec<String> = summary::phase_rows(report)
         .into_iter()
@@ -54,25 +93,20 @@ pub(super) fn render(report: &FleetReport, options: RenderOptions) -> String {
                 .join(" ")
         })
         .collect();
-    out.push_str(&wrap(
-        &format!("• Phases: {}.", phases.join(", ")),
-        width,
-        2,
-    ));
+    page.bullet(&format!("Phases: {}.", phases.join(", ")));
+}
 
-    title(
-        &mut out,
-        "Blockers, by the number of clusters they hold back",
-    );
+fn blockers(page: &mut Page, report: &FleetReport) {
+    page.title("Blockers, by the number of clusters they hold back");
     if report.blockers.is_empty() {
-        out.push_str("No blocker findings.\n");
+        page.out.push_str("No blocker findings.\n");
     }
     for group in &report.blockers {
         let head = format!(
             "{}: {} cluster(s), {} finding(s). {}",
             group.code, group.clusters, group.findings, group.remedy
         );
-        out.push_str(&wrap(&head, width, 2));
+        page.wrapped(&head, 2);
         let rows = group
             .affected
             .iter()
@@ -85,84 +119,88 @@ pub(super) fn render(report: &FleetReport, options: RenderOptions) -> String {
                 })
             })
             .collect();
-        grid(&mut out, &["cluster", "finding"], 1, rows);
+        page.grid(&["cluster", "finding"], 1, rows);
     }
+}
 
-    title(&mut out, "Clusters");
-    grid(
-        &mut out,
+fn clusters(page: &mut Page, report: &FleetReport) {
+    page.title("Clusters");
+    page.grid(
         &summary::CLUSTER_HEADERS,
         3,
         summary::cluster_rows(report, Arns::Short),
     );
-    title(&mut out, "The creator's implicit admin");
-    grid(
-        &mut out,
+    page.title("The creator's implicit admin");
+    page.grid(
         &summary::CREATOR_HEADERS,
         3,
         summary::creator_rows(report, Arns::Short),
     );
+}
 
+/// Who has access where: per cluster when a principal filter is given, else one line per
+/// principal.
+fn access(page: &mut Page, report: &FleetReport) {
     let detailed = report.filter.principal.is_some();
     for (_, name, headers, rows) in access_rows::access_sections(report, Arns::Short) {
         let per_cluster = headers == access_rows::GRANT_HEADERS;
         if per_cluster && !detailed {
             continue;
         }
-        title(&mut out, name);
-        grid(&mut out, &headers, if per_cluster { 2 } else { 1 }, rows);
+        page.title(name);
+        page.grid(&headers, if per_cluster { 2 } else { 1 }, rows);
     }
-    if !detailed {
-        let lists = [
-            (
-                "Principals with access (a principal filter lists its access per cluster)",
-                &report.access.principals,
-            ),
-            ("Named without access", &report.access.named_without_access),
-        ];
-        for (name, list) in lists {
-            title(&mut out, name);
-            grid(
-                &mut out,
-                &["principal", "clusters", "admin on", "other account on"],
-                1,
-                access_rows::principal_rows(list, Arns::Short),
-            );
-        }
+    if detailed {
+        return;
     }
-
-    if summary::has_suggestions(report) {
-        title(&mut out, "RBAC suggestions");
-        for note in summary::suggestion_notes(report) {
-            out.push_str(&wrap(&format!("• {note}"), width, 2));
-        }
-        grid(
-            &mut out,
-            &summary::SUGGESTION_HEADERS,
+    let lists = [
+        (
+            "Principals with access (a principal filter lists its access per cluster)",
+            &report.access.principals,
+        ),
+        ("Named without access", &report.access.named_without_access),
+    ];
+    for (name, list) in lists {
+        page.title(name);
+        page.grid(
+            &["principal", "clusters", "admin on", "other account on"],
             1,
-            summary::suggestion_rows(report),
+            access_rows::principal_rows(list, Arns::Short),
         );
     }
+}
 
-    title(&mut out, "Scans, least recently scanned first");
-    grid(
-        &mut out,
-        &summary::SCAN_HEADERS,
-        2,
-        summary::scan_rows(report),
+fn suggestions(page: &mut Page, report: &FleetReport) {
+    if !summary::has_suggestions(report) {
+        return;
+    }
+    page.title("RBAC suggestions");
+    for note in summary::suggestion_notes(report) {
+        page.bullet(&note);
+    }
+    page.grid(
+        &summary::SUGGESTION_HEADERS,
+        1,
+        summary::suggestion_rows(report),
     );
+}
+
+fn scans(page: &mut Page, report: &FleetReport) {
+    page.title("Scans, least recently scanned first");
+    page.grid(&summary::SCAN_HEADERS, 2, summary::scan_rows(report));
     for note in summary::scan_notes(report) {
-        out.push_str(&wrap(&format!("• {note}"), width, 2));
+        page.bullet(&note);
     }
-    if !report.unreadable.is_empty() {
-        title(&mut out, "Unreadable items");
-        let rows = report
-            .unreadable
-            .iter()
-            .map(|u| vec![Lines::code(&u.item), Lines::text(&u.reason)])
-            .collect();
-        grid(&mut out, &["item", "reason"], 1, rows);
+}
+
+fn unreadable(page: &mut Page, report: &FleetReport) {
+    if report.unreadable.is_empty() {
+        return;
     }
-    out.push_str("\nFull ARNs and policy names: the json, csv and html formats.\n");
-    out
+    page.title("Unreadable items");
+    page.grid(
+        &summary::UNREADABLE_HEADERS,
+        1,
+        summary::unreadable_rows(report),
+    );
 }

@@ -1,7 +1,7 @@
 //! Inline SVG bar charts: no script, no external resource; colours come from the page's CSS
 //! classes so the print stylesheet can change them.
 
-use super::esc;
+use super::markup::esc;
 use std::fmt::Write;
 
 /// One bar: its label, its count and a CSS class for its colour.

@@ -2,8 +2,8 @@
 //! the CONFIG_MAP call-out, the headline sentences and the charts.
 
 use super::charts::{self, Bar};
-use super::{esc, list, section};
-use crate::report::model::FleetReport;
+use super::markup::{esc, list, section};
+use crate::report::model::{FleetReport, Headline};
 use crate::report::render::summary;
 use std::fmt::Write;
 
@@ -11,77 +11,14 @@ use std::fmt::Write;
 pub(super) fn render(page: &mut String, report: &FleetReport) {
     let h = &report.headline;
     section(page, "headline", "Headline");
-    let api = &h.on_access_entries;
-    let cards: [(&str, usize, String, &str); 13] = [
-        ("clusters", h.clusters, "clusters".into(), ""),
-        (
-            "api",
-            api.api.clusters,
-            format!("in API mode ({}%)", api.api.percent),
-            "good",
-        ),
-        (
-            "api_and_config_map",
-            api.api_and_config_map.clusters,
-            format!(
-                "in API_AND_CONFIG_MAP ({}%)",
-                api.api_and_config_map.percent
-            ),
-            "",
-        ),
-        (
-            "config_map",
-            h.authentication_modes.config_map,
-            "still on CONFIG_MAP".into(),
-            "warn",
-        ),
-        (
-            "blocked_clusters",
-            h.blocked_clusters,
-            "held back by blockers".into(),
-            "bad",
-        ),
-        (
-            "without_inventory",
-            h.without_inventory,
-            "not planned yet".into(),
-            "",
-        ),
-        (
-            "with_access",
-            h.principals.with_access,
-            "principals with access".into(),
-            "",
-        ),
-        (
-            "cluster_admins",
-            h.principals.cluster_admins,
-            "cluster administrators".into(),
-            "",
-        ),
-        (
-            "other_account",
-            h.principals.other_account,
-            "principals of other accounts".into(),
-            "",
-        ),
-        (
-            "iam_not_found",
-            h.principals.iam_not_found,
-            "principals IAM no longer knows".into(),
-            "warn",
-        ),
-        ("failed_scans", h.failed_scans, "failed scans".into(), "bad"),
-        (
-            "not_seen_by_latest_scan",
-            h.not_seen_by_latest_scan,
-            "clusters the latest scan missed".into(),
-            "warn",
-        ),
-        ("unreadable", h.unreadable, "unreadable items".into(), "bad"),
-    ];
     page.push_str(r#"<div class="cards">"#);
-    for (metric, n, label, class) in cards {
+    for Card {
+        metric,
+        n,
+        label,
+        class,
+    } in cards(h)
+    {
         let class = if n > 0 { class } else { "" };
         let _ = write!(
             page,
@@ -103,71 +40,121 @@ pub(super) fn render(page: &mut String, report: &FleetReport) {
     page.push_str("</section>");
 }
 
+/// One number card: the metric the browser test reads, the number, its label and the CSS
+/// class it gets when the number is not zero.
+struct Card {
+    metric: &'static str,
+    n: usize,
+    label: String,
+    class: &'static str,
+}
+
+/// The headline's cards, in page order.
+fn cards(h: &Headline) -> [Card; 13] {
+    let card = |metric, n, label: &str, class| Card {
+        metric,
+        n,
+        label: label.to_owned(),
+        class,
+    };
+    let api = &h.on_access_entries;
+    let p = &h.principals;
+    [
+        card("clusters", h.clusters, "clusters", ""),
+        card(
+            "api",
+            api.api.clusters,
+            &format!("in API mode ({}%)", api.api.percent),
+            "good",
+        ),
+        card(
+            "api_and_config_map",
+            api.api_and_config_map.clusters,
+            &format!(
+                "in API_AND_CONFIG_MAP ({}%)",
+                api.api_and_config_map.percent
+            ),
+            "",
+        ),
+        card(
+            "config_map",
+            h.authentication_modes.config_map,
+            "still on CONFIG_MAP",
+            "warn",
+        ),
+        card(
+            "blocked_clusters",
+            h.blocked_clusters,
+            "held back by blockers",
+            "bad",
+        ),
+        card(
+            "without_inventory",
+            h.without_inventory,
+            "not planned yet",
+            "",
+        ),
+        card("with_access", p.with_access, "principals with access", ""),
+        card(
+            "cluster_admins",
+            p.cluster_admins,
+            "cluster administrators",
+            "",
+        ),
+        card(
+            "other_account",
+            p.other_account,
+            "principals of other accounts",
+            "",
+        ),
+        card(
+            "iam_not_found",
+            p.iam_not_found,
+            "principals IAM no longer knows",
+            "warn",
+        ),
+        card("failed_scans", h.failed_scans, "failed scans", "bad"),
+        card(
+            "not_seen_by_latest_scan",
+            h.not_seen_by_latest_scan,
+            "clusters the latest scan missed",
+            "warn",
+        ),
+        card("unreadable", h.unreadable, "unreadable items", "bad"),
+    ]
+}
+
+/// The charts: authentication modes, migrator modes, phases and blockers.
 fn charts(page: &mut String, report: &FleetReport) {
     let h = &report.headline;
     let a = &h.authentication_modes;
     let m = &h.modes;
+    let bar = |label, count, class| Bar {
+        label,
+        count,
+        class,
+    };
     let auth = [
-        Bar {
-            label: "CONFIG_MAP",
-            count: a.config_map,
-            class: "c-cm",
-        },
-        Bar {
-            label: "API_AND_CONFIG_MAP",
-            count: a.api_and_config_map,
-            class: "c-mixed",
-        },
-        Bar {
-            label: "API",
-            count: a.api,
-            class: "c-api",
-        },
-        Bar {
-            label: "not observed",
-            count: a.unknown,
-            class: "c-unknown",
-        },
+        bar("CONFIG_MAP", a.config_map, "c-cm"),
+        bar("API_AND_CONFIG_MAP", a.api_and_config_map, "c-mixed"),
+        bar("API", a.api, "c-api"),
+        bar("not observed", a.unknown, "c-unknown"),
     ];
     let phases: Vec<Bar<'_>> = h
         .phases
         .iter()
-        .map(|p| Bar {
-            label: p.phase.as_str(),
-            count: p.clusters,
-            class: "c-phase",
-        })
+        .map(|p| bar(p.phase.as_str(), p.clusters, "c-phase"))
         .collect();
     let modes = [
-        Bar {
-            label: "audit",
-            count: m.audit,
-            class: "c-mode",
-        },
-        Bar {
-            label: "migrate",
-            count: m.migrate,
-            class: "c-mode",
-        },
-        Bar {
-            label: "finalize",
-            count: m.finalize,
-            class: "c-mode",
-        },
-        Bar {
-            label: "skip",
-            count: m.skip,
-            class: "c-mode",
-        },
+        bar("audit", m.audit, "c-mode"),
+        bar("migrate", m.migrate, "c-mode"),
+        bar("finalize", m.finalize, "c-mode"),
+        bar("skip", m.skip, "c-mode"),
     ];
     let blockers: Vec<Bar<'_>> = report
         .blockers
         .iter()
-        .map(|g| Bar {
-            label: g.code.as_str(),
-            count: g.clusters,
-            class: "c-block",
-        })
+        .map(|g| bar(g.code.as_str(), g.clusters, "c-block"))
         .collect();
     page.push_str(r#"<div class="charts">"#);
     page.push_str(&charts::bars(

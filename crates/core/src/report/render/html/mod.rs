@@ -1,20 +1,20 @@
 //! One self-contained HTML page: no network, no external script, font or image. Inline CSS and
 //! a small inline script (sorting and filtering); charts are inline SVG. A Content-Security-
 //! Policy forbids every fetch, so even a value that escaped its escaping could load nothing.
-//! Every value is HTML-escaped ([`esc`]).
+//! Every value is HTML-escaped (`markup::esc`).
 
 mod charts;
 mod headline;
+mod markup;
 
 use super::access_rows;
 use super::summary::{self, Arns, Lines};
 use crate::report::model::FleetReport;
+use markup::{esc, list, section, table};
 use std::fmt::Write;
 
 const CSS: &str = include_str!("page.css");
 const SCRIPT: &str = include_str!("page.js");
-/// Identifiers longer than this may wrap anywhere (ARNs); shorter ones never wrap.
-const LONG: usize = 36;
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
 
 /// The report as one HTML page.
@@ -83,12 +83,12 @@ pub(super) fn render(report: &FleetReport) -> String {
     page.push_str("</section>");
     if !report.unreadable.is_empty() {
         section(&mut page, "unreadable", "Unreadable items");
-        let rows = report
-            .unreadable
-            .iter()
-            .map(|u| vec![Lines::code(&u.item), Lines::text(&u.reason)])
-            .collect();
-        table(&mut page, "t-unreadable", &["item", "reason"], rows);
+        table(
+            &mut page,
+            "t-unreadable",
+            &summary::UNREADABLE_HEADERS,
+            summary::unreadable_rows(report),
+        );
         page.push_str("</section>");
     }
     let _ = writeln!(
@@ -97,27 +97,6 @@ pub(super) fn render(report: &FleetReport) -> String {
         report.format_version
     );
     page
-}
-
-/// Opens a section with its title.
-fn section(page: &mut String, id: &str, title: &str) {
-    let _ = write!(
-        page,
-        r#"<section id="{id}" class="{id}"><h2>{}</h2>"#,
-        esc(title)
-    );
-}
-
-/// A bulleted list of sentences.
-fn list(page: &mut String, class: &str, items: Vec<String>) {
-    if items.is_empty() {
-        return;
-    }
-    let _ = write!(page, r#"<ul class="{class}">"#);
-    for item in items {
-        let _ = write!(page, "<li>{}</li>", esc(&item));
-    }
-    page.push_str("</ul>");
 }
 
 fn blockers(page: &mut String, report: &FleetReport) {
@@ -161,77 +140,6 @@ fn blockers(page: &mut String, report: &FleetReport) {
         );
     }
     page.push_str("</section>");
-}
-
-/// A sortable, filterable table.
-fn table(page: &mut String, id: &str, headers: &[&str], rows: Vec<Vec<Lines>>) {
-    if rows.is_empty() {
-        page.push_str(r#"<p class="muted">None.</p>"#);
-        return;
-    }
-    let _ = write!(
-        page,
-        r#"<div class="tools"><input type="search" placeholder="Filter rows" aria-label="Filter rows" data-filter="{id}"><span class="count" data-count-for="{id}"></span></div><div class="scroll"><table class="data" id="{id}"><thead><tr>"#
-    );
-    for h in headers {
-        let _ = write!(page, "<th scope=\"col\">{}</th>", esc(h));
-    }
-    page.push_str("</tr></thead><tbody>");
-    for row in rows {
-        page.push_str("<tr>");
-        for cell in row {
-            td(page, &cell);
-        }
-        page.push_str("</tr>");
-    }
-    page.push_str("</tbody></table></div>");
-}
-
-fn td(page: &mut String, cell: &Lines) {
-    match cell.items.first() {
-        Some(first) if cell.items.len() > 1 && first.parse::<f64>().is_ok() => {
-            let _ = write!(page, r#"<td data-sort="{}">"#, esc(first));
-        }
-        _ => page.push_str("<td>"),
-    }
-    for (i, item) in cell.items.iter().enumerate() {
-        if i > 0 {
-            page.push_str("<br>");
-        }
-        if cell.code && !item.is_empty() {
-            // Identifiers stay whole; only long ones (ARNs) may wrap.
-            page.push_str(if item.len() > LONG {
-                "<code class=\"long\">"
-            } else {
-                "<code>"
-            });
-            push_escaped(page, item);
-            page.push_str("</code>");
-        } else {
-            push_escaped(page, item);
-        }
-    }
-    page.push_str("</td>");
-}
-
-/// `value` escaped for HTML text and quoted attribute values.
-pub(super) fn esc(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    push_escaped(&mut out, value);
-    out
-}
-
-fn push_escaped(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]

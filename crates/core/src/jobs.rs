@@ -421,7 +421,47 @@ fn non_empty_str(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
+/// Decodes in named steps: the envelope, what the call means for the cluster, where the
+/// cluster is, which cluster it is, then the job's detail.
 fn decode(event: &Value, migrator_role_name: &str) -> Result<Job, Decision> {
+    let Call {
+        envelope,
+        detail,
+        event_name,
+    } = cloudtrail_call(event)?;
+    let reason = job_reason(detail, event_name, migrator_role_name)?;
+    let (account, region) = account_region(envelope, detail)?;
+    let (params, cluster) = cluster_named(detail)?;
+    let mode = params
+        .get("accessConfig")
+        .and_then(|a| a.get("authenticationMode"));
+    if reason == JobReason::ModeChange && non_empty_str(mode).is_none() {
+        return Err(ignore(format!(
+            "UpdateClusterConfig of {cluster} does not change accessConfig.authenticationMode"
+        )));
+    }
+    let mode = mode
+        .and_then(Value::as_str)
+        .filter(|_| reason == JobReason::ModeChange);
+    let text = job_detail(event_name, mode, params, detail)?;
+    Ok(Job {
+        detail: Some(text),
+        ..Job::new(account, region, cluster, reason)
+    })
+}
+
+/// A CloudTrail API call from `aws.eks`, as EventBridge delivers it.
+struct Call<'a> {
+    /// The EventBridge envelope.
+    envelope: &'a Map<String, Value>,
+    /// Its `detail`: the CloudTrail record.
+    detail: &'a Map<String, Value>,
+    /// The call's `eventName`.
+    event_name: &'a str,
+}
+
+/// The call, when the event is a CloudTrail API call from `aws.eks`.
+fn cloudtrail_call(event: &Value) -> Result<Call<'_>, Decision> {
     let Some(envelope) = event.as_object() else {
         return Err(drop_("event is not a JSON object"));
     };
@@ -442,6 +482,20 @@ fn decode(event: &Value, migrator_role_name: &str) -> Result<Job, Decision> {
         .ok_or_else(|| drop_("missing detail"))?;
     let event_name =
         non_empty_str(detail.get("eventName")).ok_or_else(|| drop_("missing detail.eventName"))?;
+    Ok(Call {
+        envelope,
+        detail,
+        event_name,
+    })
+}
+
+/// Why the call needs a job: a failed call, the migrator's own call and other calls are
+/// ignored.
+fn job_reason(
+    detail: &Map<String, Value>,
+    event_name: &str,
+    migrator_role_name: &str,
+) -> Result<JobReason, Decision> {
     if let Some(code) = detail.get("errorCode").filter(|v| !v.is_null()) {
         let code = code
             .as_str()
@@ -455,44 +509,58 @@ fn decode(event: &Value, migrator_role_name: &str) -> Result<Job, Decision> {
             "{event_name} made by the migrator itself ({who})"
         )));
     }
-    let reason = match event_name {
-        "CreateCluster" => JobReason::NewCluster,
-        "UpdateClusterConfig" => JobReason::ModeChange,
+    match event_name {
+        "CreateCluster" => Ok(JobReason::NewCluster),
+        "UpdateClusterConfig" => Ok(JobReason::ModeChange),
         "DeleteCluster"
         | "CreateAccessEntry"
         | "UpdateAccessEntry"
         | "DeleteAccessEntry"
         | "AssociateAccessPolicy"
-        | "DisassociateAccessPolicy" => JobReason::Drift,
-        other => return Err(ignore(format!("unexpected eventName {other}"))),
-    };
+        | "DisassociateAccessPolicy" => Ok(JobReason::Drift),
+        other => Err(ignore(format!("unexpected eventName {other}"))),
+    }
+}
 
-    let (account, account_field) = match non_empty_str(detail.get("recipientAccountId")) {
-        Some(a) => (a, "detail.recipientAccountId"),
-        None => (
-            non_empty_str(envelope.get("account"))
-                .ok_or_else(|| drop_("missing detail.recipientAccountId (and account)"))?,
-            "account",
-        ),
-    };
+/// The cluster's account and region: the call's own fields, else the envelope's.
+fn account_region<'a>(
+    envelope: &'a Map<String, Value>,
+    detail: &'a Map<String, Value>,
+) -> Result<(&'a str, &'a str), Decision> {
+    let (account, account_field) =
+        call_or_envelope(envelope, detail, "recipientAccountId", "account")?;
     if !is_account_id(account) {
         return Err(drop_(format!(
             "{account_field} `{account}` is not a 12-digit account ID"
         )));
     }
-    let (region, region_field) = match non_empty_str(detail.get("awsRegion")) {
-        Some(r) => (r, "detail.awsRegion"),
-        None => (
-            non_empty_str(envelope.get("region"))
-                .ok_or_else(|| drop_("missing detail.awsRegion (and region)"))?,
-            "region",
-        ),
-    };
+    let (region, region_field) = call_or_envelope(envelope, detail, "awsRegion", "region")?;
     if !is_region_name(region) {
         return Err(drop_(format!(
             "{region_field} `{region}` is not a region name"
         )));
     }
+    Ok((account, region))
+}
+
+/// The call's `detail.<field>`, else the envelope's `<fallback>`, with the name of the one
+/// used; missing from both: Drop.
+fn call_or_envelope<'a>(
+    envelope: &'a Map<String, Value>,
+    detail: &'a Map<String, Value>,
+    field: &str,
+    fallback: &'static str,
+) -> Result<(&'a str, String), Decision> {
+    if let Some(value) = non_empty_str(detail.get(field)) {
+        return Ok((value, format!("detail.{field}")));
+    }
+    let value = non_empty_str(envelope.get(fallback))
+        .ok_or_else(|| drop_(format!("missing detail.{field} (and {fallback})")))?;
+    Ok((value, fallback.to_owned()))
+}
+
+/// The call's `requestParameters` and the cluster they name (`name`, else `clusterName`).
+fn cluster_named(detail: &Map<String, Value>) -> Result<(&Map<String, Value>, &str), Decision> {
     let missing_name = || drop_("missing detail.requestParameters.name");
     let params = detail
         .get("requestParameters")
@@ -510,26 +578,19 @@ fn decode(event: &Value, migrator_role_name: &str) -> Result<Job, Decision> {
             "{cluster_field} `{cluster}` is not a valid EKS cluster name"
         )));
     }
-    if reason == JobReason::ModeChange
-        && non_empty_str(
-            params
-                .get("accessConfig")
-                .and_then(|a| a.get("authenticationMode")),
-        )
-        .is_none()
-    {
-        return Err(ignore(format!(
-            "UpdateClusterConfig of {cluster} does not change accessConfig.authenticationMode"
-        )));
-    }
+    Ok((params, cluster))
+}
 
+/// The job's `detail`: the event name, the new authentication mode, the percent-decoded
+/// principal and policy ARNs, the caller and the event ID, cut to [`MAX_DETAIL_LEN`] bytes.
+fn job_detail(
+    event_name: &str,
+    mode: Option<&str>,
+    params: &Map<String, Value>,
+    detail: &Map<String, Value>,
+) -> Result<String, Decision> {
     let mut context = vec![event_name.to_owned()];
-    if let Some(mode) = params
-        .get("accessConfig")
-        .and_then(|a| a.get("authenticationMode"))
-        .and_then(Value::as_str)
-        .filter(|_| reason == JobReason::ModeChange)
-    {
+    if let Some(mode) = mode {
         context.push(format!("authenticationMode={mode}"));
     }
     for field in ["principalArn", "policyArn"] {
@@ -558,10 +619,7 @@ fn decode(event: &Value, migrator_role_name: &str) -> Result<Job, Decision> {
         }
         text.truncate(cut);
     }
-    Ok(Job {
-        detail: Some(text),
-        ..Job::new(account, region, cluster, reason)
-    })
+    Ok(text)
 }
 
 /// `Some(description)` when the call was made by a session of the migrator's role.

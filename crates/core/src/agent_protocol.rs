@@ -11,6 +11,7 @@
 //! before anything else, so a peer of another version gets a precise error instead of a
 //! confusing one, and refuse unknown fields.
 
+use crate::value_kind::kind_of;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -323,17 +324,6 @@ fn check_version(payload: &Value, what: &'static str) -> Result<(), ProtocolErro
 
 fn invalid(what: &'static str, reason: String) -> ProtocolError {
     ProtocolError::Invalid { what, reason }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -2,13 +2,12 @@
 //! the plan reduced to what the state machine needs, the break-glass entry, and the entries
 //! that exist for principals aws-auth does not name (the cluster creator's, typically).
 
+use crate::access_entry::{Action, EntryType, ScopeType};
+use crate::access_policies::CLUSTER_ADMIN_POLICY;
 use crate::facts::{ClusterFacts, ExistingEntry, same_role};
 use crate::finding::Severity;
-use crate::plan::{Action, EntryType, Plan, ScopeType};
+use crate::plan::Plan;
 use crate::state::PlanSummary;
-
-/// The access policy that makes an entry a cluster administrator.
-pub const CLUSTER_ADMIN_POLICY: &str = "AmazonEKSClusterAdminPolicy";
 
 /// The plan reduced to what [`crate::state::next`] needs.
 pub fn plan_summary(plan: &Plan) -> PlanSummary {
@@ -86,9 +85,9 @@ pub fn entries_outside_aws_auth<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access_entry::{AccessPolicy, AccessScope};
     use crate::aws_auth::AwsAuth;
     use crate::facts::{AuthenticationMode, FACTS_FORMAT_VERSION};
-    use crate::plan::{AccessPolicy, AccessScope};
     use crate::policy::MigrationPolicy;
     use std::collections::BTreeMap;
 
