@@ -1,44 +1,38 @@
-//! `apply` and `rollback`: the live engine on one cluster, with the plan shown and confirmed
-//! first, progress on standard error, and the outcome as the exit status.
+//! `apply`: the live engine on one cluster, with the plan shown and confirmed first, progress
+//! on standard error (one live line while it waits), and the outcome as the exit status.
 
-use crate::args::{ApplyFlags, ApplyMode, RollbackFlags, StateFlags};
+use crate::args::{ApplyFlags, ApplyMode};
 use crate::aws_env;
-use crate::plan_cmd::load_policy;
+use crate::confirm::confirm;
+use crate::engine_run::{operator_settings, outcome_text};
+use crate::input::{check_policy_live, load_policy};
+use crate::state_table::open_store;
 use crate::wait_line::WaitLine;
 use anyhow::{Context, Result, bail};
-use eks_auth_aws::StateStore;
 use eks_auth_aws::engine::{Engine, Interrupt, Outcome, Report, Settings};
-use eks_auth_aws::live::{self, GatherOptions};
+use eks_auth_aws::live;
 use eks_auth_core::aws_auth::AwsAuth;
-use eks_auth_core::policy::MigrationPolicy;
 use eks_auth_core::render::{self, Format, RenderOptions};
 use eks_auth_core::state::Mode;
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 /// The CLI looks again after 1 s, then backs off to this (EKS updates take minutes).
 const POLL_CAP: Duration = Duration::from_secs(15);
 
-/// `apply`.
-pub fn apply(flags: ApplyFlags) -> Result<ExitCode> {
-    let policy = load_policy(flags.policy.as_deref())?;
+/// Runs `apply`.
+pub fn run(flags: ApplyFlags) -> Result<ExitCode> {
+    let mut settings = operator_settings(flags.member_role_name.clone());
+    settings.policy = load_policy(flags.policy.as_deref())?;
+    settings.soak = Duration::from_secs(flags.soak_hours.saturating_mul(3600));
+    settings.break_glass_principal = flags.break_glass.clone();
+    settings.self_grant = flags.self_grant;
     let mode = match flags.mode {
         ApplyMode::Migrate => Mode::Migrate,
         ApplyMode::Finalize => Mode::Finalize,
     };
-    let mut settings = Settings::new(worker_id());
-    settings.soak = Duration::from_secs(flags.soak_hours.saturating_mul(3600));
-    settings.break_glass_principal = flags.break_glass.clone();
-    settings.self_grant = flags.self_grant;
-    settings.gather = GatherOptions {
-        member_role_name: flags.member_role_name.clone(),
-        assume_from: None,
-        // The operator's own network (a VPN or bastion reaches private endpoints too).
-        route: Default::default(),
-    };
-    settings.policy = policy;
     let deadline = Instant::now() + Duration::from_secs(flags.timeout_minutes.saturating_mul(60));
     let cluster = flags.cluster.as_str();
     aws_env::runtime()?.block_on(async {
@@ -60,35 +54,50 @@ pub fn apply(flags: ApplyFlags) -> Result<ExitCode> {
             ),
         )?;
         let engine = Engine::new(&config, &store, &settings).with_interrupt(interrupt.clone());
-        let progress = |line: &str| wait.println(&format!("  {line}"));
-        let mut writes = 0;
-        let mut poll = Duration::from_secs(1);
-        loop {
-            let report = engine
-                .run(cluster, mode, deadline, &progress)
-                .await
-                .with_context(|| format!("cannot migrate cluster {cluster}"))?;
-            writes += report.mutating_calls;
-            match &report.outcome {
-                Outcome::Waiting {
-                    reason,
-                    retry_after,
-                } if Instant::now() < deadline && !interrupt.is_requested() => {
-                    wait.show(reason);
-                    pause(poll.min(*retry_after), &interrupt).await;
-                    poll = (poll * 2).min(POLL_CAP);
-                }
-                Outcome::Interrupted | Outcome::Waiting { .. } if interrupt.is_requested() => {
-                    wait.done();
-                    return Ok(interrupted(&flags, writes));
-                }
-                _ => {
-                    wait.done();
-                    return Ok(finish(&report, writes));
-                }
+        run_until_settled(&engine, &flags, mode, deadline, &interrupt, &wait).await
+    })
+}
+
+/// Runs the engine again while it waits (an EKS update, a cluster that is not ACTIVE), backing
+/// off to [`POLL_CAP`], until it settles, the deadline passes or an interrupt comes; the exit
+/// status.
+async fn run_until_settled(
+    engine: &Engine<'_>,
+    flags: &ApplyFlags,
+    mode: Mode,
+    deadline: Instant,
+    interrupt: &Interrupt,
+    wait: &WaitLine,
+) -> Result<ExitCode> {
+    let cluster = flags.cluster.as_str();
+    let progress = |line: &str| wait.println(&format!("  {line}"));
+    let mut writes = 0;
+    let mut poll = Duration::from_secs(1);
+    loop {
+        let report = engine
+            .run(cluster, mode, deadline, &progress)
+            .await
+            .with_context(|| format!("cannot migrate cluster {cluster}"))?;
+        writes += report.mutating_calls;
+        match &report.outcome {
+            Outcome::Waiting {
+                reason,
+                retry_after,
+            } if Instant::now() < deadline && !interrupt.is_requested() => {
+                wait.show(reason);
+                pause(poll.min(*retry_after), interrupt).await;
+                poll = (poll * 2).min(POLL_CAP);
+            }
+            Outcome::Interrupted | Outcome::Waiting { .. } if interrupt.is_requested() => {
+                wait.done();
+                return Ok(interrupted(flags, writes));
+            }
+            _ => {
+                wait.done();
+                return Ok(finish(&report, writes));
             }
         }
-    })
+    }
 }
 
 /// On the first SIGINT or SIGTERM, asks the engine to stop after the call in flight (it
@@ -174,24 +183,6 @@ async fn wait_until_active(
     }
 }
 
-/// Checks the policy file's access-policy names against ListAccessPolicies in the cluster's
-/// region (nothing to check, and no call, without group mappings).
-pub(crate) async fn check_policy_live(
-    config: &aws_config::SdkConfig,
-    cluster: &str,
-    policy: &MigrationPolicy,
-) -> Result<()> {
-    if policy.group_policies.is_empty() {
-        return Ok(());
-    }
-    let catalogue = live::access_policy_catalogue(config, cluster)
-        .await
-        .context("cannot list the access policies (ListAccessPolicies) to check the policy file")?;
-    policy
-        .check_policy_names(&catalogue)
-        .context("the policy file maps a group to a policy EKS does not offer")
-}
-
 /// The closing lines of an interrupted `apply`; exit status 130.
 fn interrupted(flags: &ApplyFlags, writes: u32) -> ExitCode {
     println!(
@@ -204,74 +195,6 @@ fn interrupted(flags: &ApplyFlags, writes: u32) -> ExitCode {
         }
     );
     ExitCode::from(130)
-}
-
-/// `rollback`.
-pub fn rollback(flags: RollbackFlags) -> Result<ExitCode> {
-    let mut settings = Settings::new(worker_id());
-    settings.gather = GatherOptions {
-        member_role_name: flags.member_role_name.clone(),
-        assume_from: None,
-        // The operator's own network (a VPN or bastion reaches private endpoints too).
-        route: Default::default(),
-    };
-    let cluster = flags.cluster.as_str();
-    aws_env::runtime()?.block_on(async {
-        let config = aws_env::load(Some(&flags.region)).await;
-        let store = open_store(&config, &flags.state).await?;
-        confirm(
-            flags.yes,
-            &format!(
-                "Restore aws-auth of cluster {cluster} from its newest backup and delete the entries the migrator created?"
-            ),
-        )?;
-        let engine = Engine::new(&config, &store, &settings);
-        let progress = |line: &str| eprintln!("  {line}");
-        let deadline = Instant::now() + Duration::from_secs(15 * 60);
-        let report = engine
-            .rollback(cluster, deadline, &progress)
-            .await
-            .with_context(|| format!("cannot roll back cluster {cluster}"))?;
-        let mut out = std::io::stdout().lock();
-        match &report.restored_from {
-            Some(rv) => writeln!(out, "aws-auth restored from the backup of resourceVersion {rv}")?,
-            None => writeln!(out, "aws-auth unchanged (no backup, or already as backed up)")?,
-        }
-        writeln!(out, "deleted {} migrator-created access entries", report.deleted.len())?;
-        for line in &report.not_undone {
-            writeln!(out, "not undone: {line}")?;
-        }
-        writeln!(out, "{} write calls; outcome: {}", report.mutating_calls, outcome_text(&report.outcome))?;
-        Ok(match report.outcome {
-            Outcome::Done => ExitCode::SUCCESS,
-            _ => ExitCode::from(1),
-        })
-    })
-}
-
-/// The state store, creating its table first when asked.
-pub(crate) async fn open_store(
-    config: &aws_config::SdkConfig,
-    flags: &StateFlags,
-) -> Result<StateStore> {
-    let store = StateStore::from_config(config, &flags.table);
-    if flags.create_table {
-        store
-            .create_table(Duration::from_secs(60))
-            .await
-            .with_context(|| format!("cannot create the state table {}", flags.table))?;
-    }
-    Ok(store)
-}
-
-/// This process as a lease owner: unique to the process (a pid alone repeats across hosts and
-/// over time; the lease also records the process itself, see `eks_auth_aws::process`).
-fn worker_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("cli-{}-{nanos:x}", std::process::id())
 }
 
 /// Prints the plan the engine will follow (read-only).
@@ -294,45 +217,6 @@ async fn show_plan(
     out.write_all(render::render(&plan, Format::Table, options).as_bytes())?;
     out.flush()?;
     Ok(())
-}
-
-/// Asks `question` on the terminal unless `yes`; refuses without a terminal.
-fn confirm(yes: bool, question: &str) -> Result<()> {
-    if yes {
-        return Ok(());
-    }
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        bail!(
-            "refusing to change the cluster without confirmation: standard input is not a terminal; review the plan and pass --yes"
-        );
-    }
-    eprint!("{question} [y/N] ");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    stdin.lock().read_line(&mut answer)?;
-    if matches!(answer.trim(), "y" | "Y" | "yes") {
-        Ok(())
-    } else {
-        bail!("not confirmed; nothing was changed")
-    }
-}
-
-fn outcome_text(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Done => "done".to_owned(),
-        Outcome::Waiting { reason, .. } => format!("waiting ({reason}); run again later"),
-        Outcome::Blocked(reason) => format!("blocked: {reason}"),
-        Outcome::Busy { holder, until } => format!(
-            "another worker ({holder}) holds the cluster until {}; try again after",
-            eks_auth_aws::token::rfc3339_seconds(*until)
-        ),
-        Outcome::Failed(reason) => format!("failed (a later run retries): {reason}"),
-        Outcome::OutOfTime => "out of time; run again to continue".to_owned(),
-        Outcome::Interrupted => {
-            "interrupted; the lease is released: run the same command again to continue".to_owned()
-        }
-    }
 }
 
 /// Prints the run's summary (`writes`: the write calls of every engine run of this command);

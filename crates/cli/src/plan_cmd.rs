@@ -2,18 +2,17 @@
 
 use crate::args::{ColorChoice, FailOn, OutputFormat, PlanFlags};
 use crate::aws_env;
+use crate::input::{check_policy_bundled, check_policy_live, load_policy, read_input};
 use crate::suggest_input::{self, SuggestInput};
 use anyhow::{Context, Result};
 use eks_auth_aws::live::{GatherOptions, gather};
-use eks_auth_core::access_policies::Catalogue;
 use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::ClusterFacts;
 use eks_auth_core::finding::{Finding, FindingCode, Severity};
-use eks_auth_core::policy::MigrationPolicy;
+use eks_auth_core::plan::Plan;
 use eks_auth_core::render::{self, Format, RenderOptions};
 use eks_auth_core::suggest::RbacInput;
-use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 const EXAMPLE_AWS_AUTH: &str = include_str!("../../../examples/aws-auth.yaml");
@@ -34,13 +33,10 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
     match &flags.cluster {
         Some(cluster) => aws_env::runtime()?.block_on(async {
             let config = aws_env::load(flags.region.as_deref()).await;
-            crate::apply_cmd::check_policy_live(&config, cluster, &policy).await
+            check_policy_live(&config, cluster, &policy).await
         })?,
-        None => policy
-            .check_policy_names(&Catalogue::bundled())
-            .context("the policy file maps a group to a policy EKS does not offer")?,
+        None => check_policy_bundled(&policy)?,
     }
-
     let plan = match &suggest {
         Some(input) => eks_auth_core::suggest::plan_with_rbac(
             &auth,
@@ -53,6 +49,19 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
         ),
         None => eks_auth_core::plan(&auth, facts.as_ref(), &policy),
     };
+    write_plan(&plan, &flags)?;
+    let threshold = flags.fail_on.map(|f| match f {
+        FailOn::Blocker => Severity::Blocker,
+        FailOn::Warning => Severity::Warning,
+    });
+    Ok(match (threshold, plan.max_severity()) {
+        (Some(threshold), Some(worst)) if worst >= threshold => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+/// Renders the plan in the chosen format on standard output.
+fn write_plan(plan: &Plan, flags: &PlanFlags) -> Result<()> {
     let stdout = std::io::stdout();
     let options = RenderOptions {
         color: match flags.color {
@@ -62,20 +71,11 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
         },
         width: terminal_size::terminal_size().map(|(w, _)| w.0),
     };
-    let text = render::render(&plan, format(flags.format), options);
+    let text = render::render(plan, format(flags.format), options);
     let mut out = stdout.lock();
     out.write_all(text.as_bytes())
         .context("cannot write the plan")?;
-    out.flush().context("cannot write the plan")?;
-
-    let threshold = flags.fail_on.map(|f| match f {
-        FailOn::Blocker => Severity::Blocker,
-        FailOn::Warning => Severity::Warning,
-    });
-    Ok(match (threshold, plan.max_severity()) {
-        (Some(threshold), Some(worst)) if worst >= threshold => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
-    })
+    out.flush().context("cannot write the plan")
 }
 
 /// The RBAC to compare, when --suggest or --rbac asks for it.
@@ -96,21 +96,6 @@ fn suggest_input(flags: &PlanFlags) -> Result<Option<SuggestInput>> {
         ),
         (_, None, false) => Ok(None),
     }
-}
-
-/// The policy file, or the default policy (maps nothing, blocks unsupported usernames).
-pub(crate) fn load_policy(path: Option<&Path>) -> Result<MigrationPolicy> {
-    let Some(path) = path else {
-        return Ok(MigrationPolicy::default());
-    };
-    MigrationPolicy::parse(&read_input(path).context("cannot read the policy file")?).with_context(
-        || {
-            format!(
-                "{} is not a valid policy file (docs/policy-file.md)",
-                path.display()
-            )
-        },
-    )
 }
 
 /// The ConfigMap and facts from files (or the embedded example).
@@ -189,18 +174,5 @@ fn format(format: OutputFormat) -> Format {
         OutputFormat::AwsCli => Format::AwsCli,
         OutputFormat::Terraform => Format::Terraform,
         OutputFormat::Cloudformation => Format::Cloudformation,
-    }
-}
-
-/// Reads a file, or standard input for `-`.
-pub(crate) fn read_input(path: &Path) -> Result<String> {
-    if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("reading standard input")?;
-        Ok(text)
-    } else {
-        std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::args::{ColorChoice, ReportFlags, ReportFormat};
 use crate::aws_env;
-use crate::plan_cmd::load_policy;
+use crate::input::load_policy;
 use anyhow::{Context, Result, bail};
 use eks_auth_aws::StateStore;
 use eks_auth_core::facts::AuthenticationMode;

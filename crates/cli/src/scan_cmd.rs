@@ -2,9 +2,9 @@
 //! the fleet scan and an audit-mode run of every cluster (the functions' own code, in-process),
 //! recorded in the state table for `report`. Read-only towards every cluster.
 
-use crate::apply_cmd::open_store;
 use crate::args::ScanFlags;
 use crate::aws_env;
+use crate::state_table::open_store;
 use anyhow::{Context, Result, bail};
 use eks_auth_aws::fleet::audit::{AuditResult, AuditSettings, ClusterAudit, audit_fleet};
 use eks_auth_aws::fleet::members::MemberAccounts;

@@ -1,9 +1,9 @@
 //! `status`: migration state from the DynamoDB table, for the fleet or one cluster — a one-line
 //! summary and a table, or JSON (`--format json`).
 
-use crate::apply_cmd::open_store;
 use crate::args::{StatusFlags, StatusFormat};
 use crate::aws_env;
+use crate::state_table::open_store;
 use anyhow::{Context, Result};
 use comfy_table::{ContentArrangement, Table, presets};
 use eks_auth_aws::StateStore;

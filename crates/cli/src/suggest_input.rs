@@ -2,6 +2,7 @@
 //! and, live, the access policies EKS offers.
 
 use crate::aws_env;
+use crate::input::read_input;
 use anyhow::{Context, Result, bail};
 use eks_auth_aws::live::gather_rbac;
 use eks_auth_core::rbac::Rbac;
@@ -22,7 +23,7 @@ pub fn offline(path: &Path, aws_auth_from_stdin: bool) -> Result<SuggestInput> {
             "--rbac - and --aws-auth - cannot both read standard input; write one of them to a file"
         );
     }
-    let text = crate::plan_cmd::read_input(path).context("cannot read the RBAC dump")?;
+    let text = read_input(path).context("cannot read the RBAC dump")?;
     let rbac = Rbac::parse(&text)
         .with_context(|| format!("{} is not usable as --rbac", path.display()))?;
     Ok(SuggestInput {

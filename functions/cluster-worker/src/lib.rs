@@ -3,13 +3,15 @@
 //! retrying are reported as failures; SQS returns them after the visibility timeout and moves
 //! them to the dead-letter queue after the queue's maxReceiveCount.
 
+mod message;
+
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use eks_auth_aws::fleet::environment::FunctionEnv;
-use eks_auth_aws::fleet::worker::{Disposition, Worker};
+use eks_auth_aws::fleet::worker::Worker;
 use eks_auth_aws::fleet::{Clients, load_config};
 use eks_auth_aws::store::lease::HeldLeases;
-use eks_auth_core::jobs::Job;
-use eks_auth_core::notify::metrics::run_metrics;
+use eks_auth_core::config::Config;
+use message::Messages;
 use std::time::{Duration, Instant};
 
 /// What the handler needs.
@@ -64,10 +66,31 @@ pub async fn handle(
         deps.env.default_mode,
     )
     .await?;
-    let worker = Worker {
+    let messages = Messages {
+        worker: worker(deps, &config).await?,
+        clients: &deps.clients,
+        max_receive_count: deps.env.max_receive_count,
+        // Stop starting runs when less than this is left.
+        run_deadline: deadline
+            .checked_sub(Duration::from_secs(15))
+            .unwrap_or(deadline),
+    };
+    let mut failures = Vec::new();
+    for message in event.records {
+        failures.extend(messages.work(message).await);
+    }
+    Ok(batch_response(failures))
+}
+
+/// The engine's worker for this invocation, with the configuration document just read.
+async fn worker<'a>(
+    deps: &'a Deps,
+    config: &'a Config,
+) -> Result<Worker<'a>, lambda_runtime::Error> {
+    Ok(Worker {
         members: &deps.clients.members,
         store: &deps.clients.store,
-        config: &config,
+        config,
         org: Some(&deps.clients.org),
         worker_id: deps.worker_id.clone(),
         update_poll: deps.env.update_poll,
@@ -75,61 +98,11 @@ pub async fn handle(
         force_mode: None,
         held_leases: deps.held_leases.clone(),
         publisher: deps.clients.publisher.as_ref(),
-    };
-    // Stop starting runs when less than this is left.
-    let run_deadline = deadline
-        .checked_sub(Duration::from_secs(15))
-        .unwrap_or(deadline);
-    let mut failures = Vec::new();
-    for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        let receives: u32 = record
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
-        let job = match Job::parse(record.body.as_deref().unwrap_or("")) {
-            Ok(job) => job,
-            Err(e) => {
-                tracing::error!(message_id = %id, error = %e, "malformed job dropped");
-                continue;
-            }
-        };
-        let span = tracing::info_span!("job", account = %job.account, region = %job.region, cluster = %job.cluster, reason = %job.reason);
-        let _entered = span.enter();
-        let (disposition, figures) = worker.work_measured(&job, run_deadline).await;
-        deps.clients.metrics.emit(&run_metrics(&figures));
-        match disposition {
-            Disposition::Finished {
-                mode,
-                phase,
-                outcome,
-            } => {
-                tracing::info!(%mode, %phase, ?outcome, "cluster run finished");
-            }
-            Disposition::Requeue { job, delay, reason } => {
-                tracing::info!(%reason, delay_s = delay.as_secs(), "cluster re-enqueued");
-                if let Err(e) = deps
-                    .clients
-                    .queue
-                    .send(std::slice::from_ref(&job), delay)
-                    .await
-                {
-                    tracing::error!(error = %e, "re-enqueue failed; the message is retried");
-                    failures.push(id);
-                }
-            }
-            Disposition::Drop(reason) => tracing::warn!(%reason, "job dropped"),
-            Disposition::Retry(reason) => {
-                if receives >= deps.env.max_receive_count {
-                    tracing::error!(%reason, receives, "job failed on its last delivery: the queue moves it to the dead-letter queue");
-                } else {
-                    tracing::warn!(%reason, receives, "job failed; SQS retries it");
-                }
-                failures.push(id);
-            }
-        }
-    }
+    })
+}
+
+/// The partial-batch response: the messages SQS must deliver again.
+fn batch_response(failures: Vec<String>) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures
         .into_iter()
@@ -139,5 +112,5 @@ pub async fn handle(
             f
         })
         .collect();
-    Ok(response)
+    response
 }

@@ -34,9 +34,15 @@ async fn main() {
     };
     if private {
         private_demo(&p).await;
-        finish(&p).await;
-        return;
+    } else {
+        public_demo(&p).await;
     }
+    finish(&p).await;
+}
+
+/// `scripts/demo`: the schedule's scan, the worker draining the queue, then an access entry
+/// deleted by hand and restored through its CloudTrail event.
+async fn public_demo(p: &Pipeline) {
     let store = StateStore::from_config(&p.central, TABLE);
     let scan_deps = fleet_scan::Deps::new(p.central.clone(), p.env.clone());
     let worker_deps =
@@ -66,9 +72,9 @@ async fn main() {
     println!(
         "\n== 2. cluster-worker drains the queue (re-enqueueing itself while EKS updates run)"
     );
-    let batches = drain(&p, &worker_deps).await;
+    let batches = drain(p, &worker_deps).await;
     println!("   {batches} batches");
-    journeys(&store, &p).await;
+    journeys(&store, p).await;
 
     println!(
         "\n== 3. Someone deletes team-a's entry on data-prod by hand; CloudTrail tells cluster-events"
@@ -87,7 +93,7 @@ async fn main() {
         .await
         .expect("event");
     println!("   cluster-events: {out}");
-    drain(&p, &worker_deps).await;
+    drain(p, &worker_deps).await;
     let back = eks_b
         .describe_access_entry()
         .cluster_name("data-prod")
@@ -96,8 +102,6 @@ async fn main() {
         .await
         .is_ok();
     println!("   team-a's entry restored from its aws-auth row: {back}");
-
-    finish(&p).await;
 }
 
 /// The fleet report through the real CLI; with `--keep`, the stack stays up.

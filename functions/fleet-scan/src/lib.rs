@@ -2,14 +2,18 @@
 //! `eks_auth_aws::fleet::scan`), with the configuration document read on each invocation so a
 //! changed document applies without a redeploy.
 
+mod summary;
+
 use eks_auth_aws::fleet::environment::FunctionEnv;
-use eks_auth_aws::fleet::scan::{ScanSettings, scan};
+use eks_auth_aws::fleet::scan::{ScanReport, ScanSettings, scan};
 use eks_auth_aws::fleet::{Clients, load_config};
 use eks_auth_aws::notify::security_hub::{FindingsReport, sync_findings};
+use eks_auth_core::config::Config;
 use eks_auth_core::jobs::ScheduleInput;
-use eks_auth_core::notify::metrics::{ClusterTally, ScanFigures, scan_metrics};
+use eks_auth_core::notify::metrics::scan_metrics;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant, SystemTime};
+use summary::Summary;
 
 /// Account-regions scanned at once: enough to hide the per-call latency of the dependent
 /// AssumeRole → ListClusters → DescribeCluster chain without a throttling storm.
@@ -57,90 +61,44 @@ pub async fn handle(
         deps.env.default_mode,
     )
     .await?;
-    let settings = ScanSettings {
-        regions: config.regions_or(&deps.env.regions),
-        concurrency: CONCURRENCY,
-        // Leave time to read the records, queue the jobs and write the marks.
-        deadline: deadline
-            .checked_sub(Duration::from_secs(10))
-            .unwrap_or(deadline),
-    };
+    let settings = scan_settings(&config, &deps.env, deadline);
     let c = &deps.clients;
     let report = scan(&c.org, &c.members, &c.store, &c.queue, &config, &settings).await?;
     for failure in &report.failed {
         tracing::warn!(%failure, "account-region not scanned");
     }
+    let (findings, findings_time) = sync_security_hub(deps, &report).await;
+    let summary = Summary {
+        report: &report,
+        findings: &findings,
+        findings_time,
+    };
+    c.metrics.emit(&scan_metrics(&summary.figures()));
+    Ok(summary.log_and_answer())
+}
+
+/// The regions of the document (or the environment's), [`CONCURRENCY`], and the function's
+/// deadline less the time the scan's last phases need.
+fn scan_settings(config: &Config, env: &FunctionEnv, deadline: Instant) -> ScanSettings {
+    ScanSettings {
+        regions: config.regions_or(&env.regions),
+        concurrency: CONCURRENCY,
+        // Leave time to read the records, queue the jobs and write the marks.
+        deadline: deadline
+            .checked_sub(Duration::from_secs(10))
+            .unwrap_or(deadline),
+    }
+}
+
+/// The Security Hub findings of the clusters seen, when the environment turns them on, and how
+/// long that took.
+async fn sync_security_hub(deps: &Deps, report: &ScanReport) -> (FindingsReport, Duration) {
     let started = Instant::now();
+    let c = &deps.clients;
     let findings = if deps.env.security_hub_findings {
         sync_findings(&c.members, &c.store, &report.seen, SystemTime::now()).await
     } else {
         FindingsReport::default()
     };
-    let findings_time = started.elapsed();
-    let t = report.timings;
-    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-    c.metrics.emit(&scan_metrics(&ScanFigures {
-        scanned: report.scanned,
-        failed: report.failed.len(),
-        unfinished: report.unfinished,
-        queued: report.queued,
-        recorded: report.recorded,
-        clusters: report
-            .seen
-            .iter()
-            .map(|s| ClusterTally {
-                authentication_mode: s.authentication_mode,
-                phase: s.phase,
-                mode: s.mode,
-            })
-            .collect(),
-        findings_imported: findings.imported,
-        findings_resolved: findings.resolved,
-        findings_not_delivered: findings.not_delivered + findings.workflow_not_updated,
-        durations_ms: [
-            ms(t.discover),
-            ms(t.read_state),
-            ms(t.enqueue),
-            ms(t.mark),
-            ms(t.record),
-            ms(findings_time),
-        ],
-    }));
-    let timings = json!({
-        "discover": ms(t.discover),
-        "read_state": ms(t.read_state),
-        "enqueue": ms(t.enqueue),
-        "mark": ms(t.mark),
-        "record": ms(t.record),
-        "findings": ms(findings_time),
-    });
-    let findings = json!({
-        "imported": findings.imported,
-        "resolved": findings.resolved,
-        "not_delivered": findings.not_delivered,
-        "workflow_not_updated": findings.workflow_not_updated,
-    });
-    tracing::info!(
-        accounts = report.accounts,
-        scanned = report.scanned,
-        clusters = report.clusters,
-        queued = report.queued,
-        failed = report.failed.len(),
-        unfinished = report.unfinished,
-        recorded = report.recorded,
-        timings_ms = %timings,
-        findings = %findings,
-        "fleet scan"
-    );
-    Ok(json!({
-        "accounts": report.accounts,
-        "scanned": report.scanned,
-        "clusters": report.clusters,
-        "queued": report.queued,
-        "failed": report.failed,
-        "unfinished": report.unfinished,
-        "recorded": report.recorded,
-        "timings_ms": timings,
-        "findings": findings,
-    }))
+    (findings, started.elapsed())
 }
