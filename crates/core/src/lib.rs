@@ -29,6 +29,7 @@ pub mod prune;
 pub mod rbac;
 pub mod reach;
 pub mod report;
+pub mod rollback;
 pub mod state;
 pub mod suggest;
 pub mod template;
