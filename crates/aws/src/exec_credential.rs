@@ -2,7 +2,7 @@
 //! prints it (awscli `customizations/eks/get_token.py`): same fields, order, indentation,
 //! timestamp format and trailing newlines, and the same `KUBERNETES_EXEC_INFO` handling.
 
-use crate::token::Token;
+use eks_auth_kube::token::Token;
 use serde::Serialize;
 use std::fmt;
 
@@ -165,9 +165,9 @@ impl fmt::Debug for ExecCredential {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{ClusterName, Region};
-    use crate::token::token;
     use aws_credential_types::Credentials;
+    use eks_auth_kube::ids::{ClusterName, Region};
+    use eks_auth_kube::token::token;
     use std::time::{Duration, UNIX_EPOCH};
 
     fn sample() -> Token {

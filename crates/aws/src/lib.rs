@@ -16,9 +16,14 @@
 //!   findings, and the SDK call counters behind the throttle and retry metrics;
 //! - [`failpoint`]: crash points for tests, compiled out of release builds;
 //! - [`store`]: the DynamoDB state store (cluster records with optimistic concurrency, the
-//!   per-cluster lease, per-principal records, audit records, aws-auth backups).
+//!   per-cluster lease and the process holding it, per-principal records, the audit trail,
+//!   aws-auth backups);
+//! - `sdk_config` and `sdk_error`: how every SDK client is configured (retry, timeouts, call
+//!   counters) and how an SDK error is worded.
 //!
-//! Decisions live in `eks-auth-core` (see `eks_auth_core::state`); this crate moves data.
+//! Decisions live in `eks-auth-core` (see `eks_auth_core::state`); this crate moves data. The
+//! items re-exported here are for other crates; inside this one, items are imported from the
+//! module that defines them.
 
 pub mod engine;
 pub mod exec_credential;
@@ -26,8 +31,9 @@ pub mod failpoint;
 pub mod fleet;
 pub mod live;
 pub mod notify;
-pub mod process;
 pub mod route;
+mod sdk_config;
+mod sdk_error;
 pub mod store;
 
 pub use eks_auth_kube::{ids, token};

@@ -10,7 +10,7 @@ mod common;
 use aws_credential_types::Credentials;
 use eks_auth_aws::engine::{Engine, EngineError, Outcome, Report, Settings};
 use eks_auth_aws::notify::events::EventPublisher;
-use eks_auth_aws::store::audit::AuditStatus;
+use eks_auth_aws::store::audit_trail::AuditStatus;
 use eks_auth_aws::{ClusterKey, StateStore};
 use eks_auth_core::facts::AuthenticationMode;
 use eks_auth_core::state::{Mode, Phase};

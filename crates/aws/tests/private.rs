@@ -18,7 +18,7 @@ use aws_credential_types::Credentials;
 use eks_auth_aws::engine::{Engine, Outcome, Report, Settings};
 use eks_auth_aws::live::{self, GatherError, GatherOptions};
 use eks_auth_aws::route::RoutePolicy;
-use eks_auth_aws::store::audit::AuditStatus;
+use eks_auth_aws::store::audit_trail::AuditStatus;
 use eks_auth_aws::{ClusterKey, StateStore};
 use eks_auth_core::reach::{NetworkConfig, ReachClass, Route, agent_function_name};
 use eks_auth_core::state::{Mode, Phase};

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Moto, TEST_SECRET, TEST_SESSION_TOKEN};
-use eks_auth_aws::store::audit::{AuditOutcome, AuditStart, AuditStatus};
+use eks_auth_aws::store::audit_trail::{AuditOutcome, AuditStart, AuditStatus};
 use eks_auth_aws::store::entries::{EntryPlan, EntryStatus, EntryUpdate};
 use eks_auth_aws::store::records::{ClusterState, Counts, UpdateRef};
 use eks_auth_aws::{ClusterKey, StateStore, StoreError};
@@ -556,7 +556,7 @@ async fn errors_never_carry_credentials() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_holder_on_this_host_is_taken_over_at_once_one_elsewhere_never() {
-    use eks_auth_aws::process::ProcessId;
+    use eks_auth_aws::store::lease::process::ProcessId;
     let Some(moto) = Moto::start() else { return };
     let Some(me) = ProcessId::current() else {
         return; // no /proc: processes have no identity here, leases only expire

@@ -84,7 +84,7 @@ struct ClusterDetails {
     blockers: Vec<Finding>,
     inventory_problem: Option<String>,
     entries: Vec<eks_auth_aws::store::entries::EntryRecord>,
-    audit: Vec<eks_auth_aws::store::audit::AuditRecord>,
+    audit: Vec<eks_auth_aws::store::audit_trail::AuditRecord>,
     backup: Option<eks_auth_aws::store::backup::Backup>,
     reach: Option<ClusterReach>,
 }

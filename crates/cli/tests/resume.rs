@@ -8,7 +8,7 @@
 mod common;
 
 use eks_auth_aws::StateStore;
-use eks_auth_aws::store::audit::AuditStatus;
+use eks_auth_aws::store::audit_trail::AuditStatus;
 use eks_sim::seed::Seed;
 use std::collections::BTreeMap;
 use std::io::Read;

@@ -31,6 +31,7 @@ pub mod rbac;
 pub mod reach;
 pub mod render;
 pub mod report;
+pub mod rollback;
 pub mod state;
 pub mod suggest;
 pub mod template;

@@ -8,7 +8,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use eks_auth_aws::store::audit::AuditStatus;
+use eks_auth_aws::store::audit_trail::AuditStatus;
 use eks_auth_aws::{ClusterKey, StateStore};
 use std::time::{Duration, Instant};
 use support::*;

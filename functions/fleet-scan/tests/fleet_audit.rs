@@ -6,9 +6,10 @@
 mod support;
 
 use eks_auth_aws::StateStore;
-use eks_auth_aws::fleet::audit::{AuditResult, AuditSettings, audit_fleet};
+use eks_auth_aws::fleet::in_process::{AuditResult, AuditSettings, audit_fleet};
 use eks_auth_aws::fleet::members::MemberAccounts;
-use eks_auth_aws::fleet::scan::{Organization, ScanSettings};
+use eks_auth_aws::fleet::organization::Organization;
+use eks_auth_aws::fleet::scan::ScanSettings;
 use eks_auth_core::config::{AccountScope, Config};
 use eks_auth_core::inventory::{AccessPath, RbacDigest};
 use eks_auth_core::report::input::ClusterView;

@@ -2,7 +2,7 @@
 //! status, access-entry creation (tagged as the migrator's), policy association (retrying the
 //! post-create 404 of EKS's eventual consistency), and deletion for rollback.
 
-use crate::live::sdk_reason;
+use crate::sdk_error::{sdk_reason, service_code};
 use aws_sdk_eks::Client;
 use aws_sdk_eks::types::{AccessScope as SdkScope, AccessScopeType, AuthenticationMode as SdkMode};
 use eks_auth_core::facts::AuthenticationMode;
@@ -35,7 +35,7 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let reason = sdk_reason(err);
-    match err.as_service_error().and_then(|e| e.code()) {
+    match service_code(err) {
         Some("ResourceInUseException") => Fail::InUse(reason),
         Some("ResourceNotFoundException") => Fail::NotFound(reason),
         _ => Fail::Other(reason),

@@ -1,7 +1,8 @@
 //! Keeping the cluster's stored inventory (the fleet report's view of its latest plan) current:
 //! written only when it changed, referenced from the cluster record by the run's next save.
 
-use super::{Engine, EngineError};
+use super::error::EngineError;
+use super::instance::Engine;
 use crate::live::Gathered;
 use crate::store::ClusterKey;
 use crate::store::inventory::encode;

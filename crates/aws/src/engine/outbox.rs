@@ -3,7 +3,9 @@
 //! transitions cleared). A delivery failure never fails the run: the transitions stay on the
 //! record and the next run sends them (eks_auth_core::notify::transition).
 
-use super::{Engine, EngineError, EventsDelivered, error};
+use super::error::{EngineError, failpoint};
+use super::instance::Engine;
+use super::outcome::EventsDelivered;
 use crate::store::ClusterKey;
 use crate::store::records::{ClusterRecord, ClusterState};
 use eks_auth_core::notify::transition::{
@@ -15,7 +17,7 @@ use std::time::SystemTime;
 
 impl Engine<'_> {
     /// Keeps `record` as the run's latest view of the cluster.
-    pub(crate) fn remember(&self, record: ClusterRecord) {
+    pub(super) fn remember(&self, record: ClusterRecord) {
         if let Ok(mut latest) = self.latest.lock() {
             *latest = Some(record);
         }
@@ -23,7 +25,7 @@ impl Engine<'_> {
 
     /// The step about to be saved created `to_create` entries; when the cluster had verified its
     /// entries before (it has a verification time), that repaired drift.
-    pub(crate) fn note_restored(&self, record: &ClusterRecord, to_create: usize) {
+    pub(super) fn note_restored(&self, record: &ClusterRecord, to_create: usize) {
         if record.state.verified_at.is_some() {
             let n = u32::try_from(to_create).unwrap_or(u32::MAX);
             self.restoring.store(n, Ordering::SeqCst);
@@ -32,7 +34,7 @@ impl Engine<'_> {
 
     /// The transition a save of `state` over `record` records, if it changes the phase or
     /// repaired drift (and the outbox is not full).
-    pub(crate) fn transition(
+    pub(super) fn transition(
         &self,
         record: &ClusterRecord,
         state: &ClusterState,
@@ -87,7 +89,7 @@ impl Engine<'_> {
     /// [`EngineError::Store`] when the delivered transitions cannot be cleared (they are sent
     /// again by the next run); [`EngineError::FailPoint`] at `before:PutEvents` and
     /// `after:PutEvents` (debug builds, tests).
-    pub(crate) async fn deliver_events(
+    pub(super) async fn deliver_events(
         &self,
         key: &ClusterKey,
     ) -> Result<EventsDelivered, EngineError> {
@@ -110,9 +112,9 @@ impl Engine<'_> {
         };
         let runs = run_events(cluster, &pending);
         let events: Vec<_> = runs.iter().flat_map(|r| r.events.iter().cloned()).collect();
-        error::failpoint("before:PutEvents")?;
+        failpoint("before:PutEvents")?;
         let accepted = publisher.put(&events).await;
-        error::failpoint("after:PutEvents")?;
+        failpoint("after:PutEvents")?;
         let mut delivered = EventsDelivered::default();
         let mut clear = Vec::new();
         let mut results = accepted.iter();

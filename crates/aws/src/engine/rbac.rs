@@ -1,14 +1,11 @@
-//! The cluster's RBAC, read once per run by the run's route (directly, or through the in-VPC
-//! agent; read-only: the four RBAC kinds and ListAccessPolicies)
-//! and attached to every plan of the run: a policy-file group mapping that would change a
+//! The cluster's RBAC as a run uses it: what reading it gave ([`RunRbac`], read once per run by
+//! the run's route, directly or through the in-VPC agent; read-only: the four RBAC kinds and
+//! ListAccessPolicies), attached to every plan of the run: a policy-file group mapping that would change a
 //! group's permissions without `accept_differences` blocks its rows, and the analysis goes into
 //! the cluster's inventory for the fleet report's suggestions. RBAC the migrator may not read
 //! changes nothing in the plan (mappings apply as the policy file says, as before RBAC was
 //! read) and is recorded as unreadable, with what to grant.
 
-use super::Engine;
-use crate::live::{self, RbacError};
-use crate::store::ClusterKey;
 use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::ClusterFacts;
 use eks_auth_core::plan::Plan;
@@ -27,39 +24,6 @@ pub(super) enum RunRbac {
     },
     /// Not readable, with why.
     Unreadable(String),
-}
-
-impl Engine<'_> {
-    /// The cluster's RBAC for this run: read at its first pass, then reused.
-    pub(super) async fn run_rbac(&self, key: &ClusterKey) -> RunRbac {
-        if let Some(known) = self.rbac.lock().ok().and_then(|r| r.clone()) {
-            return known;
-        }
-        let read = match live::gather_rbac_with(
-            self.config,
-            key.name.as_ref(),
-            &self.settings.gather,
-        )
-        .await
-        {
-            Ok(gathered) => RunRbac::Read {
-                rbac: Box::new(gathered.rbac()),
-                listed: gathered.access_policies,
-            },
-            Err(e) => {
-                let reason = match &e {
-                    RbacError::Denied(denied) => denied.to_string(),
-                    other => other.to_string(),
-                };
-                tracing::info!(cluster = %key, %reason, "RBAC not readable; no suggestions for this cluster");
-                RunRbac::Unreadable(reason)
-            }
-        };
-        if let Ok(mut slot) = self.rbac.lock() {
-            *slot = Some(read.clone());
-        }
-        read
-    }
 }
 
 /// Attaches the RBAC analysis to `plan` when RBAC was read; the reason it was not, otherwise.

@@ -1,7 +1,9 @@
 //! A cluster whose Kubernetes API no route reaches (`crate::route`): the run blocks, recording
 //! the reachability and what to deploy, and goes on by itself once a later run finds a route.
 
-use super::{Engine, EngineError, Outcome, Progress, Report};
+use super::error::EngineError;
+use super::instance::Engine;
+use super::outcome::{Outcome, Progress, Report};
 use crate::store::ClusterKey;
 use crate::store::records::{ClusterRecord, ClusterState};
 use eks_auth_core::reach::ClusterReach;
@@ -11,7 +13,7 @@ impl Engine<'_> {
     /// Blocks the run: nothing can be read or written until the agent (or a hub VPC route) is
     /// deployed; `reason` says which. The phase goes to `BLOCKED`; what the cluster had reached
     /// stays true and is re-derived from the cluster by the next run that reaches it.
-    pub(crate) async fn unreachable(
+    pub(super) async fn unreachable(
         &self,
         key: &ClusterKey,
         record: &ClusterRecord,
@@ -32,7 +34,7 @@ impl Engine<'_> {
 /// Whether a run has planned the cluster before, so that its plan need not be recorded again
 /// (`Step::Plan`). A cluster blocked before its first plan — its API was unreachable — has not:
 /// it is `BLOCKED` without an inventory, and its first run that reaches it plans first.
-pub(crate) fn planned_before(state: &ClusterState) -> bool {
+pub(super) fn planned_before(state: &ClusterState) -> bool {
     match state.phase {
         Phase::Discovered => false,
         Phase::Blocked => state.inventory.is_some(),

@@ -1,17 +1,25 @@
-//! Rolling a cluster back: restore aws-auth from the newest backup, then (only once aws-auth is
-//! back, and only in API_AND_CONFIG_MAP) delete the entries the migrator created, so each
-//! principal's aws-auth row applies again. What EKS cannot undo is said, not attempted.
+//! Rolling a cluster back ([`Engine::rollback`]): `eks_auth_core::rollback` decides what can be
+//! undone — aws-auth restored from its newest backup first, then (only once aws-auth is back,
+//! and only in API_AND_CONFIG_MAP) the migrator's entries deleted, so each principal's aws-auth
+//! row applies again; what EKS cannot undo is said, not attempted. This module performs the
+//! writes it decides, each audited, and records the outcome on the cluster.
 
-use super::audit::op;
-use super::eks_write;
-use super::{Engine, EngineError, Outcome, Progress};
-use crate::live::{self, GatherError};
+use super::audit_trail::op;
+use super::eks_write::{self, Fail};
+use super::error::EngineError;
+use super::instance::Engine;
+use super::outcome::{Outcome, Progress};
+use super::steps::route_label;
+use crate::live::{self, GatherError, Gathered};
+use crate::store::ClusterKey;
 use crate::store::records::ClusterState;
-use eks_auth_core::eks_managed::eks_managed;
-use eks_auth_core::facts::AuthenticationMode;
-use eks_auth_core::state::{Mode, Phase};
+use eks_auth_core::rollback::{self as decide, AwsAuthUndo, Backup, Conclusion, Undo};
+use eks_auth_core::state::Mode;
+use eks_auth_kube::AwsAuthConfigMap;
+use eks_auth_kube::token::rfc3339_seconds;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::time::{Instant, SystemTime};
 
 /// What a rollback did and what it could not undo.
@@ -70,13 +78,15 @@ impl Engine<'_> {
             restored_from,
             deleted,
             not_undone,
-            mutating_calls: self.calls.load(std::sync::atomic::Ordering::SeqCst),
+            mutating_calls: self.calls.load(Ordering::SeqCst),
         }
     }
 
+    /// The rollback under the lease: observe, decide, restore aws-auth, delete the migrator's
+    /// entries, record.
     async fn roll_back(
         &self,
-        key: &crate::store::ClusterKey,
+        key: &ClusterKey,
         deadline: Instant,
         progress: Progress<'_>,
     ) -> Result<RollbackReport, EngineError> {
@@ -93,167 +103,146 @@ impl Engine<'_> {
                 Err(e) => return Err(EngineError::Identify(e)),
             };
         self.reconcile_open_audits(key, &gathered).await?;
-        let mode = gathered
-            .facts
-            .authentication_mode
-            .unwrap_or(AuthenticationMode::ConfigMap);
-        let mut not_undone = Vec::new();
-        let mut restored_from = None;
-        let mut deleted = Vec::new();
-        if mode == AuthenticationMode::Api {
-            not_undone.push("the cluster is in API mode: EKS has no way back, aws-auth is ignored and the access entries are the only access; nothing was changed".to_owned());
-            let outcome = Outcome::Blocked(not_undone[0].clone());
-            return Ok(self.rollback_report(outcome, None, deleted, not_undone));
+        if let Some(refusal) = decide::refused(&gathered.facts) {
+            let text = refusal.to_string();
+            let outcome = Outcome::Blocked(text.clone());
+            return Ok(self.rollback_report(outcome, None, Vec::new(), vec![text]));
         }
         let backup = self.store.latest_backup(key).await?;
-        let mut aws_auth_restored = true;
-        if let Some(backup) = &backup {
-            let data: BTreeMap<String, String> = match serde_json::from_str(&backup.text) {
-                Ok(d) => d,
-                Err(e) => {
-                    let reason = format!(
-                        "the backup at resourceVersion {} is not readable ({e}); nothing was changed",
-                        backup.resource_version
-                    );
-                    return Ok(self.rollback_report(
-                        Outcome::Failed(reason),
-                        None,
-                        deleted,
-                        not_undone,
-                    ));
+        let backup = backup.as_ref().map(|b| Backup {
+            resource_version: &b.resource_version,
+            text: &b.text,
+        });
+        let aws_auth = gathered.configmap.as_ref().map(|cm| &cm.data);
+        let undo = match decide::plan(&gathered.facts, aws_auth, backup) {
+            Ok(undo) => undo,
+            Err(unreadable) => {
+                let outcome = Outcome::Failed(unreadable.to_string());
+                return Ok(self.rollback_report(outcome, None, Vec::new(), Vec::new()));
+            }
+        };
+        let (restored_from, restore_failure) = match (&undo.aws_auth, &gathered.configmap) {
+            (AwsAuthUndo::Restore { from, data }, Some(cm)) => {
+                if Instant::now() >= deadline {
+                    let outcome = Outcome::OutOfTime;
+                    return Ok(self.rollback_report(outcome, None, Vec::new(), Vec::new()));
                 }
-            };
-            match &gathered.configmap {
-                Some(cm) if cm.data == data => {}
-                Some(cm) => {
-                    if Instant::now() >= deadline {
-                        return Ok(self.rollback_report(
-                            Outcome::OutOfTime,
-                            None,
-                            deleted,
-                            not_undone,
-                        ));
-                    }
-                    let request = json!({
-                        "resourceVersion": cm.resource_version,
-                        "restoreFrom": backup.resource_version,
-                        "route": super::steps::route_label(&gathered),
-                    });
-                    let out = self
-                        .audited(
-                            key,
-                            op::PATCH_CONFIG_MAP,
-                            "kube-system/aws-auth",
-                            request,
-                            |_token| async {
-                                let options = &self.settings.gather;
-                                live::write_aws_auth(
-                                    self.config,
-                                    key.name.as_ref(),
-                                    options,
-                                    cm,
-                                    &data,
-                                )
-                                .await
-                                .map_err(|e| e.to_string())
-                            },
-                            |rv: &String| json!({ "resourceVersion": rv }),
-                        )
-                        .await?;
-                    match out {
-                        Ok(rv) => {
-                            progress(&format!(
-                                "aws-auth restored from the backup of resourceVersion {} (now {rv})",
-                                backup.resource_version
-                            ));
-                            restored_from = Some(backup.resource_version.clone());
-                        }
-                        Err(reason) => {
-                            aws_auth_restored = false;
-                            not_undone.push(format!("aws-auth was not restored: {reason}"));
-                        }
-                    }
-                }
-                None => {
-                    aws_auth_restored = false;
-                    not_undone.push(format!("aws-auth no longer exists; recreate it from the backup of resourceVersion {} (`eks-auth-migrator status --cluster … --show-backup`)", backup.resource_version));
+                match self
+                    .restore(key, &gathered, cm, from, data, progress)
+                    .await?
+                {
+                    Ok(()) => (Some(from.clone()), None),
+                    Err(reason) => (None, Some(reason)),
                 }
             }
+            _ => (None, None),
+        };
+        let back = undo.aws_auth_back(restore_failure.as_deref());
+        let mut deletions = Vec::new();
+        for principal in undo.entries_to_delete(back) {
+            let deleted = self.delete_entry(key, principal, progress).await?;
+            deletions.push((principal.clone(), deleted));
         }
-        if mode == AuthenticationMode::ApiAndConfigMap && aws_auth_restored {
-            for entry in gathered
-                .facts
-                .existing_entries
-                .iter()
-                .filter(|e| e.managed_by_migrator)
-                // An EKS-managed entry is never deleted, even if someone tagged it as ours.
-                .filter(|e| eks_managed(e, &gathered.facts).is_none())
-            {
-                let p = entry.principal_arn.as_str();
-                let out = self
-                    .audited(
-                        key,
-                        op::DELETE_ACCESS_ENTRY,
-                        p,
-                        json!({}),
-                        |_token| async move {
-                            match eks_write::delete_entry(&self.eks, key.name.as_ref(), p).await {
-                                Ok(()) | Err(eks_write::Fail::NotFound(_)) => Ok(()),
-                                Err(f) => Err(format!("DeleteAccessEntry: {}", f.reason())),
-                            }
-                        },
-                        |_: &()| json!({}),
-                    )
-                    .await?;
-                match out {
-                    Ok(()) => {
-                        progress(&format!("deleted the migrator's entry for {p}"));
-                        deleted.push(p.to_owned());
-                    }
-                    Err(reason) => not_undone.push(format!("entry for {p} not deleted: {reason}")),
-                }
-            }
-        } else if mode == AuthenticationMode::ApiAndConfigMap {
-            not_undone.push("the migrator's access entries were kept because aws-auth could not be restored: deleting them now would remove access".to_owned());
-        }
-        if mode != AuthenticationMode::ConfigMap {
-            not_undone.push(format!("the cluster stays in {}: EKS cannot switch back to CONFIG_MAP. With aws-auth restored and the migrator's entries deleted, each principal's access comes from aws-auth again", mode.as_str()));
-            let eks_made = gathered
-                .facts
-                .existing_entries
-                .iter()
-                .filter(|e| !e.managed_by_migrator || eks_managed(e, &gathered.facts).is_some())
-                .count();
-            if eks_made > 0 {
-                not_undone.push(format!("{eks_made} entries the migrator did not create (EKS's node-group, Fargate, capability, Auto Mode, HyperPod and creator entries, or your own) were left as they are"));
-            }
-        }
-        let record = self.store.get_cluster(key).await?;
-        if let Some(record) = record {
-            let mut state = ClusterState::discovered(Mode::Audit);
-            state.authentication_mode = Some(mode);
-            state.phase = if not_undone
-                .iter()
-                .any(|n| n.starts_with("aws-auth was not") || n.starts_with("entry for"))
-            {
-                Phase::Failed { retryable: true }
-            } else {
-                Phase::Discovered
-            };
-            state.last_error = Some(format!(
-                "rolled back at {}",
-                crate::token::rfc3339_seconds(SystemTime::now())
-            ));
-            let lease = self.renew(true).await?;
-            self.store
-                .save_cluster(key, record.version, &state, SystemTime::now(), Some(&lease))
-                .await?;
-        }
-        let outcome = if aws_auth_restored {
+        let end = undo.conclude(restore_failure.as_deref(), &deletions);
+        self.record_rollback(key, &undo, &end).await?;
+        let not_undone: Vec<String> = end.not_undone.iter().map(ToString::to_string).collect();
+        let outcome = if end.aws_auth_back {
             Outcome::Done
         } else {
             Outcome::Failed(not_undone.join("; "))
         };
-        Ok(self.rollback_report(outcome, restored_from, deleted, not_undone))
+        Ok(self.rollback_report(outcome, restored_from, end.deleted, not_undone))
+    }
+
+    /// Writes the backup of resourceVersion `from` (its `data`) over aws-auth, conditional on
+    /// `cm`'s resourceVersion. `Ok(Err(reason))` when the write failed.
+    async fn restore(
+        &self,
+        key: &ClusterKey,
+        gathered: &Gathered,
+        cm: &AwsAuthConfigMap,
+        from: &str,
+        data: &BTreeMap<String, String>,
+        progress: Progress<'_>,
+    ) -> Result<Result<(), String>, EngineError> {
+        let request = json!({
+            "resourceVersion": cm.resource_version,
+            "restoreFrom": from,
+            "route": route_label(gathered),
+        });
+        let out = self
+            .audited(
+                key,
+                op::PATCH_CONFIG_MAP,
+                "kube-system/aws-auth",
+                request,
+                |_token| async {
+                    let options = &self.settings.gather;
+                    live::write_aws_auth(self.config, key.name.as_ref(), options, cm, data)
+                        .await
+                        .map_err(|e| e.to_string())
+                },
+                |rv: &String| json!({ "resourceVersion": rv }),
+            )
+            .await?;
+        Ok(out.map(|rv| {
+            progress(&format!(
+                "aws-auth restored from the backup of resourceVersion {from} (now {rv})"
+            ));
+        }))
+    }
+
+    /// Deletes the migrator's entry for `principal` (one already gone counts as deleted).
+    /// `Ok(Err(reason))` when the delete failed.
+    async fn delete_entry(
+        &self,
+        key: &ClusterKey,
+        principal: &str,
+        progress: Progress<'_>,
+    ) -> Result<Result<(), String>, EngineError> {
+        let out = self
+            .audited(
+                key,
+                op::DELETE_ACCESS_ENTRY,
+                principal,
+                json!({}),
+                |_token| async move {
+                    match eks_write::delete_entry(&self.eks, key.name.as_ref(), principal).await {
+                        Ok(()) | Err(Fail::NotFound(_)) => Ok(()),
+                        Err(f) => Err(format!("DeleteAccessEntry: {}", f.reason())),
+                    }
+                },
+                |_: &()| json!({}),
+            )
+            .await?;
+        if out.is_ok() {
+            progress(&format!("deleted the migrator's entry for {principal}"));
+        }
+        Ok(out)
+    }
+
+    /// Records the rollback on the cluster (when it has a record): mode audit, the phase the
+    /// decision gives, the time in `last_error`.
+    async fn record_rollback(
+        &self,
+        key: &ClusterKey,
+        undo: &Undo,
+        end: &Conclusion,
+    ) -> Result<(), EngineError> {
+        let Some(record) = self.store.get_cluster(key).await? else {
+            return Ok(());
+        };
+        let mut state = ClusterState::discovered(Mode::Audit);
+        state.authentication_mode = Some(undo.mode);
+        state.phase = end.phase;
+        state.last_error = Some(format!(
+            "rolled back at {}",
+            rfc3339_seconds(SystemTime::now())
+        ));
+        let lease = self.renew(true).await?;
+        self.store
+            .save_cluster(key, record.version, &state, SystemTime::now(), Some(&lease))
+            .await?;
+        Ok(())
     }
 }

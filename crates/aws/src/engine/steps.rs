@@ -1,39 +1,61 @@
 //! Performing one step of the state machine. Each step re-derives what to do from the
 //! observation it is given, so a step interrupted half-way is completed, never repeated.
 
-use super::audit::op;
+use super::audit_trail::op;
 use super::eks_write::{self, Fail};
-use super::{Engine, EngineError, Progress, already_present, step_name};
+use super::error::EngineError;
+use super::instance::Engine;
+use super::outcome::Progress;
+use super::plan_counts::already_present;
 use crate::live::{self, Gathered, WriteError};
 use crate::store::ClusterKey;
 use crate::store::entries::{EntryPlan, EntryStatus, EntryUpdate};
+use crate::store::error::StoreError;
 use crate::store::records::{ClusterState, UpdateRef};
 use eks_auth_core::arn::Arn;
 use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::{AuthenticationMode, ExistingEntry};
-use eks_auth_core::plan::{AccessPolicy, Action, Plan, PlannedEntry};
+use eks_auth_core::plan::{AccessPolicy, Action, MANAGED_TAG, Plan, PlannedEntry};
 use eks_auth_core::state::Step;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::time::{Instant, SystemTime};
 
 /// What a step works from.
-pub(crate) struct StepCtx<'c> {
-    pub(crate) key: &'c ClusterKey,
-    pub(crate) gathered: &'c Gathered,
-    pub(crate) auth: &'c AwsAuth,
-    pub(crate) plan: &'c Plan,
-    pub(crate) deadline: Instant,
-    pub(crate) progress: Progress<'c>,
+pub(super) struct StepCtx<'c> {
+    pub(super) key: &'c ClusterKey,
+    pub(super) gathered: &'c Gathered,
+    pub(super) auth: &'c AwsAuth,
+    pub(super) plan: &'c Plan,
+    pub(super) deadline: Instant,
+    pub(super) progress: Progress<'c>,
 }
 
 /// A step's own failure (recorded on the cluster; a later run retries).
 type StepResult = Result<(), String>;
 
+/// The step's name as failpoints and progress lines spell it.
+pub(super) fn step_name(step: Step) -> &'static str {
+    match step {
+        Step::Plan => "Plan",
+        Step::SwitchToApiAndConfigMap => "SwitchToApiAndConfigMap",
+        Step::WaitForUpdate => "WaitForUpdate",
+        Step::CreateEntries => "CreateEntries",
+        Step::VerifyEntries => "VerifyEntries",
+        Step::WaitForSoak => "WaitForSoak",
+        Step::BackupConfigMap => "BackupConfigMap",
+        Step::PruneConfigMap => "PruneConfigMap",
+        Step::SwitchToApi => "SwitchToApi",
+        Step::RemoveCreatorEntry => "RemoveCreatorEntry",
+        Step::Done => "Done",
+        Step::Block(_) => "Block",
+    }
+}
+
 impl Engine<'_> {
     /// Performs `step`, updating `state` with what it started (an update to follow, the time of
     /// verification). `Ok(Err(reason))` is a failed step; `Err` is a store failure or failpoint.
-    pub(crate) async fn execute(
+    pub(super) async fn execute(
         &self,
         step: Step,
         ctx: &StepCtx<'_>,
@@ -66,7 +88,7 @@ impl Engine<'_> {
                     return Ok(Ok(()));
                 };
                 let text = serde_json::to_string(&cm.data).map_err(|e| {
-                    EngineError::Store(crate::store::error::StoreError::Serialize {
+                    EngineError::Store(StoreError::Serialize {
                         attribute: "text",
                         source: e,
                     })
@@ -244,7 +266,7 @@ impl Engine<'_> {
     }
 
     /// Creates one entry (unless the migrator's incomplete entry exists) and associates the
-    /// policies it lacks.
+    /// policies it lacks; an equivalent entry someone else made is adopted (tagged) instead.
     async fn create_one(
         &self,
         ctx: &StepCtx<'_>,
@@ -252,56 +274,15 @@ impl Engine<'_> {
         arn: &Arn,
         existing: Option<&ExistingEntry>,
     ) -> Result<StepResult, EngineError> {
-        let cluster = ctx.key.name.as_ref();
         let principal = arn.to_string();
-        if existing.is_none() {
-            let request = json!({
-                "type": entry.entry_type.map(|t| t.as_str()),
-                "username": entry.username,
-                "kubernetesGroups": entry.kubernetes_groups,
-                "tags": { eks_auth_core::plan::MANAGED_TAG.0: eks_auth_core::plan::MANAGED_TAG.1 },
-            });
-            let p = principal.as_str();
-            let out = self
-                .audited(
-                    ctx.key,
-                    op::CREATE_ACCESS_ENTRY,
-                    p,
-                    request,
-                    |token| async move {
-                        match eks_write::create_entry(&self.eks, cluster, p, entry, &token).await {
-                            Ok(()) => Ok(false),
-                            // Created by an interrupted run whose record was reconciled, or
-                            // concurrently: association below completes it.
-                            Err(Fail::InUse(_)) => Ok(true),
-                            Err(f) => Err(format!("CreateAccessEntry: {}", f.reason())),
-                        }
-                    },
-                    |existed: &bool| json!({ "alreadyExisted": existed }),
-                )
-                .await?;
-            if let Err(reason) = out {
-                return Ok(Err(reason));
-            }
+        if existing.is_none()
+            && let Err(reason) = self.create_entry(ctx, entry, &principal).await?
+        {
+            return Ok(Err(reason));
         }
         if let Some(foreign) = existing.filter(|e| !e.managed_by_migrator) {
             // Adoption (the planner only plans it for an equivalent entry): tag it, nothing else.
-            let p = principal.as_str();
-            let out = self
-                .audited(
-                    ctx.key,
-                    op::TAG_RESOURCE,
-                    p,
-                    json!({ "adopt": true, "tags": { eks_auth_core::plan::MANAGED_TAG.0: eks_auth_core::plan::MANAGED_TAG.1 } }),
-                    |_token| async move {
-                        eks_write::tag_entry(&self.eks, cluster, p)
-                            .await
-                            .map_err(|f| format!("TagResource (adopt): {}", f.reason()))
-                    },
-                    |_: &()| json!({}),
-                )
-                .await?;
-            if let Err(reason) = out {
+            if let Err(reason) = self.adopt(ctx, &principal).await? {
                 return Ok(Err(reason));
             }
             debug_assert!(entry.access_policies.iter().all(|p| foreign.has_policy(p)));
@@ -313,32 +294,99 @@ impl Engine<'_> {
             .filter(|p| existing.is_none_or(|e| !e.has_policy(p)))
             .collect();
         for policy in missing {
-            let p = principal.as_str();
-            let request = json!({
-                "policyArn": policy.policy_arn,
-                "accessScope": policy.access_scope,
-            });
-            let out = self
-                .audited(
-                    ctx.key,
-                    op::ASSOCIATE_ACCESS_POLICY,
-                    p,
-                    request,
-                    |_token| async move {
-                        eks_write::associate(&self.eks, cluster, p, policy, ctx.deadline)
-                            .await
-                            .map_err(|f| {
-                                format!("AssociateAccessPolicy {}: {}", policy.name(), f.reason())
-                            })
-                    },
-                    |retries: &u32| json!({ "notFoundRetries": retries }),
-                )
-                .await?;
-            if let Err(reason) = out {
+            if let Err(reason) = self.associate(ctx, &principal, policy).await? {
                 return Ok(Err(reason));
             }
         }
         Ok(Ok(()))
+    }
+
+    /// CreateAccessEntry for `principal`, tagged as the migrator's; an entry that exists already
+    /// (created by an interrupted run, or concurrently) is completed by the association.
+    async fn create_entry(
+        &self,
+        ctx: &StepCtx<'_>,
+        entry: &PlannedEntry,
+        principal: &str,
+    ) -> Result<StepResult, EngineError> {
+        let cluster = ctx.key.name.as_ref();
+        let request = json!({
+            "type": entry.entry_type.map(|t| t.as_str()),
+            "username": entry.username,
+            "kubernetesGroups": entry.kubernetes_groups,
+            "tags": { MANAGED_TAG.0: MANAGED_TAG.1 },
+        });
+        let out = self
+            .audited(
+                ctx.key,
+                op::CREATE_ACCESS_ENTRY,
+                principal,
+                request,
+                |token| async move {
+                    match eks_write::create_entry(&self.eks, cluster, principal, entry, &token)
+                        .await
+                    {
+                        Ok(()) => Ok(false),
+                        // Created by an interrupted run whose record was reconciled, or
+                        // concurrently: association below completes it.
+                        Err(Fail::InUse(_)) => Ok(true),
+                        Err(f) => Err(format!("CreateAccessEntry: {}", f.reason())),
+                    }
+                },
+                |existed: &bool| json!({ "alreadyExisted": existed }),
+            )
+            .await?;
+        Ok(out.map(|_| ()))
+    }
+
+    /// Tags someone else's equivalent entry for `principal` as the migrator's.
+    async fn adopt(&self, ctx: &StepCtx<'_>, principal: &str) -> Result<StepResult, EngineError> {
+        let cluster = ctx.key.name.as_ref();
+        self.audited(
+            ctx.key,
+            op::TAG_RESOURCE,
+            principal,
+            json!({ "adopt": true, "tags": { MANAGED_TAG.0: MANAGED_TAG.1 } }),
+            |_token| async move {
+                eks_write::tag_entry(&self.eks, cluster, principal)
+                    .await
+                    .map_err(|f| format!("TagResource (adopt): {}", f.reason()))
+            },
+            |_: &()| json!({}),
+        )
+        .await
+    }
+
+    /// AssociateAccessPolicy of `policy` to `principal`'s entry (retrying EKS's post-create
+    /// 404 until the deadline).
+    async fn associate(
+        &self,
+        ctx: &StepCtx<'_>,
+        principal: &str,
+        policy: &AccessPolicy,
+    ) -> Result<StepResult, EngineError> {
+        let cluster = ctx.key.name.as_ref();
+        let request = json!({
+            "policyArn": policy.policy_arn,
+            "accessScope": policy.access_scope,
+        });
+        let out = self
+            .audited(
+                ctx.key,
+                op::ASSOCIATE_ACCESS_POLICY,
+                principal,
+                request,
+                |_token| async move {
+                    eks_write::associate(&self.eks, cluster, principal, policy, ctx.deadline)
+                        .await
+                        .map_err(|f| {
+                            format!("AssociateAccessPolicy {}: {}", policy.name(), f.reason())
+                        })
+                },
+                |retries: &u32| json!({ "notFoundRetries": retries }),
+            )
+            .await?;
+        Ok(out.map(|_| ()))
     }
 
     async fn mark_verified(&self, ctx: &StepCtx<'_>) -> Result<usize, EngineError> {
@@ -352,7 +400,7 @@ impl Engine<'_> {
                 continue;
             }
             let update = EntryUpdate {
-                status: crate::store::entries::EntryStatus::Verified,
+                status: EntryStatus::Verified,
                 error: None,
                 attempted: false,
             };
@@ -444,7 +492,7 @@ impl Engine<'_> {
 }
 
 /// How the run reached the cluster's Kubernetes API (audit records of aws-auth writes say it).
-pub(crate) fn route_label(gathered: &Gathered) -> Option<String> {
+pub(super) fn route_label(gathered: &Gathered) -> Option<String> {
     gathered.facts.reach.as_ref().map(|r| r.route.label())
 }
 

@@ -1,7 +1,8 @@
 //! Credentials in member accounts: STS AssumeRole into the configured member role, cached per
 //! account until ten minutes before they expire.
 
-use crate::live::sdk_reason;
+use crate::sdk_config::sts_config;
+use crate::sdk_error::sdk_reason;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use eks_auth_core::arn::partition_of;
@@ -112,7 +113,7 @@ impl MemberAccounts {
             role_arn: role_arn.clone(),
             reason,
         };
-        let sts = aws_sdk_sts::Client::from_conf(crate::live::sts_config(&self.base).build());
+        let sts = aws_sdk_sts::Client::from_conf(sts_config(&self.base).build());
         let out = sts
             .assume_role()
             .role_arn(&role_arn)

@@ -1,31 +1,38 @@
-//! The fleet side, for the Lambda functions: member-account credentials, the job queue, the
-//! organisation scan and the per-job worker, plus the configuration document's loader.
+//! The fleet side, for the Lambda functions: member-account credentials, the organisation, the
+//! job queue, the organisation scan and the per-job worker, plus the configuration document's
+//! loader; and [`in_process`], the organisation's audit in one process (the CLI's `scan`).
 
-pub mod audit;
 pub mod environment;
+pub mod in_process;
 pub mod members;
+pub mod organization;
 pub mod queue;
 pub mod scan;
 pub mod worker;
 
-use crate::live::sdk_reason;
+use crate::notify::events::EventPublisher;
+use crate::notify::metrics::MetricsOut;
+use crate::sdk_config::{retry, timeouts};
+use crate::sdk_error::sdk_reason;
+use crate::store::error::StoreError;
+use crate::store::table::StateStore;
 use eks_auth_core::config::Config;
 use eks_auth_core::state::Mode;
 
 /// The clients every function builds from its configuration and environment.
 pub struct Clients {
     /// The state table.
-    pub store: crate::StateStore,
+    pub store: StateStore,
     /// The job queue.
     pub queue: queue::JobQueue,
     /// Member-account credentials (cached across invocations of a warm function).
     pub members: members::MemberAccounts,
     /// The organisation.
-    pub org: scan::Organization,
+    pub org: organization::Organization,
     /// The central bus's publisher, when `EVENT_BUS_NAME` is set.
-    pub publisher: Option<crate::notify::events::EventPublisher>,
+    pub publisher: Option<EventPublisher>,
     /// Where EMF metric lines go (standard output in `METRICS_NAMESPACE`, or nowhere).
-    pub metrics: crate::notify::metrics::MetricsOut,
+    pub metrics: MetricsOut,
     /// Since when the migrator watches the fleet, once read (it never changes).
     watching_since: tokio::sync::OnceCell<std::time::SystemTime>,
 }
@@ -34,26 +41,26 @@ impl Clients {
     /// The clients for `env`'s table, queue and member role.
     pub fn new(config: &aws_config::SdkConfig, env: &environment::FunctionEnv) -> Self {
         Self {
-            store: crate::StateStore::from_config(config, &env.table),
+            store: StateStore::from_config(config, &env.table),
             queue: queue::JobQueue::new(config, &env.queue_url),
             members: members::MemberAccounts::new(config.clone(), env.member_role_name.clone()),
-            org: scan::Organization::new(config),
+            org: organization::Organization::new(config),
             publisher: env
                 .event_bus
                 .as_ref()
-                .map(|bus| crate::notify::events::EventPublisher::new(config, bus)),
-            metrics: crate::notify::metrics::MetricsOut::stdout(env.metrics_namespace.clone()),
+                .map(|bus| EventPublisher::new(config, bus)),
+            metrics: MetricsOut::stdout(env.metrics_namespace.clone()),
             watching_since: tokio::sync::OnceCell::new(),
         }
     }
 
-    /// Since when the migrator watches the fleet ([`crate::StateStore::watching_since`]; now,
-    /// when nothing was recorded yet), read once per warm function.
+    /// Since when the migrator watches the fleet ([`StateStore::watching_since`]; now, when
+    /// nothing was recorded yet), read once per warm function.
     ///
     /// # Errors
     ///
-    /// [`crate::StoreError`] from the state table.
-    pub async fn watching_since(&self) -> Result<std::time::SystemTime, crate::StoreError> {
+    /// [`StoreError`] from the state table.
+    pub async fn watching_since(&self) -> Result<std::time::SystemTime, StoreError> {
         self.watching_since
             .get_or_try_init(|| self.store.watching_since(std::time::SystemTime::now()))
             .await
@@ -79,8 +86,8 @@ pub async fn function_config() -> aws_config::SdkConfig {
 /// overriding the configured one (the CLI's in-process fleet commands).
 pub async fn config_with_retries(region: Option<&str>) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(crate::live::retry())
-        .timeout_config(crate::live::timeouts());
+        .retry_config(retry())
+        .timeout_config(timeouts());
     if let Some(region) = region {
         loader = loader.region(aws_config::Region::new(region.to_owned()));
     }

@@ -1,6 +1,6 @@
 //! The job queue: one SQS message per cluster that needs work (`eks_auth_core::jobs::Job`).
 
-use crate::live::sdk_reason;
+use crate::sdk_error::sdk_reason;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use eks_auth_core::jobs::Job;
 use futures::StreamExt as _;

@@ -5,18 +5,22 @@
 //! after the deadline, so a scan cut short is continued by the next.
 
 use super::members::MemberAccounts;
+use super::organization::Organization;
 use super::queue::JobSink;
-use crate::ids::{AccountId, ClusterName, Region};
-use crate::live::sdk_reason;
+use crate::live;
+use crate::sdk_config::eks_client;
+use crate::sdk_error::sdk_reason;
+use crate::store::ClusterKey;
 use crate::store::error::StoreError;
-use crate::store::records::ClusterState;
+use crate::store::records::{ClusterReads, ClusterRecord, ClusterState};
 use crate::store::scans::{ScanMark, ScanStatus};
 use crate::store::sightings::Sighting;
-use crate::store::{ClusterKey, StateStore};
+use crate::store::table::StateStore;
 use eks_auth_core::config::{Config, is_new_cluster};
 use eks_auth_core::jobs::{Job, JobReason};
 use eks_auth_core::notify::posture::PostureInput;
 use eks_auth_core::state::{Mode, Phase};
+use eks_auth_kube::ids::{AccountId, ClusterName, Region};
 use futures::{StreamExt as _, TryStreamExt as _};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
@@ -84,164 +88,15 @@ pub enum ScanError {
     Store(#[from] StoreError),
 }
 
-/// The organisation: ACTIVE accounts and the OUs that hold them.
-#[derive(Debug, Clone)]
-pub struct Organization {
-    client: aws_sdk_organizations::Client,
-}
-
-impl Organization {
-    /// A client from the configuration.
-    pub fn new(config: &aws_config::SdkConfig) -> Self {
-        Self {
-            client: aws_sdk_organizations::Client::new(config),
-        }
-    }
-
-    /// Every ACTIVE account (all pages).
-    ///
-    /// # Errors
-    ///
-    /// The service's reason.
-    pub async fn active_accounts(&self) -> Result<Vec<String>, String> {
-        let pages: Vec<_> = self
-            .client
-            .list_accounts()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk_reason(&e))?;
-        Ok(pages
-            .iter()
-            .flat_map(|p| p.accounts())
-            .filter(|a| a.state().is_none_or(|s| s.as_str() == "ACTIVE"))
-            .filter(|a| a.status().is_none_or(|s| s.as_str() == "ACTIVE"))
-            .filter_map(|a| a.id().map(str::to_owned))
-            .collect())
-    }
-
-    /// Every account under each of `ous` (organisational units or the root), at any depth:
-    /// account → the listed ids that contain it, nearest first. Each OU of those subtrees is
-    /// listed once (ListOrganizationalUnitsForParent, ListAccountsForParent, all pages).
-    ///
-    /// # Errors
-    ///
-    /// The service's reason, with the parent it was listing.
-    pub async fn accounts_in(
-        &self,
-        ous: &[String],
-    ) -> Result<HashMap<String, Vec<String>>, String> {
-        let mut children: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
-        let mut found: HashMap<String, Vec<(usize, String)>> = HashMap::new();
-        for listed in ous {
-            let mut level = vec![listed.clone()];
-            let mut depth = 0;
-            while !level.is_empty() {
-                let mut next = Vec::new();
-                for parent in level {
-                    if !children.contains_key(&parent) {
-                        let listing = self.children_of(&parent).await?;
-                        children.insert(parent.clone(), listing);
-                    }
-                    let (ous_below, accounts) = &children[&parent];
-                    for account in accounts {
-                        found
-                            .entry(account.clone())
-                            .or_default()
-                            .push((depth, listed.clone()));
-                    }
-                    next.extend(ous_below.iter().cloned());
-                }
-                level = next;
-                depth += 1;
-            }
-        }
-        Ok(found
-            .into_iter()
-            .map(|(account, mut containing)| {
-                containing.sort();
-                (account, containing.into_iter().map(|(_, ou)| ou).collect())
-            })
-            .collect())
-    }
-
-    /// The OUs and the accounts directly in `parent`.
-    async fn children_of(&self, parent: &str) -> Result<(Vec<String>, Vec<String>), String> {
-        let ou_pages: Vec<_> = self
-            .client
-            .list_organizational_units_for_parent()
-            .parent_id(parent)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| format!("{parent}: {}", sdk_reason(&e)))?;
-        let account_pages: Vec<_> = self
-            .client
-            .list_accounts_for_parent()
-            .parent_id(parent)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| format!("{parent}: {}", sdk_reason(&e)))?;
-        let ous = ou_pages
-            .iter()
-            .flat_map(|p| p.organizational_units())
-            .filter_map(|o| o.id().map(str::to_owned))
-            .collect();
-        let accounts = account_pages
-            .iter()
-            .flat_map(|p| p.accounts())
-            .filter_map(|a| a.id().map(str::to_owned))
-            .collect();
-        Ok((ous, accounts))
-    }
-
-    /// The OUs above `account`, nearest first, ending with the root (ListParents, once per
-    /// level).
-    ///
-    /// # Errors
-    ///
-    /// The service's reason.
-    pub async fn ancestors(&self, account: &str) -> Result<Vec<String>, String> {
-        let mut chain = Vec::new();
-        let mut child = account.to_owned();
-        // An organisation is at most five OUs deep below its root.
-        for _ in 0..8 {
-            let out = self
-                .client
-                .list_parents()
-                .child_id(&child)
-                .send()
-                .await
-                .map_err(|e| format!("{child}: {}", sdk_reason(&e)))?;
-            let Some(parent) = out.parents().first() else {
-                break;
-            };
-            let id = parent.id().unwrap_or_default().to_owned();
-            let is_root = parent
-                .r#type()
-                .is_some_and(|t| *t == aws_sdk_organizations::types::ParentType::Root);
-            chain.push(id.clone());
-            if is_root || id.is_empty() {
-                break;
-            }
-            child = id;
-        }
-        Ok(chain)
-    }
-}
-
 /// Scans the fleet once.
 ///
-/// Four phases, so that calls to the state table and the queue are batched: the account-regions
-/// (member role, ListClusters, DescribeCluster, each cluster's mode), then the records of every
-/// cluster found (BatchGetItem), then the jobs (SendMessageBatch) and the scan marks
-/// (BatchWriteItem), and last, until the deadline, the records of clusters seen for the first
-/// time (each a conditional create: a record a worker created meanwhile is left as it is; a
-/// record not created here is created by the worker that takes the cluster's job).
+/// Five phases, timed in [`ScanTimings`], so that calls to the state table and the queue are
+/// batched: discover the account-regions (member role, ListClusters, DescribeCluster, each
+/// cluster's mode), read the records of every cluster found (BatchGetItem), queue the jobs
+/// (SendMessageBatch), mark the account-regions and what was seen of each cluster
+/// (BatchWriteItem), and last, until the deadline, record the clusters seen for the first time
+/// (each a conditional create: a record a worker created meanwhile is left as it is; a record not
+/// created here is created by the worker that takes the cluster's job).
 ///
 /// # Errors
 ///
@@ -255,12 +110,54 @@ pub async fn scan(
     config: &Config,
     settings: &ScanSettings,
 ) -> Result<ScanReport, ScanError> {
-    let mut clock = Instant::now();
-    let mut lap = || {
-        let now = Instant::now();
-        std::mem::replace(&mut clock, now).elapsed()
-    };
-    let mut timings = ScanTimings::default();
+    let mut stopwatch = Stopwatch::start();
+    let mut report = ScanReport::default();
+    let found = discover(org, members, store, config, settings, &mut report).await?;
+    report.timings.discover = stopwatch.lap();
+    let keys: Vec<ClusterKey> = found.clusters.iter().map(|d| d.key.clone()).collect();
+    let reads = store.get_clusters(&keys).await?;
+    let jobs = jobs_and_posture(&found.clusters, &reads, &mut report);
+    report.timings.read_state = stopwatch.lap();
+    enqueue(queue, &jobs, &mut report).await;
+    report.timings.enqueue = stopwatch.lap();
+    mark(store, &found, &mut report).await;
+    report.timings.mark = stopwatch.lap();
+    report.recorded = record_first_seen(store, &found.clusters, &reads, settings.deadline).await;
+    report.timings.record = stopwatch.lap();
+    Ok(report)
+}
+
+/// The time since the last lap.
+struct Stopwatch(Instant);
+
+impl Stopwatch {
+    fn start() -> Self {
+        Self(Instant::now())
+    }
+
+    /// The time since the start or the last lap, starting the next.
+    fn lap(&mut self) -> Duration {
+        std::mem::replace(&mut self.0, Instant::now()).elapsed()
+    }
+}
+
+/// What the discovery found: every account-region's mark and every cluster.
+struct Found {
+    marks: Vec<ScanMark>,
+    clusters: Vec<Discovered>,
+}
+
+/// The first phase: the accounts in scope (the others marked skipped), their OUs, then every
+/// account-region, least recently scanned first, `concurrency` at a time, none started after
+/// the deadline. Counts accounts, account-regions and clusters in `report`.
+async fn discover(
+    org: &Organization,
+    members: &MemberAccounts,
+    store: &StateStore,
+    config: &Config,
+    settings: &ScanSettings,
+    report: &mut ScanReport,
+) -> Result<Found, ScanError> {
     let started_at = SystemTime::now();
     let accounts = match &config.accounts.include {
         Some(include) => include.clone(),
@@ -268,43 +165,10 @@ pub async fn scan(
     };
     let (accounts, skipped): (Vec<String>, Vec<String>) =
         accounts.into_iter().partition(|a| config.in_scope(a));
-    let mut marks: Vec<ScanMark> = skipped
-        .iter()
-        .flat_map(|account| {
-            settings.regions.iter().map(move |region| ScanMark {
-                account: account.clone(),
-                region: region.clone(),
-                status: ScanStatus::Skipped("excluded by the configuration document".to_owned()),
-                scanned_at: SystemTime::now(),
-                started_at: Some(started_at),
-            })
-        })
-        .collect();
-    let ou_ids: Vec<String> = config
-        .organizational_units
-        .iter()
-        .map(|o| o.id.clone())
-        .collect();
-    let ous = if ou_ids.is_empty() {
-        HashMap::new()
-    } else {
-        org.accounts_in(&ou_ids)
-            .await
-            .map_err(ScanError::Accounts)?
-    };
+    let mut marks = skipped_marks(&skipped, &settings.regions, started_at);
+    let ous = ous_of(org, config).await?;
     let since = store.watching_since(SystemTime::now()).await?;
-    // Least recently scanned first; never scanned before all.
-    let last_scanned: HashMap<(String, String), SystemTime> = store
-        .scan_marks()
-        .await?
-        .into_iter()
-        .map(|m: ScanMark| ((m.account, m.region), m.scanned_at))
-        .collect();
-    let mut work: Vec<(String, String)> = accounts
-        .iter()
-        .flat_map(|a| settings.regions.iter().map(move |r| (a.clone(), r.clone())))
-        .collect();
-    work.sort_by_key(|k| last_scanned.get(k).copied());
+    let work = work_order(store, &accounts, &settings.regions).await?;
     let total = work.len();
     let empty = Vec::new();
     let results: Vec<RegionScan> = futures::stream::iter(work)
@@ -321,10 +185,74 @@ pub async fn scan(
         .buffer_unordered(settings.concurrency.max(1))
         .collect()
         .await;
-    let mut report = ScanReport {
-        accounts: accounts.len(),
-        ..ScanReport::default()
-    };
+    report.accounts = accounts.len();
+    let clusters = tally(results, started_at, &mut marks, report);
+    debug_assert_eq!(
+        report.scanned + report.failed.len() + report.unfinished,
+        total
+    );
+    Ok(Found { marks, clusters })
+}
+
+/// The marks of accounts the configuration excludes, in every region.
+fn skipped_marks(skipped: &[String], regions: &[String], started_at: SystemTime) -> Vec<ScanMark> {
+    skipped
+        .iter()
+        .flat_map(|account| {
+            regions.iter().map(move |region| ScanMark {
+                account: account.clone(),
+                region: region.clone(),
+                status: ScanStatus::Skipped("excluded by the configuration document".to_owned()),
+                scanned_at: SystemTime::now(),
+                started_at: Some(started_at),
+            })
+        })
+        .collect()
+}
+
+/// The configuration's OUs that hold each account (nearest first); none without OU rules.
+async fn ous_of(
+    org: &Organization,
+    config: &Config,
+) -> Result<HashMap<String, Vec<String>>, ScanError> {
+    let ou_ids: Vec<String> = config
+        .organizational_units
+        .iter()
+        .map(|o| o.id.clone())
+        .collect();
+    if ou_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    org.accounts_in(&ou_ids).await.map_err(ScanError::Accounts)
+}
+
+/// Every account-region, least recently scanned first (never scanned before all).
+async fn work_order(
+    store: &StateStore,
+    accounts: &[String],
+    regions: &[String],
+) -> Result<Vec<(String, String)>, ScanError> {
+    let last_scanned: HashMap<(String, String), SystemTime> = store
+        .scan_marks()
+        .await?
+        .into_iter()
+        .map(|m: ScanMark| ((m.account, m.region), m.scanned_at))
+        .collect();
+    let mut work: Vec<(String, String)> = accounts
+        .iter()
+        .flat_map(|a| regions.iter().map(move |r| (a.clone(), r.clone())))
+        .collect();
+    work.sort_by_key(|k| last_scanned.get(k).copied());
+    Ok(work)
+}
+
+/// Counts each account-region's result in `report` and marks it; the clusters found.
+fn tally(
+    results: Vec<RegionScan>,
+    started_at: SystemTime,
+    marks: &mut Vec<ScanMark>,
+    report: &mut ScanReport,
+) -> Vec<Discovered> {
     let mut discovered = Vec::new();
     for (account, region, result) in results {
         let status = match result {
@@ -352,19 +280,20 @@ pub async fn scan(
             started_at: Some(started_at),
         });
     }
-    debug_assert_eq!(
-        report.scanned + report.failed.len() + report.unfinished,
-        total
-    );
+    discovered
+}
 
-    timings.discover = lap();
-    let keys: Vec<ClusterKey> = discovered.iter().map(|d| d.key.clone()).collect();
-    let reads = store.get_clusters(&keys).await?;
-    let unread: HashSet<&ClusterKey> = reads.unread.iter().map(|(k, _)| k).collect();
+/// The second phase, from the records read: a job for each cluster that needs work (or has
+/// undelivered phase-change events), and what the scan knows of every cluster (`report.seen`).
+fn jobs_and_posture(
+    discovered: &[Discovered],
+    reads: &ClusterReads,
+    report: &mut ScanReport,
+) -> Vec<Job> {
     for (key, reason) in &reads.unread {
         tracing::warn!(cluster = %key, %reason, "cluster record unreadable; queued unless skip, not created");
     }
-    let jobs: Vec<Job> = discovered
+    let jobs = discovered
         .iter()
         .filter(|d| {
             let record = reads.found.get(&d.key);
@@ -386,22 +315,31 @@ pub async fn scan(
         .iter()
         .map(|d| posture_input(d, reads.found.get(&d.key)))
         .collect();
-    timings.read_state = lap();
-    match queue.send(&jobs, Duration::ZERO).await {
+    jobs
+}
+
+/// The third phase: queues the jobs; those not queued are counted as a failure.
+async fn enqueue(queue: &impl JobSink, jobs: &[Job], report: &mut ScanReport) {
+    match queue.send(jobs, Duration::ZERO).await {
         Ok(sent) => report.queued = sent,
         Err(e) => {
             report.queued = jobs.len() - e.count;
             report.failed.push(e.to_string());
         }
     }
-    timings.enqueue = lap();
-    if let Err(e) = store.record_scans(&marks).await {
+}
+
+/// The fourth phase: the scan marks and what the scan saw of each cluster; a failure is
+/// reported, and the next scan writes them again.
+async fn mark(store: &StateStore, found: &Found, report: &mut ScanReport) {
+    if let Err(e) = store.record_scans(&found.marks).await {
         tracing::error!(error = %e, "cannot record the scan marks");
         report.failed.push(format!(
             "scan marks not recorded (the next scan repeats them): {e}"
         ));
     }
-    let sightings: Vec<(ClusterKey, Sighting)> = discovered
+    let sightings: Vec<(ClusterKey, Sighting)> = found
+        .clusters
         .iter()
         .map(|d| (d.key.clone(), d.sighting.clone()))
         .collect();
@@ -411,15 +349,24 @@ pub async fn scan(
             "cluster sightings not recorded (the next scan repeats them): {e}"
         ));
     }
+}
 
-    timings.mark = lap();
+/// The last phase: creates the records of clusters seen for the first time (not found and
+/// not unreadable), until `deadline`; how many were created here.
+async fn record_first_seen(
+    store: &StateStore,
+    discovered: &[Discovered],
+    reads: &ClusterReads,
+    deadline: Instant,
+) -> usize {
+    let unread: HashSet<&ClusterKey> = reads.unread.iter().map(|(k, _)| k).collect();
     let first_seen: Vec<&Discovered> = discovered
         .iter()
         .filter(|d| !reads.found.contains_key(&d.key) && !unread.contains(&d.key))
         .collect();
-    report.recorded = futures::stream::iter(first_seen)
+    futures::stream::iter(first_seen)
         .map(|d| async move {
-            if Instant::now() >= settings.deadline {
+            if Instant::now() >= deadline {
                 return false;
             }
             let state = ClusterState::discovered(d.mode);
@@ -437,10 +384,7 @@ pub async fn scan(
         .buffer_unordered(RECORD_CONCURRENCY)
         .filter(|created| std::future::ready(*created))
         .count()
-        .await;
-    timings.record = lap();
-    report.timings = timings;
-    Ok(report)
+        .await
 }
 
 /// An account, a region, and what scanning it gave: `None` when it was not started before the
@@ -459,10 +403,7 @@ struct Discovered {
 }
 
 /// What the scan knows of `d`: DescribeCluster's authentication mode and its record's counts.
-fn posture_input(
-    d: &Discovered,
-    record: Option<&crate::store::records::ClusterRecord>,
-) -> PostureInput {
+fn posture_input(d: &Discovered, record: Option<&ClusterRecord>) -> PostureInput {
     PostureInput {
         account: d.key.account.to_string(),
         region: d.key.region.to_string(),
@@ -497,7 +438,7 @@ async fn scan_one(
         .config(account, region)
         .await
         .map_err(|e| e.to_string())?;
-    let eks = crate::live::eks_client(&member);
+    let eks = eks_client(&member);
     let names: Vec<String> = eks
         .list_clusters()
         .into_paginator()
@@ -516,7 +457,7 @@ async fn scan_one(
                     .send()
                     .await
                     .map_err(|e| format!("DescribeCluster {name}: {}", sdk_reason(&e)))?;
-                let sighting = crate::live::sighting(out.cluster(), &config.network.egress_cidrs);
+                let sighting = live::sighting(out.cluster(), &config.network.egress_cidrs);
                 let new = is_new_cluster(sighting.created_at, since);
                 let tags = &sighting.tags;
                 let resolved = config.mode_for(account, account_ous, tags, new);

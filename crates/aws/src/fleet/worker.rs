@@ -2,14 +2,17 @@
 //! role until the function's deadline, and say what should happen to the message.
 
 use super::members::MemberAccounts;
-use super::scan::Organization;
+use super::organization::Organization;
+use super::queue::MAX_DELAY;
 use crate::engine::{Engine, EngineError, Outcome, Report, Settings};
-use crate::live::GatherError;
+use crate::live::{self, GatherError};
 use crate::notify::call_stats::CallStats;
 use crate::notify::events::EventPublisher;
 use crate::route::RoutePolicy;
-use crate::store::StateStore;
+use crate::sdk_config::eks_client;
+use crate::sdk_error::sdk_reason;
 use crate::store::lease::HeldLeases;
+use crate::store::table::StateStore;
 use eks_auth_core::config::{Config, is_new_cluster};
 use eks_auth_core::jobs::{Job, JobReason};
 use eks_auth_core::notify::metrics::{RunFigures, RunOutcome};
@@ -114,9 +117,9 @@ impl Worker<'_> {
             Ok(c) => c,
             Err(e) => return (Disposition::Retry(e.to_string()), None),
         };
-        let eks = crate::live::eks_client(&member);
+        let eks = eks_client(&member);
         let (tags, created_at) = match eks.describe_cluster().name(&job.cluster).send().await {
-            Ok(out) => crate::live::tags_and_creation(out.cluster()),
+            Ok(out) => live::tags_and_creation(out.cluster()),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_resource_not_found_exception()) =>
@@ -129,7 +132,7 @@ impl Worker<'_> {
                     None,
                 );
             }
-            Err(e) => return (Disposition::Retry(crate::live::sdk_reason(&e)), None),
+            Err(e) => return (Disposition::Retry(sdk_reason(&e)), None),
         };
         // Its CreateCluster event says so even when the migrator started watching only now.
         let new =
@@ -207,7 +210,7 @@ impl Worker<'_> {
         }
         Disposition::Requeue {
             job: next,
-            delay: delay.clamp(Duration::from_secs(1), super::queue::MAX_DELAY),
+            delay: delay.clamp(Duration::from_secs(1), MAX_DELAY),
             reason,
         }
     }

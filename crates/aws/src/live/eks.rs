@@ -2,11 +2,13 @@
 //! existing access entries with their policies, every list read to its last page.
 
 use super::error::GatherError;
-use super::{CONCURRENCY, MANAGED_TAG};
+use super::options::CONCURRENCY;
+use crate::sdk_error::sdk_reason;
 use aws_sdk_eks::Client;
-use aws_sdk_eks::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_eks::types::Cluster;
 use eks_auth_core::facts::{AuthenticationMode, AutoModeFact, CapabilityFact, ExistingEntry};
-use eks_auth_core::plan::{AccessPolicy, AccessScope, EntryType, ScopeType};
+use eks_auth_core::plan::{AccessPolicy, AccessScope, EntryType, MANAGED_TAG, ScopeType};
 use eks_auth_core::reach::EndpointAccess;
 use futures::{StreamExt as _, TryStreamExt as _};
 
@@ -31,6 +33,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// EKS `operation` failed (after the SDK's retries).
     fn fail<E, R>(&self, operation: &'static str, err: SdkError<E, R>) -> GatherError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -43,21 +46,14 @@ impl Ctx<'_> {
             reason: sdk_reason(&err),
         }
     }
-}
 
-/// `Code: message` of a service error, or the full context of a transport failure.
-pub(crate) fn sdk_reason<E, R>(err: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    match err.as_service_error() {
-        Some(service) => format!(
-            "{}: {}",
-            service.code().unwrap_or("error"),
-            service.message().unwrap_or("(no message)")
-        ),
-        None => DisplayErrorContext(err).to_string(),
+    /// DescribeCluster's answer lacks `what`.
+    fn incomplete(&self, what: &'static str) -> GatherError {
+        GatherError::Incomplete {
+            cluster: self.cluster.to_owned(),
+            region: self.region.to_owned(),
+            what,
+        }
     }
 }
 
@@ -79,20 +75,20 @@ pub(crate) async fn describe(eks: &Client, ctx: &Ctx<'_>) -> Result<ClusterInfo,
             return Err(ctx.fail("DescribeCluster", err));
         }
     };
-    let incomplete = |what| GatherError::Incomplete {
-        cluster: ctx.cluster.to_owned(),
-        region: ctx.region.to_owned(),
-        what,
-    };
-    let cluster = out.cluster().ok_or_else(|| incomplete("cluster"))?;
-    let arn = cluster.arn().ok_or_else(|| incomplete("arn"))?;
+    let cluster = out.cluster().ok_or_else(|| ctx.incomplete("cluster"))?;
+    cluster_info(cluster, ctx)
+}
+
+/// What an ACTIVE described cluster tells; [`GatherError::ClusterNotActive`] for any other.
+fn cluster_info(cluster: &Cluster, ctx: &Ctx<'_>) -> Result<ClusterInfo, GatherError> {
+    let arn = cluster.arn().ok_or_else(|| ctx.incomplete("arn"))?;
     // arn:<partition>:eks:<region>:<account>:cluster/<name>
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let (partition, account) = match parts.as_slice() {
         ["arn", partition, "eks", _, account, _] if !partition.is_empty() => {
             ((*partition).to_owned(), (*account).to_owned())
         }
-        _ => return Err(incomplete("parseable cluster ARN")),
+        _ => return Err(ctx.incomplete("parseable cluster ARN")),
     };
     let status = cluster
         .status()
@@ -106,49 +102,59 @@ pub(crate) async fn describe(eks: &Client, ctx: &Ctx<'_>) -> Result<ClusterInfo,
             status,
         });
     }
-    // A cluster without accessConfig predates access entries: it reads aws-auth only.
-    let mode = match cluster
-        .access_config()
-        .and_then(|a| a.authentication_mode())
-        .map(|m| m.as_str())
-    {
-        None | Some("CONFIG_MAP") => AuthenticationMode::ConfigMap,
-        Some("API_AND_CONFIG_MAP") => AuthenticationMode::ApiAndConfigMap,
-        Some("API") => AuthenticationMode::Api,
-        Some(_) => return Err(incomplete("known authenticationMode")),
-    };
+    let mode =
+        authentication_mode(cluster).ok_or_else(|| ctx.incomplete("known authenticationMode"))?;
     let endpoint = cluster
         .endpoint()
         .filter(|e| !e.is_empty())
-        .ok_or_else(|| incomplete("endpoint"))?
+        .ok_or_else(|| ctx.incomplete("endpoint"))?
         .to_owned();
     let ca_data = cluster
         .certificate_authority()
         .and_then(|c| c.data())
         .filter(|d| !d.is_empty())
-        .ok_or_else(|| incomplete("certificateAuthority.data"))?
+        .ok_or_else(|| ctx.incomplete("certificateAuthority.data"))?
         .to_owned();
-    let auto_mode = cluster
-        .compute_config()
-        .filter(|c| c.enabled() == Some(true))
-        .map(|c| AutoModeFact {
-            cluster_role_arn: cluster.role_arn().map(str::to_owned),
-            node_role_arn: c.node_role_arn().map(str::to_owned),
-        });
     Ok(ClusterInfo {
         partition,
         account,
         mode,
         endpoint,
         ca_data,
-        auto_mode,
+        auto_mode: auto_mode(cluster),
         access: endpoint_access(cluster),
     })
 }
 
+/// The cluster's authentication mode; `None` when EKS names one this version does not know.
+/// A cluster without accessConfig predates access entries: it reads aws-auth only.
+fn authentication_mode(cluster: &Cluster) -> Option<AuthenticationMode> {
+    match cluster
+        .access_config()
+        .and_then(|a| a.authentication_mode())
+        .map(|m| m.as_str())
+    {
+        None | Some("CONFIG_MAP") => Some(AuthenticationMode::ConfigMap),
+        Some("API_AND_CONFIG_MAP") => Some(AuthenticationMode::ApiAndConfigMap),
+        Some("API") => Some(AuthenticationMode::Api),
+        Some(_) => None,
+    }
+}
+
+/// EKS Auto Mode's roles, when `computeConfig.enabled`.
+fn auto_mode(cluster: &Cluster) -> Option<AutoModeFact> {
+    cluster
+        .compute_config()
+        .filter(|c| c.enabled() == Some(true))
+        .map(|c| AutoModeFact {
+            cluster_role_arn: cluster.role_arn().map(str::to_owned),
+            node_role_arn: c.node_role_arn().map(str::to_owned),
+        })
+}
+
 /// DescribeCluster's `resourcesVpcConfig` endpoint fields. A cluster described without them
 /// (never the case on EKS) counts as public, the API's default.
-pub(crate) fn endpoint_access(cluster: &aws_sdk_eks::types::Cluster) -> EndpointAccess {
+pub(crate) fn endpoint_access(cluster: &Cluster) -> EndpointAccess {
     let Some(vpc) = cluster.resources_vpc_config() else {
         return EndpointAccess {
             public_access: true,

@@ -1,7 +1,7 @@
 //! Why a live gather failed. Messages name the cluster, account and region, say what failed and
 //! why, and what to do; they never carry credentials, tokens or presigned URLs.
 
-/// Why [`super::gather`] could not produce facts for a cluster.
+/// Why [`super::gather`] (or another read of one cluster) could not produce its facts.
 ///
 /// Single-principal IAM problems are never errors: they become
 /// [`eks_auth_core::facts::IamResolution::Unresolvable`] or `NotFound`.
@@ -9,7 +9,7 @@
 pub enum GatherError {
     /// The cluster name or region is not valid.
     #[error("invalid input: {0}")]
-    Input(#[from] crate::ids::IdError),
+    Input(#[from] eks_auth_kube::ids::IdError),
     /// The shared configuration has no region.
     #[error(
         "no AWS region configured: set AWS_REGION (or --region) to the region of cluster `{cluster}`"
@@ -134,16 +134,64 @@ pub enum GatherError {
         cluster: String,
         /// The signing error.
         #[source]
-        source: crate::token::TokenError,
+        source: eks_auth_kube::token::TokenError,
     },
 }
 
-/// Details of [`GatherError::KubeForbidden`].
+/// What the Kubernetes API refused the migrator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Reading kube-system/aws-auth (every gather).
+    ReadAwsAuth,
+    /// Updating kube-system/aws-auth (the prune, a rollback).
+    WriteAwsAuth,
+    /// Listing one RBAC kind (`plan --suggest`, the worker's RBAC read).
+    ListRbac {
+        /// The resource refused (`clusterroles`, `rolebindings`, …).
+        resource: &'static str,
+    },
+}
+
+impl Refused {
+    /// What was refused, as the error says it (`read kube-system/aws-auth`).
+    fn action(self) -> String {
+        match self {
+            Refused::ReadAwsAuth => "read kube-system/aws-auth".to_owned(),
+            Refused::WriteAwsAuth => "update kube-system/aws-auth".to_owned(),
+            Refused::ListRbac { resource } => {
+                format!("list {resource}.rbac.authorization.k8s.io")
+            }
+        }
+    }
+
+    /// What to grant the migrator so that the call is allowed.
+    fn what_to_grant(self) -> &'static str {
+        match self {
+            Refused::ReadAwsAuth => {
+                "Grant it read access: on a CONFIG_MAP cluster map that principal in aws-auth (mapRoles for a role, mapUsers for a user) to a group allowed to get configmaps in kube-system; on an API or API_AND_CONFIG_MAP cluster give it an access entry with an access policy that allows get on configmaps in kube-system (e.g. AmazonEKSViewPolicy with namespace scope kube-system)"
+            }
+            Refused::WriteAwsAuth => {
+                "Grant it get, update and patch on the configmap aws-auth in kube-system (infra/kubernetes/migrator-rbac.yaml) or, on an API_AND_CONFIG_MAP cluster, an access entry with AmazonEKSEditPolicy scoped to the namespace kube-system"
+            }
+            Refused::ListRbac { .. } => {
+                "--suggest reads RBAC: grant get and list on clusterroles, clusterrolebindings, roles and rolebindings (the ClusterRole eks-auth-migrator-rbac-reader in infra/kubernetes/migrator-rbac.yaml), or plan without --suggest, or offline with --rbac FILE from `kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A -o yaml`"
+            }
+        }
+    }
+}
+
+/// The cluster's Kubernetes API refused the migrator (401/403): what it refused, who the
+/// migrator runs as and what to grant. The one refusal of [`GatherError::KubeForbidden`],
+/// [`WriteError::Denied`] and [`RbacError::Denied`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "cannot read kube-system/aws-auth on cluster `{cluster}` (account {account}, region {region}): the Kubernetes API answered {code} {status_reason}: {message}. The migrator runs as {caller}. Grant it read access: on a CONFIG_MAP cluster map that principal in aws-auth (mapRoles for a role, mapUsers for a user) to a group allowed to get configmaps in kube-system; on an API or API_AND_CONFIG_MAP cluster give it an access entry with an access policy that allows get on configmaps in kube-system (e.g. AmazonEKSViewPolicy with namespace scope kube-system)"
+    "cannot {} on cluster `{cluster}` (account {account}, region {region}): the Kubernetes API answered {code} {status_reason}: {message}. The migrator runs as {caller}. {}",
+    .refused.action(),
+    .refused.what_to_grant()
 )]
 pub struct KubeDenied {
+    /// What was refused.
+    pub refused: Refused,
     /// The cluster.
     pub cluster: String,
     /// Its account.
@@ -156,7 +204,8 @@ pub struct KubeDenied {
     pub status_reason: String,
     /// The API server's message.
     pub message: String,
-    /// The caller's ARN (sts:GetCallerIdentity) or why it is unknown.
+    /// The caller's ARN (sts:GetCallerIdentity, or the in-VPC agent's role) or why it is
+    /// unknown.
     pub caller: String,
 }
 
@@ -214,4 +263,61 @@ pub struct AgentFailed {
     pub function: String,
     /// What went wrong.
     pub reason: String,
+}
+
+/// Why [`super::write_aws_auth`] did not write.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// aws-auth changed since it was read: nothing was written; read it again and re-plan.
+    #[error(
+        "kube-system/aws-auth on cluster `{cluster}` changed since it was read (expected resourceVersion {expected}): nothing was written; the next run reads it again ({message})"
+    )]
+    Changed {
+        /// The cluster.
+        cluster: String,
+        /// The resourceVersion the write was conditional on.
+        expected: String,
+        /// The API server's message.
+        message: String,
+    },
+    /// aws-auth no longer exists.
+    #[error("kube-system/aws-auth on cluster `{cluster}` no longer exists: nothing was written")]
+    Missing {
+        /// The cluster.
+        cluster: String,
+    },
+    /// The Kubernetes API refused the write (401/403), with what to grant.
+    #[error("{0}")]
+    Denied(Box<KubeDenied>),
+    /// Describing the cluster, signing the token or reaching the API failed.
+    #[error(transparent)]
+    Live(#[from] GatherError),
+}
+
+/// Why [`super::gather_rbac`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RbacError {
+    /// The Kubernetes API refused to list an RBAC kind, with what to grant.
+    #[error("{0}")]
+    Denied(Box<KubeDenied>),
+    /// The Kubernetes API answered a list with another error.
+    #[error(
+        "listing {resource}.rbac.authorization.k8s.io on cluster `{cluster}` failed: {code} {status_reason}: {message}"
+    )]
+    Api {
+        /// The cluster.
+        cluster: String,
+        /// The resource listed.
+        resource: &'static str,
+        /// HTTP status.
+        code: u16,
+        /// The Status reason.
+        status_reason: String,
+        /// The API server's message.
+        message: String,
+    },
+    /// Describing the cluster, signing the token, listing access policies or reaching the API
+    /// failed.
+    #[error(transparent)]
+    Live(#[from] GatherError),
 }

@@ -2,8 +2,9 @@
 //! in each principal's own account — directly in the cluster's account, through the member role
 //! (STS AssumeRole, credentials cached per account for the run) in any other.
 
-use super::CONCURRENCY;
-use super::eks::sdk_reason;
+use super::options::CONCURRENCY;
+use crate::sdk_config::{iam_config, sts_config};
+use crate::sdk_error::{sdk_reason, service_code};
 use aws_credential_types::Credentials;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use eks_auth_core::arn::{Arn, Principal};
@@ -65,7 +66,7 @@ pub(crate) async fn resolve(
     member_role_name: Option<&str>,
     lookups: Vec<Lookup>,
 ) -> BTreeMap<String, IamResolution> {
-    let base = aws_sdk_iam::Client::from_conf(super::iam_config(config).build());
+    let base = aws_sdk_iam::Client::from_conf(iam_config(config).build());
     // One AssumeRole per foreign account, for the whole run.
     let foreign: BTreeSet<(String, String)> = lookups
         .iter()
@@ -119,7 +120,7 @@ async fn member_client(
         ));
     };
     let role_arn = format!("arn:{partition}:iam::{account}:role/{role_name}");
-    let sts = aws_sdk_sts::Client::from_conf(super::sts_config(config).build());
+    let sts = aws_sdk_sts::Client::from_conf(sts_config(config).build());
     let out = sts
         .assume_role()
         .role_arn(&role_arn)
@@ -143,9 +144,7 @@ async fn member_client(
         "eks-auth-migrator-member-role",
     );
     Ok(aws_sdk_iam::Client::from_conf(
-        super::iam_config(config)
-            .credentials_provider(credentials)
-            .build(),
+        iam_config(config).credentials_provider(credentials).build(),
     ))
 }
 
@@ -155,7 +154,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let missing = err.as_service_error().and_then(|s| s.code()) == Some("NoSuchEntity");
+    let missing = service_code(err) == Some("NoSuchEntity");
     (missing, sdk_reason(err))
 }
 

@@ -1,307 +1,131 @@
 //! The Kubernetes side of a gather and of aws-auth writes, by the route chosen for the cluster
 //! (`crate::route`): directly, with a bearer token signed from the configuration's credentials
 //! (eks-auth-kube), or through the in-VPC agent, which signs its own. Either way the caller
-//! gets the same results and the same errors, worded with the cluster, the route and what to do.
+//! gets the same results and the same errors, worded with the cluster, the route and what to do
+//! ([`KubeCtx`]).
 
-use super::eks::ClusterInfo;
-use super::error::{GatherError, KubeStatus};
-use crate::ids::{ClusterName, Region};
+use super::caller::caller_identity;
+use super::error::{GatherError, KubeDenied, RbacError, Refused, WriteError};
+use super::kube_ctx::{KubeCtx, Refusal};
 use crate::route::Via;
-use crate::route::agent::{AgentClient, CallError};
+use crate::route::agent_client::AgentClient;
+use crate::sdk_error::error_context;
 use aws_credential_types::provider::ProvideCredentials as _;
-use eks_auth_core::agent_protocol::{AgentCluster, Failure, FailureReason, Operation, Outcome};
-use eks_auth_core::reach::{self, ClusterPlace, ClusterReach, DirectVia, ReachClass, Route};
-use eks_auth_kube::{AwsAuthConfigMap, ClusterEndpoint, KubeCallError};
+use eks_auth_core::agent_protocol::{FailureReason, Operation, Outcome};
+use eks_auth_kube::ids::{ClusterName, Region};
+use eks_auth_kube::{AwsAuthConfigMap, KubeCallError};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
-
-/// The cluster a call is for, as errors name it.
-pub(crate) struct KubeCtx<'a> {
-    pub(crate) cluster: &'a ClusterName,
-    pub(crate) region: &'a Region,
-    pub(crate) info: &'a ClusterInfo,
-    pub(crate) reach: &'a ClusterReach,
-}
-
-impl KubeCtx<'_> {
-    fn place(&self) -> ClusterPlace<'_> {
-        ClusterPlace {
-            account: &self.info.account,
-            region: self.region.as_ref(),
-            name: self.cluster.as_ref(),
-        }
-    }
-
-    fn endpoint(&self) -> ClusterEndpoint<'_> {
-        ClusterEndpoint {
-            url: &self.info.endpoint,
-            ca_data: &self.info.ca_data,
-        }
-    }
-
-    fn agent_cluster(&self) -> AgentCluster {
-        AgentCluster {
-            name: self.cluster.to_string(),
-            region: self.region.to_string(),
-            endpoint: self.info.endpoint.clone(),
-            certificate_authority: self.info.ca_data.clone(),
-        }
-    }
-
-    /// A call that reached nothing: the endpoint, and what the reachability says to do.
-    fn unreachable(&self, reason: String) -> GatherError {
-        let r = &self.reach.reachability;
-        let hint = match (&self.reach.route, r.class) {
-            (Route::Direct { via: DirectVia::HubVpc }, _) => format!(
-                "The migrator reaches {} through its hub VPC: check the route to it, DNS resolution of the private endpoint and HTTPS 443 into the cluster security group (docs/networking.md)",
-                r.vpc_id.as_deref().unwrap_or("the cluster's VPC")
-            ),
-            (_, ReachClass::Public) => "If the endpoint is not reachable from where the migrator runs (a firewall, a private endpoint), run the migrator inside its VPC or deploy the in-VPC agent (docs/networking.md)".to_owned(),
-            (_, class) => format!(
-                "The cluster has a {}: {}",
-                class.describe(),
-                reach::what_to_deploy(r, self.place())
-            ),
-        };
-        GatherError::KubeUnreachable {
-            cluster: self.cluster.to_string(),
-            account: self.info.account.clone(),
-            region: self.region.to_string(),
-            endpoint: self.info.endpoint.clone(),
-            reason: format!("{reason}. {hint}"),
-        }
-    }
-
-    fn api(&self, code: u16, status_reason: String, message: String) -> GatherError {
-        GatherError::KubeApi(Box::new(KubeStatus {
-            cluster: self.cluster.to_string(),
-            account: self.info.account.clone(),
-            region: self.region.to_string(),
-            code,
-            status_reason,
-            message,
-        }))
-    }
-
-    fn config(&self, reason: String) -> GatherError {
-        GatherError::KubeConfig {
-            cluster: self.cluster.to_string(),
-            account: self.info.account.clone(),
-            region: self.region.to_string(),
-            reason,
-        }
-    }
-
-    fn agent_failed(&self, agent: &AgentClient, reason: String) -> GatherError {
-        GatherError::Agent(Box::new(super::AgentFailed {
-            cluster: self.cluster.to_string(),
-            account: self.info.account.clone(),
-            region: self.region.to_string(),
-            function: agent.function().to_owned(),
-            reason,
-        }))
-    }
-
-    /// The agent does not exist: the cluster is unreachable until it is deployed.
-    fn agent_missing(&self, agent: &AgentClient, reason: &str) -> GatherError {
-        let what = format!(
-            "no agent function {} exists in account {}, region {} ({reason}); {}",
-            agent.function(),
-            self.info.account,
-            self.region,
-            reach::what_to_deploy(&self.reach.reachability, self.place())
-        );
-        let no_route = crate::route::NoRoute::new(self.reach.reachability.clone(), what);
-        GatherError::Unreachable(Box::new(super::Unreachable {
-            cluster: self.cluster.to_string(),
-            account: self.info.account.clone(),
-            region: self.region.to_string(),
-            reach: no_route.reach,
-            reason: no_route.reason,
-        }))
-    }
-
-    /// A failure an agent reported that is not the API's refusal.
-    fn agent_failure(&self, agent: &AgentClient, f: &Failure) -> GatherError {
-        match (f.reason, f.code) {
-            (FailureReason::ApiError, Some(code)) => self.api(
-                code,
-                f.status_reason.clone().unwrap_or_default(),
-                f.message.clone(),
-            ),
-            (FailureReason::Unreachable, _) => self.unreachable(format!(
-                "the agent {} could not reach it either: {}",
-                agent.function(),
-                f.message
-            )),
-            _ => self.agent_failed(agent, format!("it reported {:?}: {}", f.reason, f.message)),
-        }
-    }
-
-    /// Who a refused agent call ran as.
-    fn agent_caller(agent: &AgentClient, f: &Failure) -> String {
-        format!(
-            "{} (the in-VPC agent {})",
-            f.agent_principal.as_deref().unwrap_or("the agent's role"),
-            agent.function()
-        )
-    }
-
-    fn unexpected(&self, agent: &AgentClient, operation: &str, outcome: &Outcome) -> GatherError {
-        self.agent_failed(
-            agent,
-            format!(
-                "it answered `{}` to {operation}",
-                crate::route::agent::outcome_name(outcome)
-            ),
-        )
-    }
-
-    fn call_failed(&self, agent: &AgentClient, e: CallError) -> GatherError {
-        match e {
-            CallError::Missing(reason) => self.agent_missing(agent, &reason),
-            CallError::Failed(reason) => self.agent_failed(agent, reason),
-        }
-    }
-}
-
-/// A refusal (401/403) by the Kubernetes API, before the caller's identity is known.
-pub(crate) struct Denied {
-    pub(crate) code: u16,
-    pub(crate) status_reason: String,
-    pub(crate) message: String,
-    /// Who the call ran as, when the route knows it (the agent's role); `None`: this process's
-    /// credentials (sts:GetCallerIdentity tells).
-    pub(crate) caller: Option<String>,
-}
-
-/// Why reading aws-auth failed.
-pub(crate) enum ReadError {
-    /// 401 or 403.
-    Denied(Denied),
-    /// Anything else, already worded.
-    Other(GatherError),
-}
 
 /// Reads kube-system/aws-auth; `Ok(None)` when it does not exist.
 pub(crate) async fn read_aws_auth(
     config: &aws_config::SdkConfig,
     ctx: &KubeCtx<'_>,
     via: &Via,
-) -> Result<Option<AwsAuthConfigMap>, ReadError> {
-    match via {
+) -> Result<Option<AwsAuthConfigMap>, GatherError> {
+    let refused = Refused::ReadAwsAuth;
+    let agent = match via {
         Via::Direct => {
-            let client = direct(config, ctx).await.map_err(ReadError::Other)?;
-            eks_auth_kube::aws_auth::read_aws_auth(client)
-                .await
-                .map_err(|e| match sort(ctx, e) {
-                    Sorted::Denied(d) => ReadError::Denied(d),
-                    Sorted::Other(e) => ReadError::Other(e),
-                })
+            let client = direct(config, ctx).await?;
+            return match eks_auth_kube::aws_auth::read_aws_auth(client).await {
+                Ok(cm) => Ok(cm),
+                Err(e) => Err(match sort(ctx, e) {
+                    Sorted::Denied(r) => {
+                        GatherError::KubeForbidden(direct_denied(config, ctx, refused, r).await)
+                    }
+                    Sorted::Other(e) => e,
+                }),
+            };
         }
-        Via::Agent(agent) => {
-            let outcome = agent
-                .call(ctx.agent_cluster(), Operation::ReadAwsAuth {})
-                .await
-                .map_err(|e| ReadError::Other(ctx.call_failed(agent, e)))?;
-            match outcome {
-                Outcome::AwsAuth { config_map } => Ok(config_map.map(|c| AwsAuthConfigMap {
-                    data: c.data,
-                    resource_version: c.resource_version,
-                })),
-                Outcome::Failed(f) if f.reason == FailureReason::Denied => {
-                    Err(ReadError::Denied(agent_denied(agent, f)))
-                }
-                Outcome::Failed(f) if f.reason == FailureReason::NotFound => Ok(None),
-                Outcome::Failed(f) => Err(ReadError::Other(ctx.agent_failure(agent, &f))),
-                other => Err(ReadError::Other(ctx.unexpected(
-                    agent,
-                    "read_aws_auth",
-                    &other,
-                ))),
-            }
-        }
+        Via::Agent(agent) => agent,
+    };
+    let outcome = agent
+        .call(ctx.agent_cluster(), Operation::ReadAwsAuth {})
+        .await
+        .map_err(|e| ctx.call_failed(agent, e))?;
+    match outcome {
+        Outcome::AwsAuth { config_map } => Ok(config_map.map(|c| AwsAuthConfigMap {
+            data: c.data,
+            resource_version: c.resource_version,
+        })),
+        Outcome::Failed(f) if f.reason == FailureReason::Denied => Err(GatherError::KubeForbidden(
+            ctx.agent_denied(refused, agent, f),
+        )),
+        Outcome::Failed(f) if f.reason == FailureReason::NotFound => Ok(None),
+        Outcome::Failed(f) => Err(ctx.agent_failure(agent, &f)),
+        other => Err(ctx.unexpected(agent, "read_aws_auth", &other)),
     }
 }
 
-/// Why writing aws-auth failed.
-pub(crate) enum WriteError {
-    /// 409: aws-auth changed since it was read.
-    Conflict(String),
-    /// 404: aws-auth does not exist.
-    Missing,
-    /// 401 or 403.
-    Denied(Denied),
-    /// Anything else, already worded.
-    Other(GatherError),
+/// What a conditional write of aws-auth is conditional on: the resourceVersion it was read at
+/// and the data read there.
+pub(crate) struct Expected<'a> {
+    pub(crate) resource_version: &'a str,
+    pub(crate) data: &'a BTreeMap<String, String>,
 }
 
-/// Sets aws-auth's `data` to `data`, only if it is still at `expected_resource_version` (whose
-/// data was `current`). Returns the new resourceVersion.
+/// Sets aws-auth's `data` to `data`, only if it is still at `expected.resource_version`.
+/// Returns the new resourceVersion.
 pub(crate) async fn patch_aws_auth(
     config: &aws_config::SdkConfig,
     ctx: &KubeCtx<'_>,
     via: &Via,
-    expected_resource_version: &str,
-    current: &BTreeMap<String, String>,
+    expected: Expected<'_>,
     data: &BTreeMap<String, String>,
 ) -> Result<String, WriteError> {
-    match via {
+    let changed = |message| WriteError::Changed {
+        cluster: ctx.cluster.to_string(),
+        expected: expected.resource_version.to_owned(),
+        message,
+    };
+    let missing = || WriteError::Missing {
+        cluster: ctx.cluster.to_string(),
+    };
+    let refused = Refused::WriteAwsAuth;
+    let agent = match via {
         Via::Direct => {
-            let client = direct(config, ctx).await.map_err(WriteError::Other)?;
-            eks_auth_kube::aws_auth::patch_aws_auth(
+            let client = direct(config, ctx).await?;
+            let written = eks_auth_kube::aws_auth::patch_aws_auth(
                 client,
-                expected_resource_version,
-                current,
+                expected.resource_version,
+                expected.data,
                 data,
             )
-            .await
-            .map_err(|e| match e {
-                KubeCallError::Conflict { message } => WriteError::Conflict(message),
-                KubeCallError::NotFound => WriteError::Missing,
-                other => match sort(ctx, other) {
-                    Sorted::Denied(d) => WriteError::Denied(d),
-                    Sorted::Other(e) => WriteError::Other(e),
-                },
-            })
-        }
-        Via::Agent(agent) => {
-            let operation = Operation::WriteAwsAuth {
-                resource_version: expected_resource_version.to_owned(),
-                current: current.clone(),
-                data: data.clone(),
-            };
-            let outcome = agent
-                .call(ctx.agent_cluster(), operation)
-                .await
-                .map_err(|e| WriteError::Other(ctx.call_failed(agent, e)))?;
-            match outcome {
-                Outcome::Written { resource_version } => Ok(resource_version),
-                Outcome::Failed(f) => Err(match f.reason {
-                    FailureReason::Conflict => WriteError::Conflict(f.message),
-                    FailureReason::NotFound => WriteError::Missing,
-                    FailureReason::Denied => WriteError::Denied(agent_denied(agent, f)),
-                    _ => WriteError::Other(ctx.agent_failure(agent, &f)),
+            .await;
+            return match written {
+                Ok(rv) => Ok(rv),
+                Err(KubeCallError::Conflict { message }) => Err(changed(message)),
+                Err(KubeCallError::NotFound) => Err(missing()),
+                Err(other) => Err(match sort(ctx, other) {
+                    Sorted::Denied(r) => {
+                        WriteError::Denied(direct_denied(config, ctx, refused, r).await)
+                    }
+                    Sorted::Other(e) => WriteError::Live(e),
                 }),
-                other => Err(WriteError::Other(ctx.unexpected(
-                    agent,
-                    "write_aws_auth",
-                    &other,
-                ))),
-            }
+            };
         }
+        Via::Agent(agent) => agent,
+    };
+    let operation = Operation::WriteAwsAuth {
+        resource_version: expected.resource_version.to_owned(),
+        current: expected.data.clone(),
+        data: data.clone(),
+    };
+    let outcome = agent
+        .call(ctx.agent_cluster(), operation)
+        .await
+        .map_err(|e| ctx.call_failed(agent, e))?;
+    match outcome {
+        Outcome::Written { resource_version } => Ok(resource_version),
+        Outcome::Failed(f) => Err(match f.reason {
+            FailureReason::Conflict => changed(f.message),
+            FailureReason::NotFound => missing(),
+            FailureReason::Denied => WriteError::Denied(ctx.agent_denied(refused, agent, f)),
+            _ => WriteError::Live(ctx.agent_failure(agent, &f)),
+        }),
+        other => Err(ctx.unexpected(agent, "write_aws_auth", &other).into()),
     }
-}
-
-/// Why listing RBAC failed.
-pub(crate) enum ListError {
-    /// 401 or 403.
-    Denied(Denied),
-    /// Another answer of the API: (code, reason, message).
-    Api(u16, String, String),
-    /// Anything else, already worded.
-    Other(GatherError),
 }
 
 /// Items per RBAC page.
@@ -312,38 +136,62 @@ pub(crate) async fn list_rbac(
     config: &aws_config::SdkConfig,
     ctx: &KubeCtx<'_>,
     via: &Via,
-    resource: &str,
-) -> Result<Vec<Value>, ListError> {
+    resource: &'static str,
+) -> Result<Vec<Value>, RbacError> {
     match via {
         Via::Direct => {
-            let client = direct(config, ctx).await.map_err(ListError::Other)?;
-            list_direct(&client, ctx, resource).await
+            let client = direct(config, ctx).await?;
+            list_direct(config, &client, ctx, resource).await
         }
         Via::Agent(agent) => list_through(agent, ctx, resource).await,
     }
 }
 
+/// The API's answer to a list that is neither a page nor a refusal.
+fn list_failed(
+    ctx: &KubeCtx<'_>,
+    resource: &'static str,
+    code: u16,
+    status_reason: String,
+    message: String,
+) -> RbacError {
+    RbacError::Api {
+        cluster: ctx.cluster.to_string(),
+        resource,
+        code,
+        status_reason,
+        message,
+    }
+}
+
 async fn list_direct(
+    config: &aws_config::SdkConfig,
     client: &kube::Client,
     ctx: &KubeCtx<'_>,
-    resource: &str,
-) -> Result<Vec<Value>, ListError> {
+    resource: &'static str,
+) -> Result<Vec<Value>, RbacError> {
     let mut items = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let page = eks_auth_kube::rbac::list_rbac_page(client, resource, PAGE, token.as_deref())
-            .await
-            .map_err(|e| match e {
-                KubeCallError::Api {
-                    code,
-                    status_reason,
-                    message,
-                } => ListError::Api(code, status_reason, message),
-                other => match sort(ctx, other) {
-                    Sorted::Denied(d) => ListError::Denied(d),
-                    Sorted::Other(e) => ListError::Other(e),
-                },
-            })?;
+        let listed =
+            eks_auth_kube::rbac::list_rbac_page(client, resource, PAGE, token.as_deref()).await;
+        let page = match listed {
+            Ok(page) => page,
+            Err(KubeCallError::Api {
+                code,
+                status_reason,
+                message,
+            }) => return Err(list_failed(ctx, resource, code, status_reason, message)),
+            Err(other) => {
+                return Err(match sort(ctx, other) {
+                    Sorted::Denied(r) => {
+                        let refused = Refused::ListRbac { resource };
+                        RbacError::Denied(direct_denied(config, ctx, refused, r).await)
+                    }
+                    Sorted::Other(e) => RbacError::Live(e),
+                });
+            }
+        };
         items.extend(page.items);
         match page.continue_token {
             Some(t) => token = Some(t),
@@ -355,8 +203,8 @@ async fn list_direct(
 async fn list_through(
     agent: &AgentClient,
     ctx: &KubeCtx<'_>,
-    resource: &str,
-) -> Result<Vec<Value>, ListError> {
+    resource: &'static str,
+) -> Result<Vec<Value>, RbacError> {
     let mut items = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -368,7 +216,7 @@ async fn list_through(
         let outcome = agent
             .call(ctx.agent_cluster(), operation)
             .await
-            .map_err(|e| ListError::Other(ctx.call_failed(agent, e)))?;
+            .map_err(|e| ctx.call_failed(agent, e))?;
         let next = match outcome {
             Outcome::RbacPage {
                 items: page,
@@ -378,17 +226,16 @@ async fn list_through(
                 continue_token
             }
             Outcome::Failed(f) if f.reason == FailureReason::Denied => {
-                return Err(ListError::Denied(agent_denied(agent, f)));
+                let refused = Refused::ListRbac { resource };
+                return Err(RbacError::Denied(ctx.agent_denied(refused, agent, f)));
             }
             Outcome::Failed(f) if f.reason == FailureReason::ApiError => {
-                return Err(ListError::Api(
-                    f.code.unwrap_or_default(),
-                    f.status_reason.unwrap_or_default(),
-                    f.message,
-                ));
+                let code = f.code.unwrap_or_default();
+                let status_reason = f.status_reason.unwrap_or_default();
+                return Err(list_failed(ctx, resource, code, status_reason, f.message));
             }
-            Outcome::Failed(f) => return Err(ListError::Other(ctx.agent_failure(agent, &f))),
-            other => return Err(ListError::Other(ctx.unexpected(agent, "list_rbac", &other))),
+            Outcome::Failed(f) => return Err(ctx.agent_failure(agent, &f).into()),
+            other => return Err(ctx.unexpected(agent, "list_rbac", &other).into()),
         };
         match next {
             Some(t) => token = Some(t),
@@ -397,18 +244,9 @@ async fn list_through(
     }
 }
 
-fn agent_denied(agent: &AgentClient, f: Failure) -> Denied {
-    Denied {
-        code: f.code.unwrap_or(403),
-        caller: Some(KubeCtx::agent_caller(agent, &f)),
-        status_reason: f.status_reason.unwrap_or_else(|| "Forbidden".to_owned()),
-        message: f.message,
-    }
-}
-
 /// A direct call's error, sorted.
 enum Sorted {
-    Denied(Denied),
+    Denied(Refusal),
     Other(GatherError),
 }
 
@@ -418,11 +256,10 @@ fn sort(ctx: &KubeCtx<'_>, e: KubeCallError) -> Sorted {
             code,
             status_reason,
             message,
-        } => Sorted::Denied(Denied {
+        } => Sorted::Denied(Refusal {
             code,
             status_reason,
             message,
-            caller: None,
         }),
         KubeCallError::Conflict { message } => {
             Sorted::Other(ctx.api(409, "Conflict".to_owned(), message))
@@ -442,6 +279,17 @@ fn sort(ctx: &KubeCtx<'_>, e: KubeCallError) -> Sorted {
     }
 }
 
+/// The API's refusal of a direct call, which ran with this process's credentials:
+/// sts:GetCallerIdentity tells whose.
+async fn direct_denied(
+    config: &aws_config::SdkConfig,
+    ctx: &KubeCtx<'_>,
+    refused: Refused,
+    refusal: Refusal,
+) -> Box<KubeDenied> {
+    ctx.denied(refused, refusal, caller_identity(config).await)
+}
+
 /// A client for the direct route.
 async fn direct(
     config: &aws_config::SdkConfig,
@@ -455,7 +303,7 @@ async fn direct(
 }
 
 /// A fresh EKS bearer token for `cluster` from the configuration's credentials.
-pub(crate) async fn bearer(
+async fn bearer(
     config: &aws_config::SdkConfig,
     cluster: &ClusterName,
     region: &Region,
@@ -472,13 +320,12 @@ pub(crate) async fn bearer(
             .await
             .map_err(|e| GatherError::Credentials {
                 cluster: cluster.to_string(),
-                reason: aws_sdk_eks::error::DisplayErrorContext(&e).to_string(),
+                reason: error_context(&e),
             })?;
-    let token = crate::token::token(&credentials, region, cluster, SystemTime::now()).map_err(
-        |source| GatherError::Token {
+    let token = eks_auth_kube::token::token(&credentials, region, cluster, SystemTime::now())
+        .map_err(|source| GatherError::Token {
             cluster: cluster.to_string(),
             source,
-        },
-    )?;
+        })?;
     Ok(token.as_str().to_owned())
 }

@@ -8,9 +8,10 @@
 //! next scan.
 
 use crate::fleet::members::MemberAccounts;
-use crate::live::sdk_reason;
+use crate::sdk_error::sdk_reason;
+use crate::store::ClusterKey;
 use crate::store::findings::FindingMark;
-use crate::store::{ClusterKey, StateStore};
+use crate::store::table::StateStore;
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, AwsSecurityFindingIdentifier, Compliance, ComplianceStatus,
     FindingProviderFields, FindingProviderSeverity, NoteUpdate, Recommendation, RecordState,

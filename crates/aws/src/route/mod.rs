@@ -5,8 +5,9 @@
 //! `live` then reads and writes through the chosen [`Via`], so the engine's logic does not
 //! depend on the route.
 
-pub(crate) mod agent;
+pub(crate) mod agent_client;
 
+use agent_client::AgentClient;
 use eks_auth_core::reach::{
     self, ClusterPlace, ClusterReach, DirectVia, EndpointAccess, NetworkConfig, Route,
 };
@@ -36,7 +37,7 @@ pub(crate) enum Via {
     /// From this process, with a token signed from its configuration's credentials.
     Direct,
     /// Through an agent function.
-    Agent(agent::AgentClient),
+    Agent(AgentClient),
 }
 
 /// Why there is no route: the fact, and what to deploy.
@@ -91,9 +92,7 @@ pub(crate) fn choose(
     };
     let via = match &route {
         Route::Direct { .. } => Via::Direct,
-        Route::Agent { function, .. } => {
-            Via::Agent(agent::AgentClient::new(config, function, timeout))
-        }
+        Route::Agent { function, .. } => Via::Agent(AgentClient::new(config, function, timeout)),
         Route::Unreachable { reason } => {
             return Err(Box::new(NoRoute::new(reachability, reason.clone())));
         }

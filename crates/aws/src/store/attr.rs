@@ -42,7 +42,8 @@ impl<'a> Reader<'a> {
         Self { item }
     }
 
-    fn corrupt(&self, attribute: &'static str) -> StoreError {
+    /// [`StoreError::Corrupt`] for `attribute` of this item.
+    pub(crate) fn corrupt(&self, attribute: &'static str) -> StoreError {
         let key = |k: &str| {
             self.item
                 .get(k)

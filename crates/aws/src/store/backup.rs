@@ -3,7 +3,9 @@
 
 use super::attr::{Item, Reader, from_millis, millis, n, s};
 use super::error::{StoreError, service};
-use super::{ClusterKey, PK, SK, StateStore};
+use super::key::ClusterKey;
+use super::schema::{PK, SK};
+use super::table::StateStore;
 use std::time::SystemTime;
 
 const RESOURCE_VERSION: &str = "resource_version";

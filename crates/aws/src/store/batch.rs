@@ -2,9 +2,9 @@
 //! unprocessed keys and items retried with exponential backoff. Only for reads, and for writes
 //! that may replace what is there (batch writes take no condition).
 
-use super::StateStore;
 use super::attr::Item;
 use super::error::{StoreError, service};
+use super::table::StateStore;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, PutRequest, WriteRequest};
 use std::time::Duration;
 

@@ -3,8 +3,10 @@
 
 use super::attr::{Item, Reader, Update, millis, n, s};
 use super::error::{StoreError, service};
+use super::key::ClusterKey;
 use super::records::{LAST_ERROR, UPDATED_AT};
-use super::{ClusterKey, SK, StateStore};
+use super::schema::SK;
+use super::table::StateStore;
 use aws_sdk_dynamodb::types::ReturnValue;
 use eks_auth_core::arn::Arn;
 use std::fmt;

@@ -4,8 +4,8 @@
 //! the SDK error itself (with its raw HTTP response) is not kept, so nothing from a request can
 //! leak into logs through an error.
 
-use crate::token::rfc3339_seconds;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use eks_auth_kube::token::rfc3339_seconds;
 use std::error::Error as StdError;
 use std::time::SystemTime;
 
@@ -37,7 +37,7 @@ pub enum StoreError {
         /// When its lease expires.
         until: SystemTime,
         /// The holder's process, when recorded.
-        process: Option<crate::process::ProcessId>,
+        process: Option<super::lease::process::ProcessId>,
     },
     /// The caller's lease expired and was taken over, or was released.
     #[error("{key}: the lease of {owner} is no longer held")]

@@ -4,7 +4,8 @@
 
 use super::attr::{n, s};
 use super::error::{StoreError, service};
-use super::{PK, SK, StateStore, TTL_ATTRIBUTE};
+use super::schema::{PK, SK, TTL_ATTRIBUTE};
+use super::table::StateStore;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 impl StateStore {

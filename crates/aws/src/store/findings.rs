@@ -5,7 +5,9 @@
 
 use super::attr::{Item, Reader, millis, n, s};
 use super::error::StoreError;
-use super::{ClusterKey, PK, SK, StateStore};
+use super::key::ClusterKey;
+use super::schema::{PK, SK};
+use super::table::StateStore;
 use std::collections::HashMap;
 use std::time::SystemTime;
 

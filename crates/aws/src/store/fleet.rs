@@ -12,10 +12,12 @@
 use super::attr::{Item, millis};
 use super::error::{StoreError, service};
 use super::inventory::{assemble, parse_part_sk};
+use super::key::ClusterKey;
 use super::records::{ClusterRecord, cluster_from_item};
 use super::scans::{ScanStatus, mark_from_item};
+use super::schema::{META, PK, SK};
 use super::sightings::{SEEN, StoredSighting, sighting_from_item};
-use super::{ClusterKey, META, PK, SK, StateStore};
+use super::table::StateStore;
 use aws_sdk_dynamodb::types::AttributeValue;
 use eks_auth_core::report::input::{
     ClusterView, FleetInput, RecordCounts, ScanOutcome, ScanView, Unreadable,

@@ -15,7 +15,9 @@
 
 use super::attr::{Item, millis, n, s};
 use super::error::{StoreError, service};
-use super::{ClusterKey, PK, SK, StateStore};
+use super::key::ClusterKey;
+use super::schema::{PK, SK};
+use super::table::StateStore;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use eks_auth_core::inventory::{ClusterInventory, INVENTORY_FORMAT_VERSION};

@@ -1,124 +1,28 @@
 //! The per-cluster lease: one writer per cluster, with expiry so a crashed worker's cluster is
 //! taken over (design.md invariant 4).
 //!
-//! The lease lives on the cluster record (`lease_owner`, `lease_until` in epoch milliseconds)
-//! and is taken with one conditional UpdateItem, so of any number of racing workers exactly one
-//! wins. Lease changes do not bump the record's `version`.
+//! The lease lives on the cluster record (`lease_owner`, `lease_until` in epoch milliseconds,
+//! `lease_process`: [`record`]) and is taken with one conditional UpdateItem, so of any number of
+//! racing workers exactly one wins. Lease changes do not bump the record's `version`. The holder
+//! names its process ([`process`]), so a run on the same host takes over at once from one that
+//! has ended; the leases a process holds are kept in [`HeldLeases`] for its shutdown.
 
-use super::attr::{Update, from_millis, millis, n, s};
+pub mod held;
+pub mod process;
+pub mod record;
+
+pub use held::HeldLeases;
+pub use process::ProcessId;
+pub use record::{Lease, LeaseInfo};
+
+use super::attr::{Reader, Update, from_millis, millis};
 use super::error::{StoreError, service};
-use super::records::cluster_from_item;
-use super::{ClusterKey, META, PK, StateStore};
-use crate::process::ProcessId;
+use super::key::ClusterKey;
+use super::schema::META;
+use super::table::StateStore;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use std::time::{Duration, SystemTime};
-
-pub(crate) const LEASE_OWNER: &str = "lease_owner";
-pub(crate) const LEASE_UNTIL: &str = "lease_until";
-/// The holder process (JSON of [`ProcessId`]), when it has one.
-pub(crate) const LEASE_PROCESS: &str = "lease_process";
-
-/// A lease as recorded on a cluster record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeaseInfo {
-    /// The worker holding (or last holding) it.
-    pub owner: String,
-    /// Its expiry.
-    pub until: SystemTime,
-    /// The holder process, when recorded (see [`crate::process`]).
-    pub process: Option<ProcessId>,
-}
-
-impl LeaseInfo {
-    /// `owner` and, when recorded, the process (`cli-… (pid 42 on host …)`).
-    pub fn holder(&self) -> String {
-        match &self.process {
-            Some(p) => format!("{} ({p})", self.owner),
-            None => self.owner.clone(),
-        }
-    }
-}
-
-/// A lease this worker holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[must_use = "a lease should be renewed or released"]
-pub struct Lease {
-    key: ClusterKey,
-    owner: String,
-    until: SystemTime,
-}
-
-impl Lease {
-    /// The cluster.
-    pub fn key(&self) -> &ClusterKey {
-        &self.key
-    }
-    /// This worker's ID.
-    pub fn owner(&self) -> &str {
-        &self.owner
-    }
-    /// Expiry (millisecond precision, as stored).
-    pub fn until(&self) -> SystemTime {
-        self.until
-    }
-}
-
-/// The leases a process holds right now, so that it can give them up when it is told to shut
-/// down (the Lambda worker on SIGTERM) instead of leaving them to expire. Engines register a
-/// lease when they take it and remove it when they release it.
-#[derive(Debug, Clone, Default)]
-pub struct HeldLeases(std::sync::Arc<std::sync::Mutex<Vec<Lease>>>);
-
-impl HeldLeases {
-    /// No lease held.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Records `lease` as held (replacing an older copy of the same cluster's lease).
-    pub fn insert(&self, lease: &Lease) {
-        if let Ok(mut held) = self.0.lock() {
-            held.retain(|l| l.key != lease.key);
-            held.push(lease.clone());
-        }
-    }
-
-    /// Forgets the lease of `key`.
-    pub fn remove(&self, key: &ClusterKey) {
-        if let Ok(mut held) = self.0.lock() {
-            held.retain(|l| &l.key != key);
-        }
-    }
-
-    /// How many leases are held.
-    pub fn len(&self) -> usize {
-        self.0.lock().map(|h| h.len()).unwrap_or_default()
-    }
-
-    /// Whether none is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Releases every lease still held; returns how many were released (a lease already
-    /// taken over or released elsewhere is skipped).
-    pub async fn release_all(&self, store: &StateStore) -> usize {
-        let leases: Vec<Lease> = self
-            .0
-            .lock()
-            .map(|mut h| std::mem::take(&mut *h))
-            .unwrap_or_default();
-        let mut released = 0;
-        for lease in leases {
-            match store.release_lease(lease).await {
-                Ok(()) => released += 1,
-                Err(e) => tracing::warn!(error = %e, "lease not released at shutdown"),
-            }
-        }
-        released
-    }
-}
 
 /// What went wrong with a conditional lease update.
 enum Failed {
@@ -203,25 +107,11 @@ impl StateStore {
     ) -> Result<Lease, StoreError> {
         let until = from_millis(millis(now + ttl));
         let mut u = Update::default();
-        u.set(LEASE_OWNER, s(owner))
-            .set(LEASE_UNTIL, n(millis(until)))
-            .set_opt(
-                LEASE_PROCESS,
-                process.and_then(|p| serde_json::to_string(p).ok()).map(s),
-            );
-        if let Some(found) = ended {
-            let (pk, lo, lu) = (u.name(PK), u.name(LEASE_OWNER), u.name(LEASE_UNTIL));
-            let (old, old_until) = (u.value(s(&found.owner)), u.value(n(millis(found.until))));
-            u.condition(format!("attribute_exists({pk})"));
-            u.condition(format!("{lo} = {old} AND {lu} = {old_until}"));
-            return self.lease_outcome(key, owner, until, now, u).await;
+        record::set_holder(&mut u, owner, until, process);
+        match ended {
+            Some(found) => record::require_exactly(&mut u, found),
+            None => record::require_takeable(&mut u, owner, now),
         }
-        let (pk, lo, lu) = (u.name(PK), u.name(LEASE_OWNER), u.name(LEASE_UNTIL));
-        let (me, now_v) = (u.value(s(owner)), u.value(n(millis(now))));
-        u.condition(format!("attribute_exists({pk})"));
-        u.condition(format!(
-            "attribute_not_exists({lo}) OR {lo} = {me} OR {lu} <= {now_v}"
-        ));
         self.lease_outcome(key, owner, until, now, u).await
     }
 
@@ -275,10 +165,8 @@ impl StateStore {
     ) -> Result<Lease, StoreError> {
         let until = from_millis(millis(now + ttl));
         let mut u = Update::default();
-        u.set(LEASE_UNTIL, n(millis(until)));
-        let lo = u.name(LEASE_OWNER);
-        let me = u.value(s(&lease.owner));
-        u.condition(format!("{lo} = {me}"));
+        record::set_until(&mut u, until);
+        record::require_owner(&mut u, &lease.owner);
         match self.conditional(&lease.key, u).await? {
             Ok(()) => Ok(Lease {
                 until,
@@ -296,12 +184,8 @@ impl StateStore {
     /// [`StoreError::Service`].
     pub async fn release_lease(&self, lease: Lease) -> Result<(), StoreError> {
         let mut u = Update::default();
-        u.set_opt(LEASE_OWNER, None)
-            .set_opt(LEASE_UNTIL, None)
-            .set_opt(LEASE_PROCESS, None);
-        let lo = u.name(LEASE_OWNER);
-        let me = u.value(s(&lease.owner));
-        u.condition(format!("{lo} = {me}"));
+        record::remove(&mut u);
+        record::require_owner(&mut u, &lease.owner);
         match self.conditional(&lease.key, u).await? {
             Ok(()) => Ok(()),
             Err(_) => Err(self.lost(&lease)),
@@ -316,7 +200,7 @@ impl StateStore {
     }
 
     /// Run a conditional update of the cluster record; a failed condition comes back as the
-    /// record's lease holder (or its absence).
+    /// record's lease holder (or its absence), read from the record as it was.
     async fn conditional(
         &self,
         key: &ClusterKey,
@@ -335,7 +219,7 @@ impl StateStore {
             Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
                 match c.item().filter(|i| !i.is_empty()) {
                     None => Ok(Err(Failed::Missing)),
-                    Some(item) => Ok(Err(Failed::Holder(cluster_from_item(item)?.lease))),
+                    Some(item) => Ok(Err(Failed::Holder(record::read(&Reader::new(item))?))),
                 }
             }
             _ => Err(service("UpdateItem", err)),

@@ -7,7 +7,9 @@
 
 use super::attr::{Item, Update, s};
 use super::error::{StoreError, service};
-use super::{ClusterKey, META, PK, StateStore};
+use super::key::ClusterKey;
+use super::schema::{META, PK};
+use super::table::StateStore;
 use eks_auth_core::notify::transition::Transition;
 
 const PREFIX: &str = "outbox_";

@@ -4,8 +4,11 @@
 use super::attr::{Item, Reader, Update, millis, n, s};
 use super::error::{StoreError, service};
 use super::inventory::InventoryRef;
-use super::lease::{LEASE_OWNER, LEASE_PROCESS, LEASE_UNTIL, Lease, LeaseInfo};
-use super::{ClusterKey, META, PHASE_INDEX, PK, SK, StateStore};
+use super::key::ClusterKey;
+use super::lease::record::{self as lease_record, Lease, LeaseInfo};
+use super::outbox;
+use super::schema::{META, PHASE, PHASE_INDEX, PK, SK};
+use super::table::StateStore;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use eks_auth_core::facts::AuthenticationMode;
 use eks_auth_core::notify::transition::Transition;
@@ -14,8 +17,6 @@ use eks_auth_core::state::{Mode, Phase};
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-/// The phase attribute (the [`PHASE_INDEX`] hash key; only cluster records carry it).
-pub const PHASE: &str = "phase";
 const MODE: &str = "mode";
 const AUTH_MODE: &str = "authentication_mode";
 const ENTRIES_PLANNED: &str = "entries_planned";
@@ -199,59 +200,23 @@ fn set_state(u: &mut Update, state: &ClusterState) {
         );
 }
 
+/// A cluster record as stored.
+///
+/// # Errors
+///
+/// [`StoreError::Corrupt`] naming the first attribute that is missing or malformed.
 pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError> {
     let r = Reader::new(item);
     let pk = r.str(PK)?;
-    let corrupt = |attribute| StoreError::Corrupt {
-        key: pk.to_owned(),
-        sk: META.to_owned(),
-        attribute,
-    };
-    let key = ClusterKey::from_pk(pk).ok_or_else(|| corrupt(PK))?;
-    let parse_mode = |name| {
-        r.opt_str(name)?
-            .map(|v| auth_mode(v).ok_or_else(|| corrupt(name)))
-            .transpose()
-    };
-    let pending_update = match (r.opt_str(UPDATE_ID)?, parse_mode(UPDATE_TARGET)?) {
-        (Some(id), Some(target)) => Some(UpdateRef {
-            id: id.to_owned(),
-            target,
-        }),
-        (None, None) => None,
-        _ => return Err(corrupt(UPDATE_TARGET)),
-    };
-    let inventory = match (
-        r.opt_str(INVENTORY_GENERATION)?,
-        r.opt_num(INVENTORY_PARTS)?,
-        r.opt_time(INVENTORY_AT)?,
-    ) {
-        (Some(generation), Some(parts), Some(at)) => Some(InventoryRef {
-            generation: generation.to_owned(),
-            parts,
-            at,
-        }),
-        (None, None, None) => None,
-        _ => return Err(corrupt(INVENTORY_GENERATION)),
-    };
-    let lease = match (r.opt_str(LEASE_OWNER)?, r.opt_time(LEASE_UNTIL)?) {
-        (Some(owner), Some(until)) => Some(LeaseInfo {
-            owner: owner.to_owned(),
-            until,
-            // Written by this code only; an unreadable value names no process (the lease then
-            // simply expires).
-            process: r
-                .opt_str(LEASE_PROCESS)?
-                .and_then(|p| serde_json::from_str(p).ok()),
-        }),
-        (None, None) => None,
-        _ => return Err(corrupt(LEASE_UNTIL)),
-    };
+    let key = ClusterKey::from_pk(pk).ok_or_else(|| corrupt(pk, PK))?;
+    let pending_update = pending_update(&r, pk)?;
+    let inventory = inventory(&r, pk)?;
+    let lease = lease_record::read(&r)?;
     Ok(ClusterRecord {
         state: ClusterState {
             phase: r.parse(PHASE)?,
             mode: r.parse(MODE)?,
-            authentication_mode: parse_mode(AUTH_MODE)?,
+            authentication_mode: auth_mode_of(&r, pk, AUTH_MODE)?,
             counts: Counts {
                 entries_planned: r.num(ENTRIES_PLANNED)?,
                 entries_applied: r.num(ENTRIES_APPLIED)?,
@@ -266,19 +231,68 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
             inventory,
             reach: r
                 .opt_str(REACH)?
-                .map(|json| serde_json::from_str(json).map_err(|_| corrupt(REACH)))
+                .map(|json| serde_json::from_str(json).map_err(|_| corrupt(pk, REACH)))
                 .transpose()?,
             blocker_codes: r
                 .opt_str(BLOCKER_CODES)?
                 .map(|codes| codes.split(',').map(str::to_owned).collect())
                 .unwrap_or_default(),
         },
-        outbox: super::outbox::read(item),
+        outbox: outbox::read(item),
         version: r.num(VERSION)?,
         updated_at: r.time(UPDATED_AT)?,
         lease,
         key,
     })
+}
+
+/// [`StoreError::Corrupt`] for `attribute` of the cluster record `pk`.
+fn corrupt(pk: &str, attribute: &'static str) -> StoreError {
+    StoreError::Corrupt {
+        key: pk.to_owned(),
+        sk: META.to_owned(),
+        attribute,
+    }
+}
+
+/// An authentication-mode attribute, when recorded.
+fn auth_mode_of(
+    r: &Reader<'_>,
+    pk: &str,
+    name: &'static str,
+) -> Result<Option<AuthenticationMode>, StoreError> {
+    r.opt_str(name)?
+        .map(|v| auth_mode(v).ok_or_else(|| corrupt(pk, name)))
+        .transpose()
+}
+
+/// The update being followed: ID and target together, or neither.
+fn pending_update(r: &Reader<'_>, pk: &str) -> Result<Option<UpdateRef>, StoreError> {
+    match (r.opt_str(UPDATE_ID)?, auth_mode_of(r, pk, UPDATE_TARGET)?) {
+        (Some(id), Some(target)) => Ok(Some(UpdateRef {
+            id: id.to_owned(),
+            target,
+        })),
+        (None, None) => Ok(None),
+        _ => Err(corrupt(pk, UPDATE_TARGET)),
+    }
+}
+
+/// The stored inventory's reference: generation, parts and time together, or none of them.
+fn inventory(r: &Reader<'_>, pk: &str) -> Result<Option<InventoryRef>, StoreError> {
+    match (
+        r.opt_str(INVENTORY_GENERATION)?,
+        r.opt_num(INVENTORY_PARTS)?,
+        r.opt_time(INVENTORY_AT)?,
+    ) {
+        (Some(generation), Some(parts), Some(at)) => Ok(Some(InventoryRef {
+            generation: generation.to_owned(),
+            parts,
+            at,
+        })),
+        (None, None, None) => Ok(None),
+        _ => Err(corrupt(pk, INVENTORY_GENERATION)),
+    }
 }
 
 impl StateStore {
@@ -456,7 +470,7 @@ impl StateStore {
         let mut u = Update::default();
         set_state(&mut u, state);
         if let Some(t) = transition {
-            super::outbox::append(&mut u, t);
+            outbox::append(&mut u, t);
         }
         u.set(VERSION, n(expected_version.saturating_add(1)))
             .set(UPDATED_AT, n(millis(now)));
@@ -464,11 +478,7 @@ impl StateStore {
         let expected = u.value(n(expected_version));
         u.condition(format!("{version} = {expected}"));
         if let Some(lease) = lease {
-            let owner = u.name(LEASE_OWNER);
-            let until = u.name(LEASE_UNTIL);
-            let me = u.value(s(lease.owner()));
-            let now_v = u.value(n(millis(now)));
-            u.condition(format!("{owner} = {me} AND {until} > {now_v}"));
+            lease_record::require_held(&mut u, lease, now);
         }
         let out = self
             .update_item(key.pk(), META, u)
@@ -493,17 +503,13 @@ impl StateStore {
             });
         };
         let current = cluster_from_item(&old)?;
-        if let Some(lease) = lease {
-            let held = current
-                .lease
-                .as_ref()
-                .is_some_and(|l| l.owner == lease.owner() && l.until > now);
-            if !held {
-                return Err(StoreError::LeaseLost {
-                    key: key.pk(),
-                    owner: lease.owner().to_owned(),
-                });
-            }
+        if let Some(lease) = lease
+            && !lease.is_held_in(current.lease.as_ref(), now)
+        {
+            return Err(StoreError::LeaseLost {
+                key: key.pk(),
+                owner: lease.owner().to_owned(),
+            });
         }
         Err(StoreError::Conflict {
             key: key.pk(),

@@ -6,7 +6,8 @@
 
 use super::attr::{Item, Reader, millis, n, s};
 use super::error::{StoreError, service};
-use super::{PK, SK, StateStore};
+use super::schema::{PK, SK};
+use super::table::StateStore;
 use std::time::SystemTime;
 
 const SCAN_PK: &str = "SCAN";

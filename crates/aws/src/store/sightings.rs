@@ -6,7 +6,9 @@
 
 use super::attr::{Item, Reader, millis, n, s};
 use super::error::{StoreError, service};
-use super::{ClusterKey, PK, SK, StateStore};
+use super::key::ClusterKey;
+use super::schema::{PK, SK};
+use super::table::StateStore;
 use eks_auth_core::facts::AuthenticationMode;
 use eks_auth_core::reach::Reachability;
 use std::collections::BTreeMap;

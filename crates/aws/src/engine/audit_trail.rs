@@ -1,12 +1,12 @@
-//! Audited calls: every EKS or Kubernetes write is recorded as STARTED before it is made and
-//! completed with its outcome after. A crash between the two leaves an open record; the next
+//! The audit trail of the engine's writes: every EKS or Kubernetes write is recorded as STARTED
+//! before it is made and completed with its outcome after. A crash between the two leaves an open record; the next
 //! run completes it from what it observes ([`Engine::reconcile_open_audits`]).
 
-use super::error::failpoint;
-use super::{Engine, EngineError};
+use super::error::{EngineError, failpoint};
+use super::instance::Engine;
 use crate::live::Gathered;
 use crate::store::ClusterKey;
-use crate::store::audit::{AuditOutcome, AuditRecord, AuditStart};
+use crate::store::audit_trail::{AuditOutcome, AuditRecord, AuditStart};
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
@@ -25,7 +25,7 @@ impl Engine<'_> {
     /// Records `operation` on `target` as started, makes the call (its ID is passed to `call`
     /// as the idempotency token), records the outcome. Failpoints `before:<operation>` and
     /// `after:<operation>` stop the run around the call.
-    pub(crate) async fn audited<T, F, Fut>(
+    pub(super) async fn audited<T, F, Fut>(
         &self,
         key: &ClusterKey,
         operation: &str,
@@ -70,7 +70,7 @@ impl Engine<'_> {
 
     /// Completes the audit records an interrupted run left open, from the cluster as observed
     /// now, so the trail says what happened to every call.
-    pub(crate) async fn reconcile_open_audits(
+    pub(super) async fn reconcile_open_audits(
         &self,
         key: &ClusterKey,
         gathered: &Gathered,

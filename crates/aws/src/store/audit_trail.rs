@@ -4,10 +4,12 @@
 
 use super::attr::{Item, Reader, Update, millis, n, s};
 use super::error::{StoreError, service};
-use super::{ClusterKey, PK, SK, StateStore, TTL_ATTRIBUTE};
-use crate::token::rfc3339_seconds;
+use super::key::ClusterKey;
+use super::schema::{PK, SK, TTL_ATTRIBUTE};
+use super::table::StateStore;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use eks_auth_kube::token::rfc3339_seconds;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const AUDIT_ID: &str = "audit_id";

@@ -5,7 +5,7 @@
 //! land twice). Every call is logged (cluster, function, operation, outcome, duration); writes
 //! are also audited by the engine before and after.
 
-use crate::live::sdk_reason;
+use crate::sdk_error::sdk_reason;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_types::retry::RetryConfig;

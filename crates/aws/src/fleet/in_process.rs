@@ -5,12 +5,13 @@
 //! the records, sightings and inventories a report reads.
 
 use super::members::MemberAccounts;
+use super::organization::Organization;
 use super::queue::CollectedJobs;
-use super::scan::{Organization, ScanError, ScanReport, ScanSettings, scan};
+use super::scan::{ScanError, ScanReport, ScanSettings, scan};
 use super::worker::{Disposition, Worker};
 use crate::engine::Outcome;
-use crate::store::StateStore;
 use crate::store::lease::HeldLeases;
+use crate::store::table::StateStore;
 use eks_auth_core::config::Config;
 use eks_auth_core::jobs::Job;
 use eks_auth_core::state::{Mode, Phase};
