@@ -17,11 +17,11 @@ use crate::store::records::{ClusterRecord, ClusterState};
 use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::eks_managed::eks_managed;
 use eks_auth_core::facts::{AuthenticationMode, ClusterFacts, ExistingEntry};
-use eks_auth_core::plan::Plan;
-use eks_auth_core::policy::CreatorEntry;
 use eks_auth_core::observation::{
     break_glass, entries_outside_aws_auth, is_cluster_admin, plan_summary,
 };
+use eks_auth_core::plan::Plan;
+use eks_auth_core::policy::CreatorEntry;
 use eks_auth_core::state::{Observation, PendingUpdate, Phase, PlanSummary, UpdateStatus};
 use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime};
