@@ -8,7 +8,7 @@
 //! It changes nothing. Clients use the shared configuration as given (region, credentials,
 //! endpoints) plus adaptive retry and timeouts (`crate::sdk_config`).
 //!
-//! Layout, bottom up: [`error`] and `options` (vocabulary), `eks` and `iam` (the services'
+//! Layout, bottom up: `error` and `options` (vocabulary), `eks` and `iam` (the services'
 //! reads), `target` (a cluster named, described and routed), `kube_ctx` and `kube` (the
 //! Kubernetes API by the chosen route), then one module per entry point: `gather`, `write`,
 //! `rbac`, `cluster`, `caller`, `sighting`.
