@@ -27,7 +27,10 @@ fn credential(key: (&str, &str), arn: String) -> (String, Credential) {
 
 fn credentials() -> BTreeMap<String, Credential> {
     BTreeMap::from([
-        credential(ADMIN, format!("arn:aws:sts::{ACCOUNT}:assumed-role/admin/alice")),
+        credential(
+            ADMIN,
+            format!("arn:aws:sts::{ACCOUNT}:assumed-role/admin/alice"),
+        ),
         credential(OTHER, format!("arn:aws:iam::{ACCOUNT}:user/bob")),
     ])
 }
