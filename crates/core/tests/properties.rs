@@ -488,9 +488,9 @@ proptest! {
     #[test]
     fn planning_is_deterministic(read in auth_strategy(), managed in any::<bool>()) {
         let auth = &read.auth;
-        let facts = facts_for(&auth, managed);
-        let a = eks_auth_core::plan(&auth, Some(&facts), &policy());
-        let b = eks_auth_core::plan(&auth, Some(&facts), &policy());
+        let facts = facts_for(auth, managed);
+        let a = eks_auth_core::plan(auth, Some(&facts), &policy());
+        let b = eks_auth_core::plan(auth, Some(&facts), &policy());
         prop_assert_eq!(a, b);
     }
 
@@ -498,10 +498,10 @@ proptest! {
     fn replanning_after_applying_creates_nothing(read in auth_strategy(), managed in any::<bool>()) {
         let auth = &read.auth;
         let policy = policy();
-        let facts = facts_for(&auth, managed);
-        let first = eks_auth_core::plan(&auth, Some(&facts), &policy);
-        let after = applied(&first, &facts, &auth);
-        let second = eks_auth_core::plan(&auth, Some(&after), &policy);
+        let facts = facts_for(auth, managed);
+        let first = eks_auth_core::plan(auth, Some(&facts), &policy);
+        let after = applied(&first, &facts, auth);
+        let second = eks_auth_core::plan(auth, Some(&after), &policy);
         let creates: Vec<_> = second.entries.iter().filter(|e| e.action == Action::Create).collect();
         prop_assert!(creates.is_empty(), "second plan still creates {:?}", creates);
     }
@@ -509,7 +509,7 @@ proptest! {
     #[test]
     fn mapusers_rows_only_come_after_maproles(read in auth_strategy()) {
         let auth = &read.auth;
-        let plan = eks_auth_core::plan(&auth, None, &MigrationPolicy::default());
+        let plan = eks_auth_core::plan(auth, None, &MigrationPolicy::default());
         let sections: Vec<Section> = plan.entries.iter().map(|e| e.source.section).collect();
         let mut sorted = sections.clone();
         sorted.sort();
