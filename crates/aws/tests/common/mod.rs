@@ -11,6 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// The deadline of the engine runs and worker batches the tests start (as `Instant::now() +
+/// RUN_DEADLINE`): Lambda's longest timeout. A safety net against a hang, never a performance
+/// bound: a run only stops OUT_OF_TIME when it reaches it, however slow the machine.
+pub const RUN_DEADLINE: Duration = Duration::from_secs(900);
+
 /// Secret of the test credentials: must never appear in an error.
 pub const TEST_SECRET: &str = "eam-test-secret-0f1e2d3c4b5a";
 /// Session token of the test credentials: must never appear in an error.
