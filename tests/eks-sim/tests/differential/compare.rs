@@ -40,7 +40,11 @@ pub fn disagreements(name: &str, data: &BTreeMap<String, String>) -> Vec<String>
 
 /// Panics with every disagreement on `data`.
 pub fn assert_agree(name: &str, data: &BTreeMap<String, String>) {
-    let found = disagreements(name, data);
+    assert_none(&disagreements(name, data));
+}
+
+/// Panics listing `found` unless it is empty.
+pub fn assert_none(found: &[String]) {
     assert!(
         found.is_empty(),
         "the product's aws-auth reader and the reference disagree ({}):\n{}",

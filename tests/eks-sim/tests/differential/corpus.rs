@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use eks_sim::fleet::{FleetSpec, generate};
 use eks_sim::seed::Seed;
 
-use crate::compare::disagreements;
+use crate::compare::{assert_none, disagreements};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -51,12 +51,7 @@ fn check_documents(dirs: &[&str], at_least: usize) {
         }
     }
     assert!(seen >= at_least, "only {seen} ConfigMaps found in {dirs:?}");
-    assert!(
-        found.is_empty(),
-        "{} disagreements:\n{}",
-        found.len(),
-        found.join("\n")
-    );
+    assert_none(&found);
 }
 
 #[test]
@@ -81,12 +76,7 @@ fn check_world(name: &str, seed: Seed) -> usize {
         clusters += 1;
         found.extend(disagreements(&format!("{name} {}", key.name), &data));
     }
-    assert!(
-        found.is_empty(),
-        "{} disagreements:\n{}",
-        found.len(),
-        found.join("\n")
-    );
+    assert_none(&found);
     clusters
 }
 

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::compare::disagreements;
+use crate::compare::{assert_none, disagreements};
 
 /// Where a value starts and the key it belongs to.
 const MARKERS: [(&str, &str); 8] = [
@@ -104,12 +104,7 @@ fn the_core_tests_inline_values_read_the_same() {
     eprintln!("{seen} inline aws-auth values read by both readers");
     // The reader's, planner's and prune's rule cases hold well over this many.
     assert!(seen >= 40, "only {seen} inline aws-auth values found");
-    assert!(
-        found.is_empty(),
-        "{} disagreements:\n{}",
-        found.len(),
-        found.join("\n")
-    );
+    assert_none(&found);
 }
 
 #[test]
