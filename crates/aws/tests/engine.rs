@@ -411,7 +411,7 @@ fn mode_of(sim: &Sim, cluster: &str) -> String {
 async fn converge(world: &World, engine: &Engine<'_>, cluster: &str, mode: Mode) -> Vec<Report> {
     let mut reports = Vec::new();
     for _ in 0..60 {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + common::RUN_DEADLINE;
         let report = engine
             .run(cluster, mode, deadline, &|_| {})
             .await
@@ -664,7 +664,7 @@ async fn a_crash_at_any_point_resumes_without_repeating_a_write() {
                 .run(
                     "prod",
                     Mode::Finalize,
-                    Instant::now() + Duration::from_secs(60),
+                    Instant::now() + common::RUN_DEADLINE,
                     &|_| {},
                 )
                 .await
@@ -713,7 +713,7 @@ async fn two_workers_racing_on_one_cluster_only_one_acts() {
         Engine::new(&w.config, &w.store, &s1),
         Engine::new(&w.config, &w.store, &s2),
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + common::RUN_DEADLINE;
     let (r1, r2) = tokio::join!(
         e1.run("prod", Mode::Migrate, deadline, &|_| {}),
         e2.run("prod", Mode::Migrate, deadline, &|_| {})
@@ -810,7 +810,7 @@ async fn rollback_after_a_prune_restores_aws_auth_and_everyones_access() {
             .run(
                 "prod",
                 Mode::Finalize,
-                Instant::now() + Duration::from_secs(60),
+                Instant::now() + common::RUN_DEADLINE,
                 &|_| {},
             )
             .await
@@ -833,7 +833,7 @@ async fn rollback_after_a_prune_restores_aws_auth_and_everyones_access() {
     );
     let engine = Engine::new(&w.config, &w.store, &s);
     let report = engine
-        .rollback("prod", Instant::now() + Duration::from_secs(60), &|_| {})
+        .rollback("prod", Instant::now() + common::RUN_DEADLINE, &|_| {})
         .await
         .expect("rollback");
     assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
@@ -886,7 +886,7 @@ async fn a_migrator_locked_out_of_aws_auth_grants_itself_temporary_access_only_w
         .run(
             "locked",
             Mode::Migrate,
-            Instant::now() + Duration::from_secs(60),
+            Instant::now() + common::RUN_DEADLINE,
             &|_| {},
         )
         .await
@@ -943,7 +943,7 @@ async fn a_migrator_locked_out_of_aws_auth_grants_itself_temporary_access_only_w
         .run(
             "locked",
             Mode::Migrate,
-            Instant::now() + Duration::from_secs(60),
+            Instant::now() + common::RUN_DEADLINE,
             &|_| {},
         )
         .await;
@@ -1197,11 +1197,7 @@ async fn eks_managed_entries_are_never_adopted_changed_or_deleted() {
 
     // Rollback deletes the migrator's entries only.
     let rollback = engine
-        .rollback(
-            "features",
-            Instant::now() + Duration::from_secs(60),
-            &|_| {},
-        )
+        .rollback("features", Instant::now() + common::RUN_DEADLINE, &|_| {})
         .await
         .expect("rollback");
     assert!(!rollback.deleted.is_empty(), "{rollback:#?}");

@@ -297,7 +297,7 @@ async fn run(engine: &Engine<'_>, cluster: &str, mode: Mode) -> Report {
         .run(
             cluster,
             mode,
-            Instant::now() + Duration::from_secs(60),
+            Instant::now() + common::RUN_DEADLINE,
             &|_| {},
         )
         .await

@@ -299,7 +299,7 @@ async fn the_exact_suggestion_applied_through_the_policy_file_keeps_every_permis
             .run(
                 "shop",
                 Mode::Finalize,
-                Instant::now() + Duration::from_secs(60),
+                Instant::now() + common::RUN_DEADLINE,
                 &|_| {},
             )
             .await
@@ -613,7 +613,7 @@ async fn after_finalize_only_accepted_differences_change_any_permission() {
                 .run(
                     &name,
                     Mode::Finalize,
-                    Instant::now() + Duration::from_secs(60),
+                    Instant::now() + common::RUN_DEADLINE,
                     &|_| {},
                 )
                 .await

@@ -1,9 +1,11 @@
-//! An interrupted `apply` resumes at once: twenty `kill -9`s of `apply --mode finalize` at random
-//! moments on one host, each followed at once by the same command, then a run to the end. No
-//! restart is refused or exits 2, the cluster reaches API, no write is repeated (the simulator's
-//! call counts) and the audit trail is complete. And a run on another host is refused while the
-//! killed run's lease is live (the lease records the holder's host; debug builds take the host
-//! from `EAM_HOST_ID`, so one machine can stand in for two).
+//! An interrupted `apply` resumes at once: `apply --mode finalize` killed with `kill -9` right
+//! after each write the simulator serves (its call log decides when, never a timer), each kill
+//! followed at once by the same command, then a run to the end. No restart is refused or exits 2,
+//! the cluster reaches API, no write is repeated (the simulator's call counts) and the audit
+//! trail is complete. And a run on another host is refused while the killed run's lease is live
+//! (the lease records the holder's host; debug builds take the host from `EAM_HOST_ID`, so one
+//! machine can stand in for two). Updates the tests must see in flight are held by the simulator
+//! (`settings.hold_updates`) until the test has seen what it waits for.
 
 mod common;
 
@@ -12,8 +14,8 @@ use eks_auth_aws::store::audit_trail::AuditStatus;
 use eks_sim::seed::Seed;
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::process::{Child, ExitStatus, Stdio};
+use std::time::Duration;
 
 const ACCOUNT: &str = "123456789012";
 const MIGRATOR: (&str, &str) = ("AKIARESUMEMIGRATOR01", "resume-migrator-secret");
@@ -89,19 +91,6 @@ const FINALIZE: [&str; 10] = [
     TABLE,
 ];
 
-/// A small deterministic generator (the test must be repeatable; no dependency for it).
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n
-    }
-}
-
 /// Whether a simulator operation writes: an EKS mutation (not List*/Describe*) or a Kubernetes
 /// write.
 fn is_write(op: &str) -> bool {
@@ -119,6 +108,29 @@ fn writes(stack: &eks_sim::harness::Stack) -> BTreeMap<String, u64> {
         .into_iter()
         .filter(|(op, _)| is_write(op))
         .collect()
+}
+
+/// Waits, polling the child and the simulator, until `child` exits (its status) or `happened`
+/// holds (`None`): an event, however long it takes; the test's own timeout is the only limit.
+fn until(child: &mut Child, mut happened: impl FnMut() -> bool) -> Option<ExitStatus> {
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if happened() {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Sets whether the simulator holds cluster updates in progress.
+fn hold_updates(stack: &eks_sim::harness::Stack, hold: bool) {
+    stack.sim.with_world(|w| w.settings.hold_updates = hold);
+}
+
+fn total(writes: &BTreeMap<String, u64>) -> u64 {
+    writes.values().sum()
 }
 
 async fn store(stack: &eks_sim::harness::Stack) -> StateStore {
@@ -144,30 +156,24 @@ fn prod_key() -> eks_auth_aws::ClusterKey {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn twenty_kills_at_random_moments_resume_at_once_without_repeating_a_write() {
-    let Some(stack) = common::stack(seed(3_000), &PRINCIPALS).await else {
+async fn a_kill_after_every_write_resumes_at_once_without_repeating_a_write() {
+    let Some(stack) = common::stack(seed(500), &PRINCIPALS).await else {
         return;
     };
     let store = store(&stack).await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut rng = Lcg(0x005e_ed13);
-    let mut killed_in = Vec::new();
-    for kill in 0..20 {
+    // The first switch is held in flight: the first kill lands in its wait, in CONFIG_MAP.
+    hold_updates(&stack, true);
+    let mut killed_after = Vec::new();
+    let mut finished = false;
+    for run in 0..60 {
         let mut child = common::cli_command(&stack, dir.path(), MIGRATOR, &FINALIZE)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn apply");
-        let after = Duration::from_millis(100 + rng.below(700));
-        let started = Instant::now();
-        let mut exited = None;
-        while started.elapsed() < after {
-            if let Some(status) = child.try_wait().expect("try_wait") {
-                exited = Some(status);
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let before = writes(&stack);
+        let exited = until(&mut child, || total(&writes(&stack)) > total(&before));
         if exited.is_none() {
             child.kill().expect("SIGKILL");
         }
@@ -178,16 +184,24 @@ async fn twenty_kills_at_random_moments_resume_at_once_without_repeating_a_write
         let _ = child.stderr.take().map(|mut s| s.read_to_string(&mut err));
         assert!(
             !out.contains("holds the cluster") && !err.contains("holds the cluster"),
-            "restart {kill} was refused:\n{out}\n{err}"
+            "restart {run} was refused:\n{out}\n{err}"
         );
         if let Some(status) = exited {
-            // Finished before the kill came: only success is acceptable.
+            // Ran to its end without a write to kill it after: only success is acceptable.
             assert_eq!(
                 status.code(),
                 Some(0),
-                "restart {kill} exited:\n{out}\n{err}"
+                "restart {run} exited:\n{out}\n{err}"
             );
+            finished = true;
+            break;
         }
+        let after = writes(&stack);
+        let new: Vec<String> = after
+            .iter()
+            .filter(|(op, n)| before.get(*op) < Some(n))
+            .map(|(op, _)| op.clone())
+            .collect();
         let mode = stack.sim.with_world(|w| {
             w.clusters
                 .values()
@@ -195,30 +209,22 @@ async fn twenty_kills_at_random_moments_resume_at_once_without_repeating_a_write
                 .map(|c| c.mode.as_str())
                 .unwrap_or_default()
         });
-        killed_in.push((after.as_millis(), exited.is_none(), mode));
+        killed_after.push((new, mode));
+        hold_updates(&stack, false);
     }
-    eprintln!("kills (after ms, killed, mode): {killed_in:?}");
-    // The kills landed while the migration ran, in both modes before API.
-    let killed = |mode: &str| {
-        killed_in
-            .iter()
-            .filter(|(_, k, m)| *k && *m == mode)
-            .count()
-    };
-    assert!(
-        killed("CONFIG_MAP") >= 1 && killed("API_AND_CONFIG_MAP") >= 3,
-        "{killed_in:?}"
-    );
-    assert!(
-        killed_in.iter().filter(|(_, k, _)| *k).count() >= 15,
-        "{killed_in:?}"
+    eprintln!("kills (after the writes, in mode): {killed_after:?}");
+    assert!(finished, "60 runs and still writing: {killed_after:?}");
+    assert_eq!(
+        killed_after.first(),
+        Some(&(vec!["UpdateClusterConfig".to_owned()], "CONFIG_MAP")),
+        "the first kill lands in the held switch"
     );
     let done = common::cli(&stack, dir.path(), MIGRATOR, &FINALIZE);
     let (out, err) = common::text(&done);
     assert_eq!(
         done.status.code(),
         Some(0),
-        "{out}\n{err}\nkills: {killed_in:?}"
+        "{out}\n{err}\nkills: {killed_after:?}"
     );
     assert!(
         out.contains("phase COMPLETE, authentication mode API"),
@@ -245,7 +251,7 @@ async fn twenty_kills_at_random_moments_resume_at_once_without_repeating_a_write
         ),
         ("Kubernetes:patch".to_owned(), 1),
     ]);
-    assert_eq!(writes(&stack), expected, "kills: {killed_in:?}");
+    assert_eq!(writes(&stack), expected, "kills: {killed_after:?}");
     // Five entries: the Karpenter node role, the migrator, the two system:masters admins, team-b.
     assert_eq!(entries.len(), 5, "{entries:?}");
 
@@ -324,31 +330,30 @@ async fn another_hosts_run_is_refused_while_the_lease_is_live() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_stops_after_the_call_in_flight_releases_the_lease_and_says_how_to_resume() {
-    let Some(stack) = common::stack(seed(3_000), &PRINCIPALS).await else {
+    let Some(stack) = common::stack(seed(500), &PRINCIPALS).await else {
         return;
     };
     let store = store(&stack).await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let child = common::cli_command(&stack, dir.path(), MIGRATOR, &FINALIZE)
+    // The switch is held in flight until the Ctrl-C has been handled.
+    hold_updates(&stack, true);
+    let mut child = common::cli_command(&stack, dir.path(), MIGRATOR, &FINALIZE)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn apply");
-    // Into the first switch's wait, then Ctrl-C.
-    let started = Instant::now();
-    while !stack.sim.stats().contains_key("UpdateClusterConfig") {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no switch requested"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // Into the first switch's wait (the simulator has served the switch), then Ctrl-C.
+    let exited = until(&mut child, || {
+        stack.sim.stats().contains_key("UpdateClusterConfig")
+    });
+    assert_eq!(exited, None, "apply ended before it requested the switch");
     let sent = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .expect("kill -INT");
     assert!(sent.success());
     let out = child.wait_with_output().expect("apply ends");
+    hold_updates(&stack, false);
     let (stdout, stderr) = common::text(&out);
     assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
     assert!(
@@ -383,12 +388,14 @@ async fn ctrl_c_stops_after_the_call_in_flight_releases_the_lease_and_says_how_t
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_update_someone_else_started_is_followed_to_its_end() {
-    let Some(stack) = common::stack(seed(1_500), &PRINCIPALS).await else {
+    let Some(stack) = common::stack(seed(200), &PRINCIPALS).await else {
         return;
     };
     let _store = store(&stack).await;
     let dir = tempfile::tempdir().expect("temp dir");
-    // Someone switches the cluster to API_AND_CONFIG_MAP just before the operator's apply.
+    // Someone switches the cluster to API_AND_CONFIG_MAP just before the operator's apply; the
+    // simulator holds it until the apply has asked how it goes.
+    hold_updates(&stack, true);
     let id = stack.sim.with_world(|w| {
         let id = w.next_uuid();
         let cluster = w.clusters.values_mut().next().expect("prod");
@@ -396,13 +403,24 @@ async fn an_update_someone_else_started_is_followed_to_its_end() {
             id: id.clone(),
             target: eks_sim::model::AuthMode::ApiAndConfigMap,
             created_at: eks_sim::model::epoch_now(),
-            completes_at: std::time::Instant::now() + Duration::from_millis(1_500),
+            completes_at: std::time::Instant::now(),
             status: eks_sim::model::UpdateStatus::InProgress,
         });
         cluster.status = "UPDATING".to_owned();
         id
     });
-    let out = common::cli(&stack, dir.path(), MIGRATOR, &FINALIZE);
+    let mut child = common::cli_command(&stack, dir.path(), MIGRATOR, &FINALIZE)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn apply");
+    let exited = until(&mut child, || {
+        stack.sim.stats().contains_key("DescribeUpdate")
+    });
+    assert_eq!(exited, None, "apply ended without following the update");
+    hold_updates(&stack, false);
+    let out = child.wait_with_output().expect("apply ends");
     let (stdout, stderr) = common::text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(

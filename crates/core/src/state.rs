@@ -422,9 +422,13 @@ pub fn phase_after(step: Step, phase: Phase, obs: &Observation) -> Phase {
         Step::WaitForUpdate | Step::WaitForSoak | Step::RemoveCreatorEntry => phase,
         Step::Block(_) => Phase::Blocked,
         Step::Done => match (phase, obs.authentication_mode) {
-            (Phase::ApiSwitching | Phase::ConfigMapPruned, AuthenticationMode::Api) => {
-                Phase::Complete
-            }
+            // A run killed after a prune or a switch it had not recorded yet leaves an earlier
+            // finalize phase behind; the switch it made still completes the migration.
+            (
+                Phase::ApiSwitching | Phase::ConfigMapPruned | Phase::ConfigMapBackedUp,
+                AuthenticationMode::Api,
+            ) => Phase::Complete,
+            (Phase::Verified, AuthenticationMode::Api) if obs.backup_present => Phase::Complete,
             (Phase::Blocked | Phase::Failed { .. }, _) if obs.plan.is_some() => Phase::Planned,
             _ => phase,
         },
@@ -753,6 +757,44 @@ mod tests {
         }
         assert_eq!(
             phase_after(Step::Done, Phase::Blocked, &obs),
+            Phase::Planned
+        );
+    }
+
+    #[test]
+    fn a_switch_to_api_a_killed_run_did_not_record_still_completes() {
+        // Killed after the prune (phase still CONFIGMAP_BACKED_UP), or after the backup (still
+        // VERIFIED, the backup stored), then after the switch to API: the next run finds API.
+        let api = Observation {
+            backup_present: true,
+            configmap_pruned: true,
+            ..ready_to_finalize()
+        };
+        let api = Observation {
+            authentication_mode: AuthenticationMode::Api,
+            ..api
+        };
+        for phase in [
+            Phase::Verified,
+            Phase::ConfigMapBackedUp,
+            Phase::ConfigMapPruned,
+            Phase::ApiSwitching,
+        ] {
+            let step = next(phase, Mode::Finalize, &api);
+            assert_eq!(step, Step::Done, "{phase:?}");
+            assert_eq!(phase_after(step, phase, &api), Phase::Complete, "{phase:?}");
+        }
+        // A cluster someone else moved to API without the migrator's backup is not its migration.
+        let theirs = Observation {
+            backup_present: false,
+            ..api
+        };
+        assert_eq!(
+            phase_after(Step::Done, Phase::Verified, &theirs),
+            Phase::Verified
+        );
+        assert_eq!(
+            phase_after(Step::Done, Phase::Planned, &api),
             Phase::Planned
         );
     }

@@ -1,5 +1,10 @@
 //! Property tests of the planner over generated aws-auth ConfigMaps and facts.
+//!
+//! Who a caller is today is asked of the independent reader (`aws-auth-reference`, written from
+//! aws-iam-authenticator's behaviour, tests/authenticator), never of the product's own reader:
+//! a parser bug that revived a dead row or dropped a group would otherwise agree with itself.
 
+use aws_auth_reference::{Lookup, Source};
 use eks_auth_core::arn::{Arn, Principal};
 use eks_auth_core::aws_auth::{AwsAuth, Row, RowStatus};
 use eks_auth_core::facts::same_role;
@@ -83,8 +88,51 @@ fn row_strategy() -> impl Strategy<Value = serde_json::Value> {
         })
 }
 
-fn auth_strategy() -> impl Strategy<Value = AwsAuth> {
-    data_strategy(false).prop_map(|data| AwsAuth::parse_data(&data))
+/// A ConfigMap read by the product, with the independent reader's reading of the same data.
+#[derive(Debug, Clone)]
+struct Read {
+    auth: AwsAuth,
+    reference: aws_auth_reference::AwsAuth,
+}
+
+fn read(data: &BTreeMap<String, String>) -> Read {
+    Read {
+        auth: AwsAuth::parse_data(data),
+        reference: aws_auth_reference::AwsAuth::from_data(data),
+    }
+}
+
+fn auth_strategy() -> impl Strategy<Value = Read> {
+    data_strategy(false).prop_map(|data| read(&data))
+}
+
+/// An identity as the authenticator gives it: username, groups, row.
+type Answer = (String, Vec<String>, Option<(Section, usize)>);
+
+/// Every identity the authenticator (the independent reader) may give the caller with canonical
+/// ARN `caller`: none when it refuses the caller, several when the answer depends on Go's map
+/// order (mapUsers ARNs that differ only in case).
+fn authenticator(
+    reference: &aws_auth_reference::AwsAuth,
+    caller: &str,
+    account: &str,
+) -> Vec<Answer> {
+    let answer = |i: aws_auth_reference::Identity| {
+        let row = i.row.map(|r| {
+            let section = if r.key == Source::MapRoles {
+                Section::MapRoles
+            } else {
+                Section::MapUsers
+            };
+            (section, r.index)
+        });
+        (i.username, i.groups, row)
+    };
+    match reference.lookup_canonical(caller, account) {
+        Lookup::NotMapped => Vec::new(),
+        Lookup::Mapped(i) => vec![answer(i)],
+        Lookup::Ambiguous(all) => all.into_iter().map(answer).collect(),
+    }
 }
 
 /// ConfigMap data: JSON sections, or (with `block_too`) sometimes block-style YAML sections.
@@ -219,10 +267,11 @@ fn canonical(arn: &str) -> Option<String> {
 }
 
 fn check_grants_nothing_new(
-    auth: &AwsAuth,
+    read: &Read,
     plan: &Plan,
     policy: &MigrationPolicy,
 ) -> Result<(), TestCaseError> {
+    let auth = &read.auth;
     for entry in plan.entries.iter().filter(|e| e.action == Action::Create) {
         let row = row_of(auth, entry);
         prop_assert_eq!(
@@ -234,10 +283,20 @@ fn check_grants_nothing_new(
         let caller = canonical(entry.principal_arn.as_deref().expect("principal"))
             .expect("create entries name roles or users");
         let account = caller.split(':').nth(4).unwrap_or_default().to_owned();
-        let mapped = auth
-            .map_identity(&caller, &account)
-            .expect("aws-auth authenticates the principal today");
-        prop_assert_eq!(mapped.row, Some((row.section, row.index)));
+        let answers = authenticator(&read.reference, &caller, &account);
+        prop_assert_eq!(
+            answers.len(),
+            1,
+            "create for {} whom the authenticator maps {:?}",
+            caller,
+            answers
+        );
+        let (username, groups, mapped_row) = answers.into_iter().next().expect("one answer");
+        prop_assert_eq!(mapped_row, Some((row.section, row.index)));
+        // The row as the product read it is the row as the authenticator reads it.
+        prop_assert_eq!(&username, &row.username);
+        let named: Vec<&String> = groups.iter().filter(|g| !g.is_empty()).collect();
+        prop_assert_eq!(named, row.groups.iter().collect::<Vec<_>>());
         match entry.entry_type {
             Some(EntryType::Standard) => {
                 for group in &entry.kubernetes_groups {
@@ -316,15 +375,16 @@ fn key_of(arn: &str) -> String {
 fn check_prune_keeps_the_rest(
     data: &BTreeMap<String, String>,
     removed: &[RowRef],
-) -> Result<AwsAuth, TestCaseError> {
+) -> Result<Read, TestCaseError> {
     let before = AwsAuth::parse_data(data);
+    let reference_before = aws_auth_reference::AwsAuth::from_data(data);
     let after_data = prune(data, removed).map_err(|e| TestCaseError::fail(e.to_string()))?;
     for (key, value) in data {
         if key != "mapRoles" && key != "mapUsers" {
             prop_assert_eq!(&after_data[key], value);
         }
     }
-    let after = AwsAuth::parse_data(&after_data);
+    let after = read(&after_data);
     let is_removed = |r: &Row| {
         removed.contains(&RowRef {
             section: r.section,
@@ -342,10 +402,10 @@ fn check_prune_keeps_the_rest(
         )
     };
     prop_assert_eq!(
-        after.rows.iter().map(content).collect::<Vec<_>>(),
+        after.auth.rows.iter().map(content).collect::<Vec<_>>(),
         kept.iter().map(|r| content(r)).collect::<Vec<_>>()
     );
-    prop_assert_eq!(&after.accounts, &before.accounts);
+    prop_assert_eq!(&after.auth.accounts, &before.accounts);
     // An old row's position among the kept rows of its section: its index after the prune.
     let renumbered = |(section, index): (Section, usize)| {
         let pos = kept
@@ -364,11 +424,15 @@ fn check_prune_keeps_the_rest(
         if row.arn.is_empty() || touched.contains(&key_of(&row.arn)) {
             continue;
         }
-        let old = before.map_identity(&row.arn, ACCT);
-        let new = after.map_identity(&row.arn, ACCT);
+        let old = authenticator(&reference_before, &row.arn, ACCT);
+        let new = authenticator(&after.reference, &row.arn, ACCT);
         prop_assert_eq!(
-            old.map(|m| (m.username, m.groups, m.row.map(renumbered))),
-            new.map(|m| (m.username, m.groups, m.row.map(|(s, i)| (s, Some(i))))),
+            old.into_iter()
+                .map(|(u, g, r)| (u, g, r.map(renumbered)))
+                .collect::<Vec<_>>(),
+            new.into_iter()
+                .map(|(u, g, r)| (u, g, r.map(|(s, i)| (s, Some(i)))))
+                .collect::<Vec<_>>(),
             "{} maps differently",
             row.arn
         );
@@ -400,18 +464,18 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn offline_plans_never_grant_new_access(auth in auth_strategy()) {
+    fn offline_plans_never_grant_new_access(read in auth_strategy()) {
         let policy = policy();
-        let plan = eks_auth_core::plan(&auth, None, &policy);
-        check_grants_nothing_new(&auth, &plan, &policy)?;
+        let plan = eks_auth_core::plan(&read.auth, None, &policy);
+        check_grants_nothing_new(&read, &plan, &policy)?;
     }
 
     #[test]
-    fn live_plans_never_grant_new_access_and_block_exactly_on_blockers(auth in auth_strategy(), managed in any::<bool>()) {
+    fn live_plans_never_grant_new_access_and_block_exactly_on_blockers(read in auth_strategy(), managed in any::<bool>()) {
         let policy = policy();
-        let facts = facts_for(&auth, managed);
-        let plan = eks_auth_core::plan(&auth, Some(&facts), &policy);
-        check_grants_nothing_new(&auth, &plan, &policy)?;
+        let facts = facts_for(&read.auth, managed);
+        let plan = eks_auth_core::plan(&read.auth, Some(&facts), &policy);
+        check_grants_nothing_new(&read, &plan, &policy)?;
         let blockers = plan.all_findings().any(|f| f.severity == Severity::Blocker);
         prop_assert_eq!(plan.blocks_api_mode, blockers);
         for entry in &plan.entries {
@@ -422,27 +486,30 @@ proptest! {
     }
 
     #[test]
-    fn planning_is_deterministic(auth in auth_strategy(), managed in any::<bool>()) {
-        let facts = facts_for(&auth, managed);
-        let a = eks_auth_core::plan(&auth, Some(&facts), &policy());
-        let b = eks_auth_core::plan(&auth, Some(&facts), &policy());
+    fn planning_is_deterministic(read in auth_strategy(), managed in any::<bool>()) {
+        let auth = &read.auth;
+        let facts = facts_for(auth, managed);
+        let a = eks_auth_core::plan(auth, Some(&facts), &policy());
+        let b = eks_auth_core::plan(auth, Some(&facts), &policy());
         prop_assert_eq!(a, b);
     }
 
     #[test]
-    fn replanning_after_applying_creates_nothing(auth in auth_strategy(), managed in any::<bool>()) {
+    fn replanning_after_applying_creates_nothing(read in auth_strategy(), managed in any::<bool>()) {
+        let auth = &read.auth;
         let policy = policy();
-        let facts = facts_for(&auth, managed);
-        let first = eks_auth_core::plan(&auth, Some(&facts), &policy);
-        let after = applied(&first, &facts, &auth);
-        let second = eks_auth_core::plan(&auth, Some(&after), &policy);
+        let facts = facts_for(auth, managed);
+        let first = eks_auth_core::plan(auth, Some(&facts), &policy);
+        let after = applied(&first, &facts, auth);
+        let second = eks_auth_core::plan(auth, Some(&after), &policy);
         let creates: Vec<_> = second.entries.iter().filter(|e| e.action == Action::Create).collect();
         prop_assert!(creates.is_empty(), "second plan still creates {:?}", creates);
     }
 
     #[test]
-    fn mapusers_rows_only_come_after_maproles(auth in auth_strategy()) {
-        let plan = eks_auth_core::plan(&auth, None, &MigrationPolicy::default());
+    fn mapusers_rows_only_come_after_maproles(read in auth_strategy()) {
+        let auth = &read.auth;
+        let plan = eks_auth_core::plan(auth, None, &MigrationPolicy::default());
         let sections: Vec<Section> = plan.entries.iter().map(|e| e.source.section).collect();
         let mut sorted = sections.clone();
         sorted.sort();
@@ -494,8 +561,11 @@ proptest! {
         let pruned = check_prune_keeps_the_rest(&data, &rows)?;
         for r in &rows {
             let row = auth.rows.iter().find(|x| x.section == r.section && x.index == r.index).expect("row exists");
-            let mapped = pruned.map_identity(&row.arn, ACCT).and_then(|m| m.row);
-            prop_assert!(mapped.is_none(), "{} still mapped by {:?}", row.arn, mapped);
+            let mapped: Vec<_> = authenticator(&pruned.reference, &row.arn, ACCT)
+                .into_iter()
+                .filter_map(|(_, _, r)| r)
+                .collect();
+            prop_assert!(mapped.is_empty(), "{} still mapped by {:?}", row.arn, mapped);
         }
     }
 

@@ -85,7 +85,7 @@ async fn an_audited_organisation_accounts_for_every_cluster_and_principal() {
             scan: ScanSettings {
                 regions: config.regions.clone().unwrap_or_default(),
                 concurrency: 4,
-                deadline: Instant::now() + Duration::from_secs(300),
+                deadline: Instant::now() + support::RUN_DEADLINE,
             },
             concurrency: 4,
             worker_id: "audit-test".to_owned(),

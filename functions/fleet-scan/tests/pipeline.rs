@@ -14,7 +14,7 @@ use eks_auth_core::notify::emf::MetricSet;
 use eks_auth_core::state::{Mode, Phase};
 use serde_json::json;
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use support::*;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -47,7 +47,7 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
     let dropped = fleet_scan::handle(
         &scan_deps,
         &json!({"kind": "nope"}),
-        Instant::now() + Duration::from_secs(60),
+        Instant::now() + support::RUN_DEADLINE,
     )
     .await
     .expect("handled");
@@ -57,7 +57,7 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
     let report = fleet_scan::handle(
         &scan_deps,
         &sample("fleet-scan/schedule.json"),
-        Instant::now() + Duration::from_secs(60),
+        Instant::now() + support::RUN_DEADLINE,
     )
     .await
     .expect("scan");
@@ -209,7 +209,7 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
     let again = fleet_scan::handle(
         &scan_deps,
         &sample("fleet-scan/schedule.json"),
-        Instant::now() + Duration::from_secs(60),
+        Instant::now() + support::RUN_DEADLINE,
     )
     .await
     .expect("scan");
@@ -535,10 +535,9 @@ async fn the_worker_sample_events_are_handled_as_documented() {
     for file in ["one-job.json", "batch.json", "poison.json"] {
         let event: SqsEvent =
             serde_json::from_value(sample(&format!("cluster-worker/{file}"))).expect("SQS event");
-        let response =
-            cluster_worker::handle(&deps, event, Instant::now() + Duration::from_secs(60))
-                .await
-                .expect("handled");
+        let response = cluster_worker::handle(&deps, event, Instant::now() + support::RUN_DEADLINE)
+            .await
+            .expect("handled");
         // The samples name clusters of account 111122223333 that this fleet does not have: each
         // job is dropped ("no longer exists"), the malformed body in batch.json is acknowledged,
         // nothing is retried.

@@ -17,7 +17,7 @@ use eks_auth_core::reach::ReachClass;
 use eks_auth_core::state::{Mode, Phase};
 use eks_sim::Sim;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use support::*;
 
 /// Each principal's username, node-ness and permissions over a grid, per the simulator.
@@ -70,7 +70,7 @@ async fn scan_and_drain(p: &Pipeline, scan: &fleet_scan::Deps, worker: &cluster_
     let report = fleet_scan::handle(
         scan,
         &sample("fleet-scan/schedule.json"),
-        Instant::now() + Duration::from_secs(60),
+        Instant::now() + support::RUN_DEADLINE,
     )
     .await
     .expect("scan");

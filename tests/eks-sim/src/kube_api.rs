@@ -17,7 +17,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::faults::Outcome;
 use crate::kube_store::{self, KubeError};
 use crate::model::{ClusterKey, KubeEndpoint, World};
-use crate::oracle::{Principal, effective_access, render};
+use crate::oracle::{Principal, effective_access, render_strict};
 use crate::rbac::Request as AuthRequest;
 use crate::rbac_store::Kind;
 use crate::server::{InjectedReset, Shared, SimError, lock};
@@ -164,13 +164,19 @@ pub fn authenticate(
         tracing::debug!(cluster = %key.name, arn = %credential.arn, "principal not mapped");
         unauthorized()
     })?;
+    let rendered = |t: &String| {
+        render_strict(t, &principal).map_err(|e| {
+            tracing::debug!(cluster = %key.name, arn = %credential.arn, error = e.0, "template not rendered");
+            unauthorized()
+        })
+    };
     Ok(KubeIdentity {
-        username: render(&access.username, &principal),
+        username: rendered(&access.username)?,
         groups: access
             .groups
             .iter()
-            .map(|g| render(g, &principal))
-            .collect(),
+            .map(rendered)
+            .collect::<Result<_, _>>()?,
         policies: access.policies,
     })
 }

@@ -380,6 +380,10 @@ pub struct Credential {
 pub struct Settings {
     /// How long an UpdateClusterConfig stays InProgress, in milliseconds.
     pub update_duration_ms: u64,
+    /// While true, no update completes, however long it has run: a test holds updates, observes
+    /// the cluster UPDATING (or whatever it waits for), then releases them by setting this back
+    /// to false; held updates that are due then complete on the next request.
+    pub hold_updates: bool,
     /// After CreateAccessEntry, AssociateAccessPolicy answers 404 for this many calls...
     pub eventual_consistency_calls: u32,
     /// ...and for this many milliseconds.
@@ -395,6 +399,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             update_duration_ms: 2_000,
+            hold_updates: false,
             eventual_consistency_calls: 0,
             eventual_consistency_ms: 0,
             default_account: crate::seed::DEFAULT_ACCOUNT.to_owned(),

@@ -1,9 +1,12 @@
 //! The effective-access oracle: what Kubernetes identity and access policies a principal gets
 //! on a cluster right now, from the current mode, access entries and aws-auth.
+//!
+//! aws-auth is read by `aws-auth-reference` (tests/authenticator), the independent reader
+//! written from aws-iam-authenticator's behaviour: nothing here comes from eks-auth-core's
+//! reader, so the oracle can judge it.
 
-use std::collections::BTreeMap;
-
-use eks_auth_core::aws_auth::AwsAuth;
+use aws_auth_reference::template::{self, Context, RenderError};
+use aws_auth_reference::{AwsAuth, Lookup};
 use serde::Serialize;
 
 use crate::model::{AccessScope, AuthMode, Cluster, World};
@@ -139,17 +142,30 @@ pub fn default_username(principal_arn: &str) -> String {
     }
 }
 
-/// Renders the authenticator templates in `s` for `p`.
+/// Renders the authenticator templates in `s` for `p` as the authenticator would
+/// (`aws_auth_reference::template`).
+///
+/// # Errors
+///
+/// [`RenderError`] for `{{EC2PrivateDNSName}}` when `p`'s session is not an EC2 instance ID:
+/// the authenticator refuses such a caller.
+pub fn render_strict(s: &str, p: &Principal) -> Result<String, RenderError> {
+    template::render(
+        s,
+        &Context {
+            account: p.account.clone(),
+            session_name: p.session_name.clone().unwrap_or_default(),
+            access_key_id: p.access_key_id.clone(),
+            private_dns_name: None,
+        },
+    )
+}
+
+/// Renders the templates in `s` for `p` for display (the oracle's `rendered_*` fields): like
+/// [`render_strict`], but a template that cannot be rendered is shown as configured. The
+/// simulator has no EC2, so `{{EC2PrivateDNSName}}` always stays as written.
 pub fn render(s: &str, p: &Principal) -> String {
-    let session = p.session_name.clone().unwrap_or_default();
-    let mut out = s
-        .replace("{{AccountID}}", &p.account)
-        .replace("{{SessionNameRaw}}", &session)
-        .replace("{{SessionName}}", &session.replace('@', "-"));
-    if let Some(key) = &p.access_key_id {
-        out = out.replace("{{AccessKeyID}}", key);
-    }
-    out
+    render_strict(s, p).unwrap_or_else(|_| s.to_owned())
 }
 
 /// What `principal` gets on `cluster` right now, or `None`.
@@ -205,9 +221,14 @@ fn lookup(cluster: &Cluster, principal: &Principal) -> Option<EffectiveAccess> {
     if !cluster.mode.reads_config_map() {
         return None;
     }
-    let data: BTreeMap<String, String> = cluster.aws_auth_data();
-    let aws_auth = AwsAuth::parse_data(&data);
-    let mapped = aws_auth.map_identity(&principal.canonical_arn, &principal.account)?;
+    let aws_auth = AwsAuth::from_data(&cluster.aws_auth_data());
+    let mapped = match aws_auth.lookup_canonical(&principal.canonical_arn, &principal.account) {
+        Lookup::Mapped(identity) => identity,
+        // Case-variant `mapUsers` ARNs: the authenticator answers with any of them, per
+        // request (Go map order); the simulator settles on the first row.
+        Lookup::Ambiguous(candidates) => candidates.into_iter().next()?,
+        Lookup::NotMapped => return None,
+    };
     Some(EffectiveAccess {
         source: if mapped.row.is_some() {
             Source::AwsAuth

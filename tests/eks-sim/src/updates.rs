@@ -10,8 +10,12 @@ use crate::model::{
 };
 
 impl World {
-    /// Finishes updates whose time has come, applying their effects.
+    /// Finishes updates whose time has come, applying their effects (none while
+    /// `settings.hold_updates`).
     pub fn settle(&mut self, now: Instant) {
+        if self.settings.hold_updates {
+            return;
+        }
         let iam = &self.iam;
         let mut ids = Vec::new();
         for cluster in self.clusters.values_mut() {

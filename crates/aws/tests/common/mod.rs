@@ -7,20 +7,24 @@
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use eks_auth_aws::StateStore;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// The deadline of the engine runs and worker batches the tests start (as `Instant::now() +
+/// RUN_DEADLINE`): Lambda's longest timeout. A safety net against a hang, never a performance
+/// bound: a run only stops OUT_OF_TIME when it reaches it, however slow the machine.
+pub const RUN_DEADLINE: Duration = Duration::from_secs(900);
 
 /// Secret of the test credentials: must never appear in an error.
 pub const TEST_SECRET: &str = "eam-test-secret-0f1e2d3c4b5a";
 /// Session token of the test credentials: must never appear in an error.
 pub const TEST_SESSION_TOKEN: &str = "eam-test-session-token-9a8b7c";
 
-/// `.venv/bin/<name>` of the workspace.
+/// `<venv>/bin/<name>`: the venv `$EAM_VENV` names (as scripts/test sets it), else the
+/// workspace's `.venv` (the simulator harness's rule).
 pub fn venv_bin(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../.venv/bin")
-        .join(name)
+    eks_sim::harness::venv_dir().join("bin").join(name)
 }
 
 /// `name` found on PATH.
@@ -36,7 +40,7 @@ pub fn on_path(name: &str) -> Option<PathBuf> {
 pub fn missing(what: &str) {
     if std::env::var("EAM_REQUIRE_TOOLS").as_deref() == Ok("1") {
         panic!(
-            "{what} is missing and EAM_REQUIRE_TOOLS=1 (pip install -r tests/requirements.txt into .venv; apt-get install faketime)"
+            "{what} is missing and EAM_REQUIRE_TOOLS=1 (pip install -r tests/requirements.txt into $EAM_VENV or .venv; apt-get install faketime)"
         );
     }
     eprintln!("note: {what} is missing; test not run (set EAM_REQUIRE_TOOLS=1 to make this fail)");
@@ -72,7 +76,7 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Start moto_server (from `.venv`, see [`SERIAL_MOTO_SERVER`]) and wait until it accepts
+    /// Start moto_server (from the venv, see [`SERIAL_MOTO_SERVER`]) and wait until it accepts
     /// connections.
     pub fn start() -> Option<Moto> {
         let bin = venv_bin("moto_server");

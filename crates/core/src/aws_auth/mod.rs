@@ -113,7 +113,11 @@ impl AwsAuth {
                 ),
             )
         };
-        let finding = match node::parse(text) {
+        let finding = match if key == "mapAccounts" {
+            node::parse_accounts(text)
+        } else {
+            node::parse(text)
+        } {
             Ok(doc) => match doc.value {
                 Node::Seq(items) => match items.iter().find(|i| i.value.has_complex_key()) {
                     None => return Some(items),

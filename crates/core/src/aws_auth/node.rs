@@ -122,18 +122,54 @@ impl<'de> Visitor<'de> for NodeVisitor {
 }
 
 /// Parser options matching what the authenticator's YAML 1.1 decoder (yaml.v2) accepts:
-/// YAML 1.1 booleans, leading-zero numbers kept as text, duplicate keys passed to us in order.
-pub(crate) fn options() -> serde_saphyr::Options {
+/// YAML 1.1 booleans, duplicate keys passed to us in order. Leading-zero numbers are kept as text
+/// only where the authenticator decodes into strings straight from YAML (`mapAccounts`); in
+/// `mapRoles`/`mapUsers` its YAML→JSON step makes `0123` a number like any other.
+pub(crate) fn options(leading_zeros_as_text: bool) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
-    options.leading_zero_numbers_as_strings = true;
+    options.leading_zero_numbers_as_strings = leading_zeros_as_text;
     options.strict_booleans = false;
     options
 }
 
-/// Parses one document into a node tree.
+/// Parses the first document of a `mapRoles`/`mapUsers` value (or a whole ConfigMap) into a
+/// node tree. Like the authenticator's yaml.v2, which reads one document and never looks past it,
+/// later documents are ignored, errors in them included.
 pub(crate) fn parse(text: &str) -> Result<Spanned<Node>, serde_saphyr::Error> {
-    serde_saphyr::from_str_with_options(text, options())
+    serde_saphyr::from_str_with_options(first_document(text), options(false))
+}
+
+/// [`parse`] for a `mapAccounts` value, whose numbers the authenticator reads as written.
+pub(crate) fn parse_accounts(text: &str) -> Result<Spanned<Node>, serde_saphyr::Error> {
+    serde_saphyr::from_str_with_options(first_document(text), options(true))
+}
+
+/// `text` up to the document marker (`---` or `...` at the start of a line) that ends its first
+/// document. Markers are only ever recognised there, never inside a scalar.
+fn first_document(text: &str) -> &str {
+    let mut started = false;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let marker = |m: &str| {
+            line.strip_prefix(m)
+                .is_some_and(|rest| rest.trim_end().is_empty() || rest.starts_with([' ', '\t']))
+        };
+        let trimmed = line.trim();
+        if marker("---") || marker("...") {
+            if started {
+                return &text[..offset];
+            }
+            started = marker("---");
+        } else if !(trimmed.is_empty()
+            || trimmed.starts_with('#')
+            || (!started && trimmed.starts_with('%')))
+        {
+            started = true;
+        }
+        offset += line.len();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -142,7 +178,8 @@ mod tests {
 
     #[test]
     fn keeps_types_duplicates_and_lines() {
-        let doc = parse("- a: 1\n  a: x\n  b: yes\n-   \n- 012345678901\n").expect("parses");
+        let doc =
+            parse_accounts("- a: 1\n  a: x\n  b: yes\n-   \n- 012345678901\n").expect("parses");
         let Node::Seq(items) = doc.value else {
             panic!("a list")
         };
@@ -159,5 +196,34 @@ mod tests {
         );
         assert_eq!(items[1].value, Node::Null);
         assert_eq!(items[2].value, Node::Str("012345678901".into()));
+    }
+
+    #[test]
+    fn reads_the_first_document_only() {
+        let doc = parse("# c\n---\n- a\n---\n- b: [\n").expect("the second document is not read");
+        let Node::Seq(items) = doc.value else {
+            panic!("a list")
+        };
+        assert_eq!(items.len(), 1);
+        let first = |text| parse(text).map(|d| d.value).ok();
+        assert_eq!(first("- a\n...\n- b\n"), first("- a\n"));
+        assert_eq!(first("---\n---\n- a\n"), Some(Node::Null));
+    }
+
+    #[test]
+    fn leading_zero_numbers_are_numbers_in_rows_and_text_in_accounts() {
+        let item = |text, as_text| match if as_text {
+            parse_accounts(text)
+        } else {
+            parse(text)
+        }
+        .expect("parses")
+        .value
+        {
+            Node::Seq(items) => items[0].value.clone(),
+            other => other,
+        };
+        assert!(matches!(item("- 0123\n", false), Node::Number(_)));
+        assert_eq!(item("- 0123\n", true), Node::Str("0123".into()));
     }
 }

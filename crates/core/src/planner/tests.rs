@@ -1,12 +1,52 @@
-//! Rule cases from domain.md: one or more per finding code and per entry type.
+//! Rule cases from domain.md: one or more per finding code and per entry type. The coverage
+//! guard at the end re-runs every case and fails on a code or entry type no case produces.
 
 use super::*;
 use crate::access_entry::{AccessPolicy, AccessScope, EntryType as T, ScopeType};
 use crate::facts::{ExistingEntry, IamResolution};
 use crate::finding::FindingCode as C;
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 
 const ACCT: &str = "111122223333";
+
+/// What the rule cases' plans produced: every finding code (the plan's and its entries') and
+/// every entry type (planned and EKS-managed), gathered while the coverage guard re-runs them.
+#[derive(Debug, Default)]
+struct Produced {
+    codes: BTreeSet<C>,
+    entry_types: BTreeSet<T>,
+}
+
+thread_local! {
+    /// `Some` while the coverage guard is running the rule cases on this thread.
+    static PRODUCED: RefCell<Option<Produced>> = const { RefCell::new(None) };
+}
+
+/// Notes what `p` produced when the guard is recording; gives `p` back.
+fn record(p: Plan) -> Plan {
+    PRODUCED.with_borrow_mut(|produced| {
+        if let Some(produced) = produced {
+            let findings = p
+                .findings
+                .iter()
+                .chain(p.entries.iter().flat_map(|e| &e.findings));
+            produced.codes.extend(findings.map(|f| f.code));
+            produced
+                .entry_types
+                .extend(p.entries.iter().filter_map(|e| e.entry_type));
+            produced
+                .entry_types
+                .extend(p.eks_managed_entries.iter().map(|e| e.entry_type));
+        }
+    });
+    p
+}
+
+/// The planner, as every rule case calls it (shadows `super::plan`), recording what it produced.
+fn plan(auth: &AwsAuth, facts: Option<&ClusterFacts>, policy: &MigrationPolicy) -> Plan {
+    record(super::plan(auth, facts, policy))
+}
 
 fn roles(yaml: &str) -> AwsAuth {
     AwsAuth::parse_data(&BTreeMap::from([("mapRoles".to_owned(), yaml.to_owned())]))
@@ -759,7 +799,7 @@ fn api_mode_clusters_have_nothing_to_migrate() {
 
 /// Plans `rows` with the RBAC analysis of `items` (plus Kubernetes' bootstrap roles).
 fn with_rbac(rows: &str, items: &str, policy: &MigrationPolicy, listed: Option<&[String]>) -> Plan {
-    crate::suggest::plan_with_rbac(
+    record(crate::suggest::plan_with_rbac(
         &roles(rows),
         None,
         policy,
@@ -767,7 +807,7 @@ fn with_rbac(rows: &str, items: &str, policy: &MigrationPolicy, listed: Option<&
             rbac: &crate::suggest::tests::dump(items),
             listed_policies: listed,
         },
-    )
+    ))
 }
 
 /// Cluster-level findings besides the offline plan's PATH_UNRESOLVED note.
@@ -919,49 +959,196 @@ fn policies_list_access_policies_offers_without_known_rules_are_named() {
 }
 
 #[test]
-fn every_finding_code_and_entry_type_is_exercised_somewhere() {
-    // Guard: adding a code without a rule case here fails this test.
-    let covered_elsewhere = [
-        C::YamlSyntax,
-        C::InvalidEntry,
-        C::DuplicatePrincipal,
-        C::DeadRolePath,
-        C::DeadUserPath,
-        C::DeadStsArn,
-        C::MapAccounts,
-        C::SsoMatcher,
-        C::ServiceLinkedRole,
-        C::SystemGroup,
-        C::NodeRole,
-        C::FargateRole,
-        C::MastersToClusterAdmin,
-        C::GroupMappedToPolicy,
-        C::UsernameTemplateUnsupported,
-        C::UsernameReservedPrefix,
-        C::SessionNameNeedsColon,
-        C::UsernameDefaulted,
-        C::GroupTemplateUnsupported,
-        C::RoleUnderMapUsers,
-        C::UserUnderMapRoles,
-        C::PathUnresolved,
-        C::PrincipalNotFound,
-        C::UnsupportedPrincipal,
-        C::EntryExists,
-        C::EntryConflict,
-        C::EntryIncomplete,
-        C::EntryAdopted,
-        C::NotAwsAuth,
-        C::GroupPolicyExact,
-        C::GroupPolicyLossy,
-        C::GroupPolicyBroader,
-        C::GroupPolicyNone,
-        C::GroupUnbound,
-        C::BindingGroupUnmapped,
-        C::RbacInvalid,
-        C::RbacAggregationCycle,
-        C::RbacRoleNotFound,
-        C::RbacUnknownVerb,
-        C::AccessPolicyUnknown,
-    ];
-    assert_eq!(covered_elsewhere.len(), C::ALL.len());
+fn entries_eks_manages_are_listed_and_never_planned() {
+    use crate::eks_managed::EksManaged;
+    let auth = roles(&format!(
+        "- rolearn: arn:aws:iam::111122223333:role/managed-ng\n{NODE}- rolearn: arn:aws:iam::111122223333:role/admin\n  username: admin\n  groups: [system:masters]\n"
+    ));
+    let mut f = with_found(
+        facts(),
+        &[
+            (
+                "arn:aws:iam::111122223333:role/managed-ng",
+                "arn:aws:iam::111122223333:role/managed-ng",
+            ),
+            (
+                "arn:aws:iam::111122223333:role/admin",
+                "arn:aws:iam::111122223333:role/admin",
+            ),
+        ],
+    );
+    f.authentication_mode = Some(AuthenticationMode::ApiAndConfigMap);
+    f.eks_features.auto_mode = Some(crate::facts::AutoModeFact {
+        cluster_role_arn: None,
+        node_role_arn: Some(format!("arn:aws:iam::{ACCT}:role/auto-node")),
+    });
+    for (name, entry_type) in [
+        ("auto-node", T::Ec2),
+        ("hyperpod", T::HyperpodLinux),
+        ("managed-ng", T::Ec2Linux),
+    ] {
+        f.existing_entries.push(ExistingEntry {
+            principal_arn: format!("arn:aws:iam::{ACCT}:role/{name}"),
+            entry_type,
+            username: None,
+            kubernetes_groups: vec![],
+            access_policies: vec![],
+            managed_by_migrator: false,
+        });
+    }
+    let p = plan(&auth, Some(&f), &MigrationPolicy::default());
+    let listed: Vec<_> = p
+        .eks_managed_entries
+        .iter()
+        .map(|e| (e.principal_arn.as_str(), e.entry_type, &e.managed_by))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (
+                "arn:aws:iam::111122223333:role/auto-node",
+                T::Ec2,
+                &EksManaged::AutoModeNode
+            ),
+            (
+                "arn:aws:iam::111122223333:role/hyperpod",
+                T::HyperpodLinux,
+                &EksManaged::HyperPod
+            ),
+            (
+                "arn:aws:iam::111122223333:role/managed-ng",
+                T::Ec2Linux,
+                &EksManaged::NodeGroup
+            ),
+        ]
+    );
+    let planned: Vec<_> = p
+        .entries
+        .iter()
+        .map(|e| (e.principal_arn.as_deref(), e.action, e.entry_type))
+        .collect();
+    assert_eq!(
+        planned,
+        vec![
+            (
+                Some("arn:aws:iam::111122223333:role/managed-ng"),
+                Action::Skip,
+                Some(T::Ec2Linux)
+            ),
+            (
+                Some("arn:aws:iam::111122223333:role/admin"),
+                Action::Create,
+                Some(T::Standard)
+            ),
+        ],
+        "only aws-auth's rows are planned; the node group's is EKS's"
+    );
+}
+
+/// Every entry type. The match has no wildcard arm: a new variant does not compile until it is
+/// placed in this chain.
+fn every_entry_type() -> Vec<T> {
+    let after = |t: Option<T>| match t {
+        None => Some(T::Standard),
+        Some(T::Standard) => Some(T::Ec2Linux),
+        Some(T::Ec2Linux) => Some(T::Ec2Windows),
+        Some(T::Ec2Windows) => Some(T::FargateLinux),
+        Some(T::FargateLinux) => Some(T::HybridLinux),
+        Some(T::HybridLinux) => Some(T::Ec2),
+        Some(T::Ec2) => Some(T::HyperpodLinux),
+        Some(T::HyperpodLinux) => None,
+    };
+    std::iter::successors(after(None), |t| after(Some(*t))).collect()
+}
+
+/// Lists rule-case functions with their names.
+macro_rules! rule_cases {
+    ($($case:ident),* $(,)?) => {
+        &[$((stringify!($case), $case as fn())),*]
+    };
+}
+
+/// Every rule case in this file; the guard re-runs each one and checks this list is complete.
+const RULE_CASES: &[(&str, fn())] = rule_cases![
+    masters_becomes_cluster_admin_keeping_groups_and_username,
+    policy_arns_follow_the_partition,
+    plain_team_role_keeps_groups_and_username,
+    other_system_groups_block,
+    a_policy_file_maps_groups_and_never_by_default,
+    session_name_raw_after_a_colon_is_kept_as_written,
+    unsupported_usernames_block_or_are_omitted_by_policy,
+    missing_username_uses_the_default,
+    group_templates_block,
+    node_roles_become_ec2_entries_unless_managed,
+    node_rows_with_other_groups_block,
+    cross_account_node_roles_block,
+    hybrid_node_roles_become_hybrid_entries,
+    fargate_roles_are_never_created,
+    after_the_switch_missing_eks_managed_entries_block,
+    dead_rows_are_never_revived,
+    user_arns_with_the_wrong_path_are_dead,
+    service_linked_roles_block,
+    sso_matchers_block_unless_they_never_match,
+    map_accounts_block,
+    duplicates_are_reported_on_the_shadowed_row,
+    section_mismatches_still_migrate,
+    root_and_federated_users_block,
+    paths_resolve_through_facts,
+    a_resolution_to_another_principal_blocks,
+    missing_principals_block,
+    only_equivalent_foreign_entries_are_adopted_and_only_when_the_policy_says_so,
+    existing_entries_are_respected,
+    yaml_syntax_errors_are_cluster_findings_that_do_not_block,
+    api_mode_clusters_have_nothing_to_migrate,
+    a_group_bound_to_view_cluster_wide_is_exactly_the_view_policy,
+    a_group_bound_to_edit_loses_eviction_tokens_and_leases_as_the_edit_policy,
+    a_group_with_less_than_view_is_broader_than_the_view_policy,
+    a_custom_role_no_policy_matches_is_none,
+    a_group_no_binding_names_is_unbound_and_a_binding_no_row_carries_is_unmapped,
+    unreadable_rbac_cycles_missing_roles_and_odd_verbs_are_findings,
+    policies_list_access_policies_offers_without_known_rules_are_named,
+    entries_eks_manages_are_listed_and_never_planned,
+];
+
+/// The names of this file's `#[test]` functions, read from its source.
+fn tests_in_this_file() -> BTreeSet<&'static str> {
+    let source = include_str!("tests.rs");
+    source
+        .split("#[test]\nfn ")
+        .skip(1)
+        .filter_map(|rest| rest.split('(').next())
+        .collect()
+}
+
+#[test]
+fn every_finding_code_and_entry_type_is_produced_by_a_rule_case() {
+    let listed: BTreeSet<&str> = RULE_CASES.iter().map(|(name, _)| *name).collect();
+    let mut tests = tests_in_this_file();
+    assert!(tests.remove("every_finding_code_and_entry_type_is_produced_by_a_rule_case"));
+    let unlisted: Vec<_> = tests.difference(&listed).collect();
+    let not_tests: Vec<_> = listed.difference(&tests).collect();
+    assert!(
+        unlisted.is_empty() && not_tests.is_empty(),
+        "RULE_CASES must list every #[test] of this file: add {unlisted:?}, remove {not_tests:?}"
+    );
+
+    PRODUCED.set(Some(Produced::default()));
+    for (_, case) in RULE_CASES {
+        case();
+    }
+    let produced = PRODUCED.take().expect("recording");
+    let codes: Vec<&str> = C::ALL
+        .iter()
+        .filter(|c| !produced.codes.contains(c))
+        .map(|c| c.as_str())
+        .collect();
+    let types: Vec<&str> = every_entry_type()
+        .into_iter()
+        .filter(|t| !produced.entry_types.contains(t))
+        .map(T::as_str)
+        .collect();
+    assert!(
+        codes.is_empty() && types.is_empty(),
+        "no rule case's plan produces the finding codes {codes:?} or the entry types {types:?}: add a case that does"
+    );
 }

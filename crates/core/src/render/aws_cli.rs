@@ -688,10 +688,15 @@ esac
         assert_eq!(run.calls, vec![describe_cluster()]);
     }
 
-    /// Runs shellcheck when it is installed (`apt-get install -y shellcheck`); skipped otherwise.
+    /// Runs shellcheck when it is installed (`apt-get install -y shellcheck`); skipped otherwise,
+    /// except under `EAM_REQUIRE_TOOLS=1` (scripts/test installs it), where its absence fails.
     #[test]
     fn shellcheck_is_clean_when_available() {
         let Ok(version) = Command::new("shellcheck").arg("--version").output() else {
+            assert!(
+                std::env::var("EAM_REQUIRE_TOOLS").as_deref() != Ok("1"),
+                "shellcheck is missing and EAM_REQUIRE_TOOLS=1 (scripts/test installs it)"
+            );
             eprintln!("note: shellcheck is not on PATH; skipping (apt-get install -y shellcheck)");
             return;
         };

@@ -445,19 +445,14 @@ mod tests {
         assert!(body.blocks().any(|b| b.identifier() == "variable"));
     }
 
-    /// Checks rendered modules with `terraform fmt -check` (Terraform's own parser and style)
-    /// when terraform is installed; skipped otherwise.
+    /// Checks rendered modules with `terraform fmt -check` (Terraform's own parser and style).
+    /// Terraform cannot be installed on our CI machines (not in Debian, PyPI or npm), so the test
+    /// is ignored rather than passing without testing: run it where terraform is on PATH with
+    /// `cargo nextest run -p eks-auth-core --run-ignored only terraform_fmt`.
     #[test]
-    fn terraform_fmt_accepts_rendered_modules_when_available() {
+    #[ignore = "needs terraform on PATH, which CI cannot install"]
+    fn terraform_fmt_accepts_rendered_modules() {
         use std::process::Command;
-        let available = Command::new("terraform")
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !available {
-            eprintln!("note: terraform is not on PATH; skipping terraform fmt -check");
-            return;
-        }
         for plan in [sample_plan(), cross_account_plan()] {
             let dir = tempfile::tempdir().expect("tempdir");
             let path = dir.path().join("main.tf");

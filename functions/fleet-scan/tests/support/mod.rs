@@ -694,22 +694,60 @@ pub fn sample(path: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(file).expect("sample")).expect("JSON")
 }
 
-/// Runs the worker over the queue until it stays empty; how many batches it ran.
+/// The deadline of the scans and worker batches the tests start (as `Instant::now() +
+/// RUN_DEADLINE`): Lambda's longest timeout. A safety net against a hang, never a performance
+/// bound: a scan or batch only stops out of time when it reaches it, however slow the machine.
+pub const RUN_DEADLINE: Duration = Duration::from_secs(900);
+
+/// A safety net against a hang, not a performance bound: each batch ends its jobs or puts them
+/// back with SQS's delay, so a queue still busy after this many batches has a job the worker
+/// re-enqueues forever. Counted in batches, never in time: a slow machine runs fewer batches.
+const MAX_BATCHES: usize = 500;
+
+/// The messages the queue still holds: visible, in flight or delayed (moto's counts are exact).
+async fn queued(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> u64 {
+    use aws_sdk_sqs::types::QueueAttributeName as N;
+    let names = [
+        N::ApproximateNumberOfMessages,
+        N::ApproximateNumberOfMessagesNotVisible,
+        N::ApproximateNumberOfMessagesDelayed,
+    ];
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .set_attribute_names(Some(names.to_vec()))
+        .send()
+        .await
+        .expect("GetQueueAttributes");
+    let attributes = out.attributes().expect("queue attributes");
+    names
+        .iter()
+        .map(|name| {
+            attributes
+                .get(name)
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("{name:?} in {attributes:?}"))
+        })
+        .sum()
+}
+
+/// Runs the worker over the queue, the way the SQS event source mapping does, until the queue
+/// holds no message (none visible, in flight or delayed); how many batches it ran. While only
+/// delayed or in-flight messages remain, a long poll waits for them (no sleep).
 pub async fn drain(p: &Pipeline, deps: &cluster_worker::Deps) -> usize {
     let sqs = aws_sdk_sqs::Client::new(&p.central);
     let mut batches = 0;
-    let mut idle = 0;
-    let started = Instant::now();
-    while idle < 6 {
+    while queued(&sqs, &p.queue_url).await > 0 {
         assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the queue did not drain in 2 minutes"
+            batches < MAX_BATCHES,
+            "the queue still holds jobs after {MAX_BATCHES} worker batches: a job is re-enqueued forever"
         );
         let out = sqs
             .receive_message()
             .queue_url(&p.queue_url)
             .max_number_of_messages(10)
             .visibility_timeout(1)
+            .wait_time_seconds(1)
             .message_system_attribute_names(
                 aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
             )
@@ -718,11 +756,8 @@ pub async fn drain(p: &Pipeline, deps: &cluster_worker::Deps) -> usize {
             .expect("ReceiveMessage");
         let messages = out.messages();
         if messages.is_empty() {
-            idle += 1;
-            tokio::time::sleep(Duration::from_millis(400)).await;
             continue;
         }
-        idle = 0;
         batches += 1;
         let records: Vec<Value> = messages
             .iter()
@@ -744,10 +779,9 @@ pub async fn drain(p: &Pipeline, deps: &cluster_worker::Deps) -> usize {
             .collect();
         let event: SqsEvent =
             serde_json::from_value(json!({ "Records": records })).expect("SQS event");
-        let response =
-            cluster_worker::handle(deps, event, Instant::now() + Duration::from_secs(60))
-                .await
-                .expect("worker handled the batch");
+        let response = cluster_worker::handle(deps, event, Instant::now() + RUN_DEADLINE)
+            .await
+            .expect("worker handled the batch");
         let failed: Vec<&str> = response
             .batch_item_failures
             .iter()
@@ -764,6 +798,7 @@ pub async fn drain(p: &Pipeline, deps: &cluster_worker::Deps) -> usize {
             }
         }
     }
+    eprintln!("the queue drained in {batches} worker batches");
     batches
 }
 

@@ -105,22 +105,33 @@ async fn connection_reset_is_a_dispatch_failure() {
 }
 
 #[tokio::test]
-async fn latency_is_added() -> TestResult {
+async fn latency_is_added_to_the_matching_operation_only() -> TestResult {
     let sim = sim().await;
-    sim.set_faults(FaultConfig {
+    let latency = |ms| FaultConfig {
         seed: 1,
         rules: vec![FaultRule {
-            latency_ms: 300,
+            latency_ms: ms,
             ..rule("DescribeCluster")
         }],
-    });
+    };
+    sim.set_faults(latency(300));
     let eks = eks(&sim).await;
-    let t = Instant::now();
-    eks.list_clusters().send().await?;
-    assert!(t.elapsed() < Duration::from_millis(300));
     let t = Instant::now();
     eks.describe_cluster().name("legacy").send().await?;
     assert!(t.elapsed() >= Duration::from_millis(300));
+    // Another operation is not delayed by the rule: while a DescribeCluster waits out a minute,
+    // ListClusters answers (an order of events, not a time limit).
+    sim.set_faults(latency(60_000));
+    let slow = {
+        let eks = eks.clone();
+        tokio::spawn(async move { eks.describe_cluster().name("legacy").send().await })
+    };
+    eks.list_clusters().send().await?;
+    assert!(
+        !slow.is_finished(),
+        "ListClusters answered only after the delayed DescribeCluster"
+    );
+    slow.abort();
     Ok(())
 }
 

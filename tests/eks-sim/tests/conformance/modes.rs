@@ -66,6 +66,8 @@ async fn modes_never_go_back() {
 async fn update_is_asynchronous_exclusive_and_creates_node_and_fargate_entries() -> TestResult {
     let sim = sim().await;
     let eks = eks(&sim).await;
+    // Held until the test has seen the cluster UPDATING: no race with the update's duration.
+    sim.with_world(|w| w.settings.hold_updates = true);
     let started = eks
         .update_cluster_config()
         .name("legacy")
@@ -97,6 +99,7 @@ async fn update_is_asynchronous_exclusive_and_creates_node_and_fargate_entries()
     let (code, _) = refused_update(&eks, "legacy", AuthenticationMode::Api).await;
     assert_eq!(code, "ResourceInUseException");
 
+    sim.with_world(|w| w.settings.hold_updates = false);
     wait_for_update(&eks, "legacy", &id).await?;
     let described = eks.describe_cluster().name("legacy").send().await?;
     let c = described.cluster().expect("cluster");

@@ -9,17 +9,30 @@ use eks_sim::token::{TokenError, verify};
 
 use crate::helpers::*;
 
-fn credentials() -> BTreeMap<String, Credential> {
-    BTreeMap::from([(
-        ADMIN.0.to_owned(),
+/// A second signer, so that a token's answer can be told from another's.
+const OTHER: (&str, &str) = ("AKIATOKENOTHERSIGNER", "other-signer-secret");
+
+fn credential(key: (&str, &str), arn: String) -> (String, Credential) {
+    (
+        key.0.to_owned(),
         Credential {
-            access_key_id: ADMIN.0.to_owned(),
-            secret_access_key: ADMIN.1.to_owned(),
+            access_key_id: key.0.to_owned(),
+            secret_access_key: key.1.to_owned(),
             account: ACCOUNT.to_owned(),
-            arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/admin/alice"),
+            arn,
             sts_resolved: false,
         },
-    )])
+    )
+}
+
+fn credentials() -> BTreeMap<String, Credential> {
+    BTreeMap::from([
+        credential(
+            ADMIN,
+            format!("arn:aws:sts::{ACCOUNT}:assumed-role/admin/alice"),
+        ),
+        credential(OTHER, format!("arn:aws:iam::{ACCOUNT}:user/bob")),
+    ])
 }
 
 fn check(token: &str) -> Result<String, TokenError> {
@@ -34,18 +47,20 @@ const REGIONAL: &str = "sts.us-east-1.amazonaws.com";
 #[test]
 fn a_good_token_names_its_signer_on_regional_and_global_hosts() {
     let now = SystemTime::now();
-    assert!(check(&wrap(&presign("legacy", ADMIN, now, REGIONAL, 60))).is_ok());
-    assert!(
-        check(&wrap(&presign(
-            "legacy",
-            ADMIN,
-            now,
-            "sts.amazonaws.com",
-            60
-        )))
-        .is_ok()
-    );
-    assert!(check(&wrap(&presign("legacy", ADMIN, now, REGIONAL, 900))).is_ok());
+    let alice = format!("arn:aws:sts::{ACCOUNT}:assumed-role/admin/alice");
+    let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+    for (host, expires) in [(REGIONAL, 60), ("sts.amazonaws.com", 60), (REGIONAL, 900)] {
+        assert_eq!(
+            check(&wrap(&presign("legacy", ADMIN, now, host, expires))),
+            Ok(alice.clone()),
+            "{host}, {expires} s"
+        );
+        assert_eq!(
+            check(&wrap(&presign("legacy", OTHER, now, host, expires))),
+            Ok(bob.clone()),
+            "{host}, {expires} s"
+        );
+    }
 }
 
 #[test]

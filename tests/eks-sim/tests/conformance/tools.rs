@@ -112,7 +112,8 @@ async fn aws_cli_get_token_is_accepted_by_the_kubernetes_api() -> TestResult {
     Ok(())
 }
 
-/// `kubectl` from PATH (not a venv tool: skipped when absent, even under EAM_REQUIRE_TOOLS).
+/// `kubectl` from PATH (not a venv tool: scripts/test installs it with apt-get); `None` (skip)
+/// or a panic under `EAM_REQUIRE_TOOLS=1`.
 fn kubectl() -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|path| {
         std::env::split_paths(&path)
@@ -120,6 +121,10 @@ fn kubectl() -> Option<PathBuf> {
             .find(|p| p.is_file())
     });
     if found.is_none() {
+        assert!(
+            std::env::var_os("EAM_REQUIRE_TOOLS").is_none(),
+            "kubectl is missing and EAM_REQUIRE_TOOLS is set (scripts/test installs Debian's kubernetes-client)"
+        );
         eprintln!("skipping: kubectl is not on PATH");
     }
     found
