@@ -17,8 +17,6 @@ pub mod eks_managed;
 pub mod facts;
 pub mod finding;
 pub mod inventory;
-/// Decoding of what the Lambda functions receive (job bodies, the schedule input, CloudTrail
-/// `aws.eks` events) and de-duplication of jobs.
 pub mod jobs;
 pub mod notify;
 pub mod observation;

@@ -15,7 +15,7 @@ pub const MASTERS_GROUP: &str = "system:masters";
 pub const NODE_EC2_USERNAME: &str = "system:node:{{EC2PrivateDNSName}}";
 /// The username of Fargate and hybrid node roles.
 pub const NODE_SESSION_USERNAME: &str = "system:node:{{SessionName}}";
-/// The group every node joins with.
+/// The group nodes bootstrap with (TLS bootstrapping).
 pub const BOOTSTRAPPERS_GROUP: &str = "system:bootstrappers";
 /// The group of every node.
 pub const NODES_GROUP: &str = "system:nodes";

@@ -1,7 +1,7 @@
 //! The fleet report: the organisation's aws-auth estate, built from the state table's records
 //! (docs/report-format.md).
 //!
-//! [`build`] turns a [`input::FleetInput`] and a [`Filter`] into a [`FleetReport`]; [`render()`]
+//! [`build()`] turns a [`input::FleetInput`] and a [`Filter`] into a [`FleetReport`]; [`render()`]
 //! writes it in one of the [`Format`]s. Both are pure: the adapters read the table, the CLI writes
 //! the bytes.
 

@@ -1,4 +1,4 @@
-//! The fleet report as data: what [`super::build`] computes and every renderer shows. Its JSON
+//! The fleet report as data: what [`super::build()`] computes and every renderer shows. Its JSON
 //! form is the versioned contract of docs/report-format.md and docs/report.schema.json.
 
 use super::access::AccessInventory;

@@ -1,5 +1,5 @@
 //! Times in the report: epoch milliseconds in, RFC 3339 (UTC, whole seconds) and ages out. The
-//! core has no clock: "now" is an argument of [`super::build`].
+//! core has no clock: "now" is an argument of [`super::build()`].
 
 /// `2026-11-30T15:35:50Z` for epoch milliseconds.
 pub fn rfc3339(ms: u64) -> String {

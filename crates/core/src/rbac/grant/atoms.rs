@@ -133,6 +133,8 @@ pub(super) fn covered_in(a: &Atom, set: &AtomSet, symbols: &Symbols, strictly: b
 }
 
 /// The atoms of one namespace scope, sorted, interned by content in an [`Expander`].
+///
+/// [`Expander`]: super::Expander
 #[derive(Debug)]
 pub(crate) struct Part {
     pub(super) id: u32,

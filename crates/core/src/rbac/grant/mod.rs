@@ -19,6 +19,8 @@
 //! The atoms of one namespace scope form a [`Part`]; parts are interned by content in an
 //! [`Expander`], so the same role bound in a hundred namespaces is one part, and set differences
 //! between parts are computed once per pair.
+//!
+//! [`Part`]: atoms::Part
 
 mod atoms;
 mod difference;

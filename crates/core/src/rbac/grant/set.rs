@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// A normalised set of permissions; `==` is set equality (within one [`Expander`]).
+///
+/// [`Expander`]: super::Expander
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Grant {
     pub(super) parts: BTreeMap<Ns, Rc<Part>>,
@@ -61,6 +63,8 @@ impl Grant {
 }
 
 /// Collects parts per namespace scope; [`Expander::build`] normalises them into a [`Grant`].
+///
+/// [`Expander::build`]: super::Expander::build
 #[derive(Debug, Default)]
 pub(crate) struct GrantBuilder {
     pub(super) parts: BTreeMap<Ns, Vec<Rc<Part>>>,
