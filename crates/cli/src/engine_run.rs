@@ -19,7 +19,7 @@ pub fn operator_settings(member_role_name: Option<String>) -> Settings {
 }
 
 /// This process as a lease owner: unique to the process (a pid alone repeats across hosts and
-/// over time; the lease also records the process itself, see `eks_auth_aws::process`).
+/// over time; the lease also records the process itself, see `eks_auth_aws::store::lease::process`).
 fn worker_id() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
