@@ -33,7 +33,8 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 try {
   const page = await context.newPage();
-  page.setDefaultTimeout(5000);
+  // A hang guard, not a speed bound: a loaded 2-core CI machine can take seconds per action.
+  page.setDefaultTimeout(60000);
   page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") fail(`console ${m.type()}: ${m.text()}`); });
   page.on("pageerror", (e) => fail(`page error: ${e.message}`));
   page.on("dialog", async (d) => { fail(`dialog opened: ${d.message()}`); await d.dismiss(); });
@@ -44,8 +45,8 @@ try {
     fail(`request attempted: ${url}`);
     return route.abort();
   });
+  // The page's one script is inline at the end of <body>: it has run when "load" fires.
   await page.goto(pageUrl, { waitUntil: "load" });
-  await page.waitForTimeout(200);
 
   await checkNumbers(page);
   if (!hostile) {
