@@ -92,11 +92,17 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
         vec![active(B, "us-east-1", "data-prod", "MEDIUM")]
     );
 
-    let batches = drain(&p, &worker_deps).await;
+    // The simulator holds every authentication-mode update in progress until the first batch has
+    // run, so that the worker is seen to put its jobs back while updates run, whatever the
+    // machine's speed; then the updates complete and the queue drains.
+    p.stack.sim.with_world(|w| w.settings.hold_updates = true);
+    assert!(run_batch(&p, &worker_deps).await, "the scan queued jobs");
     assert!(
-        batches >= 2,
-        "the worker re-enqueued while updates ran ({batches} batches)"
+        jobs_queued(&p).await > 0,
+        "the worker re-enqueued the clusters whose updates ran"
     );
+    p.stack.sim.with_world(|w| w.settings.hold_updates = false);
+    drain(&p, &worker_deps).await;
     // finalize by default: pay-prod to API; pay-legacy blocked by its system:monitoring row;
     // account B overridden to migrate: data-prod in API_AND_CONFIG_MAP, verified.
     assert_eq!(

@@ -742,64 +742,79 @@ pub async fn drain(p: &Pipeline, deps: &cluster_worker::Deps) -> usize {
             batches < MAX_BATCHES,
             "the queue still holds jobs after {MAX_BATCHES} worker batches: a job is re-enqueued forever"
         );
-        let out = sqs
-            .receive_message()
-            .queue_url(&p.queue_url)
-            .max_number_of_messages(10)
-            .visibility_timeout(1)
-            .wait_time_seconds(1)
-            .message_system_attribute_names(
-                aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
-            )
-            .send()
-            .await
-            .expect("ReceiveMessage");
-        let messages = out.messages();
-        if messages.is_empty() {
-            continue;
-        }
-        batches += 1;
-        let records: Vec<Value> = messages
-            .iter()
-            .map(|m| {
-                let count = m
-                    .attributes()
-                    .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount))
-                    .cloned()
-                    .unwrap_or_else(|| "1".to_owned());
-                json!({
-                    "messageId": m.message_id(),
-                    "receiptHandle": m.receipt_handle(),
-                    "body": m.body(),
-                    "attributes": { "ApproximateReceiveCount": count },
-                    "eventSource": "aws:sqs",
-                    "awsRegion": "us-east-1",
-                })
-            })
-            .collect();
-        let event: SqsEvent =
-            serde_json::from_value(json!({ "Records": records })).expect("SQS event");
-        let response = cluster_worker::handle(deps, event, Instant::now() + RUN_DEADLINE)
-            .await
-            .expect("worker handled the batch");
-        let failed: Vec<&str> = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.as_str())
-            .collect();
-        for m in messages {
-            if !failed.contains(&m.message_id().unwrap_or_default()) {
-                sqs.delete_message()
-                    .queue_url(&p.queue_url)
-                    .receipt_handle(m.receipt_handle().unwrap_or_default())
-                    .send()
-                    .await
-                    .expect("DeleteMessage");
-            }
+        if run_batch(p, deps).await {
+            batches += 1;
         }
     }
     eprintln!("the queue drained in {batches} worker batches");
     batches
+}
+
+/// How many messages the job queue holds: visible, in flight or delayed.
+pub async fn jobs_queued(p: &Pipeline) -> u64 {
+    queued(&aws_sdk_sqs::Client::new(&p.central), &p.queue_url).await
+}
+
+/// One batch of the worker over what the queue delivers within a one-second long poll, deleting
+/// what the worker did not report as failed; whether the poll delivered anything.
+pub async fn run_batch(p: &Pipeline, deps: &cluster_worker::Deps) -> bool {
+    let sqs = aws_sdk_sqs::Client::new(&p.central);
+    let out = sqs
+        .receive_message()
+        .queue_url(&p.queue_url)
+        .max_number_of_messages(10)
+        .visibility_timeout(1)
+        .wait_time_seconds(1)
+        .message_system_attribute_names(
+            aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
+        )
+        .send()
+        .await
+        .expect("ReceiveMessage");
+    let messages = out.messages();
+    if messages.is_empty() {
+        return false;
+    }
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            let count = m
+                .attributes()
+                .and_then(|a| {
+                    a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount)
+                })
+                .cloned()
+                .unwrap_or_else(|| "1".to_owned());
+            json!({
+                "messageId": m.message_id(),
+                "receiptHandle": m.receipt_handle(),
+                "body": m.body(),
+                "attributes": { "ApproximateReceiveCount": count },
+                "eventSource": "aws:sqs",
+                "awsRegion": "us-east-1",
+            })
+        })
+        .collect();
+    let event: SqsEvent = serde_json::from_value(json!({ "Records": records })).expect("SQS event");
+    let response = cluster_worker::handle(deps, event, Instant::now() + RUN_DEADLINE)
+        .await
+        .expect("worker handled the batch");
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    for m in messages {
+        if !failed.contains(&m.message_id().unwrap_or_default()) {
+            sqs.delete_message()
+                .queue_url(&p.queue_url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("DeleteMessage");
+        }
+    }
+    true
 }
 
 pub fn sim_mode(p: &Pipeline, account: &str, region: &str, name: &str) -> String {
