@@ -18,8 +18,9 @@
 //! - [`store`]: the DynamoDB state store (cluster records with optimistic concurrency, the
 //!   per-cluster lease and the process holding it, per-principal records, the audit trail,
 //!   aws-auth backups);
-//! - `sdk_config` and `sdk_error`: how every SDK client is configured (retry, timeouts, call
-//!   counters) and how an SDK error is worded.
+//! - `sdk_config`: how every SDK client is configured (retry, timeouts, call counters);
+//! - [`sdk_error`]: the one place an SDK error becomes a classified, one-line
+//!   [`eks_auth_core::call_failure::CallFailure`] (and how the functions log it).
 //!
 //! Decisions live in `eks-auth-core` (see `eks_auth_core::state`); this crate moves data. The
 //! items re-exported here are for other crates; inside this one, items are imported from the
@@ -33,7 +34,7 @@ pub mod live;
 pub mod notify;
 pub mod route;
 mod sdk_config;
-mod sdk_error;
+pub mod sdk_error;
 pub mod store;
 
 pub use eks_auth_kube::{ids, token};

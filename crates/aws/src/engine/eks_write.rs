@@ -2,7 +2,7 @@
 //! status, access-entry creation (tagged as the migrator's), policy association (retrying the
 //! post-create 404 of EKS's eventual consistency), and deletion for rollback.
 
-use crate::sdk_error::{sdk_reason, service_code};
+use crate::sdk_error::{failure, service_code};
 use aws_sdk_eks::Client;
 use aws_sdk_eks::types::{AccessScope as SdkScope, AccessScopeType, AuthenticationMode as SdkMode};
 use eks_auth_core::facts::AuthenticationMode;
@@ -29,12 +29,17 @@ impl Fail {
     }
 }
 
-fn classify<E, R>(err: &aws_sdk_eks::error::SdkError<E, R>) -> Fail
+/// `err` of EKS `operation`, sorted by what the engine does next; the reason is the classified
+/// one-line failure.
+fn classify<E>(
+    eks: &Client,
+    operation: &str,
+    err: &aws_sdk_eks::error::SdkError<E, aws_sdk_eks::config::http::HttpResponse>,
+) -> Fail
 where
     E: aws_sdk_eks::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let reason = sdk_reason(err);
+    let reason = failure(eks, operation, err).to_string();
     match service_code(err) {
         Some("ResourceInUseException") => Fail::InUse(reason),
         Some("ResourceNotFoundException") => Fail::NotFound(reason),
@@ -59,7 +64,7 @@ pub(crate) async fn update_mode(
         .client_request_token(request_token)
         .send()
         .await
-        .map_err(|e| classify(&e))?;
+        .map_err(|e| classify(eks, "UpdateClusterConfig", &e))?;
     out.update()
         .and_then(|u| u.id())
         .map(str::to_owned)
@@ -78,14 +83,15 @@ pub(crate) async fn update_status(
         .update_id(update_id)
         .send()
         .await
-        .map_err(|e| classify(&e))?;
+        .map_err(|e| classify(eks, "DescribeUpdate", &e))?;
     match out.update().and_then(|u| u.status()).map(|s| s.as_str()) {
         Some("InProgress") => Ok(UpdateStatus::InProgress),
         Some("Successful") => Ok(UpdateStatus::Successful),
         Some("Failed") => Ok(UpdateStatus::Failed),
         Some("Cancelled") => Ok(UpdateStatus::Cancelled),
         other => Err(Fail::Other(format!(
-            "DescribeUpdate {update_id} returned an unknown status {other:?}"
+            "DescribeUpdate {update_id} returned an unknown status {}",
+            other.unwrap_or("(none)")
         ))),
     }
 }
@@ -111,7 +117,10 @@ pub(crate) async fn create_entry(
     if let Some(t) = entry.entry_type {
         req = req.r#type(t.as_str());
     }
-    req.send().await.map(|_| ()).map_err(|e| classify(&e))
+    req.send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(eks, "CreateAccessEntry", &e))
 }
 
 /// AssociateAccessPolicy, retrying the 404 EKS answers for a while after CreateAccessEntry
@@ -145,7 +154,7 @@ pub(crate) async fn associate(
             .access_scope(scope.clone())
             .send()
             .await;
-        match out.map_err(|e| classify(&e)) {
+        match out.map_err(|e| classify(eks, "AssociateAccessPolicy", &e)) {
             Ok(_) => return Ok(not_found),
             Err(Fail::NotFound(reason)) if Instant::now() + delay < deadline && not_found < 12 => {
                 not_found += 1;
@@ -167,7 +176,7 @@ pub(crate) async fn tag_entry(eks: &Client, cluster: &str, principal: &str) -> R
         .principal_arn(principal)
         .send()
         .await
-        .map_err(|e| classify(&e))?;
+        .map_err(|e| classify(eks, "DescribeAccessEntry", &e))?;
     let arn = out
         .access_entry()
         .and_then(|e| e.access_entry_arn())
@@ -178,7 +187,7 @@ pub(crate) async fn tag_entry(eks: &Client, cluster: &str, principal: &str) -> R
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| classify(&e))
+        .map_err(|e| classify(eks, "TagResource", &e))
 }
 
 /// DeleteAccessEntry.
@@ -189,5 +198,5 @@ pub(crate) async fn delete_entry(eks: &Client, cluster: &str, principal: &str) -
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| classify(&e))
+        .map_err(|e| classify(eks, "DeleteAccessEntry", &e))
 }

@@ -3,7 +3,9 @@
 //! reported as [`super::Outcome::Failed`].
 
 use crate::live::GatherError;
+use crate::sdk_error::log::HasCallFailure;
 use crate::store::error::StoreError;
+use eks_auth_core::call_failure::CallFailure;
 
 /// Why [`super::Engine::run`] or [`super::Engine::rollback`] returned without a report.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +19,16 @@ pub enum EngineError {
     /// A test failpoint stopped the run where a crash would (debug builds only).
     #[error("failpoint `{0}` stopped the run")]
     FailPoint(String),
+}
+
+impl HasCallFailure for EngineError {
+    fn call_failure(&self) -> Option<&CallFailure> {
+        match self {
+            EngineError::Identify(e) => e.call_failure(),
+            EngineError::Store(e) => e.call_failure(),
+            EngineError::FailPoint(_) => None,
+        }
+    }
 }
 
 /// Returns [`EngineError::FailPoint`] when failpoint `name` is armed.

@@ -5,7 +5,7 @@
 use super::error::EngineError;
 use super::instance::Engine;
 use super::outcome::Progress;
-use crate::sdk_error::sdk_reason;
+use crate::sdk_error::failure;
 use crate::store::ClusterKey;
 use std::time::Instant;
 
@@ -40,8 +40,8 @@ impl Engine<'_> {
             Ok(out) => out,
             Err(e) => {
                 return Ok(Forbidden::Fail(format!(
-                    "{denial} (DescribeCluster: {})",
-                    sdk_reason(&e)
+                    "{denial} ({})",
+                    failure(&self.eks, "DescribeCluster", &e)
                 )));
             }
         };

@@ -2,7 +2,7 @@
 //! account until ten minutes before they expire.
 
 use crate::sdk_config::sts_config;
-use crate::sdk_error::sdk_reason;
+use crate::sdk_error::failure;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use eks_auth_core::arn::partition_of;
@@ -120,7 +120,7 @@ impl MemberAccounts {
             .role_session_name("eks-auth-migrator")
             .send()
             .await
-            .map_err(|e| fail(sdk_reason(&e)))?;
+            .map_err(|e| fail(failure(&sts, "AssumeRole", &e).to_string()))?;
         let c = out
             .credentials()
             .ok_or_else(|| fail("AssumeRole returned no credentials".to_owned()))?;

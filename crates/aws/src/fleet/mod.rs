@@ -13,9 +13,11 @@ pub mod worker;
 use crate::notify::events::EventPublisher;
 use crate::notify::metrics::MetricsOut;
 use crate::sdk_config::{retry, timeouts};
-use crate::sdk_error::sdk_reason;
+use crate::sdk_error::failure;
+use crate::sdk_error::log::HasCallFailure;
 use crate::store::error::StoreError;
 use crate::store::table::StateStore;
+use eks_auth_core::call_failure::CallFailure;
 use eks_auth_core::config::Config;
 use eks_auth_core::state::Mode;
 
@@ -102,8 +104,10 @@ pub enum ConfigLoadError {
     Read {
         /// The parameter.
         name: String,
-        /// SSM's answer.
+        /// SSM's answer, or what the answer lacks.
         reason: String,
+        /// SSM's failure, classified, when the call failed.
+        failure: Option<Box<CallFailure>>,
     },
     /// The document is invalid.
     #[error("the configuration parameter {name} is invalid (docs/configuration.md): {source}")]
@@ -114,6 +118,15 @@ pub enum ConfigLoadError {
         #[source]
         source: eks_auth_core::config::ConfigError,
     },
+}
+
+impl HasCallFailure for ConfigLoadError {
+    fn call_failure(&self) -> Option<&CallFailure> {
+        match self {
+            ConfigLoadError::Read { failure, .. } => failure.as_deref(),
+            ConfigLoadError::Invalid { .. } => None,
+        }
+    }
 }
 
 /// Reads and validates the configuration document from SSM parameter `name`; `default_mode`
@@ -128,21 +141,21 @@ pub async fn load_config(
     default_mode: Mode,
 ) -> Result<Config, ConfigLoadError> {
     let ssm = aws_sdk_ssm::Client::new(config);
-    let out = ssm
-        .get_parameter()
-        .name(name)
-        .send()
-        .await
-        .map_err(|e| ConfigLoadError::Read {
+    let out = ssm.get_parameter().name(name).send().await.map_err(|e| {
+        let failure = failure(&ssm, "GetParameter", &e);
+        ConfigLoadError::Read {
             name: name.to_owned(),
-            reason: sdk_reason(&e),
-        })?;
+            reason: failure.to_string(),
+            failure: Some(Box::new(failure)),
+        }
+    })?;
     let text = out
         .parameter()
         .and_then(|p| p.value())
         .ok_or_else(|| ConfigLoadError::Read {
             name: name.to_owned(),
             reason: "the parameter has no value".to_owned(),
+            failure: None,
         })?;
     Config::parse_with_default_mode(text, default_mode).map_err(|source| ConfigLoadError::Invalid {
         name: name.to_owned(),

@@ -1,7 +1,7 @@
 //! The organisation, as the fleet scan and the worker see it: its ACTIVE accounts, the accounts
 //! under organisational units (at any depth), and the OUs above an account.
 
-use crate::sdk_error::sdk_reason;
+use crate::sdk_error::failure;
 use std::collections::HashMap;
 
 /// The organisation: ACTIVE accounts and the OUs that hold them.
@@ -31,7 +31,7 @@ impl Organization {
             .send()
             .try_collect()
             .await
-            .map_err(|e| sdk_reason(&e))?;
+            .map_err(|e| failure(&self.client, "ListAccounts", &e).to_string())?;
         Ok(pages
             .iter()
             .flat_map(|p| p.accounts())
@@ -96,7 +96,12 @@ impl Organization {
             .send()
             .try_collect()
             .await
-            .map_err(|e| format!("{parent}: {}", sdk_reason(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "{parent}: {}",
+                    failure(&self.client, "ListOrganizationalUnitsForParent", &e)
+                )
+            })?;
         let account_pages: Vec<_> = self
             .client
             .list_accounts_for_parent()
@@ -105,7 +110,12 @@ impl Organization {
             .send()
             .try_collect()
             .await
-            .map_err(|e| format!("{parent}: {}", sdk_reason(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "{parent}: {}",
+                    failure(&self.client, "ListAccountsForParent", &e)
+                )
+            })?;
         let ous = ou_pages
             .iter()
             .flat_map(|p| p.organizational_units())
@@ -136,7 +146,7 @@ impl Organization {
                 .child_id(&child)
                 .send()
                 .await
-                .map_err(|e| format!("{child}: {}", sdk_reason(&e)))?;
+                .map_err(|e| format!("{child}: {}", failure(&self.client, "ListParents", &e)))?;
             let Some(parent) = out.parents().first() else {
                 break;
             };

@@ -1,6 +1,6 @@
 //! The job queue: one SQS message per cluster that needs work (`eks_auth_core::jobs::Job`).
 
-use crate::sdk_error::sdk_reason;
+use crate::sdk_error::failure;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use eks_auth_core::jobs::Job;
 use futures::StreamExt as _;
@@ -147,7 +147,10 @@ impl JobQueue {
                     .map(|f| format!("{}: {}", f.code(), f.message().unwrap_or("")))
                     .collect(),
             ),
-            Err(e) => (0, vec![sdk_reason(&e); chunk.len()]),
+            Err(e) => (
+                0,
+                vec![failure(&self.client, "SendMessageBatch", &e).to_string(); chunk.len()],
+            ),
         }
     }
 }

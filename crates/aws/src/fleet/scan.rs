@@ -9,7 +9,7 @@ use super::organization::Organization;
 use super::queue::JobSink;
 use crate::live;
 use crate::sdk_config::eks_client;
-use crate::sdk_error::sdk_reason;
+use crate::sdk_error::failure;
 use crate::store::ClusterKey;
 use crate::store::error::StoreError;
 use crate::store::records::{ClusterReads, ClusterRecord, ClusterState};
@@ -446,7 +446,7 @@ async fn scan_one(
         .send()
         .try_collect()
         .await
-        .map_err(|e| format!("ListClusters: {}", sdk_reason(&e)))?;
+        .map_err(|e| failure(&eks, "ListClusters", &e).to_string())?;
     futures::stream::iter(names)
         .map(|name| {
             let (eks, account_id, region_id) = (&eks, &account_id, &region_id);
@@ -456,7 +456,7 @@ async fn scan_one(
                     .name(&name)
                     .send()
                     .await
-                    .map_err(|e| format!("DescribeCluster {name}: {}", sdk_reason(&e)))?;
+                    .map_err(|e| format!("{name}: {}", failure(eks, "DescribeCluster", &e)))?;
                 let sighting = live::sighting(out.cluster(), &config.network.egress_cidrs);
                 let new = is_new_cluster(sighting.created_at, since);
                 let tags = &sighting.tags;

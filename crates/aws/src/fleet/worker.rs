@@ -10,7 +10,8 @@ use crate::notify::call_stats::CallStats;
 use crate::notify::events::EventPublisher;
 use crate::route::RoutePolicy;
 use crate::sdk_config::eks_client;
-use crate::sdk_error::sdk_reason;
+use crate::sdk_error::failure;
+use crate::sdk_error::log;
 use crate::store::lease::HeldLeases;
 use crate::store::table::StateStore;
 use eks_auth_core::config::{Config, is_new_cluster};
@@ -132,7 +133,11 @@ impl Worker<'_> {
                     None,
                 );
             }
-            Err(e) => return (Disposition::Retry(sdk_reason(&e)), None),
+            Err(e) => {
+                let failure = failure(&eks, "DescribeCluster", &e);
+                log::warn(&failure, "cannot describe the job's cluster");
+                return (Disposition::Retry(failure.to_string()), None);
+            }
         };
         // Its CreateCluster event says so even when the migrator started watching only now.
         let new =
@@ -173,7 +178,10 @@ impl Worker<'_> {
                 Disposition::Drop(format!("cluster {} no longer exists", job.cluster)),
                 None,
             ),
-            Err(e) => (Disposition::Retry(e.to_string()), None),
+            Err(e) => {
+                log::warn(&e, "the cluster's run could not start or record its work");
+                (Disposition::Retry(e.to_string()), None)
+            }
         }
     }
 

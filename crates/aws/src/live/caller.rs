@@ -3,7 +3,8 @@
 
 use super::error::GatherError;
 use crate::sdk_config::{iam_config, sts_config};
-use crate::sdk_error::sdk_reason;
+use crate::sdk_error::failure;
+use eks_auth_core::call_failure::{CallFailure, Cause, Service};
 
 /// The IAM principal the configuration's credentials act as, with its path: for an assumed-role
 /// session the role (IAM GetRole), for a user the user. This is the ARN an access entry for the
@@ -13,16 +14,18 @@ use crate::sdk_error::sdk_reason;
 ///
 /// [`GatherError::Caller`] when STS or IAM cannot tell.
 pub async fn caller_principal(config: &aws_config::SdkConfig) -> Result<String, GatherError> {
-    let fail = |reason: String| GatherError::Caller { reason };
+    let fail = |failure: CallFailure| GatherError::Caller {
+        failure: Box::new(failure),
+    };
     let sts = aws_sdk_sts::Client::from_conf(sts_config(config).build());
     let arn = sts
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| fail(format!("sts:GetCallerIdentity failed: {}", sdk_reason(&e))))?
+        .map_err(|e| fail(failure(&sts, "GetCallerIdentity", &e)))?
         .arn()
         .map(str::to_owned)
-        .ok_or_else(|| fail("sts:GetCallerIdentity returned no ARN".to_owned()))?;
+        .ok_or_else(|| fail(no_answer(Service::Sts, "GetCallerIdentity", "no ARN")))?;
     // arn:<partition>:sts::<account>:assumed-role/<role>/<session>
     let Some((_, rest)) = arn.split_once(":assumed-role/") else {
         return Ok(arn);
@@ -34,10 +37,22 @@ pub async fn caller_principal(config: &aws_config::SdkConfig) -> Result<String, 
         .role_name(role)
         .send()
         .await
-        .map_err(|e| fail(format!("iam:GetRole {role} failed: {}", sdk_reason(&e))))?;
+        .map_err(|e| fail(failure(&iam, "GetRole", &e)))?;
     out.role()
         .map(|r| r.arn().to_owned())
-        .ok_or_else(|| fail(format!("iam:GetRole {role} returned no role")))
+        .ok_or_else(|| fail(no_answer(Service::Iam, "GetRole", "no role")))
+}
+
+/// An answer of `operation` that lacks `what`.
+fn no_answer(service: Service, operation: &str, what: &str) -> CallFailure {
+    let detail = format!("the answer holds {what}");
+    CallFailure {
+        service: Some(service),
+        operation: Some(operation.to_owned()),
+        chain: detail.clone(),
+        detail,
+        ..CallFailure::new(Cause::Unreadable)
+    }
 }
 
 /// The caller's ARN per sts:GetCallerIdentity, or why it is unknown.
@@ -48,9 +63,6 @@ pub(crate) async fn caller_identity(config: &aws_config::SdkConfig) -> String {
             .arn()
             .map(str::to_owned)
             .unwrap_or_else(|| "(sts:GetCallerIdentity returned no ARN)".to_owned()),
-        Err(e) => format!(
-            "(unknown: sts:GetCallerIdentity failed: {})",
-            sdk_reason(&e)
-        ),
+        Err(e) => format!("(unknown: {})", failure(&sts, "GetCallerIdentity", &e)),
     }
 }

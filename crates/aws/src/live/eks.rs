@@ -3,10 +3,12 @@
 
 use super::error::GatherError;
 use super::options::CONCURRENCY;
-use crate::sdk_error::sdk_reason;
+use crate::sdk_error::classify;
 use aws_sdk_eks::Client;
+use aws_sdk_eks::config::http::HttpResponse;
 use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_eks::types::Cluster;
+use eks_auth_core::call_failure::{CallFailure, Cause, Service};
 use eks_auth_core::facts::{AuthenticationMode, AutoModeFact, CapabilityFact, ExistingEntry};
 use eks_auth_core::plan::{AccessPolicy, AccessScope, EntryType, MANAGED_TAG, ScopeType};
 use eks_auth_core::reach::EndpointAccess;
@@ -34,16 +36,16 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// EKS `operation` failed (after the SDK's retries).
-    fn fail<E, R>(&self, operation: &'static str, err: SdkError<E, R>) -> GatherError
+    fn fail<E>(&self, operation: &'static str, err: SdkError<E, HttpResponse>) -> GatherError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug + Send + Sync + 'static,
     {
+        let failure = classify(Service::Eks, operation, Some(self.region.to_owned()), &err);
         GatherError::Eks {
             operation,
             cluster: self.cluster.to_owned(),
             region: self.region.to_owned(),
-            reason: sdk_reason(&err),
+            failure: Box::new(failure),
         }
     }
 
@@ -66,10 +68,23 @@ pub(crate) async fn describe(eks: &Client, ctx: &Ctx<'_>) -> Result<ClusterInfo,
                 .as_service_error()
                 .is_some_and(|e| e.is_resource_not_found_exception())
             {
+                let failure = classify(
+                    Service::Eks,
+                    "DescribeCluster",
+                    Some(ctx.region.to_owned()),
+                    &err,
+                );
                 return Err(GatherError::ClusterNotFound {
                     cluster: ctx.cluster.to_owned(),
                     region: ctx.region.to_owned(),
-                    reason: sdk_reason(&err),
+                    reason: format!(
+                        "{}: {}",
+                        failure
+                            .code
+                            .as_deref()
+                            .unwrap_or("ResourceNotFoundException"),
+                        failure.message.as_deref().unwrap_or("no such cluster")
+                    ),
                 });
             }
             return Err(ctx.fail("DescribeCluster", err));
@@ -381,13 +396,23 @@ async fn entry(
         .map_err(|e| ctx.fail("DescribeAccessEntry", e))?;
     let entry = described.access_entry();
     let type_name = entry.and_then(|e| e.r#type()).unwrap_or("STANDARD");
-    let entry_type = entry_type(type_name).ok_or_else(|| GatherError::Eks {
-        operation: "DescribeAccessEntry",
-        cluster: ctx.cluster.to_owned(),
-        region: ctx.region.to_owned(),
-        reason: format!(
-            "entry {principal} has an access-entry type this version does not know: {type_name}"
-        ),
+    let entry_type = entry_type(type_name).ok_or_else(|| {
+        let detail = format!(
+            "entry {principal} has an access-entry type this version does not know: {type_name}; upgrade eks-auth-migrator"
+        );
+        GatherError::Eks {
+            operation: "DescribeAccessEntry",
+            cluster: ctx.cluster.to_owned(),
+            region: ctx.region.to_owned(),
+            failure: Box::new(CallFailure {
+                service: Some(Service::Eks),
+                operation: Some("DescribeAccessEntry".to_owned()),
+                region: Some(ctx.region.to_owned()),
+                chain: detail.clone(),
+                detail,
+                ..CallFailure::new(Cause::Other)
+            }),
+        }
     })?;
     let managed_by_migrator = entry
         .and_then(|e| e.tags())

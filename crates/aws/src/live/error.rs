@@ -1,6 +1,9 @@
 //! Why a live gather failed. Messages name the cluster, account and region, say what failed and
 //! why, and what to do; they never carry credentials, tokens or presigned URLs.
 
+use crate::sdk_error::log::HasCallFailure;
+use eks_auth_core::call_failure::CallFailure;
+
 /// Why [`super::gather`] (or another read of one cluster) could not produce its facts.
 ///
 /// Single-principal IAM problems are never errors: they become
@@ -19,14 +22,12 @@ pub enum GatherError {
         cluster: String,
     },
     /// The credentials could not be loaded.
-    #[error(
-        "cannot load AWS credentials to read cluster `{cluster}`: {reason}. Configure credentials (environment, profile, SSO or instance role) for the account that owns the cluster"
-    )]
+    #[error("{failure}")]
     Credentials {
         /// The cluster.
         cluster: String,
-        /// Why (the provider's message).
-        reason: String,
+        /// Why, classified (no credentials anywhere, or a configured source that failed).
+        failure: Box<CallFailure>,
     },
     /// DescribeCluster says there is no such cluster.
     #[error(
@@ -65,9 +66,7 @@ pub enum GatherError {
         what: &'static str,
     },
     /// An EKS API call failed (after the SDK's retries).
-    #[error(
-        "EKS {operation} failed for cluster `{cluster}` (region {region}): {reason}. Check that the caller may call eks:{operation} on the cluster and that the EKS endpoint is reachable"
-    )]
+    #[error("{failure}")]
     Eks {
         /// The operation.
         operation: &'static str,
@@ -75,8 +74,8 @@ pub enum GatherError {
         cluster: String,
         /// The region.
         region: String,
-        /// The service's code and message, or the transport failure.
-        reason: String,
+        /// The failure, classified: one line, with what to do.
+        failure: Box<CallFailure>,
     },
     /// The cluster's Kubernetes API refused the migrator (401/403): who it runs as and what to grant.
     #[error("{0}")]
@@ -122,10 +121,10 @@ pub enum GatherError {
         reason: String,
     },
     /// The migrator's own principal could not be determined.
-    #[error("cannot tell which IAM principal the migrator runs as: {reason}")]
+    #[error("cannot tell which IAM principal the migrator runs as: {failure}")]
     Caller {
-        /// Why.
-        reason: String,
+        /// Why, classified.
+        failure: Box<CallFailure>,
     },
     /// The bearer token could not be signed.
     #[error("cannot sign the EKS bearer token for cluster `{cluster}`")]
@@ -136,6 +135,17 @@ pub enum GatherError {
         #[source]
         source: eks_auth_kube::token::TokenError,
     },
+}
+
+impl HasCallFailure for GatherError {
+    fn call_failure(&self) -> Option<&CallFailure> {
+        match self {
+            GatherError::Credentials { failure, .. }
+            | GatherError::Eks { failure, .. }
+            | GatherError::Caller { failure } => Some(failure),
+            _ => None,
+        }
+    }
 }
 
 /// What the Kubernetes API refused the migrator.

@@ -4,8 +4,9 @@
 
 use super::options::CONCURRENCY;
 use crate::sdk_config::{iam_config, sts_config};
-use crate::sdk_error::{sdk_reason, service_code};
+use crate::sdk_error::{failure as classified, service_code};
 use aws_credential_types::Credentials;
+use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use eks_auth_core::arn::{Arn, Principal};
 use eks_auth_core::aws_auth::{AwsAuth, RowStatus};
@@ -130,7 +131,7 @@ async fn member_client(
         .map_err(|e| {
             format!(
                 "assuming the member role {role_arn} to look the principal up in account {account} failed: {}",
-                sdk_reason(&e)
+                classified(&sts, "AssumeRole", &e)
             )
         })?;
     let creds = out
@@ -149,13 +150,16 @@ async fn member_client(
 }
 
 /// Whether IAM said the principal does not exist (`NoSuchEntity`), and why the call failed.
-fn failure<E, R>(err: &SdkError<E, R>) -> (bool, String)
+fn failure<E>(
+    iam: &aws_sdk_iam::Client,
+    operation: &str,
+    err: &SdkError<E, HttpResponse>,
+) -> (bool, String)
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let missing = service_code(err) == Some("NoSuchEntity");
-    (missing, sdk_reason(err))
+    (missing, classified(iam, operation, err).to_string())
 }
 
 /// GetRole / GetUser by name.
@@ -165,13 +169,13 @@ async fn lookup(iam: &aws_sdk_iam::Client, l: &Lookup) -> IamResolution {
         let result = iam.get_role().role_name(&l.name).send().await;
         let result = result
             .map(|out| out.role().map(|role| role.arn().to_owned()))
-            .map_err(|e| failure(&e));
+            .map_err(|e| failure(iam, "GetRole", &e));
         ("GetRole", "role", result)
     } else {
         let result = iam.get_user().user_name(&l.name).send().await;
         let result = result
             .map(|out| out.user().map(|user| user.arn().to_owned()))
-            .map_err(|e| failure(&e));
+            .map_err(|e| failure(iam, "GetUser", &e));
         ("GetUser", "user", result)
     };
     let account = &l.account;
@@ -182,7 +186,7 @@ async fn lookup(iam: &aws_sdk_iam::Client, l: &Lookup) -> IamResolution {
         },
         Err((true, _)) => IamResolution::NotFound,
         Err((false, why)) => IamResolution::Unresolvable {
-            reason: format!("iam:{operation} in account {account} failed: {why}"),
+            reason: format!("in account {account}: {why}"),
         },
     }
 }

@@ -9,8 +9,9 @@ use super::error::{GatherError, KubeDenied, RbacError, Refused, WriteError};
 use super::kube_ctx::{KubeCtx, Refusal};
 use crate::route::Via;
 use crate::route::agent_client::AgentClient;
-use crate::sdk_error::error_context;
+use crate::sdk_error::credentials::credentials_failure;
 use aws_credential_types::provider::ProvideCredentials as _;
+use aws_credential_types::provider::error::CredentialsError;
 use eks_auth_core::agent_protocol::{FailureReason, Operation, Outcome};
 use eks_auth_kube::ids::{ClusterName, Region};
 use eks_auth_kube::{AwsAuthConfigMap, KubeCallError};
@@ -312,7 +313,9 @@ async fn bearer(
         .credentials_provider()
         .ok_or_else(|| GatherError::Credentials {
             cluster: cluster.to_string(),
-            reason: "the configuration has no credentials provider".to_owned(),
+            failure: Box::new(credentials_failure(&CredentialsError::not_loaded(
+                "the configuration has no credentials provider",
+            ))),
         })?;
     let credentials =
         provider
@@ -320,7 +323,7 @@ async fn bearer(
             .await
             .map_err(|e| GatherError::Credentials {
                 cluster: cluster.to_string(),
-                reason: error_context(&e),
+                failure: Box::new(credentials_failure(&e)),
             })?;
     let token = eks_auth_kube::token::token(&credentials, region, cluster, SystemTime::now())
         .map_err(|source| GatherError::Token {

@@ -1,7 +1,7 @@
 //! Putting phase-change events on the central event bus (EventBridge PutEvents, at most ten
 //! entries a call, in the order given).
 
-use crate::sdk_error::sdk_reason;
+use crate::sdk_error::failure;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use eks_auth_core::notify::transition::{OutgoingEvent, SOURCE};
 use std::time::{Duration, UNIX_EPOCH};
@@ -73,7 +73,7 @@ impl EventPublisher {
                     }
                 }
                 Err(e) => {
-                    let reason = format!("PutEvents: {}", sdk_reason(&e));
+                    let reason = failure(&self.client, "PutEvents", &e).to_string();
                     results.extend(chunk.iter().map(|_| Err(reason.clone())));
                 }
             }

@@ -8,7 +8,7 @@
 //! next scan.
 
 use crate::fleet::members::MemberAccounts;
-use crate::sdk_error::sdk_reason;
+use crate::sdk_error::failure;
 use crate::store::ClusterKey;
 use crate::store::findings::FindingMark;
 use crate::store::table::StateStore;
@@ -147,7 +147,7 @@ async fn import_group(
                 })
                 .collect(),
             Err(e) => {
-                tracing::warn!(%account, %region, error = %sdk_reason(&e), "BatchImportFindings failed; the next scan tries again");
+                tracing::warn!(%account, %region, error = %failure(&client, "BatchImportFindings", &e), "BatchImportFindings failed; the next scan tries again");
                 chunk.iter().map(|p| p.finding.id.clone()).collect()
             }
         };
@@ -210,7 +210,7 @@ async fn resolve_workflows(
         {
             Ok(out) => not_updated += out.unprocessed_findings().len(),
             Err(e) => {
-                tracing::warn!(%account, %region, error = %sdk_reason(&e), "BatchUpdateFindings failed: resolved findings keep their workflow status");
+                tracing::warn!(%account, %region, error = %failure(client, "BatchUpdateFindings", &e), "BatchUpdateFindings failed: resolved findings keep their workflow status");
                 not_updated += chunk.len();
             }
         }

@@ -5,7 +5,7 @@
 //! land twice). Every call is logged (cluster, function, operation, outcome, duration); writes
 //! are also audited by the engine before and after.
 
-use crate::sdk_error::sdk_reason;
+use crate::sdk_error::failure;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_types::retry::RetryConfig;
@@ -30,6 +30,14 @@ pub(crate) enum CallError {
     Missing(String),
     /// No usable answer: the reason, worded for a person.
     Failed(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Missing(reason) | CallError::Failed(reason) => f.write_str(reason),
+        }
+    }
 }
 
 impl AgentClient {
@@ -89,7 +97,7 @@ impl AgentClient {
                 cluster = %cluster_name,
                 function = %self.function,
                 operation = name,
-                error = ?e,
+                error = %e,
                 millis,
                 "agent call failed"
             ),
@@ -112,14 +120,14 @@ impl AgentClient {
                 if e.as_service_error()
                     .is_some_and(|s| s.is_resource_not_found_exception())
                 {
-                    CallError::Missing(sdk_reason(&e))
+                    CallError::Missing(failure(&self.client, "Invoke", &e).to_string())
                 } else if matches!(e, aws_sdk_lambda::error::SdkError::TimeoutError(_)) {
                     CallError::Failed(format!(
                         "no answer within {} s (network.agent_timeout_seconds)",
                         self.timeout.as_secs()
                     ))
                 } else {
-                    CallError::Failed(format!("lambda:InvokeFunction failed: {}", sdk_reason(&e)))
+                    CallError::Failed(failure(&self.client, "Invoke", &e).to_string())
                 }
             })?;
         let body = out.payload().map(|b| b.as_ref()).unwrap_or_default();

@@ -3,7 +3,7 @@
 //! open record for the resumed run to reconcile. Records expire through the table's TTL.
 
 use super::attr::{Item, Reader, Update, millis, n, s};
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::key::ClusterKey;
 use super::schema::{PK, SK, TTL_ATTRIBUTE};
 use super::table::StateStore;
@@ -207,7 +207,7 @@ impl StateStore {
             {
                 Err(StoreError::AlreadyExists { key: key.pk(), sk })
             }
-            Err(e) => Err(service("PutItem", e)),
+            Err(e) => Err(self.failed("PutItem", e)),
         }
     }
 
@@ -258,7 +258,7 @@ impl StateStore {
                     Err(StoreError::NotFound { key, sk })
                 }
             }
-            _ => Err(service("UpdateItem", err)),
+            _ => Err(self.failed("UpdateItem", err)),
         }
     }
 

@@ -2,7 +2,7 @@
 //! before any edit (design.md invariant 6).
 
 use super::attr::{Item, Reader, from_millis, millis, n, s};
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::key::ClusterKey;
 use super::schema::{PK, SK};
 use super::table::StateStore;
@@ -82,7 +82,7 @@ impl StateStore {
                     }),
                 }
             }
-            Err(e) => Err(service("PutItem", e)),
+            Err(e) => Err(self.failed("PutItem", e)),
         }
     }
 
@@ -105,7 +105,7 @@ impl StateStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| service("GetItem", e))?;
+            .map_err(|e| self.failed("GetItem", e))?;
         out.item().map(backup_from_item).transpose()
     }
 

@@ -3,7 +3,7 @@
 //! that may replace what is there (batch writes take no condition).
 
 use super::attr::Item;
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::table::StateStore;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, PutRequest, WriteRequest};
 use std::time::Duration;
@@ -21,12 +21,7 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 fn build_error(operation: &'static str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Service {
-        operation,
-        code: None,
-        retryable: false,
-        detail: e.to_string(),
-    }
+    StoreError::local(operation, None, false, e.to_string())
 }
 
 impl StateStore {
@@ -59,7 +54,7 @@ impl StateStore {
                     .request_items(&self.table, request)
                     .send()
                     .await
-                    .map_err(|e| service("BatchGetItem", e))?;
+                    .map_err(|e| self.failed("BatchGetItem", e))?;
                 if let Some(items) = out.responses.as_mut().and_then(|r| r.remove(&self.table)) {
                     found.extend(items);
                 }
@@ -106,7 +101,7 @@ impl StateStore {
                     .request_items(&self.table, pending)
                     .send()
                     .await
-                    .map_err(|e| service("BatchWriteItem", e))?;
+                    .map_err(|e| self.failed("BatchWriteItem", e))?;
                 pending = out
                     .unprocessed_items
                     .as_mut()
@@ -117,15 +112,15 @@ impl StateStore {
                 }
             }
             if !pending.is_empty() {
-                return Err(StoreError::Service {
-                    operation: "BatchWriteItem",
-                    code: Some("UnprocessedItems".to_owned()),
-                    retryable: true,
-                    detail: format!(
-                        "{} item(s) still unprocessed after {ATTEMPTS} attempts (throttled)",
+                return Err(StoreError::local(
+                    "BatchWriteItem",
+                    Some("UnprocessedItems"),
+                    true,
+                    format!(
+                        "{} item(s) still unprocessed after {ATTEMPTS} attempts (throttled): run again later",
                         pending.len()
                     ),
-                });
+                ));
             }
         }
         Ok(())

@@ -1,10 +1,10 @@
 //! Creating the table for local use (the production table comes from template.yaml): the keys,
 //! the phase GSI, on-demand billing, TTL on [`TTL_ATTRIBUTE`], in named steps.
 
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::schema::{PHASE, PHASE_INDEX, PK, SK, TTL_ATTRIBUTE};
 use super::table::StateStore;
-use crate::sdk_error::error_context;
+use crate::sdk_error::error_chain;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::BuildError;
 use aws_sdk_dynamodb::types::{
@@ -51,7 +51,7 @@ impl StateStore {
             {
                 Ok(())
             }
-            Err(e) => Err(service("CreateTable", e)),
+            Err(e) => Err(self.failed("CreateTable", e)),
         }
     }
 
@@ -65,7 +65,7 @@ impl StateStore {
             .map(|_| ())
             .map_err(|e| StoreError::TableNotReady {
                 table: self.table.clone(),
-                detail: error_context(&e),
+                detail: error_chain(&e),
             })
     }
 
@@ -77,7 +77,7 @@ impl StateStore {
             .table_name(&self.table)
             .send()
             .await
-            .map_err(|e| service("DescribeTimeToLive", e))?;
+            .map_err(|e| self.failed("DescribeTimeToLive", e))?;
         let enabled = ttl
             .time_to_live_description()
             .and_then(|d| d.time_to_live_status())
@@ -96,19 +96,14 @@ impl StateStore {
             .time_to_live_specification(spec)
             .send()
             .await
-            .map_err(|e| service("UpdateTimeToLive", e))?;
+            .map_err(|e| self.failed("UpdateTimeToLive", e))?;
         Ok(())
     }
 }
 
 /// A request that could not be built (a required field missing: a bug, reported as such).
 fn build(e: BuildError) -> StoreError {
-    StoreError::Service {
-        operation: "CreateTable",
-        code: None,
-        retryable: false,
-        detail: e.to_string(),
-    }
+    StoreError::local("CreateTable", None, false, e.to_string())
 }
 
 /// A string attribute of the key schema.

@@ -2,7 +2,7 @@
 //! last error.
 
 use super::attr::{Item, Reader, Update, millis, n, s};
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::key::ClusterKey;
 use super::records::{LAST_ERROR, UPDATED_AT};
 use super::schema::SK;
@@ -166,7 +166,7 @@ impl StateStore {
             .return_values(ReturnValue::AllNew)
             .send()
             .await
-            .map_err(|e| service("UpdateItem", e))?;
+            .map_err(|e| self.failed("UpdateItem", e))?;
         entry_from_item(out.attributes().unwrap_or(&Item::new()))
     }
 
@@ -208,7 +208,7 @@ impl StateStore {
                     sk: entry_sk(principal_arn),
                 })
             }
-            Err(e) => Err(service("UpdateItem", e)),
+            Err(e) => Err(self.failed("UpdateItem", e)),
         }
     }
 

@@ -1,10 +1,13 @@
 //! Errors of the state store.
 //!
-//! SDK errors are reduced to their operation, error code, retryability and a rendered message:
-//! the SDK error itself (with its raw HTTP response) is not kept, so nothing from a request can
-//! leak into logs through an error.
+//! SDK errors are reduced to their operation, error code, retryability and a classified
+//! [`CallFailure`] (`crate::sdk_error`): the SDK error itself (with its raw HTTP response) is not
+//! kept, so nothing from a request can leak into logs through an error.
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use crate::sdk_error::log::HasCallFailure;
+use crate::sdk_error::table_failure;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use eks_auth_core::call_failure::{CallFailure, Cause, Service};
 use eks_auth_kube::token::rfc3339_seconds;
 use std::error::Error as StdError;
 use std::time::SystemTime;
@@ -101,7 +104,7 @@ pub enum StoreError {
         source: serde_json::Error,
     },
     /// DynamoDB (or the way to it) failed.
-    #[error("DynamoDB {operation} failed: {detail}")]
+    #[error("{failure}")]
     Service {
         /// The DynamoDB operation.
         operation: &'static str,
@@ -109,8 +112,8 @@ pub enum StoreError {
         code: Option<String>,
         /// Whether retrying later may succeed (throttling, 5xx, timeouts, connection errors).
         retryable: bool,
-        /// The rendered error chain.
-        detail: String,
+        /// The failure, classified: one line, with what to do.
+        failure: Box<CallFailure>,
     },
     /// The table did not become ACTIVE in time.
     #[error("table {table} did not become ACTIVE: {detail}")]
@@ -131,6 +134,39 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// A failure of DynamoDB `operation` that is not the service's answer (a request that
+    /// could not be built, items still unprocessed after retries).
+    pub(crate) fn local(
+        operation: &'static str,
+        code: Option<&str>,
+        retryable: bool,
+        detail: String,
+    ) -> Self {
+        let failure = CallFailure {
+            service: Some(Service::DynamoDb),
+            operation: Some(operation.to_owned()),
+            code: code.map(str::to_owned),
+            chain: detail.clone(),
+            detail,
+            ..CallFailure::new(Cause::Other)
+        };
+        StoreError::Service {
+            operation,
+            code: code.map(str::to_owned),
+            retryable,
+            failure: Box::new(failure),
+        }
+    }
+}
+
+impl HasCallFailure for StoreError {
+    fn call_failure(&self) -> Option<&CallFailure> {
+        match self {
+            StoreError::Service { failure, .. } => Some(failure),
+            _ => None,
+        }
+    }
 }
 
 /// Error codes DynamoDB returns for conditions that clear by themselves.
@@ -144,8 +180,10 @@ const RETRYABLE_CODES: [&str; 7] = [
     "LimitExceededException",
 ];
 
-/// Reduce an SDK error to a [`StoreError::Service`].
+/// Reduce an SDK error of `operation` on `client`'s `table` to a [`StoreError::Service`].
 pub(crate) fn service<E>(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
     operation: &'static str,
     err: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
 ) -> StoreError
@@ -169,6 +207,6 @@ where
         operation,
         code,
         retryable,
-        detail: DisplayErrorContext(&err).to_string(),
+        failure: Box::new(table_failure(client, table, operation, &err)),
     }
 }

@@ -3,7 +3,7 @@
 //! ignores a second delivery.
 
 use super::attr::{n, s};
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::schema::{PK, SK, TTL_ATTRIBUTE};
 use super::table::StateStore;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -44,7 +44,7 @@ impl StateStore {
             {
                 Ok(false)
             }
-            Err(e) => Err(service("PutItem", e)),
+            Err(e) => Err(self.failed("PutItem", e)),
         }
     }
 }

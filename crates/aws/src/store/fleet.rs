@@ -10,7 +10,7 @@
 //! (docs/benchmarks.md has the figures).
 
 use super::attr::{Item, millis};
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::inventory::{assemble, parse_part_sk};
 use super::key::ClusterKey;
 use super::records::{ClusterRecord, cluster_from_item};
@@ -133,7 +133,7 @@ impl StateStore {
         let requests = pages.len();
         let mut items = Vec::new();
         for page in pages {
-            let page = page.map_err(|e| service("Scan", e))?;
+            let page = page.map_err(|e| self.failed("Scan", e))?;
             items.extend(page.items.unwrap_or_default());
         }
         Ok((items, requests))

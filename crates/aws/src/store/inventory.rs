@@ -14,7 +14,7 @@
 //! interrupted writer leaves at most unreferenced parts that the next change deletes.
 
 use super::attr::{Item, millis, n, s};
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::key::ClusterKey;
 use super::schema::{PK, SK};
 use super::table::StateStore;
@@ -198,7 +198,7 @@ impl StateStore {
                 .item(CREATED_AT, n(millis(now)))
                 .send()
                 .await
-                .map_err(|e| service("PutItem", e))?;
+                .map_err(|e| self.failed("PutItem", e))?;
         }
         Ok(InventoryRef {
             generation: encoded.generation.clone(),
@@ -234,7 +234,7 @@ impl StateStore {
             .send()
             .try_collect()
             .await
-            .map_err(|e| service("Query", e))?
+            .map_err(|e| self.failed("Query", e))?
             .iter()
             .filter_map(|item| item.get(SK).and_then(|v| v.as_s().ok()).cloned())
             .filter(|sk| parse_part_sk(sk).is_some_and(|(generation, _)| generation != keep))
@@ -247,7 +247,7 @@ impl StateStore {
                 .key(SK, s(sk))
                 .send()
                 .await
-                .map_err(|e| service("DeleteItem", e))?;
+                .map_err(|e| self.failed("DeleteItem", e))?;
         }
         Ok(stale.len())
     }

@@ -16,7 +16,7 @@ pub use process::ProcessId;
 pub use record::{Lease, LeaseInfo};
 
 use super::attr::{Reader, Update, from_millis, millis};
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::key::ClusterKey;
 use super::schema::META;
 use super::table::StateStore;
@@ -222,7 +222,7 @@ impl StateStore {
                     Some(item) => Ok(Err(Failed::Holder(record::read(&Reader::new(item))?))),
                 }
             }
-            _ => Err(service("UpdateItem", err)),
+            _ => Err(self.failed("UpdateItem", err)),
         }
     }
 }

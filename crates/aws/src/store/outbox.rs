@@ -6,7 +6,7 @@
 //! that saves of the cluster's state never touch them.
 
 use super::attr::{Item, Update, s};
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::key::ClusterKey;
 use super::schema::{META, PK};
 use super::table::StateStore;
@@ -74,7 +74,7 @@ impl StateStore {
                     sk: META.to_owned(),
                 })
             }
-            Err(e) => Err(service("UpdateItem", e)),
+            Err(e) => Err(self.failed("UpdateItem", e)),
         }
     }
 }

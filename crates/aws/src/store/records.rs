@@ -2,7 +2,7 @@
 //! followed, and `version` for optimistic concurrency.
 
 use super::attr::{Item, Reader, Update, millis, n, s};
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::inventory::InventoryRef;
 use super::key::ClusterKey;
 use super::lease::record::{self as lease_record, Lease, LeaseInfo};
@@ -323,7 +323,7 @@ impl StateStore {
                     sk: META.to_owned(),
                 })
             }
-            Err(e) => Err(service("UpdateItem", e)),
+            Err(e) => Err(self.failed("UpdateItem", e)),
         }
     }
 
@@ -365,7 +365,7 @@ impl StateStore {
                             }),
                     }
                 }
-                _ => Err(service("UpdateItem", e)),
+                _ => Err(self.failed("UpdateItem", e)),
             },
         }
     }
@@ -385,7 +385,7 @@ impl StateStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| service("GetItem", e))?;
+            .map_err(|e| self.failed("GetItem", e))?;
         out.item().map(cluster_from_item).transpose()
     }
 
@@ -494,7 +494,7 @@ impl StateStore {
             Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
                 c.item().cloned()
             }
-            _ => return Err(service("UpdateItem", err)),
+            _ => return Err(self.failed("UpdateItem", err)),
         };
         let Some(old) = old.filter(|i| !i.is_empty()) else {
             return Err(StoreError::NotFound {
@@ -537,7 +537,7 @@ impl StateStore {
             .send()
             .try_collect()
             .await
-            .map_err(|e| service("Query", e))?;
+            .map_err(|e| self.failed("Query", e))?;
         items.iter().map(cluster_from_item).collect()
     }
 }

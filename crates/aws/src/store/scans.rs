@@ -5,7 +5,7 @@
 //! fleet; clusters created from then on are new clusters (`new_cluster_mode`).
 
 use super::attr::{Item, Reader, millis, n, s};
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::schema::{PK, SK};
 use super::table::StateStore;
 use std::time::SystemTime;
@@ -141,7 +141,7 @@ impl StateStore {
                         None => self.recorded_since().await,
                     }
                 }
-                _ => Err(service("PutItem", e)),
+                _ => Err(self.failed("PutItem", e)),
             },
         }
     }
@@ -157,7 +157,7 @@ impl StateStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| service("GetItem", e))?;
+            .map_err(|e| self.failed("GetItem", e))?;
         let item = out.item().ok_or_else(|| StoreError::NotFound {
             key: SCAN_PK.to_owned(),
             sk: WATCHING_SINCE.to_owned(),

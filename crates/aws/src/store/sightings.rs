@@ -5,7 +5,7 @@
 //! needed, the scan is the only writer), read back with the records.
 
 use super::attr::{Item, Reader, millis, n, s};
-use super::error::{StoreError, service};
+use super::error::StoreError;
 use super::key::ClusterKey;
 use super::schema::{PK, SK};
 use super::table::StateStore;
@@ -167,7 +167,7 @@ impl StateStore {
             .key(SK, s(SEEN))
             .send()
             .await
-            .map_err(|e| service("GetItem", e))?;
+            .map_err(|e| self.failed("GetItem", e))?;
         out.item().map(sighting_from_item).transpose()
     }
 }

@@ -35,6 +35,22 @@ impl StateStore {
         &self.table
     }
 
+    /// The [`StoreError::Service`] of DynamoDB `operation` on this table.
+    pub(crate) fn failed<E>(
+        &self,
+        operation: &'static str,
+        err: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+    ) -> StoreError
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+    {
+        service(&self.client, &self.table, operation, err)
+    }
+
     /// An UpdateItem request for one item, carrying `u`'s update and condition expressions.
     pub(crate) fn update_item(
         &self,
@@ -84,6 +100,6 @@ impl StateStore {
             .send()
             .try_collect()
             .await
-            .map_err(|e| service("Query", e))
+            .map_err(|e| self.failed("Query", e))
     }
 }
