@@ -36,7 +36,7 @@ pub fn run(flags: ApplyFlags) -> Result<ExitCode> {
     let deadline = Instant::now() + Duration::from_secs(flags.timeout_minutes.saturating_mul(60));
     let cluster = flags.cluster.as_str();
     aws_env::runtime()?.block_on(async {
-        let config = aws_env::load(Some(&flags.region)).await;
+        let config = aws_env::load_checked(Some(&flags.region)).await?;
         let store = open_store(&config, &flags.state).await?;
         let interrupt = Interrupt::new();
         on_signals(interrupt.clone())?;

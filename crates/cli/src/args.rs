@@ -10,6 +10,23 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+
+    /// On failure, add the error chain, the request id and the call's service, operation,
+    /// region, error code and HTTP status below the one-line message (also when RUST_LOG is
+    /// set).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Give up on an AWS call (its retries included) after this many seconds: an endpoint that
+    /// accepts connections and never answers fails with one line instead of hanging.
+    #[arg(
+        long,
+        global = true,
+        env = "EAM_CALL_TIMEOUT",
+        default_value_t = 120,
+        value_name = "SECONDS"
+    )]
+    pub call_timeout: u64,
 }
 
 /// Subcommands.

@@ -1,5 +1,6 @@
 //! `eks-auth-migrator`: plan the move of an EKS cluster from the aws-auth ConfigMap to access
-//! entries. `main` only wires: parse flags, run, print the error chain, pick the exit code.
+//! entries. `main` only wires: parse flags, run, print the failure (`failure_text`), pick the exit
+//! code.
 //!
 //! Layout, top to bottom (a module takes only from modules below it; no command takes from
 //! another):
@@ -11,14 +12,16 @@
 //!   settings and outcome wording of an operator's engine run), `confirm` (the prompt before a
 //!   change), and what one command leans on: `suggest_input` (RBAC for `plan --suggest`),
 //!   `wait_line` (`apply`'s live line);
-//! - at the bottom: `args` (the flags exactly as typed) and `aws_env` (the async runtime and
-//!   the standard AWS configuration).
+//! - at the bottom: `args` (the flags exactly as typed), `aws_env` (the async runtime, the
+//!   standard AWS configuration and the preflight checks of region and credentials) and
+//!   `failure_text` (how a failure is printed: one line, the details with `--verbose`).
 
 mod apply_cmd;
 mod args;
 mod aws_env;
 mod confirm;
 mod engine_run;
+mod failure_text;
 mod input;
 mod plan_cmd;
 mod report_cmd;
@@ -32,13 +35,18 @@ mod wait_line;
 
 use clap::Parser;
 use std::process::ExitCode;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    let verbose = failure_text::verbose(cli.verbose);
+    aws_env::set_call_timeout(Duration::from_secs(cli.call_timeout.max(1)));
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("eks-auth-migrator: {error:#}");
+            for line in failure_text::lines(&error, verbose) {
+                eprintln!("{line}");
+            }
             ExitCode::from(2)
         }
     }

@@ -32,7 +32,7 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
     let policy = load_policy(flags.policy.as_deref())?;
     match &flags.cluster {
         Some(cluster) => aws_env::runtime()?.block_on(async {
-            let config = aws_env::load(flags.region.as_deref()).await;
+            let config = aws_env::load_checked(flags.region.as_deref()).await?;
             check_policy_live(&config, cluster, &policy).await
         })?,
         None => check_policy_bundled(&policy)?,
@@ -145,12 +145,12 @@ fn gather_live(
         // The operator's own network (a VPN or bastion reaches private endpoints too).
         route: Default::default(),
     };
-    let gathered = aws_env::runtime()?
-        .block_on(async {
-            let config = aws_env::load(region).await;
-            gather(&config, cluster, &options).await
-        })
-        .with_context(|| format!("cannot plan cluster {cluster}"))?;
+    let gathered = aws_env::runtime()?.block_on(async {
+        let config = aws_env::load_checked(region).await?;
+        gather(&config, cluster, &options)
+            .await
+            .with_context(|| format!("cannot plan cluster {cluster}"))
+    })?;
     let auth = match &gathered.configmap {
         Some(configmap) => AwsAuth::parse_data(&configmap.data),
         None => AwsAuth {

@@ -5,6 +5,7 @@
 use crate::args::{ColorChoice, ReportFlags, ReportFormat};
 use crate::aws_env;
 use crate::input::load_policy;
+use crate::state_table::require_table;
 use anyhow::{Context, Result, bail};
 use eks_auth_aws::StateStore;
 use eks_auth_core::facts::AuthenticationMode;
@@ -19,8 +20,9 @@ pub fn run(flags: ReportFlags) -> Result<ExitCode> {
     let filter = filter_of(&flags)?;
     let creator_entry = load_policy(flags.policy.as_deref())?.creator_entry;
     aws_env::runtime()?.block_on(async {
-        let config = aws_env::load(None).await;
+        let config = aws_env::load_checked(None).await?;
         let store = StateStore::from_config(&config, &flags.table);
+        require_table(&store).await?;
         let read = store
             .read_fleet(flags.segments)
             .await

@@ -17,7 +17,7 @@ pub fn run(flags: RollbackFlags) -> Result<ExitCode> {
     let settings = operator_settings(flags.member_role_name.clone());
     let cluster = flags.cluster.as_str();
     aws_env::runtime()?.block_on(async {
-        let config = aws_env::load(Some(&flags.region)).await;
+        let config = aws_env::load_checked(Some(&flags.region)).await?;
         let store = open_store(&config, &flags.state).await?;
         confirm(
             flags.yes,

@@ -27,7 +27,10 @@ pub fn run(flags: ScanFlags) -> Result<ExitCode> {
     }
     let deadline = Instant::now() + Duration::from_secs(flags.timeout_minutes.saturating_mul(60));
     aws_env::runtime()?.block_on(async {
-        let base = eks_auth_aws::fleet::config_with_retries(regions.first().map(String::as_str)).await;
+        let base = aws_env::with_call_timeout(
+            &eks_auth_aws::fleet::config_with_retries(regions.first().map(String::as_str)).await,
+        );
+        aws_env::preflight(&base).await?;
         let store = open_store(&base, &flags.state).await?;
         let org = Organization::new(&base);
         let members = MemberAccounts::new(base.clone(), flags.member_role_name.clone());

@@ -20,7 +20,7 @@ use std::time::SystemTime;
 /// `status`.
 pub fn run(flags: StatusFlags) -> Result<ExitCode> {
     aws_env::runtime()?.block_on(async {
-        let config = aws_env::load(None).await;
+        let config = aws_env::load_checked(None).await?;
         let store = open_store(&config, &flags.state).await?;
         let mut records: Vec<ClusterRecord> = Vec::new();
         for phase in Phase::ALL {

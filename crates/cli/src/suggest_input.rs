@@ -34,12 +34,12 @@ pub fn offline(path: &Path, aws_auth_from_stdin: bool) -> Result<SuggestInput> {
 
 /// Reads the live cluster's RBAC and access policies.
 pub fn live(cluster: &str, region: Option<&str>) -> Result<SuggestInput> {
-    let gathered = aws_env::runtime()?
-        .block_on(async {
-            let config = aws_env::load(region).await;
-            gather_rbac(&config, cluster).await
-        })
-        .with_context(|| format!("cannot read the RBAC of cluster {cluster} for --suggest"))?;
+    let gathered = aws_env::runtime()?.block_on(async {
+        let config = aws_env::load_checked(region).await?;
+        gather_rbac(&config, cluster)
+            .await
+            .with_context(|| format!("cannot read the RBAC of cluster {cluster} for --suggest"))
+    })?;
     Ok(SuggestInput {
         rbac: gathered.rbac(),
         listed_policies: Some(gathered.access_policies),

@@ -309,7 +309,7 @@ async fn a_report_on_a_table_that_does_not_exist_says_so_in_one_line() {
     assert!(stdout.is_empty());
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.contains("cannot read the state table no-such-table"),
+        stderr.contains("the state table `no-such-table` does not exist in us-east-1"),
         "{stderr}"
     );
 }

@@ -400,7 +400,8 @@ impl CallFailure {
     ) -> fmt::Result {
         let what = network.describe();
         let detail = match network {
-            Network::Tls | Network::Timeout | Network::Other if !self.detail.is_empty() => {
+            // A timeout's own words add nothing to "no answer in time".
+            Network::Tls | Network::Other if !self.detail.is_empty() => {
                 format!(" ({})", clip(&self.detail))
             }
             _ => String::new(),

@@ -268,7 +268,13 @@ impl fmt::Display for BlockReason {
                 f.write_str("no break-glass admin access entry exists")
             }
             BlockReason::UpdateFailed { target, status } => {
-                write!(f, "the update to {} ended {status:?}", target.as_str())
+                let ended = match status {
+                    UpdateStatus::InProgress => "InProgress",
+                    UpdateStatus::Successful => "Successful",
+                    UpdateStatus::Failed => "Failed",
+                    UpdateStatus::Cancelled => "Cancelled",
+                };
+                write!(f, "the update to {} ended {ended}", target.as_str())
             }
             BlockReason::TerminalFailure => f.write_str("an earlier step failed terminally"),
         }

@@ -9,6 +9,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use eks_auth_aws::fleet::environment::FunctionEnv;
 use eks_auth_aws::fleet::worker::Worker;
 use eks_auth_aws::fleet::{Clients, load_config};
+use eks_auth_aws::sdk_error::log;
 use eks_auth_aws::store::lease::HeldLeases;
 use eks_auth_core::config::Config;
 use message::Messages;
@@ -65,7 +66,8 @@ pub async fn handle(
         &deps.env.config_parameter,
         deps.env.default_mode,
     )
-    .await?;
+    .await
+    .inspect_err(|e| log::error(e, "cannot read the configuration document"))?;
     let messages = Messages {
         worker: worker(deps, &config).await?,
         clients: &deps.clients,
@@ -94,7 +96,11 @@ async fn worker<'a>(
         org: Some(&deps.clients.org),
         worker_id: deps.worker_id.clone(),
         update_poll: deps.env.update_poll,
-        watching_since: deps.clients.watching_since().await?,
+        watching_since: deps
+            .clients
+            .watching_since()
+            .await
+            .inspect_err(|e| log::error(e, "cannot read when the migrator started watching"))?,
         force_mode: None,
         held_leases: deps.held_leases.clone(),
         publisher: deps.clients.publisher.as_ref(),

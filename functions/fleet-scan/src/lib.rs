@@ -8,6 +8,7 @@ use eks_auth_aws::fleet::environment::FunctionEnv;
 use eks_auth_aws::fleet::scan::{ScanReport, ScanSettings, scan};
 use eks_auth_aws::fleet::{Clients, load_config};
 use eks_auth_aws::notify::security_hub::{FindingsReport, sync_findings};
+use eks_auth_aws::sdk_error::log;
 use eks_auth_core::config::Config;
 use eks_auth_core::jobs::ScheduleInput;
 use eks_auth_core::notify::metrics::scan_metrics;
@@ -60,10 +61,13 @@ pub async fn handle(
         &deps.env.config_parameter,
         deps.env.default_mode,
     )
-    .await?;
+    .await
+    .inspect_err(|e| log::error(e, "cannot read the configuration document"))?;
     let settings = scan_settings(&config, &deps.env, deadline);
     let c = &deps.clients;
-    let report = scan(&c.org, &c.members, &c.store, &c.queue, &config, &settings).await?;
+    let report = scan(&c.org, &c.members, &c.store, &c.queue, &config, &settings)
+        .await
+        .inspect_err(|e| log::error(e, "the fleet scan could not run"))?;
     for failure in &report.failed {
         tracing::warn!(%failure, "account-region not scanned");
     }

@@ -7,7 +7,8 @@
 //! effective-access oracle, fault injection and a fleet generator. Each cluster's endpoint
 //! access (public, restricted to CIDRs, private) is enforced: a VPC gateway stands for being
 //! inside the cluster's VPC ([`network`]), and Lambda's Invoke API hosts in-process functions
-//! (the in-VPC agents, [`lambda`]). It does not simulate anything else of EKS (cluster
+//! (the in-VPC agents, [`lambda`]). [`canned`] adds endpoints for the failures nothing else
+//! produces (one AWS error for every request, or no answer at all). It does not simulate anything else of EKS (cluster
 //! creation, add-ons), nor STS/IAM themselves: IAM principals and credentials come from the
 //! [`seed::Seed`]; moto covers the other services.
 //!
@@ -20,6 +21,7 @@
 //! ```
 
 pub mod admin;
+pub mod canned;
 pub mod clock;
 pub mod eks;
 pub mod faults;

@@ -10,12 +10,14 @@ use super::queue::JobSink;
 use crate::live;
 use crate::sdk_config::eks_client;
 use crate::sdk_error::failure;
+use crate::sdk_error::log::HasCallFailure;
 use crate::store::ClusterKey;
 use crate::store::error::StoreError;
 use crate::store::records::{ClusterReads, ClusterRecord, ClusterState};
 use crate::store::scans::{ScanMark, ScanStatus};
 use crate::store::sightings::Sighting;
 use crate::store::table::StateStore;
+use eks_auth_core::call_failure::CallFailure;
 use eks_auth_core::config::{Config, is_new_cluster};
 use eks_auth_core::jobs::{Job, JobReason};
 use eks_auth_core::notify::posture::PostureInput;
@@ -86,6 +88,15 @@ pub enum ScanError {
     /// The state table failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl HasCallFailure for ScanError {
+    fn call_failure(&self) -> Option<&CallFailure> {
+        match self {
+            ScanError::Accounts(_) => None,
+            ScanError::Store(e) => e.call_failure(),
+        }
+    }
 }
 
 /// Scans the fleet once.

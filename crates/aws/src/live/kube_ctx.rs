@@ -172,7 +172,10 @@ impl KubeCtx<'_> {
                 agent.function(),
                 f.message
             )),
-            _ => self.agent_failed(agent, format!("it reported {:?}: {}", f.reason, f.message)),
+            _ => self.agent_failed(
+                agent,
+                format!("it reported {}: {}", wire_name(f.reason), f.message),
+            ),
         }
     }
 
@@ -216,4 +219,12 @@ impl KubeCtx<'_> {
             CallError::Failed(reason) => self.agent_failed(agent, reason),
         }
     }
+}
+
+/// An agent's failure reason as the protocol names it (`invalid_request`).
+fn wire_name(reason: FailureReason) -> String {
+    serde_json::to_value(reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "an unnamed failure".to_owned())
 }

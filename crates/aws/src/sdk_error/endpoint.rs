@@ -56,19 +56,12 @@ pub fn configured(config: &aws_config::SdkConfig, service: Service) -> Endpoint 
     }
 }
 
-/// The service id aws-config keys service-specific settings by.
+/// The service id aws-config keys service-specific settings by: the name people know it by,
+/// without spaces (`SecurityHub`).
 fn service_id(service: Service) -> &'static str {
     match service {
-        Service::Eks => "EKS",
-        Service::Iam => "IAM",
-        Service::Sts => "STS",
-        Service::DynamoDb => "DynamoDB",
-        Service::Sqs => "SQS",
-        Service::Organizations => "Organizations",
-        Service::Ssm => "SSM",
-        Service::Lambda => "Lambda",
-        Service::EventBridge => "EventBridge",
         Service::SecurityHub => "SecurityHub",
+        other => other.name(),
     }
 }
 

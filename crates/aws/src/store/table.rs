@@ -35,6 +35,24 @@ impl StateStore {
         &self.table
     }
 
+    /// Checks that the table exists and can be reached with the configured credentials
+    /// (DescribeTable): a missing table is [`StoreError::Service`] whose failure says so, with
+    /// its name and region and how to create or name it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Service`] when DynamoDB cannot be reached or refuses, or the table does not
+    /// exist.
+    pub async fn check_table(&self) -> Result<(), StoreError> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.failed("DescribeTable", e))
+    }
+
     /// The [`StoreError::Service`] of DynamoDB `operation` on this table.
     pub(crate) fn failed<E>(
         &self,
