@@ -8,6 +8,7 @@
 mod common;
 
 use aws_credential_types::Credentials;
+use aws_sdk_dynamodb::types::AttributeValue;
 use eks_auth_aws::engine::{Engine, EngineError, Outcome, Report, Settings};
 use eks_auth_aws::notify::events::EventPublisher;
 use eks_auth_aws::store::audit_trail::AuditStatus;
@@ -18,7 +19,7 @@ use eks_sim::Sim;
 use eks_sim::faults::{FaultConfig, FaultRule};
 use eks_sim::seed::Seed;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 const ACCOUNT: &str = "123456789012";
 const MIGRATOR: (&str, &str) = ("AKIAENGINEMIGRATOR01", "engine-migrator-secret");
@@ -794,15 +795,10 @@ async fn throttling_and_5xx_storms_and_eventual_consistency_still_converge() {
     }));
 }
 
-#[tokio::test]
-async fn rollback_after_a_prune_restores_aws_auth_and_everyones_access() {
-    let Some(w) = world("").await else { return };
-    let before = access_map(&w.sim, "prod");
-    let aws_auth_before = w
-        .sim
-        .with_world(|wd| wd.clusters[&sim_key("prod")].aws_auth_data());
-    let s = settings("worker-1");
-    let engine = Engine::new(&w.config, &w.store, &s);
+/// Runs `prod` in finalize until the run stops right after saving the prune: aws-auth pruned
+/// (it differs from `aws_auth_before`), the cluster still in API_AND_CONFIG_MAP.
+async fn stop_after_the_prune(w: &World, s: &Settings, aws_auth_before: &BTreeMap<String, String>) {
+    let engine = Engine::new(&w.config, &w.store, s);
     eks_auth_aws::failpoint::arm("after-save:PruneConfigMap");
     let mut stopped = false;
     for _ in 0..40 {
@@ -826,11 +822,116 @@ async fn rollback_after_a_prune_restores_aws_auth_and_everyones_access() {
     eks_auth_aws::failpoint::disarm_all();
     assert!(stopped);
     assert_ne!(
-        aws_auth_before,
+        *aws_auth_before,
         w.sim
             .with_world(|wd| wd.clusters[&sim_key("prod")].aws_auth_data()),
         "aws-auth was pruned"
     );
+}
+
+/// Issue 18 item 7: a principal allowed PutItem on the table plants a newer aws-auth "backup"
+/// that makes it cluster-admin, before someone rolls back. The rollback restores the migrator's
+/// own backup — the one its cluster record names, by digest — never the planted one; and a
+/// recorded backup changed in place is refused with nothing written.
+#[tokio::test]
+async fn rollback_restores_only_the_recorded_backup_never_a_planted_one() {
+    let Some(w) = world("").await else { return };
+    let aws_auth_before = w
+        .sim
+        .with_world(|wd| wd.clusters[&sim_key("prod")].aws_auth_data());
+    let s = settings("worker-1");
+    stop_after_the_prune(&w, &s, &aws_auth_before).await;
+    let recorded = w
+        .store
+        .get_cluster(&key("prod"))
+        .await
+        .expect("get")
+        .expect("record")
+        .state
+        .backup
+        .expect("the record names the migrator's backup");
+    let planted = r#"{"mapRoles":"- rolearn: arn:aws:iam::111122223333:role/intruder\n  username: intruder\n  groups:\n  - system:masters\n"}"#;
+    w.store
+        .put_backup(
+            &key("prod"),
+            "999999999",
+            planted,
+            SystemTime::now() + Duration::from_secs(3600),
+        )
+        .await
+        .expect("planted");
+    // Changed in place first: refused, aws-auth untouched.
+    let original = w
+        .store
+        .get_backup(&key("prod"), &recorded.resource_version)
+        .await
+        .expect("get backup")
+        .expect("backup");
+    let table = aws_sdk_dynamodb::Client::new(&w.config);
+    let put = |text: String| {
+        table
+            .put_item()
+            .table_name("eam-engine")
+            .item("pk", AttributeValue::S(key("prod").pk()))
+            .item(
+                "sk",
+                AttributeValue::S(format!("BACKUP#{}", recorded.resource_version)),
+            )
+            .item(
+                "resource_version",
+                AttributeValue::S(recorded.resource_version.clone()),
+            )
+            .item("text", AttributeValue::S(text))
+            .item("created_at", AttributeValue::N("1".to_owned()))
+            .send()
+    };
+    put(planted.to_owned()).await.expect("changed in place");
+    let pruned = w
+        .sim
+        .with_world(|wd| wd.clusters[&sim_key("prod")].aws_auth_data());
+    let engine = Engine::new(&w.config, &w.store, &s);
+    let refused = engine
+        .rollback("prod", Instant::now() + common::RUN_DEADLINE, &|_| {})
+        .await
+        .expect("rollback");
+    assert!(
+        matches!(&refused.outcome, Outcome::Failed(r) if r.contains("does not match the digest")),
+        "{refused:#?}"
+    );
+    assert_eq!(refused.mutating_calls, 0, "{refused:#?}");
+    assert_eq!(
+        pruned,
+        w.sim
+            .with_world(|wd| wd.clusters[&sim_key("prod")].aws_auth_data())
+    );
+    // The recorded backup back as the migrator wrote it: restored, the planted one ignored.
+    put(original.text.clone()).await.expect("restored item");
+    let report = engine
+        .rollback("prod", Instant::now() + common::RUN_DEADLINE, &|_| {})
+        .await
+        .expect("rollback");
+    assert_eq!(report.outcome, Outcome::Done, "{report:#?}");
+    assert_eq!(
+        report.restored_from.as_deref(),
+        Some(recorded.resource_version.as_str())
+    );
+    assert_eq!(
+        aws_auth_before,
+        w.sim
+            .with_world(|wd| wd.clusters[&sim_key("prod")].aws_auth_data()),
+        "aws-auth restored from the migrator's backup, not the planted one"
+    );
+}
+
+#[tokio::test]
+async fn rollback_after_a_prune_restores_aws_auth_and_everyones_access() {
+    let Some(w) = world("").await else { return };
+    let before = access_map(&w.sim, "prod");
+    let aws_auth_before = w
+        .sim
+        .with_world(|wd| wd.clusters[&sim_key("prod")].aws_auth_data());
+    let s = settings("worker-1");
+    stop_after_the_prune(&w, &s, &aws_auth_before).await;
     let engine = Engine::new(&w.config, &w.store, &s);
     let report = engine
         .rollback("prod", Instant::now() + common::RUN_DEADLINE, &|_| {})

@@ -39,6 +39,10 @@ impl Arn {
     pub fn service(&self) -> &str {
         &self.service
     }
+    /// The region (empty for global services such as IAM).
+    pub fn region(&self) -> &str {
+        &self.region
+    }
     /// The 12-digit account ID (empty for AWS-owned resources such as access policies).
     pub fn account(&self) -> &str {
         &self.account

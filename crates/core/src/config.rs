@@ -3,6 +3,7 @@
 //! that names the offending field, account scope, and which mode a cluster gets.
 
 use crate::arn::{Arn, Principal, is_account_id};
+use crate::mode_tag::{self, TagVerdict};
 use crate::policy::MigrationPolicy;
 use crate::reach::NetworkConfig;
 use crate::state::Mode;
@@ -77,6 +78,36 @@ pub struct Override {
     pub mode: Mode,
 }
 
+/// Where a cluster tag may raise the mode above what the configuration gives (`tags_may_raise`).
+/// Empty (the default): nowhere, a tag only lowers the mode ([`crate::mode_tag`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagRaise {
+    /// Accounts whose clusters' tags may raise the mode.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// OUs (or roots) whose accounts, at any depth below them, have clusters whose tags may raise
+    /// the mode.
+    #[serde(default)]
+    pub organizational_units: Vec<String>,
+}
+
+impl TagRaise {
+    /// Whether it names nothing (tags only lower the mode anywhere).
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty() && self.organizational_units.is_empty()
+    }
+
+    /// Whether tags may raise the mode of `account`'s clusters; `account_ous` are the OUs above
+    /// it (any order).
+    pub fn allows(&self, account: &str, account_ous: &[String]) -> bool {
+        self.accounts.iter().any(|a| a == account)
+            || account_ous
+                .iter()
+                .any(|ou| self.organizational_units.contains(ou))
+    }
+}
+
 /// The configuration document. Build it with [`Config::parse`] (or
 /// [`Config::parse_with_default_mode`]); the serde derives do not validate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +145,9 @@ pub struct Config {
     /// VPCs its hub VPC reaches, the in-VPC agents (docs/networking.md).
     #[serde(default)]
     pub network: NetworkConfig,
+    /// Where a cluster's mode tag may raise its mode (default: nowhere).
+    #[serde(default, skip_serializing_if = "TagRaise::is_empty")]
+    pub tags_may_raise: TagRaise,
 }
 
 fn default_soak_hours() -> u64 {
@@ -135,6 +169,7 @@ impl Default for Config {
             break_glass_principal: None,
             policy: MigrationPolicy::default(),
             network: NetworkConfig::default(),
+            tags_may_raise: TagRaise::default(),
         }
     }
 }
@@ -152,7 +187,8 @@ pub enum ModeSource {
     /// The account's `account_overrides` entry.
     Account,
     /// The cluster's [`MODE_TAG`] tag (also when its value was invalid and made the cluster
-    /// `audit`; see [`Config::mode_for`]).
+    /// `audit`; see [`Config::mode_for`]). A tag asking for more than the configuration allows
+    /// leaves the configured level's source ([`crate::mode_tag`]).
     ClusterTag,
 }
 
@@ -163,7 +199,8 @@ pub struct Resolved {
     pub mode: Mode,
     /// The setting that decided it.
     pub source: ModeSource,
-    /// Problems found on the way (an invalid tag value), one sentence each.
+    /// Problems found on the way (an invalid tag value, a tag refused for asking more than the
+    /// configuration allows), one sentence each.
     pub warnings: Vec<String>,
 }
 
@@ -179,6 +216,7 @@ const TOP_FIELDS: &[&str] = &[
     "break_glass_principal",
     "policy",
     "network",
+    "tags_may_raise",
 ];
 
 impl Config {
@@ -236,24 +274,16 @@ impl Config {
             break_glass_principal,
             policy: parse_policy(&obj)?,
             network: parse_network(&obj)?,
+            tags_may_raise: parse_tag_raise(&obj)?,
         })
-    }
-
-    /// Whether an account is scanned: listed in `accounts.include` (or that list is absent)
-    /// and not in `accounts.exclude`. Exclusion wins.
-    pub fn in_scope(&self, account: &str) -> bool {
-        if self.accounts.exclude.iter().any(|a| a == account) {
-            return false;
-        }
-        match &self.accounts.include {
-            Some(include) => include.iter().any(|a| a == account),
-            None => true,
-        }
     }
 
     /// The mode of one cluster, from least to most specific: `default_mode` (or
     /// `new_cluster_mode` when `new_cluster`), the nearest listed OU above the account, the
-    /// account override, the cluster's [`MODE_TAG`] tag.
+    /// account override, then the cluster's [`MODE_TAG`] tag — which may only lower that mode
+    /// (towards `skip`) unless [`Config::tags_may_raise`] names the account or an OU above it
+    /// ([`crate::mode_tag`]); a tag asking for more is refused with a warning and the configured
+    /// mode stands.
     ///
     /// `account_ous` are the OUs above the account (the root included), nearest first; empty
     /// when unknown. The first of them listed in `organizational_units` wins.
@@ -285,35 +315,35 @@ impl Config {
             mode = o.mode;
             source = ModeSource::Account;
         }
-        let mut warnings = Vec::new();
-        if let Some(value) = cluster_tags.get(MODE_TAG) {
-            match value.parse::<Mode>() {
-                Ok(m) => {
-                    mode = m;
-                    source = ModeSource::ClusterTag;
-                }
-                Err(_) => {
-                    warnings.push(format!(
-                        "tag {MODE_TAG} has value `{value}`, which is not a mode (audit, migrate, \
-                         finalize or skip); the cluster is treated as {} until the tag is fixed",
-                        if matches!(mode, Mode::Skip) {
-                            "skip"
-                        } else {
-                            "audit"
-                        }
-                    ));
-                    if matches!(mode, Mode::Migrate | Mode::Finalize) {
-                        mode = Mode::Audit;
-                        source = ModeSource::ClusterTag;
-                    }
-                }
-            }
-        }
-        Resolved {
+        let configured = Resolved {
             mode,
             source,
-            warnings,
+            warnings: Vec::new(),
+        };
+        match cluster_tags.get(MODE_TAG) {
+            None => configured,
+            Some(value) => {
+                let may_raise = self.tags_may_raise.allows(account, account_ous);
+                with_tag(configured, value, may_raise)
+            }
         }
+    }
+
+    /// Every OU id the document names (`organizational_units` and
+    /// `tags_may_raise.organizational_units`): the OUs whose accounts the scan and the worker
+    /// must know.
+    pub fn listed_ou_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .organizational_units
+            .iter()
+            .map(|o| o.id.clone())
+            .collect();
+        for id in &self.tags_may_raise.organizational_units {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        ids
     }
 
     /// The regions to scan: the document's `regions` when present, else `env_regions` (the
@@ -323,6 +353,48 @@ impl Config {
             Some(regions) => regions.clone(),
             None => env_regions.to_vec(),
         }
+    }
+}
+
+/// The configured mode with the cluster's [`MODE_TAG`] value applied: a valid value that
+/// [`mode_tag::judge`] accepts replaces it; a refused one leaves it with a warning; an invalid one
+/// caps it at `audit` (a `skip` stands) with a warning.
+fn with_tag(configured: Resolved, value: &str, may_raise: bool) -> Resolved {
+    let Resolved {
+        mut mode,
+        mut source,
+        mut warnings,
+    } = configured;
+    match value.parse::<Mode>() {
+        Ok(asked) => match mode_tag::judge(mode, asked, may_raise) {
+            TagVerdict::Applies => {
+                mode = asked;
+                source = ModeSource::ClusterTag;
+            }
+            TagVerdict::Refused { configured, asked } => {
+                warnings.push(mode_tag::refusal(MODE_TAG, configured, asked));
+            }
+        },
+        Err(_) => {
+            warnings.push(format!(
+                "tag {MODE_TAG} has value `{value}`, which is not a mode (audit, migrate, \
+                 finalize or skip); the cluster is treated as {} until the tag is fixed",
+                if matches!(mode, Mode::Skip) {
+                    "skip"
+                } else {
+                    "audit"
+                }
+            ));
+            if matches!(mode, Mode::Migrate | Mode::Finalize) {
+                mode = Mode::Audit;
+                source = ModeSource::ClusterTag;
+            }
+        }
+    }
+    Resolved {
+        mode,
+        source,
+        warnings,
     }
 }
 
@@ -653,6 +725,57 @@ fn parse_overrides(obj: &Map<String, Value>) -> Result<BTreeMap<String, Override
     Ok(out)
 }
 
+/// `tags_may_raise`: `{"accounts": [...], "organizational_units": [...]}`, each id valid and
+/// listed once; empty when absent.
+fn parse_tag_raise(obj: &Map<String, Value>) -> Result<TagRaise, ConfigError> {
+    const KEY: &str = "tags_may_raise";
+    let Some(v) = obj.get(KEY).filter(|v| !v.is_null()) else {
+        return Ok(TagRaise::default());
+    };
+    let section = object(
+        v,
+        KEY,
+        "{\"accounts\": [\"111122223333\"], \"organizational_units\": [\"ou-abcd-11111111\"]}",
+    )?;
+    check_fields(section, KEY, &["accounts", "organizational_units"])?;
+    let accounts =
+        account_list(section, "accounts", "tags_may_raise.accounts")?.unwrap_or_default();
+    let ous: Vec<String> = get(
+        section,
+        "organizational_units",
+        "tags_may_raise.organizational_units",
+    )?
+    .unwrap_or_default();
+    for (i, id) in ous.iter().enumerate() {
+        let path = format!("tags_may_raise.organizational_units[{i}]");
+        if !is_ou_id(id) {
+            return Err(ConfigError::field(
+                path,
+                format!(
+                    "`{id}` is not an OU ID (like ou-abcd-11111111) or a root ID (like r-abcd)"
+                ),
+            ));
+        }
+        if ous[..i].contains(id) {
+            return Err(ConfigError::field(path, format!("`{id}` is listed twice")));
+        }
+    }
+    if let Some((i, a)) = accounts
+        .iter()
+        .enumerate()
+        .find(|(i, a)| accounts[..*i].contains(a))
+    {
+        return Err(ConfigError::field(
+            format!("tags_may_raise.accounts[{i}]"),
+            format!("`{a}` is listed twice"),
+        ));
+    }
+    Ok(TagRaise {
+        accounts,
+        organizational_units: ous,
+    })
+}
+
 fn check_break_glass(principal: &str) -> Result<(), ConfigError> {
     let bad = |why: &str| {
         ConfigError::field(
@@ -976,14 +1099,15 @@ mod tests {
     fn scope_include_and_exclude() {
         let all = Config::parse(r#"{"version":1,"accounts":{"exclude":["444455556666"]}}"#)
             .expect("valid");
-        assert!(all.in_scope("111122223333"));
-        assert!(!all.in_scope("444455556666"));
+        let in_scope = |c: &Config, a: &str| crate::scope::account(c, a).is_ok();
+        assert!(in_scope(&all, "111122223333"));
+        assert!(!in_scope(&all, "444455556666"));
         let listed = Config::parse(EXAMPLE).expect("valid");
-        assert!(listed.in_scope("111122223333"));
-        assert!(!listed.in_scope("444455556666"));
+        assert!(in_scope(&listed, "111122223333"));
+        assert!(!in_scope(&listed, "444455556666"));
         let none = Config::parse(r#"{"version":1,"accounts":{"include":[]}}"#).expect("valid");
-        assert!(!none.in_scope("111122223333"));
-        assert!(Config::default().in_scope("111122223333"));
+        assert!(!in_scope(&none, "111122223333"));
+        assert!(in_scope(&Config::default(), "111122223333"));
     }
 
     #[test]
@@ -1094,14 +1218,6 @@ mod tests {
                 Mode::Migrate,
                 ModeSource::ClusterTag,
             ),
-            (
-                plain,
-                vec![],
-                &tagged,
-                false,
-                Mode::Migrate,
-                ModeSource::ClusterTag,
-            ),
         ];
         for (account, account_ous, t, new, mode, source) in rows {
             let r = c.mode_for(account, &account_ous, t, new);
@@ -1112,6 +1228,19 @@ mod tests {
             );
             assert!(r.warnings.is_empty());
         }
+        // A tag above the configured mode (migrate over the default audit) is refused and says
+        // so; where tags_may_raise names the account it applies.
+        let r = c.mode_for(plain, &[], &tagged, false);
+        assert_eq!((r.mode, &r.source), (Mode::Audit, &ModeSource::Default));
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        let mut raising = c.clone();
+        raising.tags_may_raise.accounts = vec![plain.to_owned()];
+        let r = raising.mode_for(plain, &[], &tagged, false);
+        assert_eq!(
+            (r.mode, &r.source),
+            (Mode::Migrate, &ModeSource::ClusterTag)
+        );
+        assert!(r.warnings.is_empty());
         // Without new_cluster_mode a new cluster gets default_mode.
         let r = Config::default().mode_for(plain, &[], &none, true);
         assert_eq!((r.mode, r.source), (Mode::Audit, ModeSource::Default));
@@ -1155,5 +1284,122 @@ mod tests {
         let r = Config::default().mode_for("444455556666", &[], &tags(&[(MODE_TAG, "x")]), false);
         assert_eq!((r.mode, r.source), (Mode::Audit, ModeSource::Default));
         assert_eq!(r.warnings.len(), 1);
+    }
+
+    /// The attack of issue 18 item 3: anyone with eks:TagResource tags a cluster `finalize` (an
+    /// irreversible switch to API) that the configuration keeps in audit.
+    #[test]
+    fn a_finalize_tag_on_a_cluster_the_configuration_keeps_in_audit_is_refused() {
+        let c = Config::parse(
+            r#"{"version":1,"default_mode":"audit",
+                "organizational_units":[{"id":"ou-abcd-11111111","mode":"skip"}],
+                "account_overrides":{"111122223333":{"mode":"migrate"}}}"#,
+        )
+        .expect("valid");
+        let finalize = tags(&[(MODE_TAG, "finalize")]);
+        for (account, account_ous, configured, source) in [
+            ("444455556666", vec![], Mode::Audit, ModeSource::Default),
+            (
+                "444455556666",
+                ous(&["ou-abcd-11111111"]),
+                Mode::Skip,
+                ModeSource::OrganizationalUnit("ou-abcd-11111111".into()),
+            ),
+            ("111122223333", vec![], Mode::Migrate, ModeSource::Account),
+        ] {
+            let r = c.mode_for(account, &account_ous, &finalize, false);
+            assert_eq!((r.mode, &r.source), (configured, &source), "{account}");
+            assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+            assert!(
+                r.warnings[0].contains("may only lower") && r.warnings[0].contains("`finalize`"),
+                "{:?}",
+                r.warnings
+            );
+        }
+        // Lowering always works: skip and audit tags on a finalize account.
+        let c = Config::parse(r#"{"version":1,"default_mode":"finalize"}"#).expect("valid");
+        for (value, mode) in [
+            ("skip", Mode::Skip),
+            ("audit", Mode::Audit),
+            ("migrate", Mode::Migrate),
+        ] {
+            let r = c.mode_for("444455556666", &[], &tags(&[(MODE_TAG, value)]), false);
+            assert_eq!(
+                (r.mode, r.source),
+                (mode, ModeSource::ClusterTag),
+                "{value}"
+            );
+        }
+    }
+
+    #[test]
+    fn tags_may_raise_where_the_configuration_says_so() {
+        let c = Config::parse(
+            r#"{"version":1,"default_mode":"audit",
+                "tags_may_raise":{"accounts":["111122223333"],"organizational_units":["ou-abcd-22222222"]}}"#,
+        )
+        .expect("valid");
+        let finalize = tags(&[(MODE_TAG, "finalize")]);
+        let listed_account = c.mode_for("111122223333", &[], &finalize, false);
+        assert_eq!(listed_account.mode, Mode::Finalize);
+        // An OU at any depth above the account.
+        let under_listed_ou = c.mode_for(
+            "444455556666",
+            &ous(&["ou-abcd-33333333", "ou-abcd-22222222", "r-abcd"]),
+            &finalize,
+            false,
+        );
+        assert_eq!(under_listed_ou.mode, Mode::Finalize);
+        let elsewhere = c.mode_for(
+            "444455556666",
+            &ous(&["ou-abcd-33333333"]),
+            &finalize,
+            false,
+        );
+        assert_eq!(elsewhere.mode, Mode::Audit);
+        assert_eq!(
+            c.listed_ou_ids(),
+            vec!["ou-abcd-22222222".to_owned()],
+            "the worker and the scan must learn the accounts under these OUs"
+        );
+        let text = serde_json::to_string(&c).expect("serializes");
+        assert_eq!(Config::parse(&text).expect("reparses"), c);
+        assert!(
+            !serde_json::to_string(&Config::default())
+                .expect("json")
+                .contains("tags_may_raise")
+        );
+    }
+
+    #[test]
+    fn an_invalid_tags_may_raise_names_its_field() {
+        for (doc, path) in [
+            (r#"{"version":1,"tags_may_raise":[]}"#, "tags_may_raise"),
+            (
+                r#"{"version":1,"tags_may_raise":{"ous":[]}}"#,
+                "tags_may_raise.ous",
+            ),
+            (
+                r#"{"version":1,"tags_may_raise":{"accounts":["1234"]}}"#,
+                "tags_may_raise.accounts[0]",
+            ),
+            (
+                r#"{"version":1,"tags_may_raise":{"accounts":["111122223333","111122223333"]}}"#,
+                "tags_may_raise.accounts[1]",
+            ),
+            (
+                r#"{"version":1,"tags_may_raise":{"organizational_units":["ou-x"]}}"#,
+                "tags_may_raise.organizational_units[0]",
+            ),
+            (
+                r#"{"version":1,"tags_may_raise":{"organizational_units":["r-abcd","r-abcd"]}}"#,
+                "tags_may_raise.organizational_units[1]",
+            ),
+        ] {
+            match Config::parse(doc) {
+                Err(ConfigError::Field { path: p, .. }) => assert_eq!(p, path, "{doc}"),
+                other => panic!("{doc}: {other:?}"),
+            }
+        }
     }
 }

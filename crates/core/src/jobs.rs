@@ -7,8 +7,8 @@
 //! parameters); they are decoded with the workspace's `percent-encoding` crate (no_std, no
 //! dependencies) rather than a hand-written decoder.
 
-use crate::arn::{Arn, Principal, is_account_id};
-use crate::config::is_region_name;
+use crate::arn::{Arn, Principal, is_account_id, partition_of};
+use crate::config::{MODE_TAG, is_region_name};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -57,7 +57,8 @@ pub enum JobReason {
     UpdateInProgress,
     /// Someone changed the cluster's access (an entry, an access policy) or deleted it.
     Drift,
-    /// Someone changed the cluster's authentication mode.
+    /// Someone changed the cluster's authentication mode, or its mode tag
+    /// (`eks-auth-migrator/mode`, TagResource/UntagResource): its mode is decided again.
     ModeChange,
     /// The cluster was just created.
     NewCluster,
@@ -384,22 +385,28 @@ pub fn cloudtrail_event_id(event: &Value) -> Option<&str> {
 ///
 /// - Another `source` or `detail-type` → [`Decision::Ignore`].
 /// - A failed call (`detail.errorCode` present) → Ignore.
-/// - The migrator's own call (`userIdentity.arn` a session of `migrator_role_name` in any
-///   account, or `sessionContext.sessionIssuer.userName` equal to it; IAM role names compare
-///   case-insensitively) → Ignore.
+/// - The migrator's own call → Ignore: made by a session of exactly
+///   `arn:<partition>:iam::<the event's account>:role/<own_role_name>` (the member write role,
+///   the only role of the migrator that can change a cluster), as
+///   `userIdentity.sessionContext.sessionIssuer.arn` or the `assumed-role` session ARN says. A
+///   role of that name in another account, or a name that merely looks alike, is not the
+///   migrator.
 /// - `CreateCluster` → `new-cluster`; `UpdateClusterConfig` with
 ///   `requestParameters.accessConfig.authenticationMode` → `mode-change` (without → Ignore);
+///   `TagResource` / `UntagResource` of a cluster's `eks-auth-migrator/mode` tag → `mode-change`
+///   (the mode is decided again; other tags or resources → Ignore);
 ///   `DeleteCluster`, `Create/Update/DeleteAccessEntry`, `Associate/DisassociateAccessPolicy`
 ///   → `drift` (for `DeleteCluster` the worker finds the cluster gone or deleting and closes
 ///   its record); any other `eventName` → Ignore ("unexpected eventName").
-/// - Cluster from `requestParameters.name` (else `clusterName`), account from
+/// - Cluster from `requestParameters.name` (else `clusterName`; for tag calls the cluster ARN
+///   `resourceArn`, which must name the event's account and region), account from
 ///   `detail.recipientAccountId` (else the envelope's `account`), region from
 ///   `detail.awsRegion` (else the envelope's `region`); missing or invalid → [`Decision::Drop`]
 ///   naming the field.
 /// - `principalArn` / `policyArn` are percent-decoded into the job's `detail` (with the event
 ///   name, the caller's ARN and the event ID); invalid percent-encoding → Drop.
-pub fn decode_cloudtrail(event: &Value, migrator_role_name: &str) -> Decision {
-    match decode(event, migrator_role_name) {
+pub fn decode_cloudtrail(event: &Value, own_role_name: &str) -> Decision {
+    match decode(event, own_role_name) {
         Ok(job) => Decision::Enqueue(job),
         Err(d) => d,
     }
@@ -423,14 +430,18 @@ fn non_empty_str(v: Option<&Value>) -> Option<&str> {
 
 /// Decodes in named steps: the envelope, what the call means for the cluster, where the
 /// cluster is, which cluster it is, then the job's detail.
-fn decode(event: &Value, migrator_role_name: &str) -> Result<Job, Decision> {
+fn decode(event: &Value, own_role_name: &str) -> Result<Job, Decision> {
+    let call = cloudtrail_call(event)?;
     let Call {
         envelope,
         detail,
         event_name,
-    } = cloudtrail_call(event)?;
-    let reason = job_reason(detail, event_name, migrator_role_name)?;
+    } = call;
+    let reason = job_reason(&call, own_role_name)?;
     let (account, region) = account_region(envelope, detail)?;
+    if is_tag_call(event_name) {
+        return tag_job(detail, event_name, (account, region));
+    }
     let (params, cluster) = cluster_named(detail)?;
     let mode = params
         .get("accessConfig")
@@ -442,7 +453,8 @@ fn decode(event: &Value, migrator_role_name: &str) -> Result<Job, Decision> {
     }
     let mode = mode
         .and_then(Value::as_str)
-        .filter(|_| reason == JobReason::ModeChange);
+        .filter(|_| reason == JobReason::ModeChange)
+        .map(|m| format!("authenticationMode={m}"));
     let text = job_detail(event_name, mode, params, detail)?;
     Ok(Job {
         detail: Some(text),
@@ -451,6 +463,7 @@ fn decode(event: &Value, migrator_role_name: &str) -> Result<Job, Decision> {
 }
 
 /// A CloudTrail API call from `aws.eks`, as EventBridge delivers it.
+#[derive(Clone, Copy)]
 struct Call<'a> {
     /// The EventBridge envelope.
     envelope: &'a Map<String, Value>,
@@ -491,11 +504,8 @@ fn cloudtrail_call(event: &Value) -> Result<Call<'_>, Decision> {
 
 /// Why the call needs a job: a failed call, the migrator's own call and other calls are
 /// ignored.
-fn job_reason(
-    detail: &Map<String, Value>,
-    event_name: &str,
-    migrator_role_name: &str,
-) -> Result<JobReason, Decision> {
+fn job_reason(call: &Call<'_>, own_role_name: &str) -> Result<JobReason, Decision> {
+    let (detail, event_name) = (call.detail, call.event_name);
     if let Some(code) = detail.get("errorCode").filter(|v| !v.is_null()) {
         let code = code
             .as_str()
@@ -504,14 +514,14 @@ fn job_reason(
             "{event_name} failed (errorCode {code}); it changed nothing"
         )));
     }
-    if let Some(who) = own_call(detail, migrator_role_name) {
+    if let Some(who) = own_call(call, own_role_name) {
         return Err(ignore(format!(
             "{event_name} made by the migrator itself ({who})"
         )));
     }
     match event_name {
         "CreateCluster" => Ok(JobReason::NewCluster),
-        "UpdateClusterConfig" => Ok(JobReason::ModeChange),
+        "UpdateClusterConfig" | "TagResource" | "UntagResource" => Ok(JobReason::ModeChange),
         "DeleteCluster"
         | "CreateAccessEntry"
         | "UpdateAccessEntry"
@@ -581,18 +591,17 @@ fn cluster_named(detail: &Map<String, Value>) -> Result<(&Map<String, Value>, &s
     Ok((params, cluster))
 }
 
-/// The job's `detail`: the event name, the new authentication mode, the percent-decoded
+/// The job's `detail`: the event name, what changed (the new authentication mode, the mode
+/// tag), the percent-decoded
 /// principal and policy ARNs, the caller and the event ID, cut to [`MAX_DETAIL_LEN`] bytes.
 fn job_detail(
     event_name: &str,
-    mode: Option<&str>,
+    change: Option<String>,
     params: &Map<String, Value>,
     detail: &Map<String, Value>,
 ) -> Result<String, Decision> {
     let mut context = vec![event_name.to_owned()];
-    if let Some(mode) = mode {
-        context.push(format!("authenticationMode={mode}"));
-    }
+    context.extend(change);
     for field in ["principalArn", "policyArn"] {
         if let Some(raw) = non_empty_str(params.get(field)) {
             let decoded = percent_encoding::percent_decode_str(raw)
@@ -622,26 +631,117 @@ fn job_detail(
     Ok(text)
 }
 
-/// `Some(description)` when the call was made by a session of the migrator's role.
-fn own_call(detail: &Map<String, Value>, migrator_role_name: &str) -> Option<String> {
-    if migrator_role_name.is_empty() {
+/// `Some(description)` when the call was made by a session of exactly the migrator's own role in
+/// the event's account: `arn:<partition>:iam::<account>:role/<own_role_name>` as the session
+/// issuer, or an `assumed-role/<own_role_name>/…` session of that account and partition.
+fn own_call(call: &Call<'_>, own_role_name: &str) -> Option<String> {
+    if own_role_name.is_empty() {
         return None;
     }
-    let identity = detail.get("userIdentity")?;
-    if let Some(arn) = identity.get("arn").and_then(Value::as_str) {
-        let parsed = arn.parse::<Arn>().ok();
-        if let Some(Principal::AssumedRole { role }) = parsed.as_ref().map(Arn::principal)
-            && role.eq_ignore_ascii_case(migrator_role_name)
-        {
-            return Some(format!("session {arn}"));
-        }
+    let (account, _) =
+        call_or_envelope(call.envelope, call.detail, "recipientAccountId", "account").ok()?;
+    let (region, _) = call_or_envelope(call.envelope, call.detail, "awsRegion", "region").ok()?;
+    let partition = partition_of(region);
+    let identity = call.detail.get("userIdentity")?;
+    let role_arn = format!("arn:{partition}:iam::{account}:role/{own_role_name}");
+    if let Some(issuer) = identity
+        .pointer("/sessionContext/sessionIssuer/arn")
+        .and_then(Value::as_str)
+        && issuer == role_arn
+    {
+        return Some(format!("session issued by {issuer}"));
     }
-    let issuer = identity
-        .pointer("/sessionContext/sessionIssuer/userName")
-        .and_then(Value::as_str)?;
-    issuer
-        .eq_ignore_ascii_case(migrator_role_name)
-        .then(|| format!("session issued by role {issuer}"))
+    let arn = identity.get("arn").and_then(Value::as_str)?;
+    let parsed = arn.parse::<Arn>().ok()?;
+    match parsed.principal() {
+        Principal::AssumedRole { role }
+            if role == own_role_name
+                && parsed.account() == account
+                && parsed.partition() == partition =>
+        {
+            Some(format!("session {arn} of {role_arn}"))
+        }
+        _ => None,
+    }
+}
+
+/// Whether the call sets or removes tags (of any EKS resource).
+fn is_tag_call(event_name: &str) -> bool {
+    matches!(event_name, "TagResource" | "UntagResource")
+}
+
+/// The job of a tag call: only a cluster's [`MODE_TAG`] matters (its mode is decided again);
+/// the resource ARN (percent-encoded, a path parameter) must name a cluster in the event's own
+/// account and region.
+fn tag_job(
+    detail: &Map<String, Value>,
+    event_name: &str,
+    (account, region): (&str, &str),
+) -> Result<Job, Decision> {
+    let params = detail
+        .get("requestParameters")
+        .and_then(Value::as_object)
+        .ok_or_else(|| drop_("missing detail.requestParameters.resourceArn"))?;
+    let raw = non_empty_str(params.get("resourceArn"))
+        .ok_or_else(|| drop_("missing detail.requestParameters.resourceArn"))?;
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| {
+            drop_("detail.requestParameters.resourceArn is not valid percent-encoded UTF-8")
+        })?;
+    let arn: Arn = decoded.parse().map_err(|_| {
+        drop_(format!(
+            "detail.requestParameters.resourceArn `{decoded}` is not a valid ARN"
+        ))
+    })?;
+    let Some(cluster) = arn
+        .resource()
+        .strip_prefix("cluster/")
+        .filter(|_| arn.service() == "eks")
+    else {
+        return Err(ignore(format!(
+            "{event_name} of {decoded}, not of a cluster: no mode to decide"
+        )));
+    };
+    if arn.account() != account || arn.region() != region {
+        return Err(drop_(format!(
+            "detail.requestParameters.resourceArn `{decoded}` is not in the event's account {account} and region {region}"
+        )));
+    }
+    if !is_cluster_name(cluster) {
+        return Err(drop_(format!(
+            "detail.requestParameters.resourceArn `{decoded}` names no valid EKS cluster"
+        )));
+    }
+    let change = mode_tag_change(params, event_name).ok_or_else(|| {
+        ignore(format!(
+            "{event_name} of {cluster} does not change the {MODE_TAG} tag"
+        ))
+    })?;
+    let text = job_detail(event_name, Some(change), params, detail)?;
+    Ok(Job {
+        detail: Some(text),
+        ..Job::new(account, region, cluster, JobReason::ModeChange)
+    })
+}
+
+/// What a tag call does to [`MODE_TAG`]: `eks-auth-migrator/mode=<value>` (TagResource's
+/// `tags`), `eks-auth-migrator/mode removed` (UntagResource's `tagKeys`), or `None` when the
+/// call leaves it alone.
+fn mode_tag_change(params: &Map<String, Value>, event_name: &str) -> Option<String> {
+    if event_name == "TagResource" {
+        let value = params.get("tags")?.as_object()?.get(MODE_TAG)?;
+        let value = value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned);
+        return Some(format!("{MODE_TAG}={value}"));
+    }
+    params
+        .get("tagKeys")?
+        .as_array()?
+        .iter()
+        .any(|k| k.as_str() == Some(MODE_TAG))
+        .then(|| format!("{MODE_TAG} removed"))
 }
 
 #[cfg(test)]
@@ -786,14 +886,34 @@ mod tests {
 
     #[test]
     fn own_calls_are_ignored_by_session_arn_or_issuer() {
+        // The write role of the event's own account, by session ARN or by session issuer.
         let mut e = event("CreateAccessEntry", json!({"name": "prod"}));
-        e["detail"]["userIdentity"]["arn"] =
-            json!("arn:aws:sts::999988887777:assumed-role/EKS-Auth-Migrator-Member/worker");
+        e["detail"]["userIdentity"]["arn"] = json!(format!(
+            "arn:aws:sts::111122223333:assumed-role/{ROLE}/worker"
+        ));
         ignored(&decode_cloudtrail(&e, ROLE), "migrator itself");
         let mut e = event("CreateAccessEntry", json!({"name": "prod"}));
         e["detail"]["userIdentity"]["arn"] = json!("not an arn");
-        e["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"] = json!(ROLE);
+        e["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] =
+            json!(format!("arn:aws:iam::111122223333:role/{ROLE}"));
         ignored(&decode_cloudtrail(&e, ROLE), "migrator itself");
+        // A role of that name in another account (issue 18 item 5: the filter matched the name in
+        // any account), with another case, or named only by userName, is not the migrator.
+        let mut e = event("CreateAccessEntry", json!({"name": "prod"}));
+        e["detail"]["userIdentity"]["arn"] = json!(format!(
+            "arn:aws:sts::999988887777:assumed-role/{ROLE}/worker"
+        ));
+        enqueued(decode_cloudtrail(&e, ROLE));
+        let mut e = event("CreateAccessEntry", json!({"name": "prod"}));
+        e["detail"]["userIdentity"]["arn"] =
+            json!("arn:aws:sts::111122223333:assumed-role/EKS-Auth-Migrator-Member/worker");
+        enqueued(decode_cloudtrail(&e, ROLE));
+        let mut e = event("CreateAccessEntry", json!({"name": "prod"}));
+        e["detail"]["userIdentity"]["arn"] = json!("not an arn");
+        e["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"] = json!(ROLE);
+        e["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] =
+            json!(format!("arn:aws:iam::999988887777:role/{ROLE}"));
+        enqueued(decode_cloudtrail(&e, ROLE));
         // A person's session, or an empty role name, is not the migrator.
         let e = event("CreateAccessEntry", json!({"name": "prod"}));
         enqueued(decode_cloudtrail(&e, ROLE));
@@ -803,6 +923,88 @@ mod tests {
         e["detail"]["userIdentity"]["arn"] =
             json!("arn:aws:sts::111122223333:assumed-role/eks-auth-migrator-member-x/s");
         enqueued(decode_cloudtrail(&e, ROLE));
+    }
+
+    /// Issue 18 item 3: a change of a cluster's mode tag is re-evaluated; other tags and other
+    /// resources are not.
+    #[test]
+    fn mode_tag_changes_are_decided_again() {
+        let arn = "arn%3Aaws%3Aeks%3Aus-east-1%3A111122223333%3Acluster%2Fprod";
+        let tagged = event(
+            "TagResource",
+            json!({"resourceArn": arn, "tags": {MODE_TAG: "finalize", "team": "a"}}),
+        );
+        let job = enqueued(decode_cloudtrail(&tagged, ROLE));
+        assert_eq!(
+            (job.cluster.as_str(), job.reason),
+            ("prod", JobReason::ModeChange)
+        );
+        let detail = job.detail.expect("detail");
+        assert!(
+            detail.starts_with("TagResource eks-auth-migrator/mode=finalize"),
+            "{detail}"
+        );
+        let untagged = event(
+            "UntagResource",
+            json!({"resourceArn": arn, "tagKeys": ["team", MODE_TAG]}),
+        );
+        let job = enqueued(decode_cloudtrail(&untagged, ROLE));
+        assert!(
+            job.detail
+                .expect("detail")
+                .contains("eks-auth-migrator/mode removed")
+        );
+        ignored(
+            &decode_cloudtrail(
+                &event(
+                    "TagResource",
+                    json!({"resourceArn": arn, "tags": {"team": "a"}}),
+                ),
+                ROLE,
+            ),
+            "does not change the eks-auth-migrator/mode tag",
+        );
+        ignored(
+            &decode_cloudtrail(
+                &event(
+                    "UntagResource",
+                    json!({"resourceArn": arn, "tagKeys": ["team"]}),
+                ),
+                ROLE,
+            ),
+            "does not change",
+        );
+        let entry = "arn:aws:eks:us-east-1:111122223333:access-entry/prod/role/111122223333/a/1";
+        ignored(
+            &decode_cloudtrail(
+                &event(
+                    "TagResource",
+                    json!({"resourceArn": entry, "tags": {MODE_TAG: "skip"}}),
+                ),
+                ROLE,
+            ),
+            "not of a cluster",
+        );
+        // The ARN must name the event's own account and region.
+        let elsewhere = "arn:aws:eks:us-east-1:999988887777:cluster/prod";
+        dropped(
+            &decode_cloudtrail(
+                &event(
+                    "TagResource",
+                    json!({"resourceArn": elsewhere, "tags": {MODE_TAG: "skip"}}),
+                ),
+                ROLE,
+            ),
+            "not in the event's account",
+        );
+        dropped(
+            &decode_cloudtrail(&event("TagResource", json!({"tags": {}})), ROLE),
+            "missing detail.requestParameters.resourceArn",
+        );
+        // A failed tag call changed nothing.
+        let mut failed = tagged.clone();
+        failed["detail"]["errorCode"] = json!("AccessDeniedException");
+        ignored(&decode_cloudtrail(&failed, ROLE), "AccessDeniedException");
     }
 
     #[test]

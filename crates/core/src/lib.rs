@@ -19,6 +19,9 @@ pub mod facts;
 pub mod finding;
 pub mod inventory;
 pub mod jobs;
+/// What a cluster's mode tag may do: lower the mode, or raise it only where the configuration
+/// allows.
+pub mod mode_tag;
 pub mod notify;
 pub mod observation;
 pub mod plan;
@@ -31,6 +34,8 @@ pub mod reach;
 pub mod render;
 pub mod report;
 pub mod rollback;
+/// The account and region scope every path (scan, events, worker) applies.
+pub mod scope;
 pub mod state;
 pub mod suggest;
 pub mod template;

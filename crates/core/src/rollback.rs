@@ -3,8 +3,10 @@
 //! what could not be undone and which phase the cluster records. The adapter performs only the
 //! writes decided here, in the order decided here.
 //!
-//! The order is the one that never removes access: aws-auth first, restored from its newest
-//! backup; the migrator's own entries only once aws-auth is back, and only in
+//! The order is the one that never removes access: aws-auth first, restored from the backup the
+//! cluster record names — only when the stored backup's digest is the one recorded with it
+//! ([`trusted`]: a backup someone else wrote into the table is refused, and nothing is
+//! written); the migrator's own entries only once aws-auth is back, and only in
 //! API_AND_CONFIG_MAP, where each principal's aws-auth row then applies again. Nothing in API
 //! mode, where EKS has no way back. Entries EKS manages itself are never deleted, even when
 //! someone tagged them as the migrator's.
@@ -43,6 +45,85 @@ pub struct Backup<'a> {
     pub resource_version: &'a str,
     /// aws-auth's `data`, a JSON object of strings.
     pub text: &'a str,
+}
+
+/// The backup a cluster record names: written in the same version-guarded save as the phase
+/// that followed the backup, by the migrator's own run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordedBackup<'a> {
+    /// The resourceVersion the backup was taken at.
+    pub resource_version: &'a str,
+    /// The SHA-256 (hex) of the backup's text when it was stored.
+    pub digest: &'a str,
+}
+
+/// A backup as the state table holds it, with the digest of its text as read now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredBackup<'a> {
+    /// The backup.
+    pub backup: Backup<'a>,
+    /// The SHA-256 (hex) of `backup.text`.
+    pub digest: &'a str,
+}
+
+/// Why a stored backup is not restored: nothing is written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UntrustedBackup {
+    /// The record names a backup the table does not hold.
+    #[error(
+        "the cluster record names the aws-auth backup of resourceVersion {resource_version}, which the state table no longer holds; nothing was changed: restore aws-auth by hand from your own copy"
+    )]
+    Missing {
+        /// The recorded backup's resourceVersion.
+        resource_version: String,
+    },
+    /// The stored backup is not the one recorded: someone wrote or changed it outside the
+    /// migrator's run.
+    #[error(
+        "the stored aws-auth backup of resourceVersion {resource_version} does not match the digest its cluster record holds (it was written or changed outside the migrator); nothing was changed: check who wrote it (the table's audit trail, CloudTrail) and restore aws-auth by hand"
+    )]
+    DigestMismatch {
+        /// The backup's resourceVersion.
+        resource_version: String,
+    },
+    /// A backup exists but the record names none: the migrator's run did not take it (or it
+    /// predates recorded digests).
+    #[error(
+        "an aws-auth backup (resourceVersion {resource_version}) exists but the cluster record names none, so it is not known to be the migrator's; nothing was changed: compare it with aws-auth (`eks-auth-migrator status --cluster … --show-backup`) and restore by hand"
+    )]
+    Unrecorded {
+        /// The stored backup's resourceVersion.
+        resource_version: String,
+    },
+}
+
+/// The backup a rollback may restore: the stored one the record names, when its digest is the
+/// recorded one; `None` when there is neither (aws-auth was never backed up, so never edited).
+///
+/// # Errors
+///
+/// [`UntrustedBackup`] when the record and the table disagree in any way.
+pub fn trusted<'a>(
+    recorded: Option<RecordedBackup<'_>>,
+    stored: Option<StoredBackup<'a>>,
+) -> Result<Option<Backup<'a>>, UntrustedBackup> {
+    match (recorded, stored) {
+        (None, None) => Ok(None),
+        (None, Some(s)) => Err(UntrustedBackup::Unrecorded {
+            resource_version: s.backup.resource_version.to_owned(),
+        }),
+        (Some(r), None) => Err(UntrustedBackup::Missing {
+            resource_version: r.resource_version.to_owned(),
+        }),
+        (Some(r), Some(s))
+            if s.backup.resource_version != r.resource_version || s.digest != r.digest =>
+        {
+            Err(UntrustedBackup::DigestMismatch {
+                resource_version: r.resource_version.to_owned(),
+            })
+        }
+        (Some(_), Some(s)) => Ok(Some(s.backup)),
+    }
 }
 
 /// Why something was not undone; its text is what the rollback report says.
@@ -496,6 +577,53 @@ mod tests {
             format!("entry for {OURS} not deleted: throttled")
         );
         assert_eq!(delete_failed.phase, Phase::Failed { retryable: true });
+    }
+
+    /// Issue 18 item 7: a backup planted in the table (or changed there) is never restored.
+    #[test]
+    fn only_the_recorded_backup_with_its_digest_is_trusted() {
+        let backup = backup();
+        let recorded = RecordedBackup {
+            resource_version: "41",
+            digest: "d41",
+        };
+        let stored = |digest| StoredBackup { backup, digest };
+        assert_eq!(
+            trusted(Some(recorded), Some(stored("d41"))),
+            Ok(Some(backup))
+        );
+        assert_eq!(trusted(None, None), Ok(None));
+        let changed = trusted(Some(recorded), Some(stored("other"))).expect_err("changed");
+        assert!(
+            changed.to_string().contains("does not match the digest"),
+            "{changed}"
+        );
+        let planted = Backup {
+            resource_version: "99",
+            text: r#"{"mapRoles":"- rolearn: intruder"}"#,
+        };
+        assert!(matches!(
+            trusted(
+                Some(recorded),
+                Some(StoredBackup {
+                    backup: planted,
+                    digest: "d41"
+                })
+            ),
+            Err(UntrustedBackup::DigestMismatch { .. })
+        ));
+        assert_eq!(
+            trusted(None, Some(stored("d41"))),
+            Err(UntrustedBackup::Unrecorded {
+                resource_version: "41".to_owned()
+            })
+        );
+        let missing = trusted(Some(recorded), None).expect_err("missing");
+        assert!(
+            missing
+                .to_string()
+                .ends_with("restore aws-auth by hand from your own copy")
+        );
     }
 
     #[test]

@@ -10,8 +10,8 @@ use eks_auth_core::state::{Mode, Phase};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// `MEMBER_ROLE_NAME` as template.yaml sets it.
-const MIGRATOR_ROLE: &str = "eks-auth-migrator-member";
+/// `MEMBER_WRITE_ROLE_NAME` as template.yaml sets it: the role whose calls are the migrator's own.
+const MIGRATOR_ROLE: &str = "eks-auth-migrator-member-write";
 
 enum Cloudtrail {
     /// Enqueue a job with this reason for the README's cluster, and `detail` containing these.
@@ -79,6 +79,13 @@ const CLUSTER_EVENTS: &[(&str, Cloudtrail)] = &[
                 "principalArn=arn:aws:iam::111122223333:role/team-a ",
                 "policyArn=arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy ",
             ],
+        ),
+    ),
+    (
+        "cluster-events/tag-mode.json",
+        Cloudtrail::Enqueue(
+            JobReason::ModeChange,
+            &["TagResource eks-auth-migrator/mode=finalize"],
         ),
     ),
     (
@@ -358,6 +365,12 @@ fn cluster_events_samples_decode_as_documented() {
 #[test]
 fn own_call_sample_is_a_job_for_any_other_role_name() {
     let decision = decode_cloudtrail(&load("cluster-events/own-call.json"), "another-role");
+    assert!(matches!(decision, Decision::Enqueue(_)), "{decision:?}");
+    // The read role never writes: its name does not make a call the migrator's own.
+    let decision = decode_cloudtrail(
+        &load("cluster-events/own-call.json"),
+        "eks-auth-migrator-member",
+    );
     assert!(matches!(decision, Decision::Enqueue(_)), "{decision:?}");
 }
 

@@ -1,15 +1,20 @@
 //! `cluster-events`: one EventBridge event (an `aws.eks` CloudTrail API call forwarded to the
-//! central bus) in, at most one job out. Decoding is `eks_auth_core::jobs::decode_cloudtrail`;
-//! this handler only de-duplicates deliveries and queues the job. Malformed and irrelevant
-//! events are logged and dropped, never failed (a failure would only be retried into the DLQ).
+//! central bus) in, at most one job out. Decoding is `eks_auth_core::jobs::decode_cloudtrail`,
+//! the account and region scope `eks_auth_core::scope` (the scan's, from the configuration
+//! document); this handler only de-duplicates deliveries and queues the job. Malformed,
+//! irrelevant and out-of-scope events are logged and dropped, never failed (a failure would only
+//! be retried into the DLQ).
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use eks_auth_aws::StateStore;
+use eks_auth_aws::fleet::load_config;
 use eks_auth_aws::fleet::queue::JobQueue;
 use eks_auth_aws::notify::metrics::MetricsOut;
 use eks_auth_core::jobs::{Decision, JobReason, cloudtrail_event_id, decode_cloudtrail};
 use eks_auth_core::notify::metrics::{decision_reason, event_metrics};
+use eks_auth_core::scope;
+use eks_auth_core::state::Mode;
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
 
@@ -22,20 +27,36 @@ pub struct Deps {
     pub store: StateStore,
     /// The job queue.
     pub queue: JobQueue,
-    /// The member role's name: calls made through it are the migrator's own and ignored.
-    pub member_role_name: String,
+    /// The member write role's name: calls made through it (in the event's own account) are the
+    /// migrator's own and ignored.
+    pub write_role_name: String,
     /// Where the per-event metric goes.
     pub metrics: MetricsOut,
+    /// Where the scope comes from: the configuration document.
+    pub scope: ScopeSource,
+}
+
+/// The configuration document the scope is read from (on each event that would be queued), and
+/// the environment's fallbacks.
+pub struct ScopeSource {
+    /// The function's own AWS configuration (SSM).
+    pub sdk: aws_config::SdkConfig,
+    /// `CONFIG_PARAMETER`.
+    pub parameter: String,
+    /// `DEFAULT_MODE`.
+    pub default_mode: Mode,
+    /// `REGIONS`: the regions in scope when the document lists none.
+    pub regions: Vec<String>,
 }
 
 /// Handles one event; the result says what was done (for logs and `cargo lambda invoke`).
 ///
 /// # Errors
 ///
-/// Only when the state table or the queue fails (then EventBridge retries, bounded by the rule's
-/// retry policy, into the rule's dead-letter queue).
+/// Only when the configuration document, the state table or the queue fails (then EventBridge
+/// retries, bounded by the rule's retry policy, into the rule's dead-letter queue).
 pub async fn handle(deps: &Deps, event: &Value) -> Result<Value, lambda_runtime::Error> {
-    let decision = decode_cloudtrail(event, &deps.member_role_name);
+    let decision = in_scope(deps, decode_cloudtrail(event, &deps.write_role_name)).await?;
     let (mut kind, reason) = decision_reason(&decision);
     let result = decide(deps, event, decision).await;
     if result
@@ -50,6 +71,24 @@ pub async fn handle(deps: &Deps, event: &Value) -> Result<Value, lambda_runtime:
     result
 }
 
+/// The decision, with a job for a cluster outside the configuration's account and region scope
+/// turned into a drop that says why (the same scope as the scan's, design.md invariant 7).
+async fn in_scope(deps: &Deps, decision: Decision) -> Result<Decision, lambda_runtime::Error> {
+    let Decision::Enqueue(job) = decision else {
+        return Ok(decision);
+    };
+    let source = &deps.scope;
+    let config = load_config(&source.sdk, &source.parameter, source.default_mode).await?;
+    Ok(
+        match scope::cluster(&config, &source.regions, &job.account, &job.region) {
+            Ok(()) => Decision::Enqueue(job),
+            Err(out) => Decision::Drop {
+                reason: format!("{out} (cluster {})", job.cluster),
+            },
+        },
+    )
+}
+
 async fn decide(
     deps: &Deps,
     event: &Value,
@@ -61,7 +100,7 @@ async fn decide(
             Ok(json!({ "decision": "ignored", "reason": reason }))
         }
         Decision::Drop { reason } => {
-            tracing::warn!(%reason, "malformed event dropped");
+            tracing::warn!(%reason, "event dropped");
             Ok(json!({ "decision": "dropped", "reason": reason }))
         }
         Decision::Enqueue(job) => {

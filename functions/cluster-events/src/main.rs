@@ -1,6 +1,6 @@
 //! The `cluster-events` Lambda function: wiring only (see the library).
 
-use cluster_events::{Deps, handle};
+use cluster_events::{Deps, ScopeSource, handle};
 use eks_auth_aws::StateStore;
 use eks_auth_aws::fleet::environment::FunctionEnv;
 use eks_auth_aws::fleet::queue::JobQueue;
@@ -16,7 +16,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         store: StateStore::from_config(&config, &env.table),
         queue: JobQueue::new(&config, &env.queue_url),
         metrics: eks_auth_aws::notify::metrics::MetricsOut::stdout(env.metrics_namespace.clone()),
-        member_role_name: env.member_role_name,
+        write_role_name: env.member_write_role_name,
+        scope: ScopeSource {
+            sdk: config,
+            parameter: env.config_parameter,
+            default_mode: env.default_mode,
+            regions: env.regions,
+        },
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

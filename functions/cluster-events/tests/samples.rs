@@ -4,10 +4,11 @@
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
-use cluster_events::{Deps, handle};
+use cluster_events::{Deps, ScopeSource, handle};
 use eks_auth_aws::StateStore;
 use eks_auth_aws::fleet::queue::JobQueue;
 use eks_auth_core::jobs::Job;
+use eks_auth_core::state::Mode;
 use eks_sim::harness::Stack;
 use serde_json::Value;
 use std::time::Duration;
@@ -87,11 +88,26 @@ async fn every_sample_event_does_what_the_readme_says() {
         .create_table(Duration::from_secs(30))
         .await
         .expect("table");
+    // The scope: the samples' account and region are in it; another account is excluded.
+    aws_sdk_ssm::Client::new(&config)
+        .put_parameter()
+        .name("/eam/config")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .value(r#"{"version":1,"regions":["us-east-1"],"accounts":{"exclude":["444455556666"]}}"#)
+        .send()
+        .await
+        .expect("PutParameter");
     let deps = Deps {
         store,
         queue: JobQueue::new(&config, &url),
-        member_role_name: "eks-auth-migrator-member".to_owned(),
+        write_role_name: "eks-auth-migrator-member-write".to_owned(),
         metrics: eks_auth_aws::notify::metrics::MetricsOut::stdout(None),
+        scope: ScopeSource {
+            sdk: config.clone(),
+            parameter: "/eam/config".to_owned(),
+            default_mode: Mode::Audit,
+            regions: vec!["eu-west-1".to_owned()],
+        },
     };
 
     let expectations = [
@@ -110,6 +126,7 @@ async fn every_sample_event_does_what_the_readme_says() {
         ),
         ("associate-access-policy.json", "enqueued", Some("drift")),
         ("disassociate-access-policy.json", "enqueued", Some("drift")),
+        ("tag-mode.json", "enqueued", Some("mode-change")),
         ("failed-call.json", "ignored", None),
         ("own-call.json", "ignored", None),
         ("unknown-event.json", "ignored", None),
@@ -134,6 +151,28 @@ async fn every_sample_event_does_what_the_readme_says() {
             }
             None => assert!(jobs.is_empty(), "{file} queued {jobs:?}"),
         }
+    }
+    // Issue 18 item 4: an event from an excluded account and one from a region the
+    // configuration does not scan are dropped, as the scan would never list them; nothing is
+    // queued.
+    for (field, value, why) in [
+        ("recipientAccountId", "444455556666", "accounts.exclude"),
+        (
+            "awsRegion",
+            "eu-north-1",
+            "region eu-north-1 is not scanned",
+        ),
+    ] {
+        let mut e = sample("delete-access-entry-out-of-band.json");
+        e["detail"][field] = Value::String(value.to_owned());
+        e["detail"]["eventID"] = Value::String(format!("out-of-scope-{value}"));
+        let out = handle(&deps, &e).await.expect("handled");
+        assert_eq!(out["decision"], "dropped", "{out}");
+        assert!(
+            out["reason"].as_str().is_some_and(|r| r.contains(why)),
+            "{out}"
+        );
+        assert!(take(&sqs, &url).await.is_empty(), "{value} queued a job");
     }
     // A second delivery of the same event is recognised and queues nothing.
     let again = handle(&deps, &sample("create-cluster.json"))

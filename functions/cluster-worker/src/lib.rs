@@ -6,7 +6,7 @@
 mod message;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use eks_auth_aws::fleet::environment::FunctionEnv;
+use eks_auth_aws::fleet::environment::{Function, FunctionEnv};
 use eks_auth_aws::fleet::worker::Worker;
 use eks_auth_aws::fleet::{Clients, load_config};
 use eks_auth_aws::sdk_error::log;
@@ -33,7 +33,7 @@ impl Deps {
     /// Everything from one configuration and the environment.
     pub fn new(config: aws_config::SdkConfig, env: FunctionEnv, worker_id: String) -> Self {
         Self {
-            clients: Clients::new(&config, &env),
+            clients: Clients::new(&config, &env, Function::ClusterWorker),
             config,
             env,
             worker_id,
@@ -93,6 +93,7 @@ async fn worker<'a>(
         members: &deps.clients.members,
         store: &deps.clients.store,
         config,
+        regions: deps.env.regions.clone(),
         org: Some(&deps.clients.org),
         worker_id: deps.worker_id.clone(),
         update_poll: deps.env.update_poll,

@@ -74,6 +74,10 @@ impl Messages<'_> {
                 tracing::warn!(%reason, "job dropped");
                 false
             }
+            Disposition::OutOfScope(reason) => {
+                tracing::warn!(%reason, "job dropped: its cluster is outside the configuration's scope");
+                false
+            }
             Disposition::Retry(reason) => {
                 if receives >= self.max_receive_count {
                     tracing::error!(%reason, receives, "job failed on its last delivery: the queue moves it to the dead-letter queue");

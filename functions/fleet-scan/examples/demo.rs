@@ -47,12 +47,11 @@ async fn public_demo(p: &Pipeline) {
     let scan_deps = fleet_scan::Deps::new(p.central.clone(), p.env.clone());
     let worker_deps =
         cluster_worker::Deps::new(p.central.clone(), p.env.clone(), "demo-worker".to_owned());
-    let events_deps = cluster_events::Deps {
-        store: StateStore::from_config(&p.central, TABLE),
-        queue: eks_auth_aws::fleet::queue::JobQueue::new(&p.central, &p.queue_url),
-        member_role_name: MEMBER_ROLE.to_owned(),
-        metrics: eks_auth_aws::notify::metrics::MetricsOut::stdout(None),
-    };
+    let events_deps = events_deps(
+        p,
+        &p.central,
+        eks_auth_aws::notify::metrics::MetricsOut::stdout(None),
+    );
 
     println!(
         "\n== 1. The schedule fires: fleet-scan (accounts {A} and {B}, regions us-east-1 and eu-west-1)"

@@ -4,7 +4,7 @@
 
 mod summary;
 
-use eks_auth_aws::fleet::environment::FunctionEnv;
+use eks_auth_aws::fleet::environment::{Function, FunctionEnv};
 use eks_auth_aws::fleet::scan::{ScanReport, ScanSettings, scan};
 use eks_auth_aws::fleet::{Clients, load_config};
 use eks_auth_aws::notify::security_hub::{FindingsReport, sync_findings};
@@ -34,7 +34,7 @@ impl Deps {
     /// Everything from one configuration and the environment.
     pub fn new(config: aws_config::SdkConfig, env: FunctionEnv) -> Self {
         Self {
-            clients: Clients::new(&config, &env),
+            clients: Clients::new(&config, &env, Function::FleetScan),
             config,
             env,
         }
@@ -85,7 +85,7 @@ pub async fn handle(
 /// deadline less the time the scan's last phases need.
 fn scan_settings(config: &Config, env: &FunctionEnv, deadline: Instant) -> ScanSettings {
     ScanSettings {
-        regions: config.regions_or(&env.regions),
+        regions: eks_auth_core::scope::regions(config, &env.regions),
         concurrency: CONCURRENCY,
         // Leave time to read the records, queue the jobs and write the marks.
         deadline: deadline

@@ -35,12 +35,7 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
     );
     worker_deps.clients.metrics = out();
     let events_config = signed_as(&p.central, CLUSTER_EVENTS_KEY);
-    let events_deps = cluster_events::Deps {
-        store: StateStore::from_config(&events_config, TABLE),
-        queue: eks_auth_aws::fleet::queue::JobQueue::new(&events_config, &p.queue_url),
-        member_role_name: MEMBER_ROLE.to_owned(),
-        metrics: out(),
-    };
+    let events_deps = events_deps(&p, &events_config, out());
     let store = StateStore::from_config(&p.central, TABLE);
 
     // Anything but the schedule's input is dropped.
@@ -194,14 +189,34 @@ async fn a_scheduled_scan_and_cloudtrail_events_drive_the_fleet_to_its_modes() {
     assert_eq!(repair[0]["detail"]["entries_restored"], 1);
     events.extend(repair);
 
-    // A new cluster in account A (default finalize): the new-cluster mode (migrate) applies on
-    // every run of its job, so it stays VERIFIED in API_AND_CONFIG_MAP instead of going on to API.
+    // A new cluster in account A, in us-west-2, which the document does not scan: its event is
+    // out of scope and dropped (issue 18 item 4), as the scan would never list it.
     let event = created_cluster_event(A, "us-west-2", "pay-new");
+    let out = cluster_events::handle(&events_deps, &event)
+        .await
+        .expect("event");
+    assert_eq!(out["decision"], "dropped", "{out}");
+    assert!(
+        out["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("region us-west-2 is not scanned")),
+        "{out}"
+    );
+    // The organisation adds us-west-2: the same event now queues a job. The new cluster (account
+    // A's default is finalize) gets the new-cluster mode (migrate) on every run of its job, so it
+    // stays VERIFIED in API_AND_CONFIG_MAP instead of going on to API.
+    put_config(
+        &p,
+        &CONFIG.replace(r#""eu-west-1"]"#, r#""eu-west-1","us-west-2"]"#),
+    )
+    .await;
     let out = cluster_events::handle(&events_deps, &event)
         .await
         .expect("event");
     assert_eq!(out["decision"], "enqueued", "{out}");
     drain(&p, &worker_deps).await;
+    // Back to the two regions, so that the second scan below covers the same account-regions.
+    put_config(&p, CONFIG).await;
     assert_eq!(
         phase(&store, A, "us-west-2", "pay-new").await,
         Some((Phase::Verified, Mode::Migrate))
@@ -427,7 +442,11 @@ fn check_metrics(sets: &[MetricSet], events_on_bus: usize) {
         .collect();
     assert_eq!(
         decisions,
-        vec![("enqueued", "drift"), ("enqueued", "new-cluster")]
+        vec![
+            ("enqueued", "drift"),
+            ("dropped", "out-of-scope"),
+            ("enqueued", "new-cluster")
+        ]
     );
     for set in sets {
         for (_, value) in &set.dimensions {
@@ -544,12 +563,80 @@ async fn the_worker_sample_events_are_handled_as_documented() {
         let response = cluster_worker::handle(&deps, event, Instant::now() + support::RUN_DEADLINE)
             .await
             .expect("handled");
-        // The samples name clusters of account 111122223333 that this fleet does not have: each
-        // job is dropped ("no longer exists"), the malformed body in batch.json is acknowledged,
-        // nothing is retried.
+        // The samples name clusters of account 111122223333, outside this fleet's
+        // accounts.include: each job is dropped as out of scope, the malformed body in
+        // batch.json is acknowledged, nothing is retried.
         assert!(
             response.batch_item_failures.is_empty(),
             "{file}: {response:?}"
         );
     }
+}
+
+/// Issue 18 item 4: a job for a cluster outside the configuration's account or region scope,
+/// sent straight to the worker (anyone allowed sqs:SendMessage, or a job queued before the
+/// document changed), is dropped with a log line and a metric: the cluster is not touched.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_worker_drops_jobs_for_clusters_outside_the_scope() {
+    let Some(p) = pipeline().await else { return };
+    // Account B excluded, and only us-east-1 scanned: B's data-prod (us-east-1) and A's
+    // pay-legacy (eu-west-1) are out of scope, though the default mode would finalize them.
+    aws_sdk_ssm::Client::new(&p.central)
+        .put_parameter()
+        .name(PARAMETER)
+        .overwrite(true)
+        .value(format!(
+            r#"{{"version":1,"default_mode":"finalize","regions":["us-east-1"],"accounts":{{"exclude":["{B}"]}},"soak_hours":0}}"#
+        ))
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect("PutParameter");
+    let metrics = Captured::default();
+    let mut deps =
+        cluster_worker::Deps::new(p.central.clone(), p.env.clone(), "scope-worker".to_owned());
+    deps.clients.metrics = MetricsOut::to_writer(NAMESPACE, metrics.clone());
+    let record = |id: &str, account: &str, region: &str, cluster: &str| {
+        json!({
+            "messageId": id,
+            "receiptHandle": format!("handle-{id}"),
+            "body": json!({"version": 1, "account": account, "region": region,
+                           "cluster": cluster, "reason": "scan"}).to_string(),
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+            "awsRegion": "us-east-1"
+        })
+    };
+    let event: SqsEvent = serde_json::from_value(json!({"Records": [
+        record("excluded-account", B, "us-east-1", "data-prod"),
+        record("unlisted-region", A, "eu-west-1", "pay-legacy"),
+    ]}))
+    .expect("SQS event");
+    let response = cluster_worker::handle(&deps, event, Instant::now() + support::RUN_DEADLINE)
+        .await
+        .expect("handled");
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let store = StateStore::from_config(&p.central, TABLE);
+    for (account, region, cluster) in [
+        (B, "us-east-1", "data-prod"),
+        (A, "eu-west-1", "pay-legacy"),
+    ] {
+        assert_eq!(
+            sim_mode(&p, account, region, cluster),
+            "CONFIG_MAP",
+            "{cluster}"
+        );
+        assert_eq!(
+            phase(&store, account, region, cluster).await,
+            None,
+            "{cluster}"
+        );
+    }
+    let outcomes: Vec<String> = metrics
+        .metric_sets()
+        .iter()
+        .filter_map(|m| m.dimension("Outcome").map(str::to_owned))
+        .collect();
+    assert_eq!(outcomes, ["out_of_scope", "out_of_scope"], "{outcomes:?}");
 }

@@ -222,7 +222,7 @@ async fn public_restricted_and_private_clusters_converge_through_the_worker_and_
     for call in &invocations {
         assert!(
             call.caller_arn.starts_with(&format!(
-                "arn:aws:sts::{}:assumed-role/{MEMBER_ROLE}/",
+                "arn:aws:sts::{}:assumed-role/{MEMBER_WRITE_ROLE}/eks-auth-migrator-cluster-worker",
                 call.account
             )),
             "{call:?}"

@@ -90,6 +90,8 @@ async fn run(latency_ms: u64) {
         ("QUEUE_URL", queue_url.clone()),
         ("CONFIG_PARAMETER", PARAMETER.to_owned()),
         ("MEMBER_ROLE_NAME", MIGRATOR_ROLE.to_owned()),
+        // The generated fleet maps one migrator role in aws-auth: the worker's too.
+        ("MEMBER_WRITE_ROLE_NAME", MIGRATOR_ROLE.to_owned()),
         ("REGIONS", "us-east-1".to_owned()),
     ]);
     let env = FunctionEnv::from_lookup(|k| vars.get(k).cloned()).expect("env");

@@ -89,9 +89,7 @@ impl Engine<'_> {
             state.pending_update = None;
         }
         let observation = self
-            .observation(
-                key, record, state, &gathered, &auth, &plan, summary, pending,
-            )
+            .observation(record, state, &gathered, &auth, &plan, summary, pending)
             .await?;
         let outside: Vec<ExistingEntry> = entries_outside_aws_auth(&gathered.facts, &plan)
             .into_iter()
@@ -235,7 +233,6 @@ impl Engine<'_> {
     #[allow(clippy::too_many_arguments)]
     async fn observation(
         &self,
-        key: &ClusterKey,
         record: &ClusterRecord,
         state: &ClusterState,
         gathered: &Gathered,
@@ -247,15 +244,14 @@ impl Engine<'_> {
         let now = SystemTime::now();
         let prunable = eks_auth_core::prune::prunable_rows(auth, plan, &gathered.facts);
         let configmap_pruned = prunable.is_empty();
-        let backup_present = match &gathered.configmap {
-            None => true,
-            Some(cm) => {
-                self.store
-                    .get_backup(key, &cm.resource_version)
-                    .await?
-                    .is_some()
-                    || (configmap_pruned && self.store.latest_backup(key).await?.is_some())
+        // The backup the record names (the migrator's own, recorded with its digest), never just
+        // any backup item in the table: one planted there does not stand for the migrator's.
+        let backup_present = match (&gathered.configmap, &state.backup) {
+            (None, _) => true,
+            (Some(cm), Some(recorded)) => {
+                recorded.resource_version == cm.resource_version || configmap_pruned
             }
+            (Some(_), None) => false,
         };
         let verified_phase = has_verified(record.state.phase);
         Ok(Observation {

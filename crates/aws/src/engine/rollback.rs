@@ -1,5 +1,7 @@
 //! Rolling a cluster back ([`Engine::rollback`]): `eks_auth_core::rollback` decides what can be
-//! undone — aws-auth restored from its newest backup first, then (only once aws-auth is back,
+//! undone — aws-auth restored first from the backup the cluster record names, when the stored
+//! text still has the recorded digest (a backup written into the table by anyone else is
+//! refused), then (only once aws-auth is back,
 //! and only in API_AND_CONFIG_MAP) the migrator's entries deleted, so each principal's aws-auth
 //! row applies again; what EKS cannot undo is said, not attempted. This module performs the
 //! writes it decides, each audited, and records the outcome on the cluster.
@@ -12,8 +14,11 @@ use super::outcome::{Outcome, Progress};
 use super::steps::route_label;
 use crate::live::{self, GatherError, Gathered};
 use crate::store::ClusterKey;
-use crate::store::records::ClusterState;
-use eks_auth_core::rollback::{self as decide, AwsAuthUndo, Backup, Conclusion, Undo};
+use crate::store::backup::{self, Backup as StoredItem};
+use crate::store::records::{BackupRef, ClusterState};
+use eks_auth_core::rollback::{
+    self as decide, AwsAuthUndo, Backup, Conclusion, RecordedBackup, StoredBackup, Undo,
+};
 use eks_auth_core::state::Mode;
 use eks_auth_kube::AwsAuthConfigMap;
 use eks_auth_kube::token::rfc3339_seconds;
@@ -108,11 +113,30 @@ impl Engine<'_> {
             let outcome = Outcome::Blocked(text.clone());
             return Ok(self.rollback_report(outcome, None, Vec::new(), vec![text]));
         }
-        let backup = self.store.latest_backup(key).await?;
-        let backup = backup.as_ref().map(|b| Backup {
-            resource_version: &b.resource_version,
-            text: &b.text,
+        let (recorded, stored) = self.recorded_backup(key).await?;
+        let digest = stored.as_ref().map(|b| backup::digest(&b.text));
+        let stored = stored
+            .as_ref()
+            .zip(digest.as_deref())
+            .map(|(b, digest)| StoredBackup {
+                backup: Backup {
+                    resource_version: &b.resource_version,
+                    text: &b.text,
+                },
+                digest,
+            });
+        let recorded_ref = recorded.as_ref().map(|r| RecordedBackup {
+            resource_version: &r.resource_version,
+            digest: &r.digest,
         });
+        let backup = match decide::trusted(recorded_ref, stored) {
+            Ok(backup) => backup,
+            Err(untrusted) => {
+                let text = untrusted.to_string();
+                let outcome = Outcome::Failed(text.clone());
+                return Ok(self.rollback_report(outcome, None, Vec::new(), vec![text]));
+            }
+        };
         let aws_auth = gathered.configmap.as_ref().map(|cm| &cm.data);
         let undo = match decide::plan(&gathered.facts, aws_auth, backup) {
             Ok(undo) => undo,
@@ -152,6 +176,24 @@ impl Engine<'_> {
             Outcome::Failed(not_undone.join("; "))
         };
         Ok(self.rollback_report(outcome, restored_from, end.deleted, not_undone))
+    }
+
+    /// The backup the cluster record names and the stored item of that resourceVersion; without
+    /// a recorded one, the newest stored item (which [`decide::trusted`] then refuses).
+    async fn recorded_backup(
+        &self,
+        key: &ClusterKey,
+    ) -> Result<(Option<BackupRef>, Option<StoredItem>), EngineError> {
+        let recorded = self
+            .store
+            .get_cluster(key)
+            .await?
+            .and_then(|r| r.state.backup);
+        let stored = match &recorded {
+            Some(r) => self.store.get_backup(key, &r.resource_version).await?,
+            None => self.store.latest_backup(key).await?,
+        };
+        Ok((recorded, stored))
     }
 
     /// Writes the backup of resourceVersion `from` (its `data`) over aws-auth, conditional on
@@ -233,6 +275,8 @@ impl Engine<'_> {
             return Ok(());
         };
         let mut state = ClusterState::discovered(Mode::Audit);
+        // The backup stays named: a retried rollback restores from it again.
+        state.backup = record.state.backup.clone();
         state.authentication_mode = Some(undo.mode);
         state.phase = end.phase;
         state.last_error = Some(format!(

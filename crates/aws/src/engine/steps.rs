@@ -9,9 +9,10 @@ use super::outcome::Progress;
 use super::plan_counts::already_present;
 use crate::live::{self, Gathered, WriteError};
 use crate::store::ClusterKey;
+use crate::store::backup;
 use crate::store::entries::{EntryPlan, EntryStatus, EntryUpdate};
 use crate::store::error::StoreError;
-use crate::store::records::{ClusterState, UpdateRef};
+use crate::store::records::{BackupRef, ClusterState, UpdateRef};
 use eks_auth_core::arn::Arn;
 use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::{AuthenticationMode, ExistingEntry};
@@ -93,9 +94,15 @@ impl Engine<'_> {
                         source: e,
                     })
                 })?;
-                self.store
+                let stored = self
+                    .store
                     .put_backup(ctx.key, &cm.resource_version, &text, SystemTime::now())
                     .await?;
+                // Named in the record's next version-guarded save: what rollback may restore.
+                state.backup = Some(BackupRef {
+                    resource_version: stored.resource_version,
+                    digest: backup::digest(&stored.text),
+                });
                 self.note(
                     ctx.progress,
                     format!(
@@ -474,6 +481,13 @@ impl Engine<'_> {
                 principal,
                 json!({ "creatorEntry": true }),
                 |_token| async move {
+                    // The member write role deletes only entries carrying the migrator's tag
+                    // (infra/member-role.yaml): EKS made this one untagged, so it is marked first.
+                    match eks_write::tag_entry(&self.eks, cluster, principal).await {
+                        Ok(()) => {}
+                        Err(Fail::NotFound(_)) => return Ok(()),
+                        Err(f) => return Err(format!("TagResource (creator): {}", f.reason())),
+                    }
                     match eks_write::delete_entry(&self.eks, cluster, principal).await {
                         Ok(()) | Err(Fail::NotFound(_)) => Ok(()),
                         Err(f) => Err(format!("DeleteAccessEntry (creator): {}", f.reason())),

@@ -21,8 +21,12 @@ pub struct FunctionEnv {
     pub queue_url: String,
     /// `CONFIG_PARAMETER`: the SSM parameter holding the configuration document.
     pub config_parameter: String,
-    /// `MEMBER_ROLE_NAME`: the role assumed in member accounts.
+    /// `MEMBER_ROLE_NAME`: the read role in member accounts (scan, events, audit, reports, and
+    /// the worker's lookups of principals in other accounts).
     pub member_role_name: String,
+    /// `MEMBER_WRITE_ROLE_NAME`: the write role in member accounts, which only the worker's role
+    /// can assume (default: `MEMBER_ROLE_NAME` + `-write`, infra/member-role.yaml's default).
+    pub member_write_role_name: String,
     /// `DEFAULT_MODE`: the mode when the document sets none (default `audit`).
     pub default_mode: Mode,
     /// `REGIONS`: comma-separated regions to scan when the document lists none.
@@ -98,6 +102,7 @@ impl FunctionEnv {
             }
         };
         let optional = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let member_role_name = required("MEMBER_ROLE_NAME")?;
         Ok(Self {
             event_bus: optional("EVENT_BUS_NAME"),
             metrics_namespace: optional("METRICS_NAMESPACE"),
@@ -106,7 +111,9 @@ impl FunctionEnv {
             table: required("TABLE_NAME")?,
             queue_url: required("QUEUE_URL")?,
             config_parameter: required("CONFIG_PARAMETER")?,
-            member_role_name: required("MEMBER_ROLE_NAME")?,
+            member_write_role_name: optional("MEMBER_WRITE_ROLE_NAME")
+                .unwrap_or_else(|| format!("{member_role_name}-write")),
+            member_role_name,
             default_mode,
             regions: get("REGIONS")
                 .unwrap_or_default()
@@ -117,6 +124,34 @@ impl FunctionEnv {
                 .collect(),
             max_receive_count,
         })
+    }
+}
+
+/// Which Lambda function is running: its member role and its session name there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    /// `fleet-scan`: the read role.
+    FleetScan,
+    /// `cluster-worker`: the write role in the cluster's account, the read role elsewhere.
+    ClusterWorker,
+}
+
+impl Function {
+    /// The session name and SourceIdentity of its AssumeRole calls, as CloudTrail shows them in
+    /// the member account (`eks-auth-migrator-cluster-worker`).
+    pub fn session_name(self) -> &'static str {
+        match self {
+            Function::FleetScan => "eks-auth-migrator-fleet-scan",
+            Function::ClusterWorker => "eks-auth-migrator-cluster-worker",
+        }
+    }
+
+    /// The member role it assumes in a cluster's account.
+    pub fn member_role(self, env: &FunctionEnv) -> &str {
+        match self {
+            Function::ClusterWorker => &env.member_write_role_name,
+            Function::FleetScan => &env.member_role_name,
+        }
     }
 }
 
@@ -151,6 +186,9 @@ mod tests {
             (None, None)
         );
         assert!(!e.security_hub_findings);
+        assert_eq!(e.member_write_role_name, "eam-member-write");
+        assert_eq!(Function::FleetScan.member_role(&e), "eam-member");
+        assert_eq!(Function::ClusterWorker.member_role(&e), "eam-member-write");
         let mut more = BASE.to_vec();
         more.extend([
             ("DEFAULT_MODE", "migrate"),
@@ -159,8 +197,10 @@ mod tests {
             ("EVENT_BUS_NAME", "eam-events"),
             ("METRICS_NAMESPACE", "EksAuthMigrator"),
             ("SECURITY_HUB_FINDINGS", "true"),
+            ("MEMBER_WRITE_ROLE_NAME", "eam-writer"),
         ]);
         let e = env(&more).expect("env");
+        assert_eq!(Function::ClusterWorker.member_role(&e), "eam-writer");
         assert_eq!(e.default_mode, Mode::Migrate);
         assert_eq!(e.regions, vec!["us-east-1", "eu-west-1"]);
         assert_eq!(e.max_receive_count, 3);

@@ -86,6 +86,7 @@ pub async fn audit_fleet(
         members,
         store,
         config,
+        regions: settings.scan.regions.clone(),
         org: None,
         worker_id: settings.worker_id.clone(),
         update_poll: Duration::from_secs(30),
@@ -126,5 +127,6 @@ fn result_of(disposition: Disposition) -> AuditResult {
         Disposition::Requeue { reason, .. } => AuditResult::Later(reason),
         Disposition::Retry(reason) => AuditResult::Failed(reason),
         Disposition::Drop(reason) => AuditResult::Gone(reason),
+        Disposition::OutOfScope(reason) => AuditResult::Failed(reason),
     }
 }

@@ -1,5 +1,7 @@
 //! Credentials in member accounts: STS AssumeRole into the configured member role, cached per
-//! account until ten minutes before they expire.
+//! account until ten minutes before they expire. Each function assumes its role with its own
+//! session name and SourceIdentity (`eks-auth-migrator-<function>`), so CloudTrail in the member
+//! account tells the scan, the events handler and the worker apart (docs/security.md).
 
 use crate::sdk_config::sts_config;
 use crate::sdk_error::failure;
@@ -30,11 +32,21 @@ pub struct AssumeError {
 pub struct MemberAccounts {
     base: aws_config::SdkConfig,
     role_name: String,
+    /// The role foreign principals are looked up through (the read role; `role_name` unless set).
+    lookup_role_name: String,
+    /// Session name of every AssumeRole.
+    session: String,
+    /// SourceIdentity of every AssumeRole: the function's name; none for an operator (the CLI),
+    /// whose role's trust policy may not allow `sts:SetSourceIdentity`.
+    source_identity: Option<String>,
     partition: String,
     /// Per account, its own lock: first-time AssumeRoles of different accounts run at once, and
     /// concurrent callers for one account wait for a single AssumeRole.
     cache: std::sync::Mutex<HashMap<String, Arc<Mutex<Option<Credentials>>>>>,
 }
+
+/// The session name of an operator's AssumeRole (the CLI), when no function names itself.
+const DEFAULT_SESSION: &str = "eks-auth-migrator";
 
 /// Credentials are renewed when less than this is left.
 const RENEW_BEFORE: Duration = Duration::from_secs(600);
@@ -47,19 +59,38 @@ impl MemberAccounts {
             .map(|r| partition_of(r.as_ref()))
             .unwrap_or("aws")
             .to_owned();
+        let role_name = role_name.into();
         Self {
             base,
-            role_name: role_name.into(),
+            lookup_role_name: role_name.clone(),
+            role_name,
+            session: DEFAULT_SESSION.to_owned(),
+            source_identity: None,
             partition,
             cache: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same, with `session` as every AssumeRole's session name and SourceIdentity (a
+    /// function's own name, `eks-auth-migrator-cluster-worker`).
+    pub fn with_session(mut self, session: impl Into<String>) -> Self {
+        self.session = session.into();
+        self.source_identity = Some(self.session.clone());
+        self
+    }
+
+    /// The same, looking foreign principals up through `role_name` (the read role) rather than
+    /// the role assumed in the cluster's account (the worker's write role).
+    pub fn with_lookup_role(mut self, role_name: impl Into<String>) -> Self {
+        self.lookup_role_name = role_name.into();
+        self
     }
 
     /// Options for the engine's gather: foreign principals are looked up through this member
     /// role, assumed with the central credentials the member roles trust.
     pub fn gather_options(&self) -> crate::live::GatherOptions {
         crate::live::GatherOptions {
-            member_role_name: Some(self.role_name.clone()),
+            member_role_name: Some(self.lookup_role_name.clone()),
             assume_from: Some(self.base.clone()),
             route: crate::route::RoutePolicy::default(),
         }
@@ -117,7 +148,8 @@ impl MemberAccounts {
         let out = sts
             .assume_role()
             .role_arn(&role_arn)
-            .role_session_name("eks-auth-migrator")
+            .role_session_name(&self.session)
+            .set_source_identity(self.source_identity.clone())
             .send()
             .await
             .map_err(|e| fail(failure(&sts, "AssumeRole", &e).to_string()))?;

@@ -40,12 +40,21 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// The clients for `env`'s table, queue and member role.
-    pub fn new(config: &aws_config::SdkConfig, env: &environment::FunctionEnv) -> Self {
+    /// The clients of `function` for `env`'s table, queue and member roles: its own member role
+    /// ([`environment::Function::member_role`]) with its own session name, principals of other
+    /// accounts looked up through the read role.
+    pub fn new(
+        config: &aws_config::SdkConfig,
+        env: &environment::FunctionEnv,
+        function: environment::Function,
+    ) -> Self {
+        let members = members::MemberAccounts::new(config.clone(), function.member_role(env))
+            .with_session(function.session_name())
+            .with_lookup_role(env.member_role_name.clone());
         Self {
             store: StateStore::from_config(config, &env.table),
             queue: queue::JobQueue::new(config, &env.queue_url),
-            members: members::MemberAccounts::new(config.clone(), env.member_role_name.clone()),
+            members,
             org: organization::Organization::new(config),
             publisher: env
                 .event_bus

@@ -21,6 +21,7 @@ use eks_auth_core::call_failure::CallFailure;
 use eks_auth_core::config::{Config, is_new_cluster};
 use eks_auth_core::jobs::{Job, JobReason};
 use eks_auth_core::notify::posture::PostureInput;
+use eks_auth_core::scope;
 use eks_auth_core::state::{Mode, Phase};
 use eks_auth_kube::ids::{AccountId, ClusterName, Region};
 use futures::{StreamExt as _, TryStreamExt as _};
@@ -174,8 +175,9 @@ async fn discover(
         Some(include) => include.clone(),
         None => org.active_accounts().await.map_err(ScanError::Accounts)?,
     };
-    let (accounts, skipped): (Vec<String>, Vec<String>) =
-        accounts.into_iter().partition(|a| config.in_scope(a));
+    let (accounts, skipped): (Vec<String>, Vec<String>) = accounts
+        .into_iter()
+        .partition(|a| scope::account(config, a).is_ok());
     let mut marks = skipped_marks(&skipped, &settings.regions, started_at);
     let ous = ous_of(org, config).await?;
     let since = store.watching_since(SystemTime::now()).await?;
@@ -226,11 +228,8 @@ async fn ous_of(
     org: &Organization,
     config: &Config,
 ) -> Result<HashMap<String, Vec<String>>, ScanError> {
-    let ou_ids: Vec<String> = config
-        .organizational_units
-        .iter()
-        .map(|o| o.id.clone())
-        .collect();
+    // The OUs of the mode rules and of tags_may_raise: both decide a cluster's mode.
+    let ou_ids = config.listed_ou_ids();
     if ou_ids.is_empty() {
         return Ok(HashMap::new());
     }

@@ -17,6 +17,7 @@ use crate::store::table::StateStore;
 use eks_auth_core::config::{Config, is_new_cluster};
 use eks_auth_core::jobs::{Job, JobReason};
 use eks_auth_core::notify::metrics::{RunFigures, RunOutcome};
+use eks_auth_core::scope;
 use eks_auth_core::state::{Mode, Phase};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -46,6 +47,9 @@ pub enum Disposition {
     Retry(String),
     /// Nothing can ever be done with this job (the cluster is gone): delete the message.
     Drop(String),
+    /// The job's cluster is outside the configuration's account and region scope (whoever queued
+    /// it): nothing is done, the message is deleted, with a log line and a metric.
+    OutOfScope(String),
 }
 
 /// The worker's fixed parts.
@@ -56,6 +60,9 @@ pub struct Worker<'a> {
     pub store: &'a StateStore,
     /// The configuration document.
     pub config: &'a Config,
+    /// The regions in scope when the document lists none (the `REGIONS` environment variable):
+    /// with the document's account lists, what [`scope::cluster`] checks every job against.
+    pub regions: Vec<String>,
     /// The organisation (for OU-based modes), when the configuration has OU rules.
     pub org: Option<&'a Organization>,
     /// This worker's ID (lease owner).
@@ -87,6 +94,7 @@ impl Worker<'_> {
         let after = CallStats::now();
         let outcome = match (&disposition, report.as_ref().map(|r| &r.outcome)) {
             (Disposition::Drop(_), _) => RunOutcome::Dropped,
+            (Disposition::OutOfScope(_), _) => RunOutcome::OutOfScope,
             (_, Some(Outcome::Done)) => RunOutcome::Done,
             (_, Some(Outcome::Blocked(_))) => RunOutcome::Blocked,
             (_, Some(Outcome::Waiting { .. })) => RunOutcome::Waiting,
@@ -114,6 +122,10 @@ impl Worker<'_> {
 
     /// The run of `job`: what to do with its message, and the engine's report when it ran.
     async fn run_job(&self, job: &Job, deadline: Instant) -> (Disposition, Option<Report>) {
+        // The same scope as the scan's, whoever queued the job (design.md invariant 7).
+        if let Err(out) = scope::cluster(self.config, &self.regions, &job.account, &job.region) {
+            return (Disposition::OutOfScope(out.to_string()), None);
+        }
         let member = match self.members.config(&job.account, &job.region).await {
             Ok(c) => c,
             Err(e) => return (Disposition::Retry(e.to_string()), None),
@@ -224,16 +236,17 @@ impl Worker<'_> {
     }
 
     async fn account_ous(&self, account: &str) -> Result<Vec<String>, String> {
-        let (Some(org), false) = (self.org, self.config.organizational_units.is_empty()) else {
+        // The OUs of the mode rules and of tags_may_raise (both decide the mode).
+        let listed = self.config.listed_ou_ids();
+        let (Some(org), false) = (self.org, listed.is_empty()) else {
             return Ok(Vec::new());
         };
         // The listed OUs above the account, nearest first (the scan's `accounts_in` order).
-        let listed = &self.config.organizational_units;
         Ok(org
             .ancestors(account)
             .await?
             .into_iter()
-            .filter(|id| listed.iter().any(|o| &o.id == id))
+            .filter(|id| listed.contains(id))
             .collect())
     }
 }

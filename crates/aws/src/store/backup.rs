@@ -1,5 +1,6 @@
 //! aws-auth backups (`BACKUP#<resourceVersion>`): the ConfigMap text verbatim, written once
-//! before any edit (design.md invariant 6).
+//! before any edit (design.md invariant 6). The cluster record names the backup the migrator
+//! took and its [`digest`] (`records::BackupRef`), so that rollback restores only that one.
 
 use super::attr::{Item, Reader, from_millis, millis, n, s};
 use super::error::StoreError;
@@ -7,6 +8,8 @@ use super::key::ClusterKey;
 use super::schema::{PK, SK};
 use super::table::StateStore;
 use std::time::SystemTime;
+
+use sha2::{Digest as _, Sha256};
 
 const RESOURCE_VERSION: &str = "resource_version";
 const TEXT: &str = "text";
@@ -21,6 +24,11 @@ pub struct Backup {
     pub text: String,
     /// When the backup was taken.
     pub created_at: SystemTime,
+}
+
+/// The SHA-256 (hex) of a backup's text: what the cluster record holds of it.
+pub fn digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 fn backup_sk(resource_version: &str) -> String {

@@ -34,6 +34,8 @@ const INVENTORY_GENERATION: &str = "inventory_generation";
 const INVENTORY_PARTS: &str = "inventory_parts";
 const INVENTORY_AT: &str = "inventory_at";
 const REACH: &str = "reach";
+const BACKUP_RESOURCE_VERSION: &str = "backup_resource_version";
+const BACKUP_DIGEST: &str = "backup_digest";
 const VERSION: &str = "version";
 pub(crate) const UPDATED_AT: &str = "updated_at";
 
@@ -59,6 +61,17 @@ pub struct UpdateRef {
     pub id: String,
     /// The mode it switches to.
     pub target: AuthenticationMode,
+}
+
+/// The aws-auth backup a cluster record names: which one the migrator's run stored, and the
+/// SHA-256 of its text ([`crate::store::backup::digest`]). Rollback restores only this backup, and
+/// only when the stored text still has this digest (`eks_auth_core::rollback::trusted`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupRef {
+    /// The resourceVersion aws-auth had when it was backed up.
+    pub resource_version: String,
+    /// The SHA-256 (hex) of the stored text.
+    pub digest: String,
 }
 
 /// The mutable part of a cluster record.
@@ -88,6 +101,8 @@ pub struct ClusterState {
     pub reach: Option<ClusterReach>,
     /// The blocker finding codes of the latest plan, sorted and distinct.
     pub blocker_codes: Vec<String>,
+    /// The aws-auth backup the migrator took, recorded in the same version-guarded save.
+    pub backup: Option<BackupRef>,
 }
 
 impl ClusterState {
@@ -105,6 +120,7 @@ impl ClusterState {
             inventory: None,
             reach: None,
             blocker_codes: Vec::new(),
+            backup: None,
         }
     }
 }
@@ -197,7 +213,12 @@ fn set_state(u: &mut Update, state: &ClusterState) {
                 .as_ref()
                 .and_then(|r| serde_json::to_string(r).ok())
                 .map(s),
-        );
+        )
+        .set_opt(
+            BACKUP_RESOURCE_VERSION,
+            state.backup.as_ref().map(|b| s(&b.resource_version)),
+        )
+        .set_opt(BACKUP_DIGEST, state.backup.as_ref().map(|b| s(&b.digest)));
 }
 
 /// A cluster record as stored.
@@ -211,6 +232,7 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
     let key = ClusterKey::from_pk(pk).ok_or_else(|| corrupt(pk, PK))?;
     let pending_update = pending_update(&r, pk)?;
     let inventory = inventory(&r, pk)?;
+    let backup = backup_ref(&r, pk)?;
     let lease = lease_record::read(&r)?;
     Ok(ClusterRecord {
         state: ClusterState {
@@ -237,6 +259,7 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
                 .opt_str(BLOCKER_CODES)?
                 .map(|codes| codes.split(',').map(str::to_owned).collect())
                 .unwrap_or_default(),
+            backup,
         },
         outbox: outbox::read(item),
         version: r.num(VERSION)?,
@@ -275,6 +298,21 @@ fn pending_update(r: &Reader<'_>, pk: &str) -> Result<Option<UpdateRef>, StoreEr
         })),
         (None, None) => Ok(None),
         _ => Err(corrupt(pk, UPDATE_TARGET)),
+    }
+}
+
+/// The recorded backup: resourceVersion and digest together, or neither.
+fn backup_ref(r: &Reader<'_>, pk: &str) -> Result<Option<BackupRef>, StoreError> {
+    match (
+        r.opt_str(BACKUP_RESOURCE_VERSION)?,
+        r.opt_str(BACKUP_DIGEST)?,
+    ) {
+        (Some(resource_version), Some(digest)) => Ok(Some(BackupRef {
+            resource_version: resource_version.to_owned(),
+            digest: digest.to_owned(),
+        })),
+        (None, None) => Ok(None),
+        _ => Err(corrupt(pk, BACKUP_DIGEST)),
     }
 }
 

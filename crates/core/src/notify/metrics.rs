@@ -148,6 +148,8 @@ pub enum RunOutcome {
     Dropped,
     /// The run could not start or the state table failed (retried by SQS).
     Error,
+    /// The job's cluster is outside the configuration's account and region scope: dropped.
+    OutOfScope,
 }
 
 impl RunOutcome {
@@ -163,6 +165,7 @@ impl RunOutcome {
             RunOutcome::Interrupted => "interrupted",
             RunOutcome::Dropped => "dropped",
             RunOutcome::Error => "error",
+            RunOutcome::OutOfScope => "out_of_scope",
         }
     }
 }
@@ -244,7 +247,10 @@ fn ignore_code(reason: &str) -> &'static str {
 }
 
 fn drop_code(reason: &str) -> &'static str {
-    if reason.starts_with("missing ") {
+    if reason.starts_with("out of scope") {
+        // crate::scope::OutOfScope's wording: cluster-events drops what the scope leaves out.
+        "out-of-scope"
+    } else if reason.starts_with("missing ") {
         "missing-field"
     } else if reason.starts_with("event is not") {
         "malformed"
@@ -375,7 +381,8 @@ mod tests {
             (
                 envelope(json!({"eventName": "CreateCluster", "userIdentity": {
                     "type": "AssumedRole",
-                    "sessionContext": {"sessionIssuer": {"userName": "eks-auth-migrator-member"}}}})),
+                    "sessionContext": {"sessionIssuer": {"userName": "eks-auth-migrator-member",
+                        "arn": "arn:aws:iam::111122223333:role/eks-auth-migrator-member"}}}})),
                 ("ignored", "own-call"),
             ),
             (
@@ -404,5 +411,14 @@ mod tests {
             let decision = decode_cloudtrail(&event, "eks-auth-migrator-member");
             assert_eq!(decision_reason(&decision), expected, "{decision:?}");
         }
+        // What cluster-events drops after decoding: a cluster outside the scope.
+        let out = crate::scope::OutOfScope::UnlistedRegion {
+            region: "ap-south-1".into(),
+            regions: vec!["us-east-1".into()],
+        };
+        let decision = Decision::Drop {
+            reason: out.to_string(),
+        };
+        assert_eq!(decision_reason(&decision), ("dropped", "out-of-scope"));
     }
 }

@@ -21,14 +21,18 @@ pub fn cluster_arn(account: &str, region: &str, name: &str) -> String {
 }
 
 /// `text` made safe to place inside a quoted EventBridge input template or a notification:
-/// quotes, backslashes and control characters become spaces or apostrophes, and it is cut to
-/// `max` characters (with `…`). EventBridge does not escape the values it inserts.
+/// quotes, backslashes, control characters and markup brackets (`<`, `>`) become apostrophes,
+/// slashes, spaces and `‹` `›`, and it is cut to `max` characters (with `…`). EventBridge does
+/// not escape the values it inserts, and mail and chat clients render markup.
 pub fn plain_text(text: &str, max: usize) -> String {
     let cleaned: String = text
         .chars()
         .map(|c| match c {
             '"' => '\'',
             '\\' => '/',
+            // Markup a mail or chat client would render (HTML tags, Slack's <url|text> links).
+            '<' => '‹',
+            '>' => '›',
             c if c.is_control() => ' ',
             c => c,
         })
@@ -56,6 +60,7 @@ mod tests {
     #[test]
     fn plain_text_neutralises_what_a_template_would_not_escape() {
         assert_eq!(plain_text("a \"b\"\\c\nd", 100), "a 'b'/c d");
+        assert_eq!(plain_text("<a href=x>", 100), "‹a href=x›");
         assert_eq!(plain_text("abcdef", 4), "abc…");
         assert_eq!(plain_text("abc", 3), "abc");
     }

@@ -373,6 +373,28 @@ mod tests {
         assert!(!summary.contains('"'), "{summary}");
     }
 
+    /// Issue 18 item 8: a reason carrying markup (a link for a chat client, an HTML tag for a
+    /// mail client, a quote to break the notification's JSON string) reaches the summary as
+    /// plain text.
+    #[test]
+    fn a_summary_with_markup_is_escaped() {
+        let mut failed = t("r1", 3, Phase::Verified, Phase::Failed { retryable: false });
+        failed.reason =
+            Some("<https://evil.example|click to fix> <b>now</b>\", \"x\": \"y\\ \n".to_owned());
+        let runs = run_events(CLUSTER, &[failed]);
+        let detail = &runs[0].events[0].detail;
+        for field in ["summary", "reason"] {
+            let text = detail[field].as_str().expect(field);
+            for c in ['<', '>', '"', '\\', '\n'] {
+                assert!(!text.contains(c), "{field} keeps {c:?}: {text}");
+            }
+            assert!(
+                text.contains("‹https://evil.example|click to fix›"),
+                "{text}"
+            );
+        }
+    }
+
     #[test]
     fn a_run_that_comes_back_to_its_phase_sends_nothing_but_a_repair_is_told() {
         let flap = vec![

@@ -18,7 +18,10 @@ use std::time::{Duration, Instant};
 
 pub const A: &str = "111111111111";
 pub const B: &str = "222222222222";
+/// The member read role (scan, events; the worker's lookups in other accounts).
 pub const MEMBER_ROLE: &str = "eks-auth-migrator-member";
+/// The member write role: the worker's, in the cluster's account; the one aws-auth maps.
+pub const MEMBER_WRITE_ROLE: &str = "eks-auth-migrator-member-write";
 pub const TABLE: &str = "eam-pipeline";
 pub const PARAMETER: &str = "/eks-auth-migrator/config";
 
@@ -28,6 +31,7 @@ pub fn principals() -> Vec<(&'static str, &'static str, &'static str, &'static s
     for account in [A, B] {
         v.extend([
             (account, "role", "/", MEMBER_ROLE),
+            (account, "role", "/", MEMBER_WRITE_ROLE),
             (account, "role", "/", "eks-node"),
             (account, "role", "/", "platform-admin"),
             (account, "role", "/teams/", "team-a"),
@@ -46,7 +50,7 @@ pub fn rows(account: &str, bad: bool) -> String {
         r#"            - rolearn: arn:aws:iam::{account}:role/eks-node
               username: system:node:{{{{EC2PrivateDNSName}}}}
               groups: [system:bootstrappers, system:nodes]
-            - rolearn: arn:aws:iam::{account}:role/{MEMBER_ROLE}
+            - rolearn: arn:aws:iam::{account}:role/{MEMBER_WRITE_ROLE}
               username: eks-auth-migrator
               groups: [eks-auth-migrator]
             - rolearn: arn:aws:iam::{account}:role/platform-admin
@@ -250,7 +254,9 @@ pub fn seed(moto: &str) -> Seed {
     Seed::parse(&text).unwrap_or_else(|e| panic!("seed: {e:?}\n{text}"))
 }
 
-const CONFIG: &str = r#"{"version":1,"default_mode":"finalize","regions":["us-east-1","eu-west-1"],"accounts":{"include":["111111111111","222222222222"]},"account_overrides":{"222222222222":{"mode":"migrate"}},"new_cluster_mode":"migrate","soak_hours":0}"#;
+/// The public fleet's configuration document: regions us-east-1 and eu-west-1 (not us-west-2,
+/// where pay-new is), account B in migrate, new clusters in migrate.
+pub const CONFIG: &str = r#"{"version":1,"default_mode":"finalize","regions":["us-east-1","eu-west-1"],"accounts":{"include":["111111111111","222222222222"]},"account_overrides":{"222222222222":{"mode":"migrate"}},"new_cluster_mode":"migrate","soak_hours":0}"#;
 
 /// The private fleet's configuration document: the worker's egress is 127.0.0.1 (inside
 /// pay-fenced's CIDRs, outside pay-walled's), agents are found by their conventional names.
@@ -351,6 +357,40 @@ pub struct Pipeline {
     /// The queue a rule on the central bus copies every eks-auth-migrator event to.
     pub captured_url: String,
     _dir: tempfile::TempDir,
+}
+
+/// Overwrites the configuration document (the functions read it on every invocation).
+pub async fn put_config(p: &Pipeline, document: &str) {
+    aws_sdk_ssm::Client::new(&p.central)
+        .put_parameter()
+        .name(PARAMETER)
+        .overwrite(true)
+        .value(document)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect("PutParameter");
+}
+
+/// `cluster-events`' dependencies signed with `config`'s credentials, with the pipeline's table,
+/// queue, write role, configuration document and regions.
+pub fn events_deps(
+    p: &Pipeline,
+    config: &aws_config::SdkConfig,
+    metrics: eks_auth_aws::notify::metrics::MetricsOut,
+) -> cluster_events::Deps {
+    cluster_events::Deps {
+        store: StateStore::from_config(config, TABLE),
+        queue: eks_auth_aws::fleet::queue::JobQueue::new(config, &p.queue_url),
+        write_role_name: p.env.member_write_role_name.clone(),
+        metrics,
+        scope: cluster_events::ScopeSource {
+            sdk: config.clone(),
+            parameter: p.env.config_parameter.clone(),
+            default_mode: p.env.default_mode,
+            regions: p.env.regions.clone(),
+        },
+    }
 }
 
 /// The central bus the functions put phase-change events on.
@@ -588,6 +628,7 @@ async fn pipeline_without_bus(fleet: Fleet) -> Option<Pipeline> {
         ("QUEUE_URL", queue_url.clone()),
         ("CONFIG_PARAMETER", PARAMETER.to_owned()),
         ("MEMBER_ROLE_NAME", MEMBER_ROLE.to_owned()),
+        ("MEMBER_WRITE_ROLE_NAME", MEMBER_WRITE_ROLE.to_owned()),
         ("DEFAULT_MODE", "audit".to_owned()),
         ("REGIONS", "us-east-1".to_owned()),
         ("UPDATE_POLL_SECONDS", "1".to_owned()),
