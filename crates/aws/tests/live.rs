@@ -275,6 +275,7 @@ async fn gathers_a_config_map_cluster_with_iam_resolutions() {
             iam: expected_legacy_iam(no_member_role),
             eks_features: Default::default(),
             reach: public_and_direct(&gathered.facts),
+            owners: None,
         }
     );
 
@@ -414,6 +415,7 @@ async fn gathers_every_page_of_access_entries_and_their_policies() {
             iam: BTreeMap::new(),
             eks_features: Default::default(),
             reach: public_and_direct(&gathered.facts),
+            owners: None,
         }
     );
     let stats = stack.sim.stats();

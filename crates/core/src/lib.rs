@@ -20,6 +20,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod notify;
 pub mod observation;
+pub mod owner;
 pub mod plan;
 pub mod planner;
 pub mod policy;
@@ -35,4 +36,4 @@ pub mod suggest;
 pub mod template;
 mod value_kind;
 
-pub use planner::plan;
+pub use planner::{plan, plan_with_owners};

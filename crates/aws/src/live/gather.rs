@@ -91,6 +91,7 @@ pub async fn gather(
                 auto_mode: info.auto_mode.clone(),
             },
             reach: Some(access.reach),
+            owners: None,
         },
     })
 }

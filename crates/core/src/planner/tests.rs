@@ -810,11 +810,11 @@ fn with_rbac(rows: &str, items: &str, policy: &MigrationPolicy, listed: Option<&
     ))
 }
 
-/// Cluster-level findings besides the offline plan's PATH_UNRESOLVED note.
+/// Cluster-level findings besides the offline plan's PATH_UNRESOLVED and OWNER_UNKNOWN notes.
 fn top_codes(p: &Plan) -> Vec<(C, Severity)> {
     p.findings
         .iter()
-        .filter(|f| f.code != C::PathUnresolved)
+        .filter(|f| !matches!(f.code, C::PathUnresolved | C::OwnerUnknown))
         .map(|f| (f.code, f.severity))
         .collect()
 }
