@@ -3,6 +3,7 @@
 //! that names the offending field, account scope, and which mode a cluster gets.
 
 use crate::arn::{Arn, Principal, is_account_id};
+use crate::owner::acceptance::OwnerSettings;
 use crate::policy::MigrationPolicy;
 use crate::reach::NetworkConfig;
 use crate::state::Mode;
@@ -114,6 +115,10 @@ pub struct Config {
     /// VPCs its hub VPC reaches, the in-VPC agents (docs/networking.md).
     #[serde(default)]
     pub network: NetworkConfig,
+    /// Owner detection: cluster tags that name an owner, and the owners a platform team has
+    /// dealt with per cluster, which lift the finalize blocker (docs/owners.md).
+    #[serde(default)]
+    pub owners: OwnerSettings,
 }
 
 fn default_soak_hours() -> u64 {
@@ -135,6 +140,7 @@ impl Default for Config {
             break_glass_principal: None,
             policy: MigrationPolicy::default(),
             network: NetworkConfig::default(),
+            owners: OwnerSettings::default(),
         }
     }
 }
@@ -179,6 +185,7 @@ const TOP_FIELDS: &[&str] = &[
     "break_glass_principal",
     "policy",
     "network",
+    "owners",
 ];
 
 impl Config {
@@ -236,6 +243,7 @@ impl Config {
             break_glass_principal,
             policy: parse_policy(&obj)?,
             network: parse_network(&obj)?,
+            owners: parse_owners(&obj)?,
         })
     }
 
@@ -508,6 +516,21 @@ fn parse_network(obj: &Map<String, Value>) -> Result<NetworkConfig, ConfigError>
     Ok(network)
 }
 
+fn parse_owners(obj: &Map<String, Value>) -> Result<OwnerSettings, ConfigError> {
+    let Some(owners) = section::<OwnerSettings>(
+        obj,
+        "owners",
+        "see docs/configuration.md for the section's fields",
+    )?
+    else {
+        return Ok(OwnerSettings::default());
+    };
+    owners
+        .validate()
+        .map_err(|(path, message)| ConfigError::field(path, message))?;
+    Ok(owners)
+}
+
 fn mode_of(v: &Value, path: &str) -> Result<Mode, ConfigError> {
     v.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
         ConfigError::field(
@@ -726,6 +749,8 @@ mod tests {
         assert_eq!(c.network.hub_vpcs, ["vpc-0aaaabbbbcccc1111"]);
         assert_eq!(c.network.agents.len(), 1);
         assert!(c.network.discover_agents);
+        assert_eq!(c.owners.tags.len(), 1);
+        assert_eq!(c.owners.accept.len(), 1);
     }
 
     #[test]
@@ -750,6 +775,42 @@ mod tests {
             Config::parse(r#"{"version":1,"network":{"discover_agents":false}}"#).expect("valid");
         assert!(!c.network.discover_agents);
         assert_eq!(c.network.agent_timeout_seconds, 30);
+    }
+
+    #[test]
+    fn the_owners_section_is_validated_and_accepts_per_cluster() {
+        for (doc, path) in [
+            (
+                r#"{"version":1,"owners":{"accept":[{"cluster":"prod","aws_auth":["helm"]}]}}"#,
+                "owners.accept[0].cluster",
+            ),
+            (
+                r#"{"version":1,"owners":{"tags":[{"key":""}]}}"#,
+                "owners.tags[0].key",
+            ),
+            (
+                r#"{"version":1,"owners":{"accept":[{"cluster":"arn:aws:eks:eu-west-1:111122223333:cluster/prod","aws_auth":["argocd"]}]}}"#,
+                "owners",
+            ),
+            (r#"{"version":1,"owners":{"accepted":[]}}"#, "owners"),
+        ] {
+            match Config::parse(doc) {
+                Err(ConfigError::Field { path: p, .. }) => assert_eq!(p, path, "{doc}"),
+                other => panic!("{doc}: {other:?}"),
+            }
+        }
+        let c = Config::parse(
+            r#"{"version":1,"owners":{"tags":[{"key":"ManagedBy","value":"terraform"}],"accept":[{"cluster":"arn:aws:eks:eu-west-1:111122223333:cluster/prod","aws_auth":["argo_cd"],"reason":"gitops#42"}]}}"#,
+        )
+        .expect("valid");
+        assert_eq!(c.owners.tags.len(), 1);
+        let accepted = c.owners.acceptance_for("111122223333", "eu-west-1", "prod");
+        assert!(accepted.accepts_aws_auth(crate::owner::kind::AwsAuthOwnerKind::ArgoCd));
+        assert!(
+            c.owners
+                .acceptance_for("111122223333", "eu-west-1", "dev")
+                .is_empty()
+        );
     }
 
     #[test]

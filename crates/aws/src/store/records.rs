@@ -12,6 +12,7 @@ use super::table::StateStore;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use eks_auth_core::facts::AuthenticationMode;
 use eks_auth_core::notify::transition::Transition;
+use eks_auth_core::owner::ownership::Owners;
 use eks_auth_core::reach::ClusterReach;
 use eks_auth_core::state::{Mode, Phase};
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ const INVENTORY_GENERATION: &str = "inventory_generation";
 const INVENTORY_PARTS: &str = "inventory_parts";
 const INVENTORY_AT: &str = "inventory_at";
 const REACH: &str = "reach";
+const OWNERS: &str = "owners";
 const VERSION: &str = "version";
 pub(crate) const UPDATED_AT: &str = "updated_at";
 
@@ -88,6 +90,9 @@ pub struct ClusterState {
     pub reach: Option<ClusterReach>,
     /// The blocker finding codes of the latest plan, sorted and distinct.
     pub blocker_codes: Vec<String>,
+    /// Who owns aws-auth and the cluster, as the latest plan detected them (docs/owners.md),
+    /// for `status` and the report.
+    pub owners: Option<Owners>,
 }
 
 impl ClusterState {
@@ -105,6 +110,7 @@ impl ClusterState {
             inventory: None,
             reach: None,
             blocker_codes: Vec::new(),
+            owners: None,
         }
     }
 }
@@ -197,6 +203,14 @@ fn set_state(u: &mut Update, state: &ClusterState) {
                 .as_ref()
                 .and_then(|r| serde_json::to_string(r).ok())
                 .map(s),
+        )
+        .set_opt(
+            OWNERS,
+            state
+                .owners
+                .as_ref()
+                .and_then(|o| serde_json::to_string(o).ok())
+                .map(s),
         );
 }
 
@@ -237,6 +251,10 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
                 .opt_str(BLOCKER_CODES)?
                 .map(|codes| codes.split(',').map(str::to_owned).collect())
                 .unwrap_or_default(),
+            owners: r
+                .opt_str(OWNERS)?
+                .map(|json| serde_json::from_str(json).map_err(|_| corrupt(pk, OWNERS)))
+                .transpose()?,
         },
         outbox: outbox::read(item),
         version: r.num(VERSION)?,

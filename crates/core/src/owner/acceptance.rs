@@ -44,6 +44,20 @@ impl Acceptance {
         self.cluster.contains(&kind)
     }
 
+    /// Adds what `other` accepts.
+    pub fn extend(&mut self, other: &Acceptance) {
+        for kind in &other.aws_auth {
+            if !self.aws_auth.contains(kind) {
+                self.aws_auth.push(*kind);
+            }
+        }
+        for kind in &other.cluster {
+            if !self.cluster.contains(kind) {
+                self.cluster.push(*kind);
+            }
+        }
+    }
+
     /// Nothing accepted.
     pub fn is_empty(&self) -> bool {
         self.aws_auth.is_empty() && self.cluster.is_empty()
