@@ -178,8 +178,28 @@ fn seed_for(settings: &str, migrator: (&str, &str), caller: &str) -> Seed {
         // Already switched by someone else; the migrator can read aws-auth.
         cluster_in_mode("hybrid", "API_AND_CONFIG_MAP", SAFE_ROWS),
     );
-    let text = format!("{text}{}{}", raw_cluster_yaml(), features_cluster_yaml());
+    let text = format!(
+        "{text}{}{}{}",
+        raw_cluster_yaml(),
+        features_cluster_yaml(),
+        gitops_cluster_yaml()
+    );
     Seed::parse(&text).unwrap_or_else(|e| panic!("seed does not parse: {e:?}\n{text}"))
+}
+
+/// A cluster whose aws-auth Argo CD syncs, with the metadata Argo CD's server-side sync leaves
+/// (the tracking annotation and its `argocd-controller` managedFields entry; shapes from
+/// crates/core/tests/fixtures/owners/argocd-ssa-helm-chart.yaml and its sources).
+fn gitops_cluster_yaml() -> String {
+    format!(
+        "{}{}",
+        cluster_yaml("gitops", SAFE_ROWS),
+        r#"        aws_auth_metadata:
+          annotations: { "argocd.argoproj.io/tracking-id": "platform-aws-auth:/ConfigMap:kube-system/aws-auth" }
+          managedFields:
+            - { manager: argocd-controller, operation: Apply, apiVersion: v1, time: "2024-01-01T00:00:00Z", fieldsType: FieldsV1, fieldsV1: { "f:data": { "f:mapRoles": {}, "f:mapUsers": {} } } }
+"#
+    )
 }
 
 /// Rows whose usernames use {{SessionNameRaw}} (kept with its `@`): RBAC binds e-mail style
@@ -1450,4 +1470,67 @@ async fn phase_changes_the_bus_refuses_wait_on_the_record_and_go_out_once_later(
     // Nothing changes, nothing is sent again.
     converge(&w, &engine, "prod", Mode::Migrate).await;
     assert!(captured(&w.config, &queue).await.is_empty());
+}
+
+#[tokio::test]
+async fn finalize_waits_for_an_aws_auth_argo_cd_syncs_until_its_owner_is_accepted() {
+    let Some(w) = world("").await else { return };
+    let before = access_map(&w.sim, "gitops");
+    let s = settings("worker-1");
+    let engine = Engine::new(&w.config, &w.store, &s);
+    let reports = converge(&w, &engine, "gitops", Mode::Finalize).await;
+    let last = reports.last().expect("a report");
+    let Outcome::Blocked(reason) = &last.outcome else {
+        panic!("expected a block: {reports:#?}")
+    };
+    assert!(reason.contains("blocker"), "{reason}");
+    // Migrate went ahead (entries created and verified); nothing was backed up or pruned.
+    assert_eq!(mode_of(&w.sim, "gitops"), "API_AND_CONFIG_MAP");
+    assert_same_access(&before, &access_map(&w.sim, "gitops"));
+    assert!(
+        w.store
+            .latest_backup(&key("gitops"))
+            .await
+            .expect("backup")
+            .is_none()
+    );
+    let record = w
+        .store
+        .get_cluster(&key("gitops"))
+        .await
+        .expect("get")
+        .expect("record");
+    assert_eq!(record.state.phase, Phase::Blocked);
+    assert_eq!(
+        record.state.counts.blockers, 1,
+        "the owner is the only blocker: {:?}",
+        record.state.counts
+    );
+    let owners = record.state.owners.as_ref().expect("owners recorded");
+    assert_eq!(
+        owners
+            .aws_auth
+            .owners
+            .iter()
+            .map(|o| (o.kind.as_str(), o.name.as_deref()))
+            .collect::<Vec<_>>(),
+        [("argo_cd", Some("platform-aws-auth"))]
+    );
+
+    // The platform team removed aws-auth from the Argo CD Application and says so.
+    let mut accepted = settings("worker-1");
+    accepted.owners = serde_json::from_value(serde_json::json!({
+        "accept": [{
+            "cluster": format!("arn:aws:eks:us-east-1:{ACCOUNT}:cluster/gitops"),
+            "aws_auth": ["argo_cd"],
+            "reason": "platform-gitops#42 removed aws-auth from the Application"
+        }]
+    }))
+    .expect("owners section");
+    let engine = Engine::new(&w.config, &w.store, &accepted);
+    let reports = converge(&w, &engine, "gitops", Mode::Finalize).await;
+    let last = reports.last().expect("a report");
+    assert_eq!(last.outcome, Outcome::Done, "{reports:#?}");
+    assert_eq!(mode_of(&w.sim, "gitops"), "API");
+    assert_same_access(&before, &access_map(&w.sim, "gitops"));
 }

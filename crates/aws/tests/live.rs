@@ -9,6 +9,11 @@ mod common;
 use aws_credential_types::Credentials;
 use eks_auth_aws::live::{self, GatherError, GatherOptions};
 use eks_auth_core::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, IamResolution};
+use eks_auth_core::owner::kind::{AwsAuthOwnerKind, ClusterOwnerKind};
+use eks_auth_core::owner::marker::Marker;
+use eks_auth_core::owner::ownership::{
+    AwsAuthOwner, AwsAuthOwnership, ClusterOwner, ClusterOwnership, MetadataSeen, Owners,
+};
 use eks_auth_core::plan::{AccessPolicy, AccessScope, EntryType, ScopeType};
 use eks_sim::harness::Stack;
 use eks_sim::seed::Seed;
@@ -158,6 +163,10 @@ accounts:
         mode: CONFIG_MAP
         nodegroups: [{{ name: ng1, node_role: "{}" }}]
         fargate_profiles: [{{ name: fp1, pod_execution_role_arn: "{}" }}]
+        tags: {{ "alpha.eksctl.io/cluster-name": legacy, "aws:cloudformation:stack-name": eksctl-legacy-cluster }}
+        aws_auth_metadata:
+          managedFields:
+            - {{ manager: eksctl, operation: Update, apiVersion: v1, time: "2025-11-04T16:20:00Z", fieldsType: FieldsV1, fieldsV1: {{ "f:data": {{ "f:mapRoles": {{}}, "f:mapUsers": {{}} }} }} }}
         aws_auth:
           mapRoles: |
 {}          mapUsers: |
@@ -212,6 +221,40 @@ async fn config(
 async fn create_in_moto(iam: &aws_sdk_iam::Client) {
     for (kind, path, name) in PRINCIPALS {
         common::create_principal(iam, kind, path, name).await;
+    }
+}
+
+/// What the gather detects of `legacy`'s owners: eksctl wrote aws-auth (its managedFields entry,
+/// as the seed sets it) and owns the cluster (its tags; the CloudFormation stack is eksctl's).
+fn eksctl_owners() -> Owners {
+    let tag = |key: &str, value: &str| Marker::Tag {
+        key: key.to_owned(),
+        value: value.to_owned(),
+    };
+    Owners {
+        aws_auth: AwsAuthOwnership {
+            metadata: MetadataSeen::Live,
+            owners: vec![AwsAuthOwner {
+                kind: AwsAuthOwnerKind::Eksctl,
+                name: None,
+                namespace: None,
+                evidence: vec![Marker::ManagedFields {
+                    manager: "eksctl".to_owned(),
+                    operation: "Update".to_owned(),
+                    time: Some("2025-11-04T16:20:00Z".to_owned()),
+                }],
+            }],
+        },
+        cluster: Some(ClusterOwnership {
+            owners: vec![ClusterOwner {
+                kind: ClusterOwnerKind::Eksctl,
+                name: Some("legacy".to_owned()),
+                evidence: vec![
+                    tag("alpha.eksctl.io/cluster-name", "legacy"),
+                    tag("aws:cloudformation:stack-name", "eksctl-legacy-cluster"),
+                ],
+            }],
+        }),
     }
 }
 
@@ -275,6 +318,7 @@ async fn gathers_a_config_map_cluster_with_iam_resolutions() {
             iam: expected_legacy_iam(no_member_role),
             eks_features: Default::default(),
             reach: public_and_direct(&gathered.facts),
+            owners: Some(eksctl_owners()),
         }
     );
 
@@ -305,6 +349,7 @@ async fn gathers_a_config_map_cluster_with_iam_resolutions() {
         member_role_name: Some("member".to_owned()),
         assume_from: None,
         route: Default::default(),
+        owner_tags: Vec::new(),
     };
     let with_member = live::gather(&config, "legacy", &options)
         .await
@@ -414,6 +459,13 @@ async fn gathers_every_page_of_access_entries_and_their_policies() {
             iam: BTreeMap::new(),
             eks_features: Default::default(),
             reach: public_and_direct(&gathered.facts),
+            owners: Some(Owners {
+                aws_auth: AwsAuthOwnership {
+                    metadata: MetadataSeen::NoConfigMap,
+                    owners: Vec::new(),
+                },
+                cluster: Some(ClusterOwnership::default()),
+            }),
         }
     );
     let stats = stack.sim.stats();

@@ -12,6 +12,8 @@ use anyhow::{Context, Result, bail};
 use eks_auth_aws::engine::{Engine, Interrupt, Outcome, Report, Settings};
 use eks_auth_aws::live;
 use eks_auth_core::aws_auth::AwsAuth;
+use eks_auth_core::owner::acceptance::Acceptance;
+use eks_auth_core::owner::kind::{AwsAuthOwnerKind, ClusterOwnerKind};
 use eks_auth_core::render::{self, Format, RenderOptions};
 use eks_auth_core::state::Mode;
 use std::collections::BTreeMap;
@@ -22,6 +24,29 @@ use std::time::{Duration, Instant};
 /// The CLI looks again after 1 s, then backs off to this (EKS updates take minutes).
 const POLL_CAP: Duration = Duration::from_secs(15);
 
+/// The owners `--accept-owner` names, each as aws-auth's and/or the cluster's owner kind.
+fn accepted_owners(kinds: &[String]) -> Result<Acceptance> {
+    let mut accepted = Acceptance::default();
+    for kind in kinds {
+        let aws_auth = kind.parse::<AwsAuthOwnerKind>().ok();
+        let cluster = kind.parse::<ClusterOwnerKind>().ok();
+        if aws_auth.is_none() && cluster.is_none() {
+            let known: Vec<&str> = AwsAuthOwnerKind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .chain(ClusterOwnerKind::ALL.iter().map(|k| k.as_str()))
+                .collect();
+            bail!(
+                "--accept-owner {kind}: not an owner kind; use one the plan's owners name: {}",
+                known.join(", ")
+            );
+        }
+        accepted.aws_auth.extend(aws_auth);
+        accepted.cluster.extend(cluster);
+    }
+    Ok(accepted)
+}
+
 /// Runs `apply`.
 pub fn run(flags: ApplyFlags) -> Result<ExitCode> {
     let mut settings = operator_settings(flags.member_role_name.clone());
@@ -29,6 +54,7 @@ pub fn run(flags: ApplyFlags) -> Result<ExitCode> {
     settings.soak = Duration::from_secs(flags.soak_hours.saturating_mul(3600));
     settings.break_glass_principal = flags.break_glass.clone();
     settings.self_grant = flags.self_grant;
+    settings.accept_owners = accepted_owners(&flags.accept_owners)?;
     let mode = match flags.mode {
         ApplyMode::Migrate => Mode::Migrate,
         ApplyMode::Finalize => Mode::Finalize,
@@ -208,7 +234,12 @@ async fn show_plan(
         .with_context(|| format!("cannot plan cluster {cluster}"))?;
     let empty = BTreeMap::new();
     let auth = AwsAuth::parse_data(gathered.configmap.as_ref().map_or(&empty, |c| &c.data));
-    let plan = eks_auth_core::plan(&auth, Some(&gathered.facts), &settings.policy);
+    let plan = eks_auth_core::plan_with_owners(
+        &auth,
+        Some(&gathered.facts),
+        &settings.policy,
+        &settings.accept_owners,
+    );
     let options = RenderOptions {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         width: terminal_size::terminal_size().map(|(w, _)| w.0),

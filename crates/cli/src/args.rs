@@ -144,6 +144,13 @@ pub struct ApplyFlags {
     #[arg(long)]
     pub self_grant: bool,
 
+    /// An owner of aws-auth or of the cluster (`argo_cd`, `flux_kustomization`,
+    /// `flux_helm_release`, `helm`, `terraform`, `eksctl`, `cloudformation`,
+    /// `terraform_aws_eks`, `configured_tag`) whose code has been changed, so finalize may
+    /// prune aws-auth and switch to API behind it (docs/owners.md). Repeatable.
+    #[arg(long = "accept-owner", value_name = "KIND")]
+    pub accept_owners: Vec<String>,
+
     /// Give up (and leave the rest to a later run) after this many minutes.
     #[arg(long, default_value_t = 60, value_name = "MINUTES")]
     pub timeout_minutes: u64,

@@ -10,6 +10,7 @@ use eks_auth_aws::StateStore;
 use eks_auth_aws::store::records::ClusterRecord;
 use eks_auth_aws::token::rfc3339_seconds;
 use eks_auth_core::finding::{Finding, Severity};
+use eks_auth_core::owner::ownership::{MetadataSeen, Owners};
 use eks_auth_core::reach::{ClusterReach, Route};
 use eks_auth_core::state::Phase;
 use serde_json::{Value, json};
@@ -87,6 +88,7 @@ struct ClusterDetails {
     audit: Vec<eks_auth_aws::store::audit_trail::AuditRecord>,
     backup: Option<eks_auth_aws::store::backup::Backup>,
     reach: Option<ClusterReach>,
+    owners: Option<Owners>,
 }
 
 impl ClusterDetails {
@@ -108,6 +110,7 @@ impl ClusterDetails {
         Ok(Self {
             key: record.key.pk(),
             reach: record.state.reach.clone(),
+            owners: record.state.owners.clone(),
             creator: record.state.creator_principal.clone(),
             blockers,
             inventory_problem,
@@ -120,6 +123,7 @@ impl ClusterDetails {
     fn print(&self) {
         println!("\n{}", self.key);
         println!("Kubernetes API: {}", reach_line(self.reach.as_ref()));
+        println!("owners: {}", owners_line(self.owners.as_ref()));
         println!(
             "cluster creator's admin entry: {}",
             self.creator.as_deref().unwrap_or(
@@ -279,7 +283,35 @@ fn record_json(r: &ClusterRecord) -> Value {
         "last_error": s.last_error,
         "creator_principal": s.creator_principal,
         "reach": s.reach,
+        "owners": s.owners,
     })
+}
+
+/// Who owns aws-auth and the cluster, as the latest plan detected them.
+fn owners_line(owners: Option<&Owners>) -> String {
+    let Some(o) = owners else {
+        return "not detected yet (no plan since owner detection)".to_owned();
+    };
+    let aws_auth = match o.aws_auth.metadata {
+        MetadataSeen::NoConfigMap => "no aws-auth".to_owned(),
+        MetadataSeen::None => "aws-auth owner unknown (no metadata)".to_owned(),
+        _ if o.aws_auth.owners.is_empty() => "aws-auth: no known owner".to_owned(),
+        _ => format!("aws-auth: {}", join(&o.aws_auth.owners)),
+    };
+    let cluster = match o.cluster.as_ref().map(|c| c.owners.as_slice()) {
+        None => "cluster: tags not read".to_owned(),
+        Some([]) => "cluster: no owner tag".to_owned(),
+        Some(owners) => format!("cluster: {}", join(owners)),
+    };
+    format!("{aws_auth}; {cluster}")
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Where the cluster's Kubernetes API can be reached from and how the last run reached it.

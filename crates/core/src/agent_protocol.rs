@@ -140,6 +140,11 @@ pub struct ConfigMapData {
     pub data: BTreeMap<String, String>,
     /// `metadata.resourceVersion`.
     pub resource_version: String,
+    /// Its labels, annotations and managedFields, for owner detection (docs/owners.md).
+    /// Optional and additive: an agent that predates it sends none, and the plan then says the
+    /// owner is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<crate::owner::metadata::ObjectMetadata>,
 }
 
 /// Why an operation failed.
@@ -412,6 +417,7 @@ mod tests {
                 config_map: Some(ConfigMapData {
                     data: BTreeMap::from([("mapUsers".to_owned(), "[]".to_owned())]),
                     resource_version: "3".to_owned(),
+                    metadata: None,
                 }),
             },
             Outcome::Written {

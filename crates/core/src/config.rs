@@ -4,6 +4,7 @@
 
 use crate::arn::{Arn, Principal, is_account_id};
 use crate::mode_tag::{self, TagVerdict};
+use crate::owner::acceptance::OwnerSettings;
 use crate::policy::MigrationPolicy;
 use crate::reach::NetworkConfig;
 use crate::state::Mode;
@@ -148,6 +149,10 @@ pub struct Config {
     /// Where a cluster's mode tag may raise its mode (default: nowhere).
     #[serde(default, skip_serializing_if = "TagRaise::is_empty")]
     pub tags_may_raise: TagRaise,
+    /// Owner detection: cluster tags that name an owner, and the owners a platform team has
+    /// dealt with per cluster, which lift the finalize blocker (docs/owners.md).
+    #[serde(default)]
+    pub owners: OwnerSettings,
 }
 
 fn default_soak_hours() -> u64 {
@@ -170,6 +175,7 @@ impl Default for Config {
             policy: MigrationPolicy::default(),
             network: NetworkConfig::default(),
             tags_may_raise: TagRaise::default(),
+            owners: OwnerSettings::default(),
         }
     }
 }
@@ -217,6 +223,7 @@ const TOP_FIELDS: &[&str] = &[
     "policy",
     "network",
     "tags_may_raise",
+    "owners",
 ];
 
 impl Config {
@@ -275,6 +282,7 @@ impl Config {
             policy: parse_policy(&obj)?,
             network: parse_network(&obj)?,
             tags_may_raise: parse_tag_raise(&obj)?,
+            owners: parse_owners(&obj)?,
         })
     }
 
@@ -580,6 +588,21 @@ fn parse_network(obj: &Map<String, Value>) -> Result<NetworkConfig, ConfigError>
     Ok(network)
 }
 
+fn parse_owners(obj: &Map<String, Value>) -> Result<OwnerSettings, ConfigError> {
+    let Some(owners) = section::<OwnerSettings>(
+        obj,
+        "owners",
+        "see docs/configuration.md for the section's fields",
+    )?
+    else {
+        return Ok(OwnerSettings::default());
+    };
+    owners
+        .validate()
+        .map_err(|(path, message)| ConfigError::field(path, message))?;
+    Ok(owners)
+}
+
 fn mode_of(v: &Value, path: &str) -> Result<Mode, ConfigError> {
     v.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
         ConfigError::field(
@@ -849,6 +872,8 @@ mod tests {
         assert_eq!(c.network.hub_vpcs, ["vpc-0aaaabbbbcccc1111"]);
         assert_eq!(c.network.agents.len(), 1);
         assert!(c.network.discover_agents);
+        assert_eq!(c.owners.tags.len(), 1);
+        assert_eq!(c.owners.accept.len(), 1);
     }
 
     #[test]
@@ -873,6 +898,42 @@ mod tests {
             Config::parse(r#"{"version":1,"network":{"discover_agents":false}}"#).expect("valid");
         assert!(!c.network.discover_agents);
         assert_eq!(c.network.agent_timeout_seconds, 30);
+    }
+
+    #[test]
+    fn the_owners_section_is_validated_and_accepts_per_cluster() {
+        for (doc, path) in [
+            (
+                r#"{"version":1,"owners":{"accept":[{"cluster":"prod","aws_auth":["helm"]}]}}"#,
+                "owners.accept[0].cluster",
+            ),
+            (
+                r#"{"version":1,"owners":{"tags":[{"key":""}]}}"#,
+                "owners.tags[0].key",
+            ),
+            (
+                r#"{"version":1,"owners":{"accept":[{"cluster":"arn:aws:eks:eu-west-1:111122223333:cluster/prod","aws_auth":["argocd"]}]}}"#,
+                "owners",
+            ),
+            (r#"{"version":1,"owners":{"accepted":[]}}"#, "owners"),
+        ] {
+            match Config::parse(doc) {
+                Err(ConfigError::Field { path: p, .. }) => assert_eq!(p, path, "{doc}"),
+                other => panic!("{doc}: {other:?}"),
+            }
+        }
+        let c = Config::parse(
+            r#"{"version":1,"owners":{"tags":[{"key":"ManagedBy","value":"terraform"}],"accept":[{"cluster":"arn:aws:eks:eu-west-1:111122223333:cluster/prod","aws_auth":["argo_cd"],"reason":"gitops#42"}]}}"#,
+        )
+        .expect("valid");
+        assert_eq!(c.owners.tags.len(), 1);
+        let accepted = c.owners.acceptance_for("111122223333", "eu-west-1", "prod");
+        assert!(accepted.accepts_aws_auth(crate::owner::kind::AwsAuthOwnerKind::ArgoCd));
+        assert!(
+            c.owners
+                .acceptance_for("111122223333", "eu-west-1", "dev")
+                .is_empty()
+        );
     }
 
     #[test]

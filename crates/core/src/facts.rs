@@ -130,6 +130,11 @@ pub struct ClusterFacts {
     /// it (docs/networking.md); absent in hand-written facts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reach: Option<crate::reach::ClusterReach>,
+    /// Who owns aws-auth (from its live metadata) and the cluster (from its tags), as the live
+    /// gather detected them (docs/owners.md); absent in hand-written facts, where an offline
+    /// plan detects aws-auth's owner from the ConfigMap file's metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners: Option<crate::owner::ownership::Owners>,
 }
 
 /// The EKS features whose access entries EKS creates and manages itself.

@@ -135,6 +135,14 @@ finding_codes! {
     RbacUnknownVerb => "RBAC_UNKNOWN_VERB",
     /// An access policy whose Kubernetes rules this build does not know.
     AccessPolicyUnknown => "ACCESS_POLICY_UNKNOWN",
+    /// aws-auth has an owner (GitOps controller, Helm, Terraform, eksctl, kubectl, an unknown
+    /// field manager); one that would undo a prune blocks finalize until accepted.
+    AwsAuthOwner => "AWS_AUTH_OWNER",
+    /// The cluster belongs to an IaC tool (CloudFormation/CDK, eksctl, terraform-aws-eks, a
+    /// configured tag) whose code must say API before the switch; blocks finalize until accepted.
+    ClusterOwner => "CLUSTER_OWNER",
+    /// Who writes aws-auth could not be read (a file without metadata or managedFields).
+    OwnerUnknown => "OWNER_UNKNOWN",
 }
 
 impl fmt::Display for FindingCode {

@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod mode_tag;
 pub mod notify;
 pub mod observation;
+pub mod owner;
 pub mod plan;
 pub mod planner;
 pub mod policy;
@@ -41,4 +42,4 @@ pub mod suggest;
 pub mod template;
 mod value_kind;
 
-pub use planner::plan;
+pub use planner::{plan, plan_with_owners};

@@ -122,6 +122,7 @@ mod tests {
             iam: BTreeMap::new(),
             eks_features: Default::default(),
             reach: None,
+            owners: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::eks_managed::EksManaged;
 use crate::finding::{Finding, Severity};
+use crate::owner::ownership::Owners;
 use crate::reach::ClusterReach;
 use crate::suggest::report::RbacReport;
 use serde::{Deserialize, Serialize};
@@ -104,6 +105,10 @@ pub struct Plan {
     /// (a live plan's facts say; docs/networking.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reach: Option<ClusterReach>,
+    /// Who owns aws-auth and the cluster, with the evidence (docs/owners.md); the findings
+    /// `AWS_AUTH_OWNER`, `CLUSTER_OWNER` and `OWNER_UNKNOWN` say what it means for finalize.
+    #[serde(default)]
+    pub owners: Owners,
 }
 
 /// An access entry EKS manages itself, as a plan lists it.

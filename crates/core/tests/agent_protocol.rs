@@ -58,6 +58,16 @@ fn every_request_and_response_conforms() {
             config_map: Some(ConfigMapData {
                 data,
                 resource_version: "7".to_owned(),
+                metadata: Some(
+                    serde_json::from_value(json!({
+                        "labels": {"app.kubernetes.io/managed-by": "Helm"},
+                        "annotations": {"meta.helm.sh/release-name": "aws-auth"},
+                        "managedFields": [{"manager": "helm", "operation": "Update",
+                            "apiVersion": "v1", "time": "2026-01-15T08:30:00Z",
+                            "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {"f:mapRoles": {}}}}]
+                    }))
+                    .expect("metadata"),
+                ),
             }),
         },
         Outcome::Written {

@@ -14,7 +14,14 @@ pub struct AwsAuthConfigMap {
     pub data: BTreeMap<String, String>,
     /// Its `metadata.resourceVersion` (for conditional writes).
     pub resource_version: String,
+    /// Its whole `metadata` as the API server sent it (labels, annotations, managedFields),
+    /// for owner detection.
+    pub metadata: serde_json::Value,
 }
+
+/// The field manager of the migrator's aws-auth writes: the API server records it in
+/// `managedFields`, and owner detection knows it as the migrator's own.
+pub const FIELD_MANAGER: &str = "eks-auth-migrator";
 
 /// Reads kube-system/aws-auth; `Ok(None)` when it does not exist.
 ///
@@ -28,8 +35,9 @@ pub async fn read_aws_auth(
     match api.get_opt("aws-auth").await {
         Ok(None) => Ok(None),
         Ok(Some(cm)) => Ok(Some(AwsAuthConfigMap {
+            resource_version: cm.metadata.resource_version.clone().unwrap_or_default(),
+            metadata: serde_json::to_value(&cm.metadata).unwrap_or_default(),
             data: cm.data.unwrap_or_default(),
-            resource_version: cm.metadata.resource_version.unwrap_or_default(),
         })),
         Err(e) => Err(KubeCallError::from_kube(e)),
     }
@@ -38,7 +46,8 @@ pub async fn read_aws_auth(
 /// Sets aws-auth's `data` to exactly `data` (keys of `current`, the data read, that `data`
 /// lacks are removed) with a JSON merge patch whose `metadata.resourceVersion` is a
 /// precondition, so the write only lands on the version that was read. Labels, annotations and
-/// other metadata are kept. Returns the new resourceVersion.
+/// other metadata are kept; the API server records the write under [`FIELD_MANAGER`]. Returns
+/// the new resourceVersion.
 ///
 /// # Errors
 ///
@@ -52,7 +61,11 @@ pub async fn patch_aws_auth(
 ) -> Result<String, KubeCallError> {
     let api: Api<ConfigMap> = Api::namespaced(client, "kube-system");
     let patch = merge_patch(expected_resource_version, current, data);
-    api.patch("aws-auth", &PatchParams::default(), &Patch::Merge(&patch))
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+        ..PatchParams::default()
+    };
+    api.patch("aws-auth", &params, &Patch::Merge(&patch))
         .await
         .map(|cm| cm.metadata.resource_version.unwrap_or_default())
         .map_err(KubeCallError::from_kube)

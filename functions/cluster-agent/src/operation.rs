@@ -30,6 +30,7 @@ pub(crate) async fn perform(env: &AgentEnv, request: AgentRequest) -> Outcome {
                 .await
                 .map(|cm| Outcome::AwsAuth {
                     config_map: cm.map(|c| ConfigMapData {
+                        metadata: serde_json::from_value(c.metadata).ok(),
                         data: c.data,
                         resource_version: c.resource_version,
                     }),

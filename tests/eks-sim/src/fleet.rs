@@ -162,6 +162,7 @@ pub fn generate(spec: &FleetSpec) -> Seed {
                             Vec::new()
                         },
                         aws_auth: Some(aws_auth(&id, &sso, rows, team_roles)),
+                        aws_auth_metadata: None,
                         access_entries: Vec::new(),
                         rbac: Vec::new(),
                         rbac_objects: Vec::new(),

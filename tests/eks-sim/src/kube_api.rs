@@ -396,6 +396,12 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let user_agent = req
+        .headers()
+        .get(hyper::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let Ok(body) = req.into_body().collect().await.map(|b| b.to_bytes()) else {
         return Err(InjectedReset);
     };
@@ -443,6 +449,7 @@ async fn handle(
             query: query.as_deref(),
             authorization: authorization.as_deref(),
             content_type: &content_type,
+            user_agent: &user_agent,
             body: &body,
         },
         target,
@@ -455,6 +462,7 @@ struct Parts<'a> {
     query: Option<&'a str>,
     authorization: Option<&'a str>,
     content_type: &'a str,
+    user_agent: &'a str,
     body: &'a [u8],
 }
 
@@ -469,6 +477,7 @@ fn serve_request(
         query,
         authorization,
         content_type,
+        user_agent,
         body,
     } = *parts;
     let mut world = lock(&shared.world);
@@ -561,6 +570,22 @@ fn serve_request(
             }
         }
         _ => kube_store::delete(cluster, namespace, name),
+    };
+    // Every write is recorded in managedFields under its field manager, as the API server does.
+    let result = match result {
+        Ok(object) if matches!(verb, "create" | "update" | "patch") => {
+            let written = object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or(name)
+                .to_owned();
+            let fields = parse()
+                .map(|b| kube_store::written_fields(&b))
+                .unwrap_or_default();
+            let manager = kube_store::field_manager(query, user_agent);
+            kube_store::track_manager(cluster, namespace, &written, &manager, &fields)
+        }
+        other => other,
     };
     match result {
         Ok(v) if verb == "create" => wire::json(StatusCode::CREATED, &v),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::model::{Cluster, StoredObject, epoch_now};
 
@@ -296,6 +296,172 @@ pub fn merge(target: &mut Value, patch: &Value) {
     }
 }
 
+/// A field a write sets: a `data` key, a label or an annotation, as `managedFields` names them
+/// (`("f:data", "f:mapRoles")`, `("f:labels", "f:team")`).
+pub type Field = (String, String);
+
+/// The field manager of a write, as the API server names it: the `fieldManager` query
+/// parameter, else the User-Agent up to its first `/`, printable characters only, at most 128
+/// bytes (k8s.io/apiserver `pkg/endpoints/handlers/create.go` `managerOrUserAgent`,
+/// `prefixFromUserAgent`).
+pub fn field_manager(query: Option<&str>, user_agent: &str) -> String {
+    let named = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|pair| pair.strip_prefix("fieldManager="))
+        .filter(|m| !m.is_empty());
+    if let Some(manager) = named {
+        return manager.to_owned();
+    }
+    let prefix: String = user_agent
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    let mut end = prefix.len().min(128);
+    while !prefix.is_char_boundary(end) {
+        end -= 1;
+    }
+    prefix[..end].to_owned()
+}
+
+/// The fields a create, replace or merge patch body sets (a `null` removes, it does not set).
+pub fn written_fields(body: &Value) -> Vec<Field> {
+    let mut fields = Vec::new();
+    for (section, pointer) in [
+        ("f:data", "/data"),
+        ("f:labels", "/metadata/labels"),
+        ("f:annotations", "/metadata/annotations"),
+    ] {
+        if let Some(map) = body.pointer(pointer).and_then(Value::as_object) {
+            fields.extend(
+                map.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, _)| (section.to_owned(), format!("f:{k}"))),
+            );
+        }
+    }
+    fields
+}
+
+/// The fields an object holds, as [`written_fields`] names them.
+fn present_fields(object: &Value) -> Vec<Field> {
+    written_fields(object)
+}
+
+/// The fields a `managedFields` entry's `fieldsV1` owns.
+fn entry_fields(entry: &Value) -> Vec<Field> {
+    let mut fields = Vec::new();
+    for (section, pointer) in [
+        ("f:data", "/fieldsV1/f:data"),
+        ("f:labels", "/fieldsV1/f:metadata/f:labels"),
+        ("f:annotations", "/fieldsV1/f:metadata/f:annotations"),
+    ] {
+        if let Some(map) = entry.pointer(pointer).and_then(Value::as_object) {
+            fields.extend(
+                map.keys()
+                    .filter(|k| k.as_str() != ".")
+                    .map(|k| (section.to_owned(), k.clone())),
+            );
+        }
+    }
+    fields
+}
+
+/// `fieldsV1` owning `fields`.
+fn fields_v1(fields: &[Field]) -> Value {
+    let (mut data, mut labels, mut annotations) = (Map::new(), Map::new(), Map::new());
+    for (section, key) in fields {
+        let target = match section.as_str() {
+            "f:data" => &mut data,
+            "f:labels" => &mut labels,
+            _ => &mut annotations,
+        };
+        target.insert(key.clone(), json!({}));
+    }
+    let mut metadata = Map::new();
+    for (name, map) in [("f:labels", labels), ("f:annotations", annotations)] {
+        if !map.is_empty() {
+            metadata.insert(name.to_owned(), Value::Object(map));
+        }
+    }
+    let mut root = Map::new();
+    if !data.is_empty() {
+        root.insert("f:data".to_owned(), Value::Object(data));
+    }
+    if !metadata.is_empty() {
+        root.insert("f:metadata".to_owned(), Value::Object(metadata));
+    }
+    Value::Object(root)
+}
+
+/// Records a write of `fields` by `manager` (operation `Update`) in the stored object's
+/// `metadata.managedFields` ([`record_write`]). Returns the object.
+///
+/// # Errors
+///
+/// 404 NotFound.
+pub fn track_manager(
+    cluster: &mut Cluster,
+    namespace: &str,
+    name: &str,
+    manager: &str,
+    fields: &[Field],
+) -> Result<Value, KubeError> {
+    let stored = cluster
+        .configmaps
+        .get_mut(&key(namespace, name))
+        .ok_or_else(|| KubeError::not_found(name))?;
+    let now = crate::clock::rfc3339(epoch_now() as i64);
+    record_write(&mut stored.object, manager, fields, &now);
+    Ok(stored.object.clone())
+}
+
+/// Records a write of `fields` by `manager` at `now` in `object`'s `metadata.managedFields`, as
+/// the API server does for an update: the fields move to the writer's entry (created, or its
+/// time renewed), other managers lose them, fields the object no longer holds are owned by
+/// nobody, and an entry left owning nothing is dropped.
+pub fn record_write(object: &mut Value, manager: &str, fields: &[Field], now: &str) {
+    let present = present_fields(object);
+    let entries: Vec<Value> = object
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut kept = Vec::new();
+    let mut mine: Vec<Field> = Vec::new();
+    for entry in entries {
+        let is_mine = entry["manager"] == json!(manager) && entry["operation"] == json!("Update");
+        let owned: Vec<Field> = entry_fields(&entry)
+            .into_iter()
+            .filter(|f| present.contains(f) && (is_mine || !fields.contains(f)))
+            .collect();
+        if is_mine {
+            mine = owned;
+        } else if !owned.is_empty() {
+            let mut entry = entry;
+            entry["fieldsV1"] = fields_v1(&owned);
+            kept.push(entry);
+        }
+    }
+    mine.extend(fields.iter().filter(|f| present.contains(f)).cloned());
+    mine.sort();
+    mine.dedup();
+    if !mine.is_empty() {
+        kept.push(json!({
+            "manager": manager,
+            "operation": "Update",
+            "apiVersion": "v1",
+            "time": now,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": fields_v1(&mine),
+        }));
+    }
+    object["metadata"]["managedFields"] = Value::Array(kept);
+}
+
 /// DELETE; returns the Success status.
 ///
 /// # Errors
@@ -323,6 +489,54 @@ pub fn delete(cluster: &mut Cluster, namespace: &str, name: &str) -> Result<Valu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_move_fields_to_their_manager() {
+        assert_eq!(
+            field_manager(None, "eksctl/0.190.0 (linux/amd64) kubernetes/abc"),
+            "eksctl"
+        );
+        assert_eq!(
+            field_manager(Some("fieldManager=eks-auth-migrator&x=1"), "kube-rs/1"),
+            "eks-auth-migrator"
+        );
+        let data = BTreeMap::from([
+            ("mapRoles".to_owned(), "- a".to_owned()),
+            ("mapUsers".to_owned(), "- b".to_owned()),
+        ]);
+        let mut object = new_configmap("kube-system", "aws-auth", &data, 1, 0.0);
+        let created = written_fields(&object);
+        record_write(&mut object, "argocd-controller", &created, "t1");
+        assert_eq!(
+            object["metadata"]["managedFields"][0]["fieldsV1"],
+            json!({"f:data": {"f:mapRoles": {}, "f:mapUsers": {}}})
+        );
+        let patch = json!({"data": {"mapUsers": null}});
+        merge(&mut object, &patch);
+        record_write(&mut object, "kubectl-edit", &written_fields(&patch), "t2");
+        let patch = json!({"data": {"mapRoles": "- a2"}});
+        merge(&mut object, &patch);
+        record_write(
+            &mut object,
+            "eks-auth-migrator",
+            &written_fields(&patch),
+            "t3",
+        );
+        let after = object;
+        assert_eq!(
+            after["metadata"]["managedFields"]
+                .as_array()
+                .expect("entries")
+                .iter()
+                .map(|e| (e["manager"].clone(), e["fieldsV1"].clone()))
+                .collect::<Vec<_>>(),
+            [(
+                json!("eks-auth-migrator"),
+                json!({"f:data": {"f:mapRoles": {}}})
+            )],
+            "the migrator took mapRoles over; mapUsers is gone, so Argo CD owns nothing left"
+        );
+    }
 
     #[test]
     fn merge_patch_follows_rfc_7386() {

@@ -146,6 +146,11 @@ pub struct SeedCluster {
     /// absent means no ConfigMap.
     #[serde(default)]
     pub aws_auth: Option<BTreeMap<String, String>>,
+    /// The aws-auth ConfigMap's own metadata besides its identity: `labels`, `annotations` and
+    /// `managedFields`, as the owner that wrote it left them (a GitOps controller, Helm,
+    /// Terraform, eksctl…); merged into `metadata`. Ignored without `aws_auth`.
+    #[serde(default)]
+    pub aws_auth_metadata: Option<serde_json::Value>,
     /// Existing access entries.
     #[serde(default)]
     pub access_entries: Vec<SeedEntry>,
@@ -520,7 +525,11 @@ fn build_cluster(
     }
     if let Some(data) = sc.aws_auth {
         let rv = crate::kube_store::next_resource_version(&mut cluster);
-        let object = crate::kube_store::new_configmap("kube-system", "aws-auth", &data, rv, now);
+        let mut object =
+            crate::kube_store::new_configmap("kube-system", "aws-auth", &data, rv, now);
+        if let Some(metadata) = &sc.aws_auth_metadata {
+            crate::kube_store::merge(&mut object["metadata"], metadata);
+        }
         cluster.configmaps.insert(
             ("kube-system".to_owned(), "aws-auth".to_owned()),
             StoredObject { object },

@@ -83,6 +83,7 @@ impl Engine<'_> {
             .unwrap_or(AuthenticationMode::ConfigMap);
         state.authentication_mode = Some(auth_mode);
         state.reach = gathered.facts.reach.clone();
+        state.owners = Some(plan.owners.clone());
         if pending.is_some_and(|p| p.status != UpdateStatus::Successful || auth_mode == p.target) {
             // Finished (applied, failed or cancelled): stop following it. A failed switch
             // blocks this run and is tried again by the next.
@@ -187,7 +188,18 @@ impl Engine<'_> {
     ) -> Result<Planned, EngineError> {
         let empty = BTreeMap::new();
         let auth = AwsAuth::parse_data(gathered.configmap.as_ref().map_or(&empty, |c| &c.data));
-        let mut plan = eks_auth_core::plan(&auth, Some(&gathered.facts), &self.settings.policy);
+        let mut accepted = self.settings.owners.acceptance_for(
+            key.account.as_ref(),
+            key.region.as_ref(),
+            key.name.as_ref(),
+        );
+        accepted.extend(&self.settings.accept_owners);
+        let mut plan = eks_auth_core::plan_with_owners(
+            &auth,
+            Some(&gathered.facts),
+            &self.settings.policy,
+            &accepted,
+        );
         let rbac = self.run_rbac(key).await;
         let policy = &self.settings.policy;
         let rbac_unreadable = analyse(&mut plan, &auth, &gathered.facts, policy, &rbac);

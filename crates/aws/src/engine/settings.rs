@@ -1,6 +1,7 @@
 //! How the engine behaves: the same [`Settings`] for every cluster of a run.
 
 use crate::live::GatherOptions;
+use eks_auth_core::owner::acceptance::{Acceptance, OwnerSettings};
 use eks_auth_core::policy::MigrationPolicy;
 use std::time::Duration;
 
@@ -29,6 +30,13 @@ pub struct Settings {
     /// When the Kubernetes API refuses the migrator on an API_AND_CONFIG_MAP cluster, grant its
     /// own principal a temporary entry (edit in kube-system) for the run, deleted at its end.
     pub self_grant: bool,
+    /// The configuration's `owners` section: the owners accepted per cluster, which lift the
+    /// finalize blocker of an owner that would undo a prune or the switch (docs/owners.md).
+    /// Its ownership tags go to the gather through [`GatherOptions::owner_tags`].
+    pub owners: OwnerSettings,
+    /// Owners accepted for every cluster of the run besides [`Settings::owners`]' per-cluster
+    /// acceptances (the CLI's `--accept-owner`, for the one cluster it applies).
+    pub accept_owners: Acceptance,
 }
 
 impl Settings {
@@ -45,6 +53,8 @@ impl Settings {
             policy: MigrationPolicy::default(),
             break_glass_principal: None,
             self_grant: false,
+            owners: OwnerSettings::default(),
+            accept_owners: Acceptance::default(),
         }
     }
 }

@@ -93,6 +93,7 @@ impl MemberAccounts {
             member_role_name: Some(self.lookup_role_name.clone()),
             assume_from: Some(self.base.clone()),
             route: crate::route::RoutePolicy::default(),
+            owner_tags: Vec::new(),
         }
     }
 

@@ -177,6 +177,9 @@ impl Worker<'_> {
         settings.gather = self.members.gather_options();
         // Private and restricted endpoints: a hub VPC or the in-VPC agent (docs/networking.md).
         settings.gather.route = RoutePolicy::ByReachability(self.config.network.clone());
+        // Owners: the configured ownership tags, and the owners accepted per cluster.
+        settings.gather.owner_tags = self.config.owners.tags.clone();
+        settings.owners = self.config.owners.clone();
         let mut engine =
             Engine::new(&member, self.store, &settings).with_held_leases(self.held_leases.clone());
         if let Some(publisher) = self.publisher {

@@ -13,6 +13,7 @@ use eks_auth_core::facts::{AuthenticationMode, AutoModeFact, CapabilityFact, Exi
 use eks_auth_core::plan::{AccessPolicy, AccessScope, EntryType, MANAGED_TAG, ScopeType};
 use eks_auth_core::reach::EndpointAccess;
 use futures::{StreamExt as _, TryStreamExt as _};
+use std::collections::BTreeMap;
 
 /// What DescribeCluster tells.
 #[derive(Debug, Clone)]
@@ -26,6 +27,8 @@ pub(crate) struct ClusterInfo {
     pub(crate) auto_mode: Option<AutoModeFact>,
     /// Where the Kubernetes API listens (`resourcesVpcConfig`).
     pub(crate) access: EndpointAccess,
+    /// The cluster's tags (owner detection reads them).
+    pub(crate) tags: BTreeMap<String, String>,
 }
 
 /// Names an EKS call for errors.
@@ -138,6 +141,10 @@ fn cluster_info(cluster: &Cluster, ctx: &Ctx<'_>) -> Result<ClusterInfo, GatherE
         ca_data,
         auto_mode: auto_mode(cluster),
         access: endpoint_access(cluster),
+        tags: cluster
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
     })
 }
 

@@ -14,6 +14,10 @@ use eks_auth_core::facts::{
     AuthenticationMode, CapabilityFact, ClusterFacts, EksFeatures, ExistingEntry,
     FACTS_FORMAT_VERSION,
 };
+use eks_auth_core::owner::acceptance::OwnerTag;
+use eks_auth_core::owner::detect::{aws_auth_owners, cluster_owners};
+use eks_auth_core::owner::metadata::ObjectMetadata;
+use eks_auth_core::owner::ownership::{AwsAuthOwnership, MetadataSeen, Owners};
 use eks_auth_kube::AwsAuthConfigMap;
 use std::collections::BTreeMap;
 
@@ -74,7 +78,6 @@ pub async fn gather(
         None => BTreeMap::new(),
     };
     Ok(Gathered {
-        configmap,
         facts: ClusterFacts {
             format_version: FACTS_FORMAT_VERSION,
             cluster_name: Some(cluster.to_string()),
@@ -91,8 +94,38 @@ pub async fn gather(
                 auto_mode: info.auto_mode.clone(),
             },
             reach: Some(access.reach),
+            owners: Some(owners(configmap.as_ref(), &info.tags, &options.owner_tags)),
         },
+        configmap,
     })
+}
+
+/// Who owns aws-auth (its live metadata: managedFields, annotations, labels) and the cluster
+/// (its tags and the configuration's ownership tags); docs/owners.md.
+fn owners(
+    configmap: Option<&AwsAuthConfigMap>,
+    tags: &BTreeMap<String, String>,
+    owner_tags: &[OwnerTag],
+) -> Owners {
+    let aws_auth = match configmap {
+        None => AwsAuthOwnership {
+            metadata: MetadataSeen::NoConfigMap,
+            owners: Vec::new(),
+        },
+        Some(cm) => {
+            // An agent that predates the metadata field sends none: the owner is then unknown.
+            let metadata = serde_json::from_value::<ObjectMetadata>(cm.metadata.clone()).ok();
+            let seen = match metadata {
+                Some(_) => MetadataSeen::Live,
+                None => MetadataSeen::None,
+            };
+            aws_auth_owners(metadata.as_ref(), seen)
+        }
+    };
+    Owners {
+        aws_auth,
+        cluster: Some(cluster_owners(tags, owner_tags)),
+    }
 }
 
 /// Node-group and Fargate roles, access entries and capabilities, read at once (the last two

@@ -47,6 +47,7 @@ pub(crate) async fn read_aws_auth(
         .map_err(|e| ctx.call_failed(agent, e))?;
     match outcome {
         Outcome::AwsAuth { config_map } => Ok(config_map.map(|c| AwsAuthConfigMap {
+            metadata: serde_json::to_value(&c.metadata).unwrap_or_default(),
             data: c.data,
             resource_version: c.resource_version,
         })),

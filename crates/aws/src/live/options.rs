@@ -2,6 +2,7 @@
 //! assume it, the route to the Kubernetes API, and how many calls run at once.
 
 use crate::route::RoutePolicy;
+use eks_auth_core::owner::acceptance::OwnerTag;
 
 /// How many per-entry or per-principal calls run at once.
 pub(crate) const CONCURRENCY: usize = 8;
@@ -19,4 +20,7 @@ pub struct GatherOptions {
     /// How the cluster's Kubernetes API is reached: directly (the default, the CLI), or as the
     /// cluster's reachability and the configuration's network section say (the functions).
     pub route: RoutePolicy,
+    /// Cluster tags the configuration names as ownership tags (`ManagedBy=terraform`), besides
+    /// the ones recognised by default (docs/owners.md).
+    pub owner_tags: Vec<OwnerTag>,
 }

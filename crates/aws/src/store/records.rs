@@ -12,6 +12,7 @@ use super::table::StateStore;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use eks_auth_core::facts::AuthenticationMode;
 use eks_auth_core::notify::transition::Transition;
+use eks_auth_core::owner::ownership::Owners;
 use eks_auth_core::reach::ClusterReach;
 use eks_auth_core::state::{Mode, Phase};
 use std::collections::HashMap;
@@ -36,6 +37,7 @@ const INVENTORY_AT: &str = "inventory_at";
 const REACH: &str = "reach";
 const BACKUP_RESOURCE_VERSION: &str = "backup_resource_version";
 const BACKUP_DIGEST: &str = "backup_digest";
+const OWNERS: &str = "owners";
 const VERSION: &str = "version";
 pub(crate) const UPDATED_AT: &str = "updated_at";
 
@@ -103,6 +105,9 @@ pub struct ClusterState {
     pub blocker_codes: Vec<String>,
     /// The aws-auth backup the migrator took, recorded in the same version-guarded save.
     pub backup: Option<BackupRef>,
+    /// Who owns aws-auth and the cluster, as the latest plan detected them (docs/owners.md),
+    /// for `status` and the report.
+    pub owners: Option<Owners>,
 }
 
 impl ClusterState {
@@ -121,6 +126,7 @@ impl ClusterState {
             reach: None,
             blocker_codes: Vec::new(),
             backup: None,
+            owners: None,
         }
     }
 }
@@ -218,7 +224,15 @@ fn set_state(u: &mut Update, state: &ClusterState) {
             BACKUP_RESOURCE_VERSION,
             state.backup.as_ref().map(|b| s(&b.resource_version)),
         )
-        .set_opt(BACKUP_DIGEST, state.backup.as_ref().map(|b| s(&b.digest)));
+        .set_opt(BACKUP_DIGEST, state.backup.as_ref().map(|b| s(&b.digest)))
+        .set_opt(
+            OWNERS,
+            state
+                .owners
+                .as_ref()
+                .and_then(|o| serde_json::to_string(o).ok())
+                .map(s),
+        );
 }
 
 /// A cluster record as stored.
@@ -260,6 +274,10 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
                 .map(|codes| codes.split(',').map(str::to_owned).collect())
                 .unwrap_or_default(),
             backup,
+            owners: r
+                .opt_str(OWNERS)?
+                .map(|json| serde_json::from_str(json).map_err(|_| corrupt(pk, OWNERS)))
+                .transpose()?,
         },
         outbox: outbox::read(item),
         version: r.num(VERSION)?,

@@ -3,6 +3,7 @@
 
 use super::node::{self, Node};
 use crate::finding::{Finding, FindingCode, Severity};
+use crate::owner::metadata::ObjectMetadata;
 use std::collections::BTreeMap;
 
 /// Why a document is not a usable ConfigMap.
@@ -35,6 +36,8 @@ pub enum ConfigMapError {
 pub(super) struct Document {
     pub(super) data: BTreeMap<String, String>,
     pub(super) findings: Vec<Finding>,
+    /// `metadata` as owner detection reads it; `None` when absent or not readable.
+    pub(super) metadata: Option<ObjectMetadata>,
 }
 
 /// Parses the ConfigMap document, in named steps: the root mapping, its `kind`, its identity
@@ -57,6 +60,7 @@ pub(super) fn parse(text: &str) -> Result<Document, ConfigMapError> {
         .into_iter()
         .collect();
     let data = data(field(&fields, "data"), field(&fields, "kind").is_some())?;
+    let metadata = field(&fields, "metadata").and_then(object_metadata);
     if !["mapRoles", "mapUsers", "mapAccounts"]
         .iter()
         .any(|k| data.contains_key(*k))
@@ -67,7 +71,40 @@ pub(super) fn parse(text: &str) -> Result<Document, ConfigMapError> {
             "the ConfigMap has no mapRoles, mapUsers or mapAccounts key: aws-auth grants nothing, so there is nothing to migrate.",
         ));
     }
-    Ok(Document { data, findings })
+    Ok(Document {
+        data,
+        findings,
+        metadata,
+    })
+}
+
+/// `metadata` decoded as [`ObjectMetadata`] (labels, annotations, managedFields); `None` when it
+/// is not a mapping or does not decode (owner detection then says the owner is unknown).
+fn object_metadata(metadata: &Node) -> Option<ObjectMetadata> {
+    match metadata {
+        Node::Map(_) => serde_json::from_value(json(metadata)).ok(),
+        _ => None,
+    }
+}
+
+/// A YAML node as JSON: mapping keys as Kubernetes' decoder turns them into strings (the last of
+/// duplicates wins), numbers as numbers where JSON can hold them.
+fn json(node: &Node) -> serde_json::Value {
+    use serde_json::Value;
+    match node {
+        Node::Null => Value::Null,
+        Node::Bool(b) => Value::Bool(*b),
+        Node::Number(n) => serde_json::from_str::<serde_json::Number>(n)
+            .map_or_else(|_| Value::String(n.clone()), Value::Number),
+        Node::Str(s) => Value::String(s.clone()),
+        Node::Seq(items) => Value::Array(items.iter().map(|i| json(&i.value)).collect()),
+        Node::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .filter_map(|(k, v)| Some((k.key_text()?, json(v))))
+                .collect(),
+        ),
+    }
 }
 
 /// The value of a mapping's `name` key (the last one, as Kubernetes' decoder keeps it).

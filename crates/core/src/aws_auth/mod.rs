@@ -36,6 +36,9 @@ pub struct AwsAuth {
     pub accounts: Vec<AccountRow>,
     /// Key-level findings (YAML errors, keys EKS ignores, ConfigMap identity).
     pub findings: Vec<Finding>,
+    /// The ConfigMap's metadata (labels, annotations, managedFields) when a whole document was
+    /// parsed and had readable metadata; `None` for `data` alone. Owner detection reads it.
+    pub metadata: Option<crate::owner::metadata::ObjectMetadata>,
 }
 
 /// True for values the authenticator treats as an absent key.
@@ -53,6 +56,7 @@ impl AwsAuth {
         let document = configmap::parse(text)?;
         let mut auth = AwsAuth::parse_data(&document.data);
         auth.findings.splice(0..0, document.findings);
+        auth.metadata = document.metadata;
         Ok(auth)
     }
 

@@ -18,16 +18,33 @@ use crate::access_entry::Action;
 use crate::aws_auth::{AwsAuth, Row, RowStatus, Section};
 use crate::facts::{AuthenticationMode, ClusterFacts};
 use crate::finding::{Finding, FindingCode, Location, Severity};
+use crate::owner::acceptance::Acceptance;
+use crate::owner::detect::aws_auth_owners;
+use crate::owner::findings::owner_findings;
+use crate::owner::ownership::{MetadataSeen, Owners};
 use crate::plan::{EksManagedEntry, PLAN_FORMAT_VERSION, Plan, PlannedEntry, Source, Summary};
 use crate::policy::MigrationPolicy;
 use context::Context;
 use principal::Outcome;
 
-/// Plans the migration of one cluster's aws-auth to access entries.
+/// Plans the migration of one cluster's aws-auth to access entries, accepting no owner
+/// ([`plan_with_owners`] with nothing accepted).
 ///
 /// `facts` is `None` for an offline plan from a ConfigMap alone: principal paths are then not
 /// resolved and managed node-group / Fargate roles are not known, which the plan says.
 pub fn plan(auth: &AwsAuth, facts: Option<&ClusterFacts>, policy: &MigrationPolicy) -> Plan {
+    plan_with_owners(auth, facts, policy, &Acceptance::default())
+}
+
+/// [`plan`], with the owners the configuration accepts for this cluster: an owner of aws-auth
+/// that would undo a prune, or an owner of the cluster, blocks finalize unless `accepted` names
+/// it (docs/owners.md).
+pub fn plan_with_owners(
+    auth: &AwsAuth,
+    facts: Option<&ClusterFacts>,
+    policy: &MigrationPolicy,
+    accepted: &Acceptance,
+) -> Plan {
     let partition = facts
         .and_then(|f| f.partition.clone())
         .or_else(|| {
@@ -45,6 +62,12 @@ pub fn plan(auth: &AwsAuth, facts: Option<&ClusterFacts>, policy: &MigrationPoli
     let mut entries: Vec<PlannedEntry> = auth.rows.iter().map(|row| plan_row(row, &ctx)).collect();
     let mut findings = auth.findings.clone();
     findings.extend(account_findings(auth));
+    let owners = owner_facts(auth, facts);
+    findings.extend(owner_findings(
+        &owners,
+        accepted,
+        cluster_arn(facts, &partition).as_deref(),
+    ));
     if facts.is_none()
         && entries
             .iter()
@@ -99,10 +122,35 @@ pub fn plan(auth: &AwsAuth, facts: Option<&ClusterFacts>, policy: &MigrationPoli
             })
             .unwrap_or_default(),
         reach: facts.and_then(|f| f.reach.clone()),
+        owners,
     };
     plan.summary = summarize(&plan);
     plan.blocks_api_mode = plan.summary.blockers > 0;
     plan
+}
+
+/// Who owns aws-auth and the cluster: as the live gather detected them (facts), else aws-auth's
+/// owner from the ConfigMap file's own metadata (the cluster's tags are not known offline).
+fn owner_facts(auth: &AwsAuth, facts: Option<&ClusterFacts>) -> Owners {
+    if let Some(owners) = facts.and_then(|f| f.owners.clone()) {
+        return owners;
+    }
+    let metadata = auth.metadata.as_ref();
+    Owners {
+        aws_auth: aws_auth_owners(metadata, MetadataSeen::of_file(metadata)),
+        cluster: None,
+    }
+}
+
+/// The cluster's ARN, when the facts name its account, region and name.
+fn cluster_arn(facts: Option<&ClusterFacts>, partition: &str) -> Option<String> {
+    let f = facts?;
+    Some(format!(
+        "arn:{partition}:eks:{}:{}:cluster/{}",
+        f.region.as_deref()?,
+        f.account_id.as_deref()?,
+        f.cluster_name.as_deref()?
+    ))
 }
 
 fn plan_row(row: &Row, ctx: &Context<'_>) -> PlannedEntry {

@@ -499,7 +499,7 @@ fn map_accounts_block() {
         "- 444455556666\n- '12'\n".to_owned(),
     )]));
     let p = offline(&auth);
-    let got: Vec<_> = p.findings.iter().map(|f| (f.code, f.severity)).collect();
+    let got: Vec<_> = top_codes(&p);
     assert_eq!(
         got,
         vec![
@@ -772,7 +772,10 @@ fn yaml_syntax_errors_are_cluster_findings_that_do_not_block() {
     )]));
     let p = offline(&auth);
     assert_eq!(
-        p.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+        top_codes(&p)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect::<Vec<_>>(),
         vec![C::YamlSyntax]
     );
     assert!(p.entries.is_empty());
@@ -810,11 +813,11 @@ fn with_rbac(rows: &str, items: &str, policy: &MigrationPolicy, listed: Option<&
     ))
 }
 
-/// Cluster-level findings besides the offline plan's PATH_UNRESOLVED note.
+/// Cluster-level findings besides the offline plan's PATH_UNRESOLVED and OWNER_UNKNOWN notes.
 fn top_codes(p: &Plan) -> Vec<(C, Severity)> {
     p.findings
         .iter()
-        .filter(|f| f.code != C::PathUnresolved)
+        .filter(|f| !matches!(f.code, C::PathUnresolved | C::OwnerUnknown))
         .map(|f| (f.code, f.severity))
         .collect()
 }
@@ -1108,7 +1111,88 @@ const RULE_CASES: &[(&str, fn())] = rule_cases![
     unreadable_rbac_cycles_missing_roles_and_odd_verbs_are_findings,
     policies_list_access_policies_offers_without_known_rules_are_named,
     entries_eks_manages_are_listed_and_never_planned,
+    owners_that_would_undo_finalize_block_it,
 ];
+
+#[test]
+fn owners_that_would_undo_finalize_block_it() {
+    use crate::owner::detect::{aws_auth_owners, cluster_owners};
+    use crate::owner::metadata::ObjectMetadata;
+    use crate::owner::ownership::{MetadataSeen, Owners};
+    let metadata: ObjectMetadata = serde_json::from_value(serde_json::json!({
+        "labels": {"kustomize.toolkit.fluxcd.io/name": "infra",
+                   "kustomize.toolkit.fluxcd.io/namespace": "flux-system"},
+        "managedFields": [{"manager": "kustomize-controller", "operation": "Apply",
+                           "fieldsV1": {"f:data": {"f:mapRoles": {}}}}]
+    }))
+    .expect("metadata");
+    let mut f = facts();
+    f.region = Some("eu-west-1".into());
+    f.owners = Some(Owners {
+        aws_auth: aws_auth_owners(Some(&metadata), MetadataSeen::Live),
+        cluster: Some(cluster_owners(
+            &BTreeMap::from([(
+                "aws:cloudformation:stack-name".to_owned(),
+                "platform".to_owned(),
+            )]),
+            &[],
+        )),
+    });
+    let auth = roles(TEAM_ROW);
+    let p = plan(&auth, Some(&f), &MigrationPolicy::default());
+    let owner_codes: Vec<_> = p
+        .findings
+        .iter()
+        .filter(|f| matches!(f.code, C::AwsAuthOwner | C::ClusterOwner))
+        .map(|f| (f.code, f.severity))
+        .collect();
+    assert_eq!(
+        owner_codes,
+        [
+            (C::AwsAuthOwner, Severity::Blocker),
+            (C::ClusterOwner, Severity::Blocker)
+        ]
+    );
+    assert!(p.blocks_api_mode, "finalize stops on the owners");
+    assert_eq!(
+        p.owners,
+        f.owners.clone().expect("owners"),
+        "the plan carries them"
+    );
+    let blocker = &p
+        .findings
+        .iter()
+        .find(|f| f.code == C::AwsAuthOwner)
+        .expect("owner")
+        .message;
+    assert!(
+        blocker.contains("Flux Kustomization flux-system/infra"),
+        "{blocker}"
+    );
+    assert!(
+        blocker.contains(&format!("arn:aws:eks:eu-west-1:{ACCT}:cluster/prod")),
+        "the acceptance it suggests names the cluster: {blocker}"
+    );
+    let accepted = record(super::plan_with_owners(
+        &auth,
+        Some(&f),
+        &MigrationPolicy::default(),
+        &crate::owner::acceptance::Acceptance {
+            aws_auth: vec![crate::owner::kind::AwsAuthOwnerKind::FluxKustomization],
+            cluster: vec![crate::owner::kind::ClusterOwnerKind::CloudFormation],
+        },
+    ));
+    assert_eq!(accepted.summary.blockers + 2, p.summary.blockers);
+    assert!(
+        accepted
+            .findings
+            .iter()
+            .filter(|f| matches!(f.code, C::AwsAuthOwner | C::ClusterOwner))
+            .all(|f| f.severity == Severity::Info),
+        "{:#?}",
+        accepted.findings
+    );
+}
 
 /// The names of this file's `#[test]` functions, read from its source.
 fn tests_in_this_file() -> BTreeSet<&'static str> {

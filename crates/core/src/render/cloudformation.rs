@@ -336,7 +336,7 @@ mod tests {
         assert_eq!(meta["Summary"]["create"], 4);
         assert_eq!(
             meta["ClusterFindings"],
-            json!(["MAP_ACCOUNTS", "PATH_UNRESOLVED"])
+            json!(["MAP_ACCOUNTS", "OWNER_UNKNOWN", "PATH_UNRESOLVED"])
         );
         assert_eq!(
             meta["NotCreated"],

@@ -412,7 +412,9 @@ mod tests {
         assert!(out.contains(
             "#   mapRoles[4] line 13 (arn:aws:iam::111122223333:role/weird): blocked [SYSTEM_GROUP]"
         ));
-        assert!(out.contains("# cluster-level findings: MAP_ACCOUNTS, PATH_UNRESOLVED"));
+        assert!(
+            out.contains("# cluster-level findings: MAP_ACCOUNTS, OWNER_UNKNOWN, PATH_UNRESOLVED")
+        );
         assert!(!out.contains("role/weird\""));
     }
 

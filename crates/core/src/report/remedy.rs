@@ -83,5 +83,12 @@ pub fn remedy(code: FindingCode) -> &'static str {
         C::AccessPolicyUnknown => {
             "Update eks-auth-migrator for the policy's rules, or map to a policy it knows."
         }
+        C::AwsAuthOwner => {
+            "Remove the migrated rows from the owner's source (git, chart values, Terraform, ClusterConfig), then accept the owner for the cluster."
+        }
+        C::ClusterOwner => {
+            "Make the cluster's code say API with the migrated entries (imported), then accept the owner for the cluster."
+        }
+        C::OwnerUnknown => "Plan live, or from a file with its metadata and managedFields.",
     }
 }
