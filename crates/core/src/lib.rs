@@ -7,12 +7,14 @@
 
 pub mod access_entry;
 pub mod access_policies;
+pub mod agent_auth;
 pub mod agent_protocol;
 pub mod arn;
 pub mod aws_auth;
 /// The Lambda functions' configuration document (docs/configuration.md): validation, account
 /// scope and which mode a cluster gets.
 pub mod config;
+pub mod eks_endpoint;
 pub mod eks_managed;
 pub mod facts;
 pub mod finding;

@@ -62,6 +62,7 @@ impl KubeCtx<'_> {
             region: self.region.to_string(),
             endpoint: self.info.endpoint.clone(),
             certificate_authority: self.info.ca_data.clone(),
+            arn: None,
         }
     }
 

@@ -72,6 +72,7 @@ impl AgentClient {
             version: AGENT_PROTOCOL_VERSION,
             cluster,
             operation,
+            auth: None,
         };
         let started = Instant::now();
         let result = self.invoke(&request).await;
