@@ -305,6 +305,7 @@ async fn gathers_a_config_map_cluster_with_iam_resolutions() {
         member_role_name: Some("member".to_owned()),
         assume_from: None,
         route: Default::default(),
+        agent_signer: None,
     };
     let with_member = live::gather(&config, "legacy", &options)
         .await

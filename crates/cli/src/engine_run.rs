@@ -14,6 +14,7 @@ pub fn operator_settings(member_role_name: Option<String>) -> Settings {
         assume_from: None,
         // The operator's own network (a VPN or bastion reaches private endpoints too).
         route: Default::default(),
+        agent_signer: None,
     };
     settings
 }

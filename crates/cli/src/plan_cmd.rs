@@ -144,6 +144,7 @@ fn gather_live(
         assume_from: None,
         // The operator's own network (a VPN or bastion reaches private endpoints too).
         route: Default::default(),
+        agent_signer: None,
     };
     let gathered = aws_env::runtime()?
         .block_on(async {

@@ -62,6 +62,7 @@ impl MemberAccounts {
             member_role_name: Some(self.role_name.clone()),
             assume_from: Some(self.base.clone()),
             route: crate::route::RoutePolicy::default(),
+            agent_signer: None,
         }
     }
 

@@ -9,6 +9,7 @@ use crate::live::{self, GatherError};
 use crate::notify::call_stats::CallStats;
 use crate::notify::events::EventPublisher;
 use crate::route::RoutePolicy;
+use crate::route::signer::AgentSigner;
 use crate::sdk_config::eks_client;
 use crate::sdk_error::sdk_reason;
 use crate::store::lease::HeldLeases;
@@ -70,6 +71,9 @@ pub struct Worker<'a> {
     pub held_leases: HeldLeases,
     /// Where each run's phase-change events go (`None`: they stay recorded on the cluster).
     pub publisher: Option<&'a EventPublisher>,
+    /// Signs the requests sent to in-VPC agents (`None`: agent calls fail with what to
+    /// configure).
+    pub agent_signer: Option<&'a AgentSigner>,
 }
 
 impl Worker<'_> {
@@ -160,6 +164,7 @@ impl Worker<'_> {
         settings.gather = self.members.gather_options();
         // Private and restricted endpoints: a hub VPC or the in-VPC agent (docs/networking.md).
         settings.gather.route = RoutePolicy::ByReachability(self.config.network.clone());
+        settings.gather.agent_signer = self.agent_signer.cloned();
         let mut engine =
             Engine::new(&member, self.store, &settings).with_held_leases(self.held_leases.clone());
         if let Some(publisher) = self.publisher {

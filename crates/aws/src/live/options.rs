@@ -2,6 +2,7 @@
 //! assume it, the route to the Kubernetes API, and how many calls run at once.
 
 use crate::route::RoutePolicy;
+use crate::route::signer::AgentSigner;
 
 /// How many per-entry or per-principal calls run at once.
 pub(crate) const CONCURRENCY: usize = 8;
@@ -19,4 +20,7 @@ pub struct GatherOptions {
     /// How the cluster's Kubernetes API is reached: directly (the default, the CLI), or as the
     /// cluster's reachability and the configuration's network section say (the functions).
     pub route: RoutePolicy,
+    /// Signs the requests sent to in-VPC agents (the worker's KMS key); `None`: no agent is
+    /// called (its calls fail with what to configure).
+    pub agent_signer: Option<AgentSigner>,
 }

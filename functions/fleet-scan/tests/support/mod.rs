@@ -350,6 +350,8 @@ pub struct Pipeline {
     pub env: FunctionEnv,
     /// The queue a rule on the central bus copies every eks-auth-migrator event to.
     pub captured_url: String,
+    /// The public key of the worker's agent signing key (base64), given to every agent.
+    pub signing_public_key: String,
     _dir: tempfile::TempDir,
 }
 
@@ -583,7 +585,9 @@ async fn pipeline_without_bus(fleet: Fleet) -> Option<Pipeline> {
         .send()
         .await
         .expect("PutParameter");
+    let (signing_key, signing_public_key) = signing_key(&central).await;
     let vars: HashMap<&str, String> = HashMap::from([
+        ("AGENT_SIGNING_KEY_ARN", signing_key),
         ("TABLE_NAME", TABLE.to_owned()),
         ("QUEUE_URL", queue_url.clone()),
         ("CONFIG_PARAMETER", PARAMETER.to_owned()),
@@ -602,8 +606,40 @@ async fn pipeline_without_bus(fleet: Fleet) -> Option<Pipeline> {
         queue_url,
         env,
         captured_url,
+        signing_public_key,
         _dir: dir,
     })
+}
+
+/// The central stack's agent signing key (template.yaml's AgentSigningKey), created in moto:
+/// its ARN (the worker's AGENT_SIGNING_KEY_ARN) and its public key in base64 (each agent
+/// stack's SigningPublicKey).
+async fn signing_key(central: &aws_config::SdkConfig) -> (String, String) {
+    use base64::Engine as _;
+    let kms = aws_sdk_kms::Client::new(central);
+    let key = kms
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .expect("CreateKey");
+    let arn = key
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .expect("the key's ARN")
+        .to_owned();
+    let public = kms
+        .get_public_key()
+        .key_id(&arn)
+        .send()
+        .await
+        .expect("GetPublicKey");
+    let der = public.public_key().expect("a public key");
+    (
+        arn,
+        base64::engine::general_purpose::STANDARD.encode(der.as_ref()),
+    )
 }
 
 /// Deploys the in-VPC agent of `vpc` in `account` (us-east-1): the agent function
@@ -625,6 +661,9 @@ pub async fn deploy_agent(p: &Pipeline, account: &str, vpc: &str) -> String {
         ("AWS_SECRET_ACCESS_KEY", c.secret_access_key().to_owned()),
         ("AWS_SESSION_TOKEN", c.session_token().to_owned()),
         ("AGENT_ROLE_ARN", agent_role(account, vpc)),
+        ("AGENT_SIGNING_PUBLIC_KEY", p.signing_public_key.clone()),
+        // The simulator's clusters listen on 127.0.0.1 (the local stack's override).
+        ("AGENT_ALLOW_LOOPBACK_ENDPOINTS", "true".to_owned()),
         (
             "KUBE_API_PROXY",
             p.stack.sim.vpc_gateway(vpc).expect("VPC gateway"),
