@@ -700,17 +700,48 @@ pub fn role_actions(role: &str) -> std::collections::BTreeSet<String> {
     let template =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
             .expect("template.yaml");
-    let start = template
-        .find(&format!("\n  {role}:\n"))
-        .unwrap_or_else(|| panic!("{role} in template.yaml"));
-    let body = &template[start + role.len() + 5..];
-    // The role ends where the next resource (two-space indent) starts.
-    let end = body
-        .lines()
-        .position(|l| l.starts_with("  ") && l.chars().nth(2).is_some_and(char::is_alphabetic))
-        .unwrap_or(usize::MAX);
+    let blocks = resource_blocks(&template);
+    assert!(
+        blocks.iter().any(|(name, _)| name == role),
+        "{role} in template.yaml"
+    );
+    // The role's own policies, and those declared as their own resources
+    // (AWS::IAM::RolePolicy with `RoleName: !Ref <role>`).
+    blocks
+        .iter()
+        .filter(|(name, body)| {
+            name == role
+                || (body.contains("Type: AWS::IAM::RolePolicy")
+                    && body.contains(&format!("RoleName: !Ref {role}\n")))
+        })
+        .flat_map(|(_, body)| actions_in(body))
+        .collect()
+}
+
+/// Every top-level block of `template` (two-space indent: resources, parameters, outputs), by
+/// name, with its body.
+fn resource_blocks(template: &str) -> Vec<(String, String)> {
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    for line in template.lines() {
+        let name = line
+            .strip_prefix("  ")
+            .filter(|l| l.chars().next().is_some_and(char::is_alphabetic))
+            .and_then(|l| l.strip_suffix(':'));
+        match (name, blocks.last_mut()) {
+            (Some(name), _) => blocks.push((name.to_owned(), String::new())),
+            (None, Some((_, body))) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    blocks
+}
+
+/// The `service:Action` items a block lists.
+fn actions_in(body: &str) -> Vec<String> {
     body.lines()
-        .take(end)
         .filter_map(|l| {
             let l = l.trim();
             l.strip_prefix("- ")
