@@ -350,6 +350,7 @@ async fn gathers_a_config_map_cluster_with_iam_resolutions() {
         assume_from: None,
         route: Default::default(),
         owner_tags: Vec::new(),
+        agent_signer: None,
     };
     let with_member = live::gather(&config, "legacy", &options)
         .await

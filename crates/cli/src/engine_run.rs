@@ -15,6 +15,7 @@ pub fn operator_settings(member_role_name: Option<String>) -> Settings {
         // The operator's own network (a VPN or bastion reaches private endpoints too).
         route: Default::default(),
         owner_tags: Vec::new(),
+        agent_signer: None,
     };
     settings
 }

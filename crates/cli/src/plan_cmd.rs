@@ -145,6 +145,7 @@ fn gather_live(
         // The operator's own network (a VPN or bastion reaches private endpoints too).
         route: Default::default(),
         owner_tags: Vec::new(),
+        agent_signer: None,
     };
     let gathered = aws_env::runtime()?.block_on(async {
         let config = aws_env::load_checked(region).await?;

@@ -10,6 +10,10 @@
 //! Both sides decode with [`decode_request`] / [`decode_response`], which check the version
 //! before anything else, so a peer of another version gets a precise error instead of a
 //! confusing one, and refuse unknown fields.
+//!
+//! Every request the worker sends is signed ([`AgentRequest::auth`], the canonical form and its
+//! checks in [`crate::agent_auth`]): the agent carries out nothing that the central worker did
+//! not sign for that cluster, operation and payload, within a minute, once.
 
 use crate::value_kind::kind_of;
 use serde::{Deserialize, Serialize};
@@ -40,6 +44,27 @@ pub struct AgentRequest {
     pub cluster: AgentCluster,
     /// What to do.
     pub operation: Operation,
+    /// The worker's signature over the request ([`crate::agent_auth`]); an agent refuses a
+    /// request without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<RequestAuth>,
+}
+
+/// The worker's signature of a request ([`AgentRequest::auth`]; the signed form and its checks
+/// are in [`crate::agent_auth`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestAuth {
+    /// The KMS key that signed (its ARN), named in refusals.
+    pub key_id: String,
+    /// `ECDSA_SHA_256` ([`crate::agent_auth::SIGNING_ALGORITHM`]).
+    pub algorithm: String,
+    /// Unique per request: 16 to 64 lower-case letters, digits and dashes.
+    pub request_id: String,
+    /// Unix seconds after which the request is refused.
+    pub expires_at: u64,
+    /// The DER-encoded signature, in lower-case hex.
+    pub signature: String,
 }
 
 /// The cluster a request is about.
@@ -54,6 +79,10 @@ pub struct AgentCluster {
     pub endpoint: String,
     /// `certificateAuthority.data` from DescribeCluster (base64 of PEM).
     pub certificate_authority: String,
+    /// Its ARN (`arn:<partition>:eks:<region>:<account>:cluster/<name>`): what a signature binds
+    /// the request to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
 }
 
 /// The operations an agent performs.
@@ -187,6 +216,9 @@ pub enum FailureReason {
     InvalidRequest,
     /// The request's version is not one the agent speaks.
     UnsupportedVersion,
+    /// The request is not signed by the central worker's key, or its signature is expired,
+    /// already used, or does not bind what the request asks (cluster, operation, payload).
+    Unauthenticated,
 }
 
 impl Failure {
@@ -359,6 +391,7 @@ mod tests {
                 version: AGENT_PROTOCOL_VERSION,
                 cluster: serde_json::from_value(cluster()).expect("cluster"),
                 operation,
+                auth: None,
             };
             let value = serde_json::to_value(&request).expect("json");
             assert_eq!(decode_request(&value), Ok(request));

@@ -35,6 +35,8 @@ pub enum Service {
     EventBridge,
     /// AWS Security Hub (findings).
     SecurityHub,
+    /// AWS KMS (the key that signs agent requests).
+    Kms,
 }
 
 impl Service {
@@ -51,6 +53,7 @@ impl Service {
             Service::Lambda => "Lambda",
             Service::EventBridge => "EventBridge",
             Service::SecurityHub => "Security Hub",
+            Service::Kms => "KMS",
         }
     }
 
@@ -67,6 +70,7 @@ impl Service {
             Service::Lambda => "lambda",
             Service::EventBridge => "events",
             Service::SecurityHub => "securityhub",
+            Service::Kms => "kms",
         }
     }
 
@@ -83,6 +87,7 @@ impl Service {
             Service::Lambda => "AWS_ENDPOINT_URL_LAMBDA",
             Service::EventBridge => "AWS_ENDPOINT_URL_EVENTBRIDGE",
             Service::SecurityHub => "AWS_ENDPOINT_URL_SECURITYHUB",
+            Service::Kms => "AWS_ENDPOINT_URL_KMS",
         }
     }
 }

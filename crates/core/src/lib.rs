@@ -7,6 +7,7 @@
 
 pub mod access_entry;
 pub mod access_policies;
+pub mod agent_auth;
 pub mod agent_protocol;
 pub mod arn;
 pub mod aws_auth;
@@ -14,6 +15,7 @@ pub mod call_failure;
 /// The Lambda functions' configuration document (docs/configuration.md): validation, account
 /// scope and which mode a cluster gets.
 pub mod config;
+pub mod eks_endpoint;
 pub mod eks_managed;
 pub mod facts;
 pub mod finding;

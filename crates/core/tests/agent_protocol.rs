@@ -1,9 +1,10 @@
 //! The agent protocol's messages as the core encodes them conform to
 //! docs/agent-protocol.schema.json, and the schema refuses what the decoder refuses.
 
+use eks_auth_core::agent_auth::SIGNING_ALGORITHM;
 use eks_auth_core::agent_protocol::{
     AGENT_PROTOCOL_VERSION, AgentCluster, AgentRequest, AgentResponse, ConfigMapData, Failure,
-    FailureReason, Operation, Outcome, decode_request,
+    FailureReason, Operation, Outcome, RequestAuth, decode_request,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -25,6 +26,17 @@ fn cluster() -> AgentCluster {
         region: "eu-west-1".to_owned(),
         endpoint: "https://ABC.gr7.eu-west-1.eks.amazonaws.com".to_owned(),
         certificate_authority: "LS0tLS1CRUdJTg==".to_owned(),
+        arn: Some("arn:aws:eks:eu-west-1:111122223333:cluster/prod".to_owned()),
+    }
+}
+
+fn auth() -> RequestAuth {
+    RequestAuth {
+        key_id: "arn:aws:kms:eu-west-1:999999999999:key/0f1e2d3c".to_owned(),
+        algorithm: SIGNING_ALGORITHM.to_owned(),
+        request_id: "0123456789abcdef0123456789abcdef".to_owned(),
+        expires_at: 1_800_000_060,
+        signature: "3045022100ab".to_owned(),
     }
 }
 
@@ -44,13 +56,16 @@ fn every_request_and_response_conforms() {
             continue_token: Some("next".to_owned()),
         },
     ] {
-        let request = serde_json::to_value(AgentRequest {
-            version: AGENT_PROTOCOL_VERSION,
-            cluster: cluster(),
-            operation,
-        })
-        .expect("json");
-        assert_eq!(valid(&request), Vec::<String>::new(), "{request}");
+        for auth in [Some(auth()), None] {
+            let request = serde_json::to_value(AgentRequest {
+                version: AGENT_PROTOCOL_VERSION,
+                cluster: cluster(),
+                operation: operation.clone(),
+                auth,
+            })
+            .expect("json");
+            assert_eq!(valid(&request), Vec::<String>::new(), "{request}");
+        }
     }
     for outcome in [
         Outcome::AwsAuth { config_map: None },
@@ -84,6 +99,10 @@ fn every_request_and_response_conforms() {
             supported_versions: vec![1],
             ..Failure::new(FailureReason::Denied, "forbidden")
         }),
+        Outcome::Failed(Failure::new(
+            FailureReason::Unauthenticated,
+            "the request is not signed",
+        )),
     ] {
         let response = serde_json::to_value(AgentResponse::new(outcome)).expect("json");
         assert_eq!(valid(&response), Vec::<String>::new(), "{response}");
@@ -98,6 +117,9 @@ fn the_schema_refuses_what_the_decoder_refuses() {
         json!({"version": 1, "cluster": cluster, "operation": {"kind": "read_aws_auth"}, "token": "k8s-aws-v1.x"}),
         json!({"version": 1, "cluster": cluster, "operation": {"kind": "list_rbac", "resource": "secrets", "limit": 5}}),
         json!({"version": 1, "cluster": {"name": "prod", "region": "eu-west-1", "endpoint": "http://x", "certificate_authority": "x"}, "operation": {"kind": "read_aws_auth"}}),
+        json!({"version": 1, "cluster": cluster, "operation": {"kind": "read_aws_auth"}, "auth": {"key_id": "k", "algorithm": "ECDSA_SHA_256", "request_id": "0123456789abcdef", "expires_at": 1, "signature": "00", "token": "x"}}),
+        json!({"version": 1, "cluster": cluster, "operation": {"kind": "read_aws_auth"}, "auth": {"key_id": "k", "algorithm": "ECDSA_SHA_256", "request_id": "0123456789abcdef", "expires_at": 1}}),
+        json!({"version": 1, "cluster": cluster, "operation": {"kind": "read_aws_auth"}, "auth": {"key_id": "k", "algorithm": "ECDSA_SHA_256", "request_id": "0123456789abcdef", "expires_at": -1, "signature": "00"}}),
     ] {
         assert!(decode_request(&bad).is_err(), "{bad}");
         assert!(!valid(&bad).is_empty(), "the schema accepts {bad}");

@@ -4,16 +4,20 @@
 //! cannot reach: read kube-system/aws-auth, write it conditionally on the resourceVersion read,
 //! list RBAC pages — the three operations of `eks_auth_core::agent_protocol`, nothing else.
 //!
-//! It signs its bearer token with its own role's credentials (the Lambda environment's), never
-//! with anything a request carries; it calls no AWS service; it keeps no state between
-//! invocations. Every answer is a protocol response, failures included, so the worker always
+//! It carries out only requests the central worker signed with its KMS key for that cluster,
+//! operation and payload, unexpired and once ([`authenticate`]), and connects only to EKS
+//! endpoints of its region. It signs its bearer token with its own role's credentials (the
+//! Lambda environment's), never with anything a request carries; it calls no AWS service; what
+//! it keeps between invocations is the ids of the requests it carried out. Every answer is a protocol response, failures included, so the worker always
 //! learns what happened; nothing is written unless the write itself succeeded.
 
+mod authenticate;
 mod env;
 mod operation;
 
 pub use env::{AgentEnv, EnvError};
 
+use authenticate::{authenticate, now};
 use eks_auth_core::agent_protocol::{
     AGENT_PROTOCOL_VERSION, AgentResponse, Failure, FailureReason, Outcome, ProtocolError,
     decode_request,
@@ -32,7 +36,11 @@ pub async fn handle(env: &AgentEnv, payload: &Value) -> Value {
                 request.cluster.name.clone(),
                 request.operation.name().to_owned(),
             );
-            (cluster, operation, perform(env, request).await)
+            let outcome = match authenticate(env, &request, now()) {
+                Ok(()) => perform(env, request).await,
+                Err(refused) => refused,
+            };
+            (cluster, operation, outcome)
         }
         Err(e) => (String::new(), "(undecodable)".to_owned(), refused(env, &e)),
     };
@@ -111,34 +119,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn requests_outside_the_protocol_or_the_region_are_refused_without_a_call() {
+    async fn requests_outside_the_protocol_or_unsigned_are_refused_without_a_call() {
         let cluster = json!({"name": "prod", "region": "eu-west-1", "endpoint": "https://127.0.0.1:1", "certificate_authority": "eA=="});
         let f = answer(
             json!({"version": 1, "cluster": cluster, "operation": {"kind": "delete_aws_auth"}}),
         )
         .await;
         assert_eq!(f.reason, FailureReason::InvalidRequest);
-        let mut other_region = cluster.clone();
-        other_region["region"] = json!("us-east-1");
-        let f = answer(
-            json!({"version": 1, "cluster": other_region, "operation": {"kind": "read_aws_auth"}}),
-        )
-        .await;
-        assert_eq!(f.reason, FailureReason::InvalidRequest);
-        assert!(
-            f.message.contains("serves region eu-west-1"),
-            "{}",
-            f.message
-        );
-        // A CA that is no certificate: refused before anything is sent.
-        let f = answer(
-            json!({"version": 1, "cluster": cluster, "operation": {"kind": "read_aws_auth"}}),
-        )
-        .await;
-        assert_eq!(f.reason, FailureReason::InvalidRequest);
-        assert_eq!(
-            f.agent_principal.as_deref(),
-            Some("arn:aws:iam::111122223333:role/eks-auth-migrator-agent-vpc-1")
-        );
+        // Unsigned: refused before anything else, whatever it names.
+        for region in ["eu-west-1", "us-east-1"] {
+            let mut c = cluster.clone();
+            c["region"] = json!(region);
+            let f =
+                answer(json!({"version": 1, "cluster": c, "operation": {"kind": "read_aws_auth"}}))
+                    .await;
+            assert_eq!(f.reason, FailureReason::Unauthenticated);
+            assert!(f.message.contains("not signed"), "{}", f.message);
+            assert_eq!(
+                f.agent_principal.as_deref(),
+                Some("arn:aws:iam::111122223333:role/eks-auth-migrator-agent-vpc-1")
+            );
+        }
     }
 }

@@ -105,6 +105,7 @@ async fn worker<'a>(
         force_mode: None,
         held_leases: deps.held_leases.clone(),
         publisher: deps.clients.publisher.as_ref(),
+        agent_signer: deps.clients.agent_signer.as_ref(),
     })
 }
 

@@ -44,6 +44,9 @@ pub struct FunctionEnv {
     /// `SECURITY_HUB_FINDINGS` (`true`/`false`, default false): fleet-scan imports a finding per
     /// cluster that still authenticates through aws-auth, in the cluster's account.
     pub security_hub_findings: bool,
+    /// `AGENT_SIGNING_KEY_ARN` (worker): the KMS key that signs in-VPC agent requests (unset:
+    /// agent calls fail with what to configure).
+    pub agent_signing_key: Option<String>,
 }
 
 impl FunctionEnv {
@@ -106,6 +109,7 @@ impl FunctionEnv {
         Ok(Self {
             event_bus: optional("EVENT_BUS_NAME"),
             metrics_namespace: optional("METRICS_NAMESPACE"),
+            agent_signing_key: optional("AGENT_SIGNING_KEY_ARN"),
             security_hub_findings,
             update_poll: std::time::Duration::from_secs(update_poll),
             table: required("TABLE_NAME")?,

@@ -94,6 +94,8 @@ pub async fn audit_fleet(
         force_mode: Some(Mode::Audit),
         held_leases: HeldLeases::default(),
         publisher: None,
+        // An operator's audit reads private clusters only through its own route.
+        agent_signer: None,
     };
     let done = std::sync::atomic::AtomicUsize::new(0);
     let clusters = futures::stream::iter(jobs)

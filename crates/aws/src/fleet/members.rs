@@ -94,6 +94,7 @@ impl MemberAccounts {
             assume_from: Some(self.base.clone()),
             route: crate::route::RoutePolicy::default(),
             owner_tags: Vec::new(),
+            agent_signer: None,
         }
     }
 

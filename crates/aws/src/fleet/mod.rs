@@ -35,6 +35,8 @@ pub struct Clients {
     pub publisher: Option<EventPublisher>,
     /// Where EMF metric lines go (standard output in `METRICS_NAMESPACE`, or nowhere).
     pub metrics: MetricsOut,
+    /// Signs in-VPC agent requests, when `AGENT_SIGNING_KEY_ARN` is set (the worker).
+    pub agent_signer: Option<crate::route::signer::AgentSigner>,
     /// Since when the migrator watches the fleet, once read (it never changes).
     watching_since: tokio::sync::OnceCell<std::time::SystemTime>,
 }
@@ -61,6 +63,10 @@ impl Clients {
                 .as_ref()
                 .map(|bus| EventPublisher::new(config, bus)),
             metrics: MetricsOut::stdout(env.metrics_namespace.clone()),
+            agent_signer: env
+                .agent_signing_key
+                .as_ref()
+                .map(|key| crate::route::signer::AgentSigner::new(config, key)),
             watching_since: tokio::sync::OnceCell::new(),
         }
     }

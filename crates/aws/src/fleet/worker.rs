@@ -9,6 +9,7 @@ use crate::live::{self, GatherError};
 use crate::notify::call_stats::CallStats;
 use crate::notify::events::EventPublisher;
 use crate::route::RoutePolicy;
+use crate::route::signer::AgentSigner;
 use crate::sdk_config::eks_client;
 use crate::sdk_error::failure;
 use crate::sdk_error::log;
@@ -78,6 +79,9 @@ pub struct Worker<'a> {
     pub held_leases: HeldLeases,
     /// Where each run's phase-change events go (`None`: they stay recorded on the cluster).
     pub publisher: Option<&'a EventPublisher>,
+    /// Signs the requests sent to in-VPC agents (`None`: agent calls fail with what to
+    /// configure).
+    pub agent_signer: Option<&'a AgentSigner>,
 }
 
 impl Worker<'_> {
@@ -180,6 +184,7 @@ impl Worker<'_> {
         // Owners: the configured ownership tags, and the owners accepted per cluster.
         settings.gather.owner_tags = self.config.owners.tags.clone();
         settings.owners = self.config.owners.clone();
+        settings.gather.agent_signer = self.agent_signer.cloned();
         let mut engine =
             Engine::new(&member, self.store, &settings).with_held_leases(self.held_leases.clone());
         if let Some(publisher) = self.publisher {

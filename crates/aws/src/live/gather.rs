@@ -54,7 +54,7 @@ pub async fn gather(
     let (cluster, region, info) = (&target.cluster, &target.region, &target.info);
     tracing::debug!(cluster = %cluster, account = %info.account, mode = info.mode.as_str(), "described cluster");
     let listed = list(&target).await?;
-    let access = target.route(config, &options.route)?;
+    let access = target.route(config, &options.route, options.agent_signer.as_ref())?;
     let configmap =
         read_aws_auth(config, &KubeCtx::new(&target, &access.reach), &access.via).await?;
     tracing::debug!(

@@ -62,6 +62,10 @@ impl KubeCtx<'_> {
             region: self.region.to_string(),
             endpoint: self.info.endpoint.clone(),
             certificate_authority: self.info.ca_data.clone(),
+            arn: Some(format!(
+                "arn:{}:eks:{}:{}:cluster/{}",
+                self.info.partition, self.region, self.info.account, self.cluster
+            )),
         }
     }
 

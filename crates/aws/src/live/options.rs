@@ -3,6 +3,7 @@
 
 use crate::route::RoutePolicy;
 use eks_auth_core::owner::acceptance::OwnerTag;
+use crate::route::signer::AgentSigner;
 
 /// How many per-entry or per-principal calls run at once.
 pub(crate) const CONCURRENCY: usize = 8;
@@ -23,4 +24,7 @@ pub struct GatherOptions {
     /// Cluster tags the configuration names as ownership tags (`ManagedBy=terraform`), besides
     /// the ones recognised by default (docs/owners.md).
     pub owner_tags: Vec<OwnerTag>,
+    /// Signs the requests sent to in-VPC agents (the worker's KMS key); `None`: no agent is
+    /// called (its calls fail with what to configure).
+    pub agent_signer: Option<AgentSigner>,
 }

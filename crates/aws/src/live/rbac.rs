@@ -60,7 +60,7 @@ pub async fn gather_rbac_with(
 ) -> Result<RbacGathered, RbacError> {
     let target = Target::describe(config, cluster_name).await?;
     let access_policies = eks::access_policy_names(&target.eks, &target.ctx()).await?;
-    let access = target.route(config, &options.route)?;
+    let access = target.route(config, &options.route, options.agent_signer.as_ref())?;
     let kctx = KubeCtx::new(&target, &access.reach);
     let mut objects = Vec::new();
     for (resource, _) in RBAC_KINDS {

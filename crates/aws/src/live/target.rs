@@ -3,6 +3,7 @@
 
 use super::eks::{self, ClusterInfo};
 use super::error::{GatherError, Unreachable};
+use crate::route::signer::AgentSigner;
 use crate::route::{self, RoutePolicy};
 use crate::sdk_config::eks_client;
 use eks_auth_core::reach::ClusterPlace;
@@ -69,18 +70,20 @@ impl Target {
     }
 
     /// The route to the cluster's Kubernetes API, or [`GatherError::Unreachable`] with what to
-    /// deploy. Agents are invoked with `config` (the member role's, in the cluster's account).
+    /// deploy. Agents are invoked with `config` (the member role's, in the cluster's account),
+    /// their requests signed with `signer`.
     pub(crate) fn route(
         &self,
         config: &aws_config::SdkConfig,
         policy: &RoutePolicy,
+        signer: Option<&AgentSigner>,
     ) -> Result<route::Access, GatherError> {
         let place = ClusterPlace {
             account: &self.info.account,
             region: self.region.as_ref(),
             name: self.cluster.as_ref(),
         };
-        route::choose(config, place, &self.info.access, policy).map_err(|no| {
+        route::choose(config, place, &self.info.access, policy, signer).map_err(|no| {
             GatherError::Unreachable(Box::new(Unreachable {
                 cluster: self.cluster.to_string(),
                 account: self.info.account.clone(),

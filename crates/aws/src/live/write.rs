@@ -26,7 +26,7 @@ pub async fn write_aws_auth(
     data: &BTreeMap<String, String>,
 ) -> Result<String, WriteError> {
     let target = Target::describe(config, cluster_name).await?;
-    let access = target.route(config, &options.route)?;
+    let access = target.route(config, &options.route, options.agent_signer.as_ref())?;
     let expected = Expected {
         resource_version: &expected.resource_version,
         data: &expected.data,

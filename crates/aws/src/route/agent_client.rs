@@ -2,9 +2,11 @@
 //! invocation (RequestResponse) of the agent function per operation, with the member role's
 //! credentials, bounded by the configured timeout and never retried here (a failed call fails
 //! the run, which SQS retries; a write is conditional on resourceVersion, so a retry can never
-//! land twice). Every call is logged (cluster, function, operation, outcome, duration); writes
+//! land twice). Every request is signed first ([`AgentSigner`]): an agent carries out nothing
+//! else. Every call is logged (cluster, function, operation, outcome, duration); writes
 //! are also audited by the engine before and after.
 
+use super::signer::AgentSigner;
 use crate::sdk_error::failure;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
@@ -21,6 +23,7 @@ pub(crate) struct AgentClient {
     client: aws_sdk_lambda::Client,
     function: String,
     timeout: Duration,
+    signer: Option<AgentSigner>,
 }
 
 /// Why an agent call gave no outcome.
@@ -42,8 +45,13 @@ impl std::fmt::Display for CallError {
 
 impl AgentClient {
     /// A client for `function` with `config`'s credentials and region, giving up after
-    /// `timeout`.
-    pub(crate) fn new(config: &aws_config::SdkConfig, function: &str, timeout: Duration) -> Self {
+    /// `timeout`, signing with `signer` (without one every call fails before it is sent).
+    pub(crate) fn new(
+        config: &aws_config::SdkConfig,
+        function: &str,
+        timeout: Duration,
+        signer: Option<AgentSigner>,
+    ) -> Self {
         let client = aws_sdk_lambda::Client::from_conf(
             aws_sdk_lambda::config::Builder::from(config)
                 .retry_config(RetryConfig::standard().with_max_attempts(1))
@@ -60,6 +68,7 @@ impl AgentClient {
             client,
             function: function.to_owned(),
             timeout,
+            signer,
         }
     }
 
@@ -76,13 +85,17 @@ impl AgentClient {
     ) -> Result<Outcome, CallError> {
         let name = operation.name();
         let cluster_name = cluster.name.clone();
-        let request = AgentRequest {
+        let mut request = AgentRequest {
             version: AGENT_PROTOCOL_VERSION,
             cluster,
             operation,
+            auth: None,
         };
         let started = Instant::now();
-        let result = self.invoke(&request).await;
+        let result = match self.sign(&mut request).await {
+            Ok(()) => self.invoke(&request).await,
+            Err(e) => Err(e),
+        };
         let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match &result {
             Ok(outcome) => tracing::info!(
@@ -103,6 +116,15 @@ impl AgentClient {
             ),
         }
         result
+    }
+
+    async fn sign(&self, request: &mut AgentRequest) -> Result<(), CallError> {
+        let signer = self.signer.as_ref().ok_or_else(|| {
+            CallError::Failed(
+                "this worker has no agent signing key (AGENT_SIGNING_KEY_ARN, template.yaml's AgentSigningKey), and agents carry out only signed requests".to_owned(),
+            )
+        })?;
+        signer.sign(request).await.map_err(CallError::Failed)
     }
 
     async fn invoke(&self, request: &AgentRequest) -> Result<Outcome, CallError> {

@@ -6,11 +6,13 @@
 //! depend on the route.
 
 pub(crate) mod agent_client;
+pub mod signer;
 
 use agent_client::AgentClient;
 use eks_auth_core::reach::{
     self, ClusterPlace, ClusterReach, DirectVia, EndpointAccess, NetworkConfig, Route,
 };
+use signer::AgentSigner;
 use std::time::Duration;
 
 /// How a gather picks its route.
@@ -65,12 +67,14 @@ impl NoRoute {
 }
 
 /// Chooses the route to the cluster at `place` whose endpoint access is `access`; agents are
-/// invoked with `config` (the member role's configuration in the cluster's account and region).
+/// invoked with `config` (the member role's configuration in the cluster's account and region)
+/// and their requests signed with `signer`.
 pub(crate) fn choose(
     config: &aws_config::SdkConfig,
     place: ClusterPlace<'_>,
     access: &EndpointAccess,
     policy: &RoutePolicy,
+    signer: Option<&AgentSigner>,
 ) -> Result<Access, Box<NoRoute>> {
     let (reachability, route, timeout) = match policy {
         RoutePolicy::Direct => (
@@ -92,7 +96,9 @@ pub(crate) fn choose(
     };
     let via = match &route {
         Route::Direct { .. } => Via::Direct,
-        Route::Agent { function, .. } => Via::Agent(AgentClient::new(config, function, timeout)),
+        Route::Agent { function, .. } => {
+            Via::Agent(AgentClient::new(config, function, timeout, signer.cloned()))
+        }
         Route::Unreachable { reason } => {
             return Err(Box::new(NoRoute::new(reachability, reason.clone())));
         }

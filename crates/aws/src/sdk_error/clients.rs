@@ -35,3 +35,4 @@ service_client!(aws_sdk_ssm::Client, Service::Ssm);
 service_client!(aws_sdk_lambda::Client, Service::Lambda);
 service_client!(aws_sdk_eventbridge::Client, Service::EventBridge);
 service_client!(aws_sdk_securityhub::Client, Service::SecurityHub);
+service_client!(aws_sdk_kms::Client, Service::Kms);

@@ -356,6 +356,8 @@ pub struct Pipeline {
     pub env: FunctionEnv,
     /// The queue a rule on the central bus copies every eks-auth-migrator event to.
     pub captured_url: String,
+    /// The public key of the worker's agent signing key (base64), given to every agent.
+    pub signing_public_key: String,
     _dir: tempfile::TempDir,
 }
 
@@ -623,7 +625,9 @@ async fn pipeline_without_bus(fleet: Fleet) -> Option<Pipeline> {
         .send()
         .await
         .expect("PutParameter");
+    let (signing_key, signing_public_key) = signing_key(&central).await;
     let vars: HashMap<&str, String> = HashMap::from([
+        ("AGENT_SIGNING_KEY_ARN", signing_key),
         ("TABLE_NAME", TABLE.to_owned()),
         ("QUEUE_URL", queue_url.clone()),
         ("CONFIG_PARAMETER", PARAMETER.to_owned()),
@@ -643,8 +647,40 @@ async fn pipeline_without_bus(fleet: Fleet) -> Option<Pipeline> {
         queue_url,
         env,
         captured_url,
+        signing_public_key,
         _dir: dir,
     })
+}
+
+/// The central stack's agent signing key (template.yaml's AgentSigningKey), created in moto:
+/// its ARN (the worker's AGENT_SIGNING_KEY_ARN) and its public key in base64 (each agent
+/// stack's SigningPublicKey).
+async fn signing_key(central: &aws_config::SdkConfig) -> (String, String) {
+    use base64::Engine as _;
+    let kms = aws_sdk_kms::Client::new(central);
+    let key = kms
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .expect("CreateKey");
+    let arn = key
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .expect("the key's ARN")
+        .to_owned();
+    let public = kms
+        .get_public_key()
+        .key_id(&arn)
+        .send()
+        .await
+        .expect("GetPublicKey");
+    let der = public.public_key().expect("a public key");
+    (
+        arn,
+        base64::engine::general_purpose::STANDARD.encode(der.as_ref()),
+    )
 }
 
 /// Deploys the in-VPC agent of `vpc` in `account` (us-east-1): the agent function
@@ -666,6 +702,9 @@ pub async fn deploy_agent(p: &Pipeline, account: &str, vpc: &str) -> String {
         ("AWS_SECRET_ACCESS_KEY", c.secret_access_key().to_owned()),
         ("AWS_SESSION_TOKEN", c.session_token().to_owned()),
         ("AGENT_ROLE_ARN", agent_role(account, vpc)),
+        ("AGENT_SIGNING_PUBLIC_KEY", p.signing_public_key.clone()),
+        // The simulator's clusters listen on 127.0.0.1 (the local stack's override).
+        ("AGENT_ALLOW_LOOPBACK_ENDPOINTS", "true".to_owned()),
         (
             "KUBE_API_PROXY",
             p.stack.sim.vpc_gateway(vpc).expect("VPC gateway"),
@@ -702,17 +741,48 @@ pub fn role_actions(role: &str) -> std::collections::BTreeSet<String> {
     let template =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
             .expect("template.yaml");
-    let start = template
-        .find(&format!("\n  {role}:\n"))
-        .unwrap_or_else(|| panic!("{role} in template.yaml"));
-    let body = &template[start + role.len() + 5..];
-    // The role ends where the next resource (two-space indent) starts.
-    let end = body
-        .lines()
-        .position(|l| l.starts_with("  ") && l.chars().nth(2).is_some_and(char::is_alphabetic))
-        .unwrap_or(usize::MAX);
+    let blocks = resource_blocks(&template);
+    assert!(
+        blocks.iter().any(|(name, _)| name == role),
+        "{role} in template.yaml"
+    );
+    // The role's own policies, and those declared as their own resources
+    // (AWS::IAM::RolePolicy with `RoleName: !Ref <role>`).
+    blocks
+        .iter()
+        .filter(|(name, body)| {
+            name == role
+                || (body.contains("Type: AWS::IAM::RolePolicy")
+                    && body.contains(&format!("RoleName: !Ref {role}\n")))
+        })
+        .flat_map(|(_, body)| actions_in(body))
+        .collect()
+}
+
+/// Every top-level block of `template` (two-space indent: resources, parameters, outputs), by
+/// name, with its body.
+fn resource_blocks(template: &str) -> Vec<(String, String)> {
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    for line in template.lines() {
+        let name = line
+            .strip_prefix("  ")
+            .filter(|l| l.chars().next().is_some_and(char::is_alphabetic))
+            .and_then(|l| l.strip_suffix(':'));
+        match (name, blocks.last_mut()) {
+            (Some(name), _) => blocks.push((name.to_owned(), String::new())),
+            (None, Some((_, body))) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    blocks
+}
+
+/// The `service:Action` items a block lists.
+fn actions_in(body: &str) -> Vec<String> {
     body.lines()
-        .take(end)
         .filter_map(|l| {
             let l = l.trim();
             l.strip_prefix("- ")
