@@ -42,11 +42,12 @@ fn resource_matches(list: &[String], resource: &str) -> bool {
         .any(|r| r == "*" || r == resource || sub.is_some_and(|s| r.strip_prefix("*/") == Some(s)))
 }
 
+/// `NonResourceURLMatches`: `*`, the URL itself, or a pattern ending in `*` whose text without
+/// every trailing `*` (`strings.TrimRight`) the URL starts with.
 fn url_matches(pattern: &str, url: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => url.starts_with(prefix),
-        None => pattern == url,
-    }
+    pattern == "*"
+        || pattern == url
+        || (pattern.ends_with('*') && url.starts_with(pattern.trim_end_matches('*')))
 }
 
 fn rule_allows(rule: &PolicyRule, r: &Req) -> bool {
@@ -225,7 +226,14 @@ const RESOURCES: &[&str] = &[
     "*",
     "*/scale",
 ];
-const URLS: &[&str] = &["/healthz", "/metrics", "/api/*", "*"];
+const URLS: &[&str] = &[
+    "/healthz",
+    "/metrics",
+    "/api/*",
+    "/logs**",
+    "/logs/kubelet",
+    "*",
+];
 const NAMESPACES: &[&str] = &["orders", "payments", "team-a"];
 
 fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
@@ -478,16 +486,19 @@ fn samples(grants: &[&[(Scope, Vec<PolicyRule>)]]) -> Vec<Req> {
         };
         let vs = expand(&rule.verbs, &verbs, "zz-verb");
         for url in &rule.non_resource_urls {
+            // The pattern's own prefix (`/logs**` allows `/logs`) and a fresh extension of it.
+            let asked = [url.replace('*', "zz"), url.trim_end_matches('*').to_owned()];
             for verb in &vs {
-                let u = url.replace('*', "zz");
-                out.push(Req {
-                    verb: verb.clone(),
-                    group: String::new(),
-                    resource: String::new(),
-                    name: String::new(),
-                    ns: None,
-                    url: Some(u),
-                });
+                for u in &asked {
+                    out.push(Req {
+                        verb: verb.clone(),
+                        group: String::new(),
+                        resource: String::new(),
+                        name: String::new(),
+                        ns: None,
+                        url: Some(u.clone()),
+                    });
+                }
             }
         }
         let names: Vec<String> = rule
