@@ -135,6 +135,8 @@ finding_codes! {
     RbacUnknownVerb => "RBAC_UNKNOWN_VERB",
     /// An access policy whose Kubernetes rules this build does not know.
     AccessPolicyUnknown => "ACCESS_POLICY_UNKNOWN",
+    /// A partial RBAC dump lacked bootstrap ClusterRoles; Kubernetes' definitions were assumed.
+    RbacBootstrapAssumed => "RBAC_BOOTSTRAP_ASSUMED",
 }
 
 impl fmt::Display for FindingCode {

@@ -83,5 +83,8 @@ pub fn remedy(code: FindingCode) -> &'static str {
         C::AccessPolicyUnknown => {
             "Update eks-auth-migrator for the policy's rules, or map to a policy it knows."
         }
+        C::RbacBootstrapAssumed => {
+            "Nothing, unless the cluster's bootstrap roles were edited: then dump them too."
+        }
     }
 }
