@@ -10,6 +10,7 @@ pub mod access_policies;
 pub mod agent_protocol;
 pub mod arn;
 pub mod aws_auth;
+pub mod call_failure;
 /// The Lambda functions' configuration document (docs/configuration.md): validation, account
 /// scope and which mode a cluster gets.
 pub mod config;
