@@ -16,6 +16,7 @@ pub mod call_failure;
 pub mod config;
 pub mod eks_managed;
 pub mod facts;
+pub mod failure_decision;
 pub mod finding;
 pub mod inventory;
 pub mod jobs;
