@@ -143,6 +143,8 @@ finding_codes! {
     ClusterOwner => "CLUSTER_OWNER",
     /// Who writes aws-auth could not be read (a file without metadata or managedFields).
     OwnerUnknown => "OWNER_UNKNOWN",
+    /// A partial RBAC dump lacked bootstrap ClusterRoles; Kubernetes' definitions were assumed.
+    RbacBootstrapAssumed => "RBAC_BOOTSTRAP_ASSUMED",
 }
 
 impl fmt::Display for FindingCode {

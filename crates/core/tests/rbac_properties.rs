@@ -42,11 +42,12 @@ fn resource_matches(list: &[String], resource: &str) -> bool {
         .any(|r| r == "*" || r == resource || sub.is_some_and(|s| r.strip_prefix("*/") == Some(s)))
 }
 
+/// `NonResourceURLMatches`: `*`, the URL itself, or a pattern ending in `*` whose text without
+/// every trailing `*` (`strings.TrimRight`) the URL starts with.
 fn url_matches(pattern: &str, url: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => url.starts_with(prefix),
-        None => pattern == url,
-    }
+    pattern == "*"
+        || pattern == url
+        || (pattern.ends_with('*') && url.starts_with(pattern.trim_end_matches('*')))
 }
 
 fn rule_allows(rule: &PolicyRule, r: &Req) -> bool {
@@ -225,7 +226,14 @@ const RESOURCES: &[&str] = &[
     "*",
     "*/scale",
 ];
-const URLS: &[&str] = &["/healthz", "/metrics", "/api/*", "*"];
+const URLS: &[&str] = &[
+    "/healthz",
+    "/metrics",
+    "/api/*",
+    "/logs**",
+    "/logs/kubelet",
+    "*",
+];
 const NAMESPACES: &[&str] = &["orders", "payments", "team-a"];
 
 fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
@@ -478,16 +486,19 @@ fn samples(grants: &[&[(Scope, Vec<PolicyRule>)]]) -> Vec<Req> {
         };
         let vs = expand(&rule.verbs, &verbs, "zz-verb");
         for url in &rule.non_resource_urls {
+            // The pattern's own prefix (`/logs**` allows `/logs`) and a fresh extension of it.
+            let asked = [url.replace('*', "zz"), url.trim_end_matches('*').to_owned()];
             for verb in &vs {
-                let u = url.replace('*', "zz");
-                out.push(Req {
-                    verb: verb.clone(),
-                    group: String::new(),
-                    resource: String::new(),
-                    name: String::new(),
-                    ns: None,
-                    url: Some(u),
-                });
+                for u in &asked {
+                    out.push(Req {
+                        verb: verb.clone(),
+                        group: String::new(),
+                        resource: String::new(),
+                        name: String::new(),
+                        ns: None,
+                        url: Some(u.clone()),
+                    });
+                }
             }
         }
         let names: Vec<String> = rule
@@ -707,5 +718,193 @@ proptest! {
             let plan = plan_with_rbac(&auth, None, &MigrationPolicy::default(), &RbacInput { rbac: &rbac, listed_policies: None });
             prop_assert!(plan.rbac.is_some());
         }
+    }
+}
+
+// 4. No object the reader accepts is one the API server would refuse, and the reader accepts
+//    every object the API server would: objects are built from pieces around the validation
+//    boundaries, each piece labelled here by hand with what kubernetes/kubernetes
+//    `pkg/apis/rbac/validation/validation.go` (commit 1dc8b4f2) and apimachinery's name, label
+//    and selector validation decide for it (an independent oracle: a table, not a re-implementation).
+
+/// Names: `IsValidPathSegmentName`.
+const NAMES: &[(&str, bool)] = &[
+    ("ok", true),
+    ("a:b", true),
+    ("...", true),
+    ("a/b", false),
+    ("a%b", false),
+    (".", false),
+    ("..", false),
+];
+/// Label keys: `IsQualifiedName`.
+const KEYS: &[(&str, bool)] = &[
+    ("a", true),
+    ("example.com/x", true),
+    ("A_b.c", true),
+    ("Bad_Prefix/x", false),
+    ("/x", false),
+    ("a/b/c", false),
+    ("-a", false),
+    (
+        "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv",
+        true,
+    ),
+    (
+        "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv",
+        false,
+    ),
+];
+/// Label values: `IsValidLabelValue`.
+const VALUES: &[(&str, bool)] = &[
+    ("", true),
+    ("true", true),
+    ("a.b_c-d", true),
+    ("-x", false),
+    ("x.", false),
+    ("has space", false),
+    (
+        "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv",
+        true,
+    ),
+    (
+        "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv",
+        false,
+    ),
+];
+/// Selector operators.
+const OPERATORS: &[&str] = &["In", "NotIn", "Exists", "DoesNotExist", "Near"];
+/// API groups of role references and User/Group subjects (empty is defaulted to RBAC's).
+const REF_GROUPS: &[(&str, bool)] = &[
+    ("", true),
+    ("rbac.authorization.k8s.io", true),
+    ("example.com", false),
+];
+/// Service-account names: `IsDNS1123Subdomain`.
+const SA_NAMES: &[(&str, bool)] = &[("sa", true), ("a.b-c", true), ("Not_DNS", false)];
+
+/// One object around the boundaries, as YAML, with the oracle's verdict.
+#[derive(Debug, Clone)]
+struct Candidate4 {
+    yaml: String,
+    valid: bool,
+}
+
+fn entry(table: &'static [(&'static str, bool)]) -> impl Strategy<Value = (&'static str, bool)> {
+    prop::sample::select(table)
+}
+
+fn cluster_role_candidate() -> impl Strategy<Value = Candidate4> {
+    let selector = (
+        entry(KEYS),
+        prop::sample::select(OPERATORS),
+        prop::option::of(entry(VALUES)),
+    );
+    (
+        entry(NAMES),
+        (entry(KEYS), entry(VALUES)),
+        prop::option::of(prop::collection::vec(selector, 0..3)),
+        any::<bool>(),
+    )
+        .prop_map(|(name, label, aggregation, url_with_names)| {
+            let mut valid = name.1 && label.0.1 && label.1.1;
+            let rule = if url_with_names {
+                valid = false;
+                "{nonResourceURLs: ['/logs'], resourceNames: [x], verbs: [get]}"
+            } else {
+                "{nonResourceURLs: ['/logs*'], verbs: [get]}"
+            };
+            let aggregation = match aggregation {
+                None => String::new(),
+                Some(selectors) => {
+                    valid &= !selectors.is_empty();
+                    let exprs: Vec<String> = selectors
+                        .iter()
+                        .map(|(key, op, value)| {
+                            valid &= key.1 && value.is_none_or(|v| v.1);
+                            valid &= match *op {
+                                "In" | "NotIn" => value.is_some(),
+                                "Exists" | "DoesNotExist" => value.is_none(),
+                                _ => false,
+                            };
+                            let values = value.map_or(String::new(), |v| format!(", values: ['{}']", v.0));
+                            format!("{{matchExpressions: [{{key: '{}', operator: {op}{values}}}]}}", key.0)
+                        })
+                        .collect();
+                    format!(", aggregationRule: {{clusterRoleSelectors: [{}]}}", exprs.join(", "))
+                }
+            };
+            Candidate4 {
+                yaml: format!(
+                    "{{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {{name: '{}', labels: {{'{}': '{}'}}}}, rules: [{rule}]{aggregation}}}",
+                    name.0, label.0.0, label.1.0
+                ),
+                valid,
+            }
+        })
+}
+
+fn binding_candidate() -> impl Strategy<Value = Candidate4> {
+    (
+        any::<bool>(),
+        entry(NAMES),
+        (entry(REF_GROUPS), prop::sample::select(&["ClusterRole", "Role", "Other"][..]), entry(NAMES)),
+        (
+            prop::sample::select(&["Group", "User", "ServiceAccount", "Robot"][..]),
+            entry(REF_GROUPS),
+            entry(SA_NAMES),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(|(cluster, name, (group, kind, role), (skind, sgroup, sa, sa_ns))| {
+            let mut valid = name.1 && group.1 && role.1;
+            valid &= kind == "ClusterRole" || (kind == "Role" && !cluster);
+            let subject = match skind {
+                "ServiceAccount" => {
+                    valid &= sa.1 && (sa_ns || !cluster);
+                    let ns = if sa_ns { ", namespace: ns1" } else { "" };
+                    format!("{{kind: ServiceAccount, name: '{}'{ns}}}", sa.0)
+                }
+                "Group" | "User" => {
+                    valid &= sgroup.1;
+                    format!("{{apiGroup: '{}', kind: {skind}, name: g}}", sgroup.0)
+                }
+                _ => {
+                    valid = false;
+                    format!("{{kind: {skind}, name: g}}")
+                }
+            };
+            let (kind_of_binding, ns) = if cluster {
+                ("ClusterRoleBinding", "")
+            } else {
+                ("RoleBinding", ", namespace: team")
+            };
+            Candidate4 {
+                yaml: format!(
+                    "{{apiVersion: rbac.authorization.k8s.io/v1, kind: {kind_of_binding}, metadata: {{name: '{}'{ns}}}, roleRef: {{apiGroup: '{}', kind: {kind}, name: '{}'}}, subjects: [{subject}, {{apiGroup: rbac.authorization.k8s.io, kind: Group, name: g}}]}}",
+                    name.0, group.0, role.0
+                ),
+                valid,
+            }
+        })
+}
+
+proptest! {
+    #[test]
+    fn the_reader_accepts_exactly_what_the_api_server_accepts(
+        c in prop_oneof![cluster_role_candidate(), binding_candidate()]
+    ) {
+        let rbac = Rbac::parse(&format!("kind: List\nitems:\n- {}\n", c.yaml)).expect("a list");
+        let refused: Vec<&str> = rbac
+            .findings
+            .iter()
+            .filter(|f| f.code == eks_auth_core::finding::FindingCode::RbacInvalid)
+            .map(|f| f.message.as_str())
+            .collect();
+        let read = !rbac.cluster_roles.is_empty() || !rbac.bindings.is_empty();
+        prop_assert_eq!(read, c.valid, "{} read={} refused={:?}", c.yaml, read, refused);
+        prop_assert_eq!(refused.is_empty(), c.valid, "{}: {:?}", c.yaml, refused);
+        let unreadable = !rbac.unreadable.cluster_roles.is_empty() || !rbac.unreadable.subjects.is_empty();
+        prop_assert_eq!(unreadable, !c.valid, "{}", c.yaml);
     }
 }

@@ -71,10 +71,8 @@ pub(super) fn block_text(reason: BlockReason, plan: &Plan) -> String {
             .all_findings()
             .filter(|f| f.severity == Severity::Blocker)
             .take(5)
-            .map(|f| match &f.location {
-                Some(at) => format!("{} at {at}: {}", f.code.as_str(), f.message),
-                None => format!("{}: {}", f.code.as_str(), f.message),
-            })
+            // A finding's message already starts with its location (`Finding::at`).
+            .map(|f| format!("{}: {}", f.code.as_str(), f.message))
             .collect();
         if !blockers.is_empty() {
             text.push_str(": ");
@@ -85,4 +83,49 @@ pub(super) fn block_text(reason: BlockReason, plan: &Plan) -> String {
         text.push_str(". Keep at least one system:masters row for a role the platform team controls (it becomes a cluster-admin entry), or name the break-glass principal in the configuration");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eks_auth_core::finding::{Finding, Location};
+
+    #[test]
+    fn block_text_names_each_row_location_once() {
+        let at = Location {
+            key: "mapRoles".to_owned(),
+            index: Some(5),
+            line: Some(16),
+        };
+        let plan = Plan {
+            findings: vec![Finding::at(
+                at,
+                FindingCode::SystemGroup,
+                Severity::Blocker,
+                "the group system:x is reserved",
+            )],
+            format_version: eks_auth_core::plan::PLAN_FORMAT_VERSION,
+            cluster_name: None,
+            partition: "aws".to_owned(),
+            principals_resolved: true,
+            entries: Vec::new(),
+            blocks_api_mode: true,
+            summary: Default::default(),
+            rbac: None,
+            eks_managed_entries: Vec::new(),
+            reach: None,
+        };
+        let text = block_text(BlockReason::PlanBlocksApiMode { blockers: 1 }, &plan);
+        assert_eq!(
+            text.matches("mapRoles[5] (line 16 of mapRoles)").count(),
+            1,
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                ": SYSTEM_GROUP: mapRoles[5] (line 16 of mapRoles): the group system:x is reserved"
+            ),
+            "{text}"
+        );
+    }
 }

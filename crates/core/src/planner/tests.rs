@@ -1072,6 +1072,32 @@ macro_rules! rule_cases {
 }
 
 /// Every rule case in this file; the guard re-runs each one and checks this list is complete.
+#[test]
+fn a_partial_dump_assumes_the_bootstrap_roles_it_lacks() {
+    use crate::suggest::tests::crb;
+    let partial = crate::rbac::Rbac::parse(&format!(
+        "kind: List\nitems:\n{}",
+        crb("team", "view", "team")
+    ))
+    .expect("a list");
+    let p = record(crate::suggest::plan_with_rbac(
+        &roles(TEAM_ROW),
+        None,
+        &MigrationPolicy::default(),
+        &crate::suggest::RbacInput {
+            rbac: &partial,
+            listed_policies: None,
+        },
+    ));
+    assert_eq!(
+        top_codes(&p),
+        vec![
+            (C::RbacBootstrapAssumed, Severity::Info),
+            (C::GroupPolicyExact, Severity::Info)
+        ]
+    );
+}
+
 const RULE_CASES: &[(&str, fn())] = rule_cases![
     masters_becomes_cluster_admin_keeping_groups_and_username,
     policy_arns_follow_the_partition,
@@ -1112,6 +1138,7 @@ const RULE_CASES: &[(&str, fn())] = rule_cases![
     policies_list_access_policies_offers_without_known_rules_are_named,
     entries_eks_manages_are_listed_and_never_planned,
     owners_that_would_undo_finalize_block_it,
+    a_partial_dump_assumes_the_bootstrap_roles_it_lacks,
 ];
 
 #[test]

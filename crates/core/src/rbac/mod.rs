@@ -12,6 +12,9 @@ pub mod model;
 mod objects;
 pub mod parse;
 pub mod policies;
+mod validation;
+#[cfg(test)]
+mod validation_cases;
 
 pub use grant::Difference;
 pub use model::{

@@ -51,7 +51,10 @@ pub struct PolicyRule {
 }
 
 impl PolicyRule {
-    /// Why the API server would refuse this rule (its validation), if it would.
+    /// Why the API server would refuse this rule, if it would (kubernetes/kubernetes
+    /// `pkg/apis/rbac/validation/validation.go` `ValidatePolicyRule`, commit 1dc8b4f2: verbs
+    /// required; non-resource URLs only in cluster rules and never with API groups, resources or
+    /// resource names; resource rules need API groups and resources).
     pub fn invalid_reason(&self, namespaced: bool) -> Option<&'static str> {
         if self.verbs.is_empty() {
             return Some("a rule needs at least one verb");
@@ -60,7 +63,10 @@ impl PolicyRule {
             if namespaced {
                 return Some("namespaced rules cannot apply to non-resource URLs");
             }
-            if !self.api_groups.is_empty() || !self.resources.is_empty() {
+            if !self.api_groups.is_empty()
+                || !self.resources.is_empty()
+                || !self.resource_names.is_empty()
+            {
                 return Some("rules cannot apply to both regular resources and non-resource URLs");
             }
             return None;

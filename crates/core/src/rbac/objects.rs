@@ -5,6 +5,7 @@ use super::model::{
     Binding, BindingKind, ClusterRole, LabelSelector, PolicyRule, RBAC_GROUP, Rbac, Role, RoleKind,
     Subject, SubjectKind,
 };
+use super::validation::{self, Violation};
 use crate::finding::{Finding, FindingCode, Severity};
 use serde::Deserialize;
 use serde_json::Value;
@@ -192,8 +193,6 @@ fn read_role(rbac: &mut Rbac, place: &Place, namespace: Option<&str>, name: &str
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawRoleRef {
-    #[serde(default)]
-    api_group: String,
     kind: String,
     name: String,
 }
@@ -232,7 +231,7 @@ fn read_binding(
             return;
         }
     };
-    let subjects = read_subjects(rbac, place, raw_subjects);
+    let subjects = read_subjects(raw_subjects);
     let role_ref = read_role_ref(item, binding_kind, kind);
     let namespace = match (binding_kind, namespace) {
         (BindingKind::RoleBinding, None) => {
@@ -266,27 +265,19 @@ fn read_binding(
     }
 }
 
-/// A binding's subjects of the kinds the API server accepts; any other kind is reported and
-/// ignored (it grants nothing).
-fn read_subjects(rbac: &mut Rbac, place: &Place, raw: Vec<RawSubject>) -> Vec<Subject> {
-    let mut subjects = Vec::new();
-    for (i, s) in raw.into_iter().enumerate() {
-        let kind = match s.kind.as_str() {
-            "Group" => SubjectKind::Group,
-            "User" => SubjectKind::User,
-            "ServiceAccount" => SubjectKind::ServiceAccount,
-            other => {
-                rbac.findings.push(place.finding(
-                    FindingCode::RbacInvalid,
-                    Severity::Warning,
-                    &format!("subjects[{i}] has kind `{other}`, which is not Group, User or ServiceAccount (the API server refuses it); ignored, it grants nothing."),
-                ));
-                continue;
-            }
-        };
-        subjects.push(Subject { kind, name: s.name });
-    }
-    subjects
+/// A binding's subjects (validation has refused any other kind than these three).
+fn read_subjects(raw: Vec<RawSubject>) -> Vec<Subject> {
+    raw.into_iter()
+        .filter_map(|s| {
+            let kind = match s.kind.as_str() {
+                "Group" => SubjectKind::Group,
+                "User" => SubjectKind::User,
+                "ServiceAccount" => SubjectKind::ServiceAccount,
+                _ => return None,
+            };
+            Some(Subject { kind, name: s.name })
+        })
+        .collect()
 }
 
 /// A binding's role reference: a ClusterRole, or (for a RoleBinding) a Role, of the RBAC API
@@ -307,9 +298,6 @@ fn read_role_ref(
             ));
         }
     };
-    if !r.api_group.is_empty() && r.api_group != RBAC_GROUP {
-        return Err(format!("`roleRef.apiGroup` is `{}`", r.api_group));
-    }
     Ok((role_kind, r.name))
 }
 
@@ -387,9 +375,103 @@ pub(super) fn read_item(rbac: &mut Rbac, index: usize, item: &Value) {
         rbac.unreadable.everything.get_or_insert(why);
         return;
     };
+    let violations = validation::violations(kind, item);
+    if !violations.is_empty() {
+        refuse(rbac, &place, (kind, namespace, name), item, &violations);
+        return;
+    }
     match kind {
         "ClusterRole" => read_cluster_role(rbac, &place, name, item),
         "Role" => read_role(rbac, &place, namespace, name, item),
         _ => read_binding(rbac, &place, kind, namespace, name, item),
+    }
+}
+
+/// Records an object the API server refuses (`violations`): a finding naming the object and the
+/// rules it breaks, and what depends on it unreadable — a role's bindings (and, for a
+/// ClusterRole, any aggregated role that may select it), a binding's users and groups.
+fn refuse(
+    rbac: &mut Rbac,
+    place: &Place,
+    (kind, namespace, name): (&str, Option<&str>, &str),
+    item: &Value,
+    violations: &[Violation],
+) {
+    let rules: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    let why = format!("the API server refuses it: {}", rules.join("; "));
+    let effect = match kind {
+        "ClusterRole" | "Role" => {
+            "groups and users bound to it (or to a role aggregating it) get no suggestion"
+        }
+        _ => "its groups and users get no suggestion",
+    };
+    rbac.findings.push(place.finding(
+        FindingCode::RbacInvalid,
+        Severity::Warning,
+        &format!("{why}. No cluster can hold this object, so the dump was edited or is corrupt; {effect}. Dump the cluster again with kubectl."),
+    ));
+    match (kind, namespace) {
+        ("ClusterRole", _) => {
+            rbac.cluster_roles.remove(name);
+            rbac.unreadable.cluster_roles.insert(name.to_owned(), why);
+            let labels_valid = !violations
+                .iter()
+                .any(|v| v.field.starts_with("metadata.labels"));
+            let labels = field::<BTreeMap<String, String>>(item, "/metadata/labels");
+            match labels {
+                Ok(labels) if labels_valid => {
+                    rbac.unreadable
+                        .cluster_role_labels
+                        .insert(name.to_owned(), labels);
+                }
+                _ => {
+                    rbac.unreadable.cluster_role_labels.remove(name);
+                }
+            }
+        }
+        ("Role", Some(ns)) => {
+            let key = (ns.to_owned(), name.to_owned());
+            rbac.roles.remove(&key);
+            rbac.unreadable.roles.insert(key, why);
+        }
+        ("Role", None) => {
+            rbac.unreadable
+                .everything
+                .get_or_insert(format!("{} {why}", place.what));
+        }
+        _ => refuse_binding(rbac, place, item, why),
+    }
+}
+
+/// A refused binding's users and groups are unreadable; when its
+/// subjects cannot even be listed, everything is.
+fn refuse_binding(rbac: &mut Rbac, place: &Place, item: &Value, why: String) {
+    match item.get("subjects") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(list)) => {
+            for s in list {
+                let text = |k: &str| s.get(k).and_then(Value::as_str);
+                let kind = match text("kind") {
+                    Some("Group") => SubjectKind::Group,
+                    Some("User") => SubjectKind::User,
+                    _ => continue,
+                };
+                if let Some(name) = text("name") {
+                    let subject = Subject {
+                        kind,
+                        name: name.to_owned(),
+                    };
+                    rbac.unreadable
+                        .subjects
+                        .entry(subject)
+                        .or_insert_with(|| why.clone());
+                }
+            }
+        }
+        Some(_) => {
+            rbac.unreadable
+                .everything
+                .get_or_insert(format!("{} has unreadable subjects", place.what));
+        }
     }
 }

@@ -90,5 +90,8 @@ pub fn remedy(code: FindingCode) -> &'static str {
             "Make the cluster's code say API with the migrated entries (imported), then accept the owner for the cluster."
         }
         C::OwnerUnknown => "Plan live, or from a file with its metadata and managedFields.",
+        C::RbacBootstrapAssumed => {
+            "Nothing, unless the cluster's bootstrap roles were edited: then dump them too."
+        }
     }
 }

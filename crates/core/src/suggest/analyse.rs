@@ -72,22 +72,25 @@ fn push_unique(list: &mut Vec<String>, item: &str) {
 
 /// Analyses every carried subject.
 pub(super) fn analyse(auth: &AwsAuth, policy: &MigrationPolicy, input: &RbacInput<'_>) -> Analysis {
-    let rbac = input.rbac;
+    let mut completed = input.rbac.clone();
+    let assumed = bootstrap::complete(&mut completed);
+    let rbac = &completed;
     let catalogue = Catalogue::bundled();
     let resolved = aggregate::resolve(rbac);
     let mut findings = rbac.findings.clone();
+    findings.extend(assumed_finding(&assumed));
     findings.extend(resolved.findings.iter().cloned());
     findings.extend(catalogue_findings(catalogue, input.listed_policies));
     let carried = Carried::of(auth, policy);
     let mut ctx = Ctx::new(rbac, &resolved, catalogue, input.listed_policies);
-    // Subject → the bindings naming it.
+    // Subject → the bindings naming it, each once (a binding may name a subject twice).
     let mut by_subject: HashMap<(SubjectKind, &str), Vec<usize>> = HashMap::new();
     for (i, b) in rbac.bindings.iter().enumerate() {
         for s in &b.subjects {
-            by_subject
-                .entry((s.kind, s.name.as_str()))
-                .or_default()
-                .push(i);
+            let ids = by_subject.entry((s.kind, s.name.as_str())).or_default();
+            if ids.last() != Some(&i) {
+                ids.push(i);
+            }
         }
     }
     findings.extend(unmapped_binding_groups(rbac, &carried));
@@ -140,6 +143,7 @@ pub(super) fn analyse(auth: &AwsAuth, policy: &MigrationPolicy, input: &RbacInpu
                 access_policies: catalogue.source.clone(),
                 access_policies_as_of: catalogue.as_of.clone(),
                 kubernetes_bootstrap_roles: bootstrap::SOURCE.to_owned(),
+                assumed_bootstrap_roles: assumed,
                 list_access_policies: input.listed_policies.is_some(),
             },
             subjects,
@@ -149,6 +153,22 @@ pub(super) fn analyse(auth: &AwsAuth, policy: &MigrationPolicy, input: &RbacInpu
         findings,
         blocked,
     }
+}
+
+/// The plan note for a partial dump completed with bundled bootstrap roles.
+fn assumed_finding(assumed: &[String]) -> Option<Finding> {
+    (!assumed.is_empty()).then(|| {
+        Finding::general(
+            FindingCode::RbacBootstrapAssumed,
+            Severity::Info,
+            format!(
+                "The RBAC dump lacks the bootstrap ClusterRoles {}; every cluster has them (the API server reconciles them at start-up), so Kubernetes {}'s definitions ({}) are assumed, aggregated with the dump's own roles. If the cluster's were edited, include them in the dump (`kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A -o yaml`).",
+                assumed.join(", "),
+                bootstrap::KUBERNETES_VERSION,
+                bootstrap::SOURCE
+            ),
+        )
+    })
 }
 
 fn count(counts: &mut SuggestionCounts, s: &SubjectReport) {
@@ -198,7 +218,10 @@ fn unmapped_binding_groups(rbac: &Rbac, carried: &Carried) -> Vec<Finding> {
     for b in &rbac.bindings {
         for s in b.subjects.iter().filter(|s| s.kind == SubjectKind::Group) {
             if !s.name.starts_with("system:") && !carried.groups.contains_key(&s.name) {
-                named.entry(&s.name).or_default().push(b.display_name());
+                let bindings = named.entry(&s.name).or_default();
+                if !bindings.contains(&b.display_name()) {
+                    bindings.push(b.display_name());
+                }
             }
         }
     }

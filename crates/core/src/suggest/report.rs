@@ -165,6 +165,9 @@ pub struct Sources {
     pub access_policies_as_of: String,
     /// Kubernetes' bootstrap ClusterRoles (repository@commit:path).
     pub kubernetes_bootstrap_roles: String,
+    /// Bootstrap ClusterRoles the dump lacked and the bundled data supplied (a partial dump).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assumed_bootstrap_roles: Vec<String>,
     /// Whether the candidates were limited to the cluster's ListAccessPolicies answer.
     pub list_access_policies: bool,
 }

@@ -429,12 +429,13 @@ fn bad_dumps_are_one_line_errors_or_findings() {
             (C::RbacInvalid, Severity::Info),
             (C::RbacUnknownVerb, Severity::Warning),
             (C::RbacInvalid, Severity::Warning),
+            (C::RbacInvalid, Severity::Warning),
         ]
     );
     assert!(rbac.unreadable.subjects.keys().any(|s| s.name == "g"));
-    let resolved = crate::rbac::aggregate::resolve(&rbac);
-    assert!(resolved.cluster_roles["sel"].is_err());
-    assert_eq!(resolved.findings[0].code, C::RbacInvalid);
+    assert!(
+        rbac.unreadable.cluster_roles["sel"].contains("`Near` is not a valid selector operator")
+    );
     // A single object is read as a one-item list; JSON works like YAML.
     let one = Rbac::parse(r#"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"x"},"rules":[]}"#)
         .expect("one object");
@@ -461,4 +462,92 @@ fn suggestions_in_api_mode_never_block() {
         },
     );
     assert!(!plan.blocks_api_mode);
+}
+
+#[test]
+fn a_binding_naming_a_subject_twice_is_listed_once() {
+    let twice = "- apiVersion: rbac.authorization.k8s.io/v1\n  kind: ClusterRoleBinding\n  metadata: {name: twice}\n  roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n  subjects:\n  - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: read-only}\n  - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: read-only}\n  - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: nobody-maps-me}\n  - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: nobody-maps-me}\n";
+    let plan = suggest(
+        &roles(
+            "- rolearn: arn:aws:iam::111122223333:role/r\n  username: r\n  groups: [read-only]\n",
+        ),
+        &dump(twice),
+        &MigrationPolicy::default(),
+    );
+    let ro = subject(&plan, "read-only");
+    assert_eq!(ro.bindings.len(), 1, "{:?}", ro.bindings);
+    assert_eq!(ro.verdict, Verdict::Exact);
+    let unmapped: Vec<&str> = plan
+        .findings
+        .iter()
+        .filter(|f| f.code == C::BindingGroupUnmapped)
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(unmapped.len(), 1, "{unmapped:?}");
+    assert_eq!(
+        unmapped[0].matches("ClusterRoleBinding/twice").count(),
+        1,
+        "{}",
+        unmapped[0]
+    );
+}
+
+#[test]
+fn a_partial_dump_assumes_the_bootstrap_roles_with_a_note() {
+    // `kubectl get clusterrolebindings,rolebindings -A -o yaml` plus the team's own roles: no
+    // bootstrap ClusterRoles. Every cluster has them, so bindings to `view` and `edit` still bind.
+    let partial = Rbac::parse(&format!(
+        "apiVersion: v1\nkind: List\nitems:\n{CRD_ROLE}{}{}",
+        crb("read-only", "view", "read-only"),
+        rb(
+            "orders",
+            "deployers",
+            "ClusterRole",
+            "edit",
+            ("Group", "deployers")
+        ),
+    ))
+    .expect("dump parses");
+    let plan = suggest(
+        &roles(DONE_WHEN_ROWS),
+        &partial,
+        &MigrationPolicy::default(),
+    );
+    assert_eq!(subject(&plan, "read-only").verdict, Verdict::Exact);
+    let dep = subject(&plan, "deployers");
+    assert_eq!(dep.verdict, Verdict::Lossy);
+    assert!(
+        texts(&dep.candidates[0].lost)
+            .iter()
+            .any(|t| t.contains("widgets.example.com")),
+        "the dump's CRD role aggregates into the assumed edit"
+    );
+    let notes: Vec<&crate::finding::Finding> = plan
+        .findings
+        .iter()
+        .filter(|f| f.code == C::RbacBootstrapAssumed)
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].severity, Severity::Info);
+    assert!(
+        notes[0].message.contains("Kubernetes 1.28")
+            && notes[0]
+                .message
+                .contains("cluster-admin, admin, edit, view"),
+        "{}",
+        notes[0].message
+    );
+    assert!(!codes(&plan).contains(&C::RbacRoleNotFound));
+    assert_eq!(
+        report(&plan).sources.assumed_bootstrap_roles.len(),
+        bootstrap::ASSUMED_WHEN_MISSING.len()
+    );
+    // A complete dump assumes nothing.
+    let full = suggest(
+        &roles(DONE_WHEN_ROWS),
+        &done_when_rbac(),
+        &MigrationPolicy::default(),
+    );
+    assert!(!codes(&full).contains(&C::RbacBootstrapAssumed));
+    assert!(report(&full).sources.assumed_bootstrap_roles.is_empty());
 }

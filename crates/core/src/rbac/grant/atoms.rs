@@ -91,12 +91,31 @@ impl Ns {
     }
 }
 
-/// A non-resource URL atom: (verb, URL or `prefix*`).
+/// A non-resource URL atom: (verb, URL or `prefix*`), the URL in its [`canonical_url`] form.
 pub(crate) type UrlAtom = (u32, String);
 
+/// A `nonResourceURLs` entry as the authoriser reads it: an entry ending in `*` is the prefix
+/// left after removing *every* trailing `*` (`/logs**` and `/logs*` both mean the prefix
+/// `/logs`), so it is written with exactly one; any other entry is one URL. Kubernetes:
+/// `NonResourceURLMatches` in pkg/apis/rbac/v1/evaluation_helpers.go
+/// (`strings.HasSuffix(ruleURL, "*") && strings.HasPrefix(requestedURL,
+/// strings.TrimRight(ruleURL, "*"))`), the same test as `nonResourceURLCovers` in
+/// pkg/registry/rbac/validation/policy_comparator.go.
+pub(super) fn canonical_url(url: &str) -> String {
+    if url.ends_with('*') {
+        format!("{}*", url.trim_end_matches('*'))
+    } else {
+        url.to_owned()
+    }
+}
+
+/// Whether URL atom `outer` allows every request `inner` allows (both canonical): the same
+/// verb or `*`, and the same URL, or a prefix that `inner`'s URL (or prefix) starts with.
 pub(super) fn url_covers(outer: &UrlAtom, inner: &UrlAtom) -> bool {
     let verb = outer.0 == ANY || outer.0 == inner.0;
     let url = match outer.1.strip_suffix('*') {
+        // Canonical: `prefix` ends in no `*`, so `inner` (a URL, or a prefix written with one
+        // `*`) starts with it exactly when everything `inner` matches does.
         Some(prefix) => inner.1.starts_with(prefix),
         None => outer.1 == inner.1,
     };

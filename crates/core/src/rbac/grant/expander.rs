@@ -1,7 +1,9 @@
 //! Turns rules into interned parts and grants, and computes set differences between them, each
 //! distinct computation once per analysis.
 
-use super::atoms::{Atom, AtomSet, IdMap, Ns, Part, RuleAtoms, UrlAtom, covered_in, url_covers};
+use super::atoms::{
+    Atom, AtomSet, IdMap, Ns, Part, RuleAtoms, UrlAtom, canonical_url, covered_in, url_covers,
+};
 use super::set::{Grant, GrantBuilder, Remainder};
 use super::symbols::{ANY, Symbols};
 use crate::rbac::model::PolicyRule;
@@ -51,6 +53,7 @@ impl Expander {
         for rule in rules {
             let verbs: Vec<u32> = rule.verbs.iter().map(|v| self.symbols.word(v)).collect();
             for url in &rule.non_resource_urls {
+                let url = canonical_url(url);
                 for verb in &verbs {
                     urls.insert((*verb, url.clone()));
                 }

@@ -34,4 +34,6 @@ pub(crate) use expander::Expander;
 pub(crate) use set::{Grant, GrantBuilder, Remainder};
 
 #[cfg(test)]
+mod kubernetes_cases;
+#[cfg(test)]
 mod tests;
