@@ -403,9 +403,25 @@ pub struct PlanFlags {
     #[arg(long, value_name = "FILE|-", conflicts_with = "cluster")]
     pub rbac: Option<PathBuf>,
 
-    /// Output format.
+    /// Output format. The owner formats (terraform, terraform-aws-eks, eksctl, cloudformation)
+    /// import what the facts say exists already (docs/plan-format.md, "Owner formats").
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+
+    /// With --format terraform-aws-eks: the module's major version (20 or 21).
+    #[arg(long, value_enum, value_name = "MAJOR", default_value_t = ModuleMajor::V21)]
+    pub module_version: ModuleMajor,
+
+    /// With --format terraform-aws-eks: the module's address in the root module, as its import
+    /// blocks name it (`eks`, `module.eks`, `module.platform.module.eks`).
+    #[arg(long, value_name = "ADDRESS", default_value = "module.eks")]
+    pub module_address: String,
+
+    /// With --format cloudformation: write the resources-to-import file (`aws cloudformation
+    /// create-change-set --change-set-type IMPORT --resources-to-import file://FILE`) for the
+    /// entries that exist already; refuses to overwrite an existing file.
+    #[arg(long, value_name = "FILE")]
+    pub resources_to_import: Option<PathBuf>,
 
     /// Exit 1 when a finding of this severity (or worse) exists.
     #[arg(long, value_enum, value_name = "SEVERITY")]
@@ -429,6 +445,21 @@ pub enum OutputFormat {
     Terraform,
     /// A CloudFormation template.
     Cloudformation,
+    /// The terraform-aws-eks module's access_entries and authentication_mode inputs.
+    TerraformAwsEks,
+    /// An eksctl ClusterConfig fragment (accessConfig).
+    Eksctl,
+}
+
+/// `--module-version` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModuleMajor {
+    /// terraform-aws-eks v20 (20.0.1 and later).
+    #[value(name = "20")]
+    V20,
+    /// terraform-aws-eks v21.
+    #[value(name = "21")]
+    V21,
 }
 
 /// `status --format` values.

@@ -1,6 +1,6 @@
 //! `eks-auth-migrator plan`: read a ConfigMap (and optional facts and policy), plan, render.
 
-use crate::args::{ColorChoice, FailOn, OutputFormat, PlanFlags};
+use crate::args::{ColorChoice, FailOn, ModuleMajor, OutputFormat, PlanFlags};
 use crate::aws_env;
 use crate::input::{check_policy_bundled, check_policy_live, load_policy, read_input};
 use crate::suggest_input::{self, SuggestInput};
@@ -10,9 +10,12 @@ use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::ClusterFacts;
 use eks_auth_core::finding::{Finding, FindingCode, Severity};
 use eks_auth_core::plan::Plan;
+use eks_auth_core::render::handoff::Handoff;
+use eks_auth_core::render::owner_format::{EksModule, ModuleAddress, ModuleVersion, OwnerFormat};
 use eks_auth_core::render::{self, Format, RenderOptions};
 use eks_auth_core::suggest::RbacInput;
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 const EXAMPLE_AWS_AUTH: &str = include_str!("../../../examples/aws-auth.yaml");
@@ -21,6 +24,7 @@ const EXAMPLE_FACTS: &str = include_str!("../../../examples/facts.json");
 /// Runs `plan`: offline from files, or read-only against a live cluster.
 pub fn run(flags: PlanFlags) -> Result<ExitCode> {
     let suggest = suggest_input(&flags)?;
+    let owner = owner_format(&flags)?;
     let (auth, facts) = match &flags.cluster {
         Some(cluster) => gather_live(
             cluster,
@@ -49,7 +53,10 @@ pub fn run(flags: PlanFlags) -> Result<ExitCode> {
         ),
         None => eks_auth_core::plan(&auth, facts.as_ref(), &policy),
     };
-    write_plan(&plan, &flags)?;
+    match &owner {
+        Some(format) => write_owner(&Handoff::from_plan(&plan, facts.as_ref()), format, &flags)?,
+        None => write_plan(&plan, &flags)?,
+    }
     let threshold = flags.fail_on.map(|f| match f {
         FailOn::Blocker => Severity::Blocker,
         FailOn::Warning => Severity::Warning,
@@ -176,5 +183,69 @@ fn format(format: OutputFormat) -> Format {
         OutputFormat::AwsCli => Format::AwsCli,
         OutputFormat::Terraform => Format::Terraform,
         OutputFormat::Cloudformation => Format::Cloudformation,
+        OutputFormat::TerraformAwsEks => Format::TerraformAwsEks,
+        OutputFormat::Eksctl => Format::Eksctl,
     }
+}
+
+/// The owner format `--format` asks for (checked before anything is read), or `None` for the
+/// table, JSON and aws-cli formats.
+fn owner_format(flags: &PlanFlags) -> Result<Option<OwnerFormat>> {
+    let owner = match flags.format {
+        OutputFormat::Table | OutputFormat::Json | OutputFormat::AwsCli => None,
+        OutputFormat::Terraform => Some(OwnerFormat::Terraform),
+        OutputFormat::Cloudformation => Some(OwnerFormat::Cloudformation),
+        OutputFormat::Eksctl => Some(OwnerFormat::Eksctl),
+        OutputFormat::TerraformAwsEks => Some(OwnerFormat::TerraformAwsEks(EksModule {
+            version: match flags.module_version {
+                ModuleMajor::V20 => ModuleVersion::V20,
+                ModuleMajor::V21 => ModuleVersion::V21,
+            },
+            address: flags
+                .module_address
+                .parse::<ModuleAddress>()
+                .context("--module-address")?,
+        })),
+    };
+    if flags.resources_to_import.is_some() && owner != Some(OwnerFormat::Cloudformation) {
+        anyhow::bail!(
+            "--resources-to-import is the CloudFormation import file: use it with --format cloudformation"
+        );
+    }
+    Ok(owner)
+}
+
+/// Writes an owner format on standard output, and CloudFormation's resources-to-import file
+/// where --resources-to-import says.
+fn write_owner(handoff: &Handoff, format: &OwnerFormat, flags: &PlanFlags) -> Result<()> {
+    let rendering = render::render_owner(handoff, format);
+    if let Some(path) = &flags.resources_to_import {
+        match &rendering.resources_to_import {
+            Some(text) => write_new_file(path, text)?,
+            None => eprintln!(
+                "note: no access entry exists yet, so there is nothing to import: {} was not written",
+                path.display()
+            ),
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(rendering.text.as_bytes())
+        .context("cannot write the plan")?;
+    out.flush().context("cannot write the plan")
+}
+
+/// Writes `text` to a file that must not exist yet.
+fn write_new_file(path: &Path, text: &str) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| {
+            format!(
+                "cannot create {} (an existing file is never overwritten: remove it or name another)",
+                path.display()
+            )
+        })?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }

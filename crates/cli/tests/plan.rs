@@ -218,7 +218,15 @@ fn unusable_input_fails_with_one_line() {
 
 #[test]
 fn every_format_renders_the_example() {
-    for format in ["table", "json", "aws-cli", "terraform", "cloudformation"] {
+    for format in [
+        "table",
+        "json",
+        "aws-cli",
+        "terraform",
+        "cloudformation",
+        "terraform-aws-eks",
+        "eksctl",
+    ] {
         let out = run(&["plan", "--example", "--format", format], None);
         assert!(out.status.success(), "{format}");
         let text = String::from_utf8(out.stdout).expect("utf-8");
@@ -253,5 +261,112 @@ fn scripts_look_up_role_paths_only_when_the_plan_could_not() {
     let script = String::from_utf8_lossy(&with_facts.stdout).into_owned();
     assert!(
         script.contains("aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_ClusterAdmin")
+    );
+}
+
+/// The example facts with platform-admin's entry made by the migrator already.
+fn half_migrated_facts(dir: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(example("facts.json")).expect("example facts");
+    let mut facts: serde_json::Value = serde_json::from_str(&text).expect("facts JSON");
+    facts["authentication_mode"] = "API_AND_CONFIG_MAP".into();
+    facts["existing_entries"] = serde_json::json!([{
+        "principal_arn": "arn:aws:iam::111122223333:role/platform-admin",
+        "type": "STANDARD",
+        "username": "platform-admin",
+        "kubernetes_groups": ["platform-oncall"],
+        "access_policies": [{
+            "policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            "access_scope": {"type": "cluster"}
+        }],
+        "managed_by_migrator": true
+    }]);
+    let path = dir.join("facts.json");
+    std::fs::write(&path, facts.to_string()).expect("write facts");
+    path.display().to_string()
+}
+
+#[test]
+fn owner_formats_import_what_the_facts_say_exists() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let facts = half_migrated_facts(dir.path());
+    let aws_auth = example("aws-auth.yaml");
+    let plan = |extra: &[&str]| {
+        let mut args = vec!["plan", "--aws-auth", &aws_auth, "--facts", &facts];
+        args.extend_from_slice(extra);
+        run(&args, None)
+    };
+    let terraform = plan(&["--format", "terraform"]);
+    let (text, stderr) = common::text(&terraform);
+    assert!(terraform.status.success(), "{stderr}");
+    assert!(text.contains("id = \"prod-eu:arn:aws:iam::111122223333:role/platform-admin\""));
+
+    let module = plan(&[
+        "--format",
+        "terraform-aws-eks",
+        "--module-version",
+        "20",
+        "--module-address",
+        "platform.module.eks",
+    ]);
+    assert!(!module.status.success(), "not a module address");
+    assert!(common::text(&module).1.contains("is not a module address"));
+    let module = plan(&[
+        "--format",
+        "terraform-aws-eks",
+        "--module-version",
+        "20",
+        "--module-address",
+        "module.platform.module.eks",
+    ]);
+    let (text, stderr) = common::text(&module);
+    assert!(module.status.success(), "{stderr}");
+    assert!(
+        text.contains(
+            "to = module.platform.module.eks.aws_eks_access_entry.this[\"platform_admin\"]"
+        )
+    );
+    assert!(
+        text.contains("    cluster_name = \"prod-eu\""),
+        "v20 names the cluster input cluster_name"
+    );
+
+    let import_file = dir.path().join("import.json");
+    let import_arg = import_file.display().to_string();
+    let cloudformation = plan(&[
+        "--format",
+        "cloudformation",
+        "--resources-to-import",
+        &import_arg,
+    ]);
+    assert!(
+        cloudformation.status.success(),
+        "{}",
+        common::text(&cloudformation).1
+    );
+    let items: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&import_file).expect("import file"))
+            .expect("import file is JSON");
+    assert_eq!(
+        items[0]["ResourceIdentifier"]["PrincipalArn"],
+        "arn:aws:iam::111122223333:role/platform-admin"
+    );
+    let again = plan(&[
+        "--format",
+        "cloudformation",
+        "--resources-to-import",
+        &import_arg,
+    ]);
+    assert!(
+        !again.status.success(),
+        "an existing file is not overwritten"
+    );
+    assert!(common::text(&again).1.contains("never overwritten"));
+
+    let wrong = plan(&["--format", "eksctl", "--resources-to-import", &import_arg]);
+    assert!(!wrong.status.success());
+    assert!(
+        common::text(&wrong)
+            .1
+            .contains("use it with --format cloudformation")
     );
 }

@@ -167,7 +167,7 @@ fn entry_section(n: usize, rendered: &Rendered<'_>) -> String {
     let var = format!("\"${}\"", principal_var(n));
     let mut out = format!(
         "\n# {}\n# findings: {}\n",
-        common::source_text(entry),
+        common::source_text(&entry.source),
         common::finding_codes(entry)
     );
     let mut call = format!("create_entry {var} {}", quote(rendered.entry_type.as_str()));

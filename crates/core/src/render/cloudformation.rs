@@ -3,54 +3,70 @@
 //! CloudFormation cannot look up a role's IAM path, so a path-less role ARN becomes a template
 //! parameter whose default is the path-less ARN (right for roles without a path); IAM Identity
 //! Center roles always have a path and get no default, so the deployer must supply it.
+//!
+//! Entries that exist already are imported, not created: they carry `DeletionPolicy` and
+//! `UpdateReplacePolicy` `Retain` (an import requires a deletion policy) and their principal as
+//! EKS stores it, and [`super::cloudformation_import`] writes the resources-to-import file for
+//! them. When the template also creates entries, those carry the condition `CreateNewEntries`:
+//! an IMPORT change set may only add the imported resources, so it runs with the parameter
+//! `false`, and a stack update with `true` creates the rest.
 
-use super::common::{self, Labels, MANAGED_TAG, NotRendered, PrincipalRef, Rendered};
+use super::common::{self, Labels, MANAGED_TAG, PrincipalRef};
+use super::handoff::{Handoff, HandoffEntry};
+use super::handoff_text;
 use crate::access_entry::{AccessPolicy, ScopeType};
-use crate::plan::Plan;
 use serde_json::{Map, Value, json};
 
 /// CloudFormation limits a template description to 1024 bytes.
 const DESCRIPTION_LIMIT: usize = 1024;
 
-pub(super) fn render(plan: &Plan) -> String {
-    let template = template(plan);
+/// The parameter and condition that leave the new entries out of an IMPORT change set.
+pub(super) const CREATE_NEW_ENTRIES: &str = "CreateNewEntries";
+
+pub(super) fn render(handoff: &Handoff) -> String {
+    let template = template(handoff);
     let mut out = serde_json::to_string_pretty(&template)
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     out.push('\n');
     out
 }
 
-fn template(plan: &Plan) -> Value {
-    let split = common::split(plan);
-    let mut parameters = Map::new();
-    parameters.insert(
-        "ClusterName".to_owned(),
-        json!({"Type": "String", "Description": "Name of the EKS cluster the access entries belong to."}),
-    );
-    let mut resources = Map::new();
+/// The logical ID of each declared entry, in handoff order.
+pub(super) fn logical_ids(handoff: &Handoff) -> Vec<String> {
     let mut labels = Labels::default();
-    for rendered in &split.rendered {
-        let logical_id = labels.unique(common::pascal_label(rendered.entry), "N");
-        let principal = match &rendered.principal {
-            PrincipalRef::Literal(arn) => json!(arn),
-            PrincipalRef::PathlessRole {
-                name,
-                account,
-                partition,
-                arn,
-            } => {
-                let parameter = labels.unique(format!("{logical_id}PrincipalArn"), "N");
-                let role = PathlessRole {
-                    name,
-                    account,
-                    partition,
-                    arn,
-                };
-                parameters.insert(parameter.clone(), principal_parameter(&role));
-                json!({"Ref": parameter})
-            }
-        };
-        resources.insert(logical_id, access_entry(rendered, principal));
+    handoff
+        .entries
+        .iter()
+        .map(|e| labels.unique(common::pascal_label(&e.source, Some(&e.principal_arn)), "N"))
+        .collect()
+}
+
+/// True when the template both imports and creates entries: the new ones are conditional.
+fn mixed(handoff: &Handoff) -> bool {
+    let existing = handoff
+        .entries
+        .iter()
+        .filter(|e| e.existing.is_some())
+        .count();
+    existing > 0 && existing < handoff.entries.len()
+}
+
+fn template(handoff: &Handoff) -> Value {
+    let mut parameters = Map::new();
+    let mut cluster_name = json!({"Type": "String", "Description": "Name of the EKS cluster the access entries belong to."});
+    if let (Some(name), Some(fields)) = (&handoff.cluster.name, cluster_name.as_object_mut()) {
+        fields.insert("Default".to_owned(), json!(name));
+    }
+    parameters.insert("ClusterName".to_owned(), cluster_name);
+    let mut resources = Map::new();
+    let ids = logical_ids(handoff);
+    let mut labels = Labels::default();
+    for id in &ids {
+        labels.unique(id.clone(), "N");
+    }
+    for (entry, logical_id) in handoff.entries.iter().zip(ids) {
+        let principal = principal(handoff, entry, &logical_id, &mut labels, &mut parameters);
+        resources.insert(logical_id, access_entry(entry, principal, mixed(handoff)));
     }
     if resources.is_empty() {
         resources.insert(
@@ -61,25 +77,89 @@ fn template(plan: &Plan) -> Value {
             }),
         );
     }
-    json!({
+    let mut template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": description(plan),
-        "Metadata": {"EksAuthMigrator": review_metadata(plan, &split.not_rendered)},
+        "Description": description(handoff),
+        "Metadata": {"EksAuthMigrator": review_metadata(handoff)},
         "Parameters": parameters,
         "Resources": resources,
-        "Outputs": {"ClusterName": {
-            "Description": "The cluster the access entries belong to.",
-            "Value": {"Ref": "ClusterName"}
-        }},
-    })
+    });
+    if let Some(fields) = template.as_object_mut() {
+        if mixed(handoff) {
+            parameters_for_import(fields);
+        }
+        if !handoff.imports_anything() {
+            // An IMPORT change set may only add the imported resources: no outputs then.
+            fields.insert(
+                "Outputs".to_owned(),
+                json!({"ClusterName": {
+                    "Description": "The cluster the access entries belong to.",
+                    "Value": {"Ref": "ClusterName"}
+                }}),
+            );
+        }
+    }
+    template
+}
+
+/// The parameter and condition that leave the new entries out of the IMPORT change set.
+fn parameters_for_import(template: &mut Map<String, Value>) {
+    if let Some(Value::Object(parameters)) = template.get_mut("Parameters") {
+        parameters.insert(
+            CREATE_NEW_ENTRIES.to_owned(),
+            json!({
+                "Type": "String",
+                "AllowedValues": ["true", "false"],
+                "Default": "true",
+                "Description": "false for the IMPORT change set (it may only add the imported entries); true afterwards, to create the new entries."
+            }),
+        );
+    }
+    template.insert(
+        "Conditions".to_owned(),
+        json!({CREATE_NEW_ENTRIES: {"Fn::Equals": [{"Ref": CREATE_NEW_ENTRIES}, "true"]}}),
+    );
+}
+
+/// The entry's PrincipalArn: EKS's ARN for an entry that exists, the ARN when complete, else a
+/// parameter for the role's full ARN.
+fn principal(
+    handoff: &Handoff,
+    entry: &HandoffEntry,
+    logical_id: &str,
+    labels: &mut Labels,
+    parameters: &mut Map<String, Value>,
+) -> Value {
+    if let Some(existing) = &entry.existing {
+        return json!(existing.principal_arn);
+    }
+    match PrincipalRef::from_arn(&entry.principal_arn, handoff.principals_resolved) {
+        PrincipalRef::Literal(arn) => json!(arn),
+        PrincipalRef::PathlessRole {
+            name,
+            account,
+            partition,
+            arn,
+        } => {
+            let parameter = labels.unique(format!("{logical_id}PrincipalArn"), "N");
+            let role = PathlessRole {
+                name: &name,
+                account: &account,
+                partition: &partition,
+                arn: &arn,
+            };
+            parameters.insert(parameter.clone(), principal_parameter(&role));
+            json!({"Ref": parameter})
+        }
+    }
 }
 
 /// The template description: what it is, that it must be reviewed, and the plan's verdict.
-fn description(plan: &Plan) -> String {
-    let s = &plan.summary;
+fn description(handoff: &Handoff) -> String {
+    let s = &handoff.summary;
     let mut text = format!(
         "eks-auth-migrator: EKS access entries for aws-auth rows. REVIEW BEFORE DEPLOYING. blocks_api_mode={}; {} create, {} skip, {} blocked; {} blocker(s), {} warning(s). Rows not created are listed under Metadata.EksAuthMigrator.",
-        plan.blocks_api_mode, s.create, s.skip, s.blocked, s.blockers, s.warnings
+        handoff.blocks_api_mode, s.create, s.skip, s.blocked, s.blockers, s.warnings
     );
     if text.len() > DESCRIPTION_LIMIT {
         let mut end = DESCRIPTION_LIMIT;
@@ -92,28 +172,50 @@ fn description(plan: &Plan) -> String {
 }
 
 /// The review header as template metadata (JSON has no comments).
-fn review_metadata(plan: &Plan, not_rendered: &[NotRendered<'_>]) -> Value {
-    let rows: Vec<Value> = not_rendered
+fn review_metadata(handoff: &Handoff) -> Value {
+    let rows: Vec<Value> = handoff
+        .left_out
         .iter()
         .map(|row| {
             json!({
-                "Source": common::source_text(row.entry),
+                "Source": common::source_text(&row.source),
                 "Action": row.reason,
-                "Findings": codes(&row.entry.findings),
+                "Findings": row.codes.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
             })
         })
         .collect();
-    json!({
+    let mut metadata = json!({
         "Review": "Generated from a migration plan: review every principal, username, group and policy before deploying.",
-        "BlocksApiMode": plan.blocks_api_mode,
-        "Summary": plan.summary,
-        "ClusterFindings": codes(&plan.findings),
+        "BlocksApiMode": handoff.blocks_api_mode,
+        "Summary": handoff.summary,
+        "ClusterFindings": handoff.cluster_codes.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
         "NotCreated": rows,
-    })
+        "AuthenticationMode": handoff_text::mode_lines(handoff, "AccessConfig.AuthenticationMode of the cluster's AWS::EKS::Cluster").join(" "),
+    });
+    if let (true, Some(fields)) = (handoff.imports_anything(), metadata.as_object_mut()) {
+        fields.insert("Import".to_owned(), json!(import_steps(handoff)));
+    }
+    metadata
 }
 
-fn codes(findings: &[crate::finding::Finding]) -> Vec<&'static str> {
-    findings.iter().map(|f| f.code.as_str()).collect()
+/// How to bring the entries that exist into the stack.
+fn import_steps(handoff: &Handoff) -> Vec<String> {
+    let mut steps = vec![
+        "Entries that exist already (DeletionPolicy Retain) are imported, not created: aws cloudformation create-change-set --change-set-type IMPORT --stack-name STACK --change-set-name import-access-entries --template-body file://TEMPLATE --resources-to-import file://RESOURCES_TO_IMPORT (the file `plan --format cloudformation --resources-to-import FILE` writes), then execute the change set.".to_owned(),
+    ];
+    if mixed(handoff) {
+        steps.push(format!(
+            "Pass --parameters ParameterKey={CREATE_NEW_ENTRIES},ParameterValue=false to the IMPORT change set (it may only add the imported entries), then update the stack with {CREATE_NEW_ENTRIES}=true to create the others."
+        ));
+    }
+    if handoff
+        .entries
+        .iter()
+        .any(|e| e.existing.is_some() && e.policies.iter().any(|p| !p.exists))
+    {
+        steps.push("Some imported entries lack policies the template lists (ENTRY_INCOMPLETE): the migrator associates them; until then drift detection reports them.".to_owned());
+    }
+    steps
 }
 
 /// A role the plan knows only by its path-less ARN.
@@ -164,13 +266,13 @@ fn regex_escape(text: &str) -> String {
     out
 }
 
-/// One `AWS::EKS::AccessEntry`.
-fn access_entry(rendered: &Rendered<'_>, principal: Value) -> Value {
-    let entry = rendered.entry;
+/// One `AWS::EKS::AccessEntry`; an entry that exists is retained (import needs a deletion
+/// policy), a new one in a template that also imports is conditional.
+fn access_entry(entry: &HandoffEntry, principal: Value, mixed: bool) -> Value {
     let mut properties = Map::new();
     properties.insert("ClusterName".to_owned(), json!({"Ref": "ClusterName"}));
     properties.insert("PrincipalArn".to_owned(), principal);
-    properties.insert("Type".to_owned(), json!(rendered.entry_type.as_str()));
+    properties.insert("Type".to_owned(), json!(entry.entry_type.as_str()));
     if let Some(username) = &entry.username {
         properties.insert("Username".to_owned(), json!(username));
     }
@@ -180,20 +282,35 @@ fn access_entry(rendered: &Rendered<'_>, principal: Value) -> Value {
             json!(entry.kubernetes_groups),
         );
     }
-    if !entry.access_policies.is_empty() {
-        let policies: Vec<Value> = entry.access_policies.iter().map(access_policy).collect();
+    if !entry.policies.is_empty() {
+        let policies: Vec<Value> = entry
+            .policies
+            .iter()
+            .map(|p| access_policy(&p.policy))
+            .collect();
         properties.insert("AccessPolicies".to_owned(), Value::Array(policies));
     }
-    let (key, value) = MANAGED_TAG;
-    properties.insert("Tags".to_owned(), json!([{"Key": key, "Value": value}]));
-    json!({
+    if handoff_text::tagged(entry) {
+        let (key, value) = MANAGED_TAG;
+        properties.insert("Tags".to_owned(), json!([{"Key": key, "Value": value}]));
+    }
+    let mut resource = json!({
         "Type": "AWS::EKS::AccessEntry",
         "Metadata": {"EksAuthMigrator": {
-            "Source": common::source_text(entry),
-            "Findings": codes(&entry.findings),
+            "Source": common::source_text(&entry.source),
+            "Findings": entry.codes.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
         }},
         "Properties": properties,
-    })
+    });
+    if let Some(fields) = resource.as_object_mut() {
+        if entry.existing.is_some() {
+            fields.insert("DeletionPolicy".to_owned(), json!("Retain"));
+            fields.insert("UpdateReplacePolicy".to_owned(), json!("Retain"));
+        } else if mixed {
+            fields.insert("Condition".to_owned(), json!(CREATE_NEW_ENTRIES));
+        }
+    }
+    resource
 }
 
 fn access_policy(policy: &AccessPolicy) -> Value {
@@ -209,9 +326,15 @@ fn access_policy(policy: &AccessPolicy) -> Value {
 #[cfg(test)]
 mod tests {
     use super::super::common::fixtures::{cross_account_plan, plan_of, sample_plan};
-    use super::{regex_escape, render};
+    use super::super::handoff::Handoff;
+    use super::regex_escape;
     use serde_json::{Value, json};
     use std::process::Command;
+
+    /// The template for an offline plan (no facts: nothing exists yet).
+    fn render(plan: &crate::plan::Plan) -> String {
+        super::render(&Handoff::from_plan(plan, None))
+    }
 
     fn template(plan: &crate::plan::Plan) -> Value {
         let text = render(plan);

@@ -1,9 +1,10 @@
-//! What the aws-cli, Terraform and CloudFormation renderers share: which entries are rendered,
-//! how their principals are referenced, labels, and the review header every output carries.
+//! What the plan renderers share: which entries the aws-cli script renders, how principals are
+//! referenced, labels, and the review header every output carries.
 
 use crate::access_entry::{Action, EntryType};
 use crate::arn::{Arn, Principal};
-use crate::plan::{Plan, PlannedEntry};
+use crate::finding::FindingCode;
+use crate::plan::{Plan, PlannedEntry, Source, Summary};
 use std::collections::{BTreeMap, HashSet};
 
 pub(super) use crate::access_entry::MANAGED_TAG;
@@ -62,8 +63,6 @@ pub(super) struct Rendered<'a> {
     pub(super) entry_type: EntryType,
     /// How to reference the principal.
     pub(super) principal: PrincipalRef,
-    /// The principal's account (empty when the ARN does not parse).
-    pub(super) account: String,
 }
 
 /// A row that is not rendered, with why.
@@ -114,7 +113,6 @@ fn to_rendered(entry: &PlannedEntry, resolved: bool) -> Result<Rendered<'_>, Str
         entry,
         entry_type,
         principal: PrincipalRef::from_arn(principal_arn, resolved),
-        account: account_of(principal_arn),
     })
 }
 
@@ -125,15 +123,15 @@ pub(super) fn account_of(arn: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The account most `create` entries' principals belong to (the first seen wins a tie): the
-/// plan carries no cluster account, so this stands in for it.
-pub(super) fn home_account(rendered: &[Rendered<'_>]) -> Option<String> {
+/// The account most of the given principals belong to (the first seen wins a tie; empty
+/// accounts are ignored): a plan carries no cluster account, so this stands in for it.
+pub(super) fn home_account<'a>(accounts: impl Iterator<Item = &'a str>) -> Option<String> {
     let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for (order, r) in rendered.iter().enumerate() {
-        if r.account.is_empty() {
+    for (order, account) in accounts.enumerate() {
+        if account.is_empty() {
             continue;
         }
-        counts.entry(r.account.as_str()).or_insert((0, order)).0 += 1;
+        counts.entry(account).or_insert((0, order)).0 += 1;
     }
     counts
         .into_iter()
@@ -141,13 +139,9 @@ pub(super) fn home_account(rendered: &[Rendered<'_>]) -> Option<String> {
         .map(|(account, _)| account.to_owned())
 }
 
-/// The name an entry's principal goes by in labels: the ARN's last path segment.
-fn principal_name(entry: &PlannedEntry) -> &str {
-    entry
-        .principal_arn
-        .as_deref()
-        .or(entry.source.arn.as_deref())
-        .and_then(|arn| arn.rsplit(['/', ':']).next())
+/// The name a principal goes by in labels: the ARN's last path segment.
+fn principal_name(arn: Option<&str>) -> &str {
+    arn.and_then(|arn| arn.rsplit(['/', ':']).next())
         .unwrap_or("")
 }
 
@@ -157,14 +151,15 @@ fn words(s: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
-/// A snake_case label for an entry, e.g. `maproles_3_admin` (a valid HCL identifier).
-pub(super) fn snake_label(entry: &PlannedEntry) -> String {
+/// A snake_case label for the entry of a row, e.g. `maproles_3_admin` (a valid HCL identifier):
+/// the row's section and index, then the words of its principal's name.
+pub(super) fn snake_label(source: &Source, principal_arn: Option<&str>) -> String {
     let mut label = format!(
         "{}_{}",
-        entry.source.section.as_str().to_ascii_lowercase(),
-        entry.source.index
+        source.section.as_str().to_ascii_lowercase(),
+        source.index
     );
-    for word in words(principal_name(entry)) {
+    for word in words(principal_name(principal_arn.or(source.arn.as_deref()))) {
         label.push('_');
         label.push_str(&word.to_ascii_lowercase());
     }
@@ -179,12 +174,11 @@ pub(super) fn snake_words(s: &str) -> String {
         .join("_")
 }
 
-/// An alphanumeric PascalCase logical ID for an entry, e.g. `MapRoles3Admin`.
-pub(super) fn pascal_label(entry: &PlannedEntry) -> String {
-    let section = entry.source.section.as_str();
-    let mut label = upper_first(section);
-    label.push_str(&entry.source.index.to_string());
-    for word in words(principal_name(entry)) {
+/// An alphanumeric PascalCase logical ID for the entry of a row, e.g. `MapRoles3Admin`.
+pub(super) fn pascal_label(source: &Source, principal_arn: Option<&str>) -> String {
+    let mut label = upper_first(source.section.as_str());
+    label.push_str(&source.index.to_string());
+    for word in words(principal_name(principal_arn.or(source.arn.as_deref()))) {
         label.push_str(&upper_first(word));
     }
     label
@@ -214,11 +208,15 @@ impl Labels {
         }
         label
     }
+
+    /// True when `label` has not been handed out (case-insensitively).
+    pub(super) fn is_free(&self, label: &str) -> bool {
+        !self.taken.contains(&label.to_ascii_lowercase())
+    }
 }
 
 /// `mapRoles[3] line 12 (arn:…)`: where an entry came from.
-pub(super) fn source_text(entry: &PlannedEntry) -> String {
-    let source = &entry.source;
+pub(super) fn source_text(source: &Source) -> String {
     let mut text = format!("{}[{}]", source.section, source.index);
     if let Some(line) = source.line {
         text.push_str(&format!(" line {line}"));
@@ -234,13 +232,19 @@ pub(super) fn finding_codes(entry: &PlannedEntry) -> String {
     codes(entry.findings.iter().map(|f| f.code.as_str()))
 }
 
-fn codes<'a>(codes: impl Iterator<Item = &'a str>) -> String {
+/// Finding codes, comma-separated, or `none`.
+pub(super) fn codes<'a>(codes: impl Iterator<Item = &'a str>) -> String {
     let list: Vec<&str> = codes.collect();
     if list.is_empty() {
         "none".to_owned()
     } else {
         list.join(", ")
     }
+}
+
+/// [`codes`] of a list of finding codes.
+pub(super) fn code_list(list: &[FindingCode]) -> String {
+    codes(list.iter().map(|c| c.as_str()))
 }
 
 /// Text safe to put after a line-comment marker: control characters are escaped.
@@ -257,25 +261,62 @@ pub(super) fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// What the review header says, from a plan or a handoff.
+pub(super) struct Review<'a> {
+    /// The output's name (`aws-cli script`, `Terraform module`, …).
+    pub(super) format: &'a str,
+    /// The cluster, when known.
+    pub(super) cluster_name: Option<&'a str>,
+    /// The plan format version.
+    pub(super) plan_format_version: u32,
+    /// Whether switching to API mode would remove access.
+    pub(super) blocks_api_mode: bool,
+    /// The plan's counts.
+    pub(super) summary: &'a Summary,
+    /// The codes of the cluster-level findings.
+    pub(super) cluster_codes: Vec<&'static str>,
+    /// One `source: reason [codes]` line per row that is not rendered.
+    pub(super) not_rendered: Vec<String>,
+}
+
 /// The review header every output starts with, one line per element (without comment markers).
 pub(super) fn header_lines(plan: &Plan, format: &str, split: &Split<'_>) -> Vec<String> {
-    let s = &plan.summary;
-    let cluster = plan
-        .cluster_name
-        .as_deref()
-        .map_or_else(String::new, |name| {
-            format!(" of cluster {}", one_line(name))
-        });
+    review_lines(&Review {
+        format,
+        cluster_name: plan.cluster_name.as_deref(),
+        plan_format_version: plan.format_version,
+        blocks_api_mode: plan.blocks_api_mode,
+        summary: &plan.summary,
+        cluster_codes: plan.findings.iter().map(|f| f.code.as_str()).collect(),
+        not_rendered: split
+            .not_rendered
+            .iter()
+            .map(|row| not_rendered_line(&row.entry.source, &row.reason, &finding_codes(row.entry)))
+            .collect(),
+    })
+}
+
+/// `mapRoles[4] line 13 (arn…): blocked [SYSTEM_GROUP]`.
+pub(super) fn not_rendered_line(source: &Source, reason: &str, codes: &str) -> String {
+    format!("{}: {} [{codes}]", source_text(source), one_line(reason))
+}
+
+/// The review header's lines.
+pub(super) fn review_lines(review: &Review<'_>) -> Vec<String> {
+    let s = review.summary;
+    let cluster = review.cluster_name.map_or_else(String::new, |name| {
+        format!(" of cluster {}", one_line(name))
+    });
     let mut lines = vec![
         format!(
-            "eks-auth-migrator {format}: EKS access entries for the aws-auth rows{cluster} (plan format v{}).",
-            plan.format_version
+            "eks-auth-migrator {}: EKS access entries for the aws-auth rows{cluster} (plan format v{}).",
+            review.format, review.plan_format_version
         ),
         "REVIEW BEFORE APPLYING: this was generated from a plan; check every principal, username, group and policy below before you apply it.".to_owned(),
         format!(
             "blocks_api_mode: {} - {}",
-            plan.blocks_api_mode,
-            if plan.blocks_api_mode {
+            review.blocks_api_mode,
+            if review.blocks_api_mode {
                 "switching the cluster to API mode would remove access someone has today; resolve the blocked rows first and stay in API_AND_CONFIG_MAP."
             } else {
                 "nothing in the plan blocks API mode once these entries exist and are verified."
@@ -286,29 +327,15 @@ pub(super) fn header_lines(plan: &Plan, format: &str, split: &Split<'_>) -> Vec<
             s.create, s.skip, s.blocked, s.blockers, s.warnings
         ),
     ];
-    if !plan.findings.is_empty() {
+    if !review.cluster_codes.is_empty() {
         lines.push(format!(
             "cluster-level findings: {}",
-            codes(plan.findings.iter().map(|f| f.code.as_str()))
+            codes(review.cluster_codes.iter().copied())
         ));
     }
-    lines.extend(not_rendered_lines(split));
-    lines
-}
-
-/// One line per row that is not rendered, with its action and finding codes.
-pub(super) fn not_rendered_lines(split: &Split<'_>) -> Vec<String> {
-    if split.not_rendered.is_empty() {
-        return Vec::new();
-    }
-    let mut lines = vec!["not rendered (skipped or blocked rows):".to_owned()];
-    for row in &split.not_rendered {
-        lines.push(format!(
-            "  {}: {} [{}]",
-            source_text(row.entry),
-            one_line(&row.reason),
-            finding_codes(row.entry)
-        ));
+    if !review.not_rendered.is_empty() {
+        lines.push("not rendered (skipped or blocked rows):".to_owned());
+        lines.extend(review.not_rendered.iter().map(|line| format!("  {line}")));
     }
     lines
 }
@@ -456,8 +483,11 @@ mod tests {
             3,
             "arn:aws:iam::111122223333:role/Admin.Role-x",
         );
-        assert_eq!(snake_label(&e), "maproles_3_admin_role_x");
-        assert_eq!(pascal_label(&e), "MapRoles3AdminRoleX");
+        let arn = e.principal_arn.as_deref();
+        assert_eq!(snake_label(&e.source, arn), "maproles_3_admin_role_x");
+        assert_eq!(pascal_label(&e.source, arn), "MapRoles3AdminRoleX");
+        // Without a principal, the row's ARN names it.
+        assert_eq!(snake_label(&e.source, None), "maproles_3_admin_role_x");
         let mut labels = Labels::default();
         assert_eq!(labels.unique("a".into(), "_"), "a");
         assert_eq!(labels.unique("A".into(), "_"), "A_2");
@@ -466,13 +496,22 @@ mod tests {
 
     #[test]
     fn home_account_is_the_majority() {
-        let a = entry(Section::MapRoles, 0, "arn:aws:iam::444455556666:role/x");
-        let b = entry(Section::MapRoles, 1, "arn:aws:iam::111122223333:role/y");
-        let c = entry(Section::MapUsers, 0, "arn:aws:iam::111122223333:user/z");
-        let all = [&a, &b, &c].map(|e| to_rendered(e, false).expect("create"));
-        assert_eq!(home_account(&all).as_deref(), Some("111122223333"));
-        assert_eq!(home_account(&all[..2]).as_deref(), Some("444455556666"));
-        assert_eq!(home_account(&[]), None);
+        let accounts = ["444455556666", "111122223333", "", "111122223333"];
+        assert_eq!(
+            home_account(accounts.iter().copied()).as_deref(),
+            Some("111122223333")
+        );
+        // A tie goes to the first seen; empty accounts do not count.
+        assert_eq!(
+            home_account(accounts[..3].iter().copied()).as_deref(),
+            Some("444455556666")
+        );
+        assert_eq!(home_account(std::iter::empty()), None);
+        assert_eq!(
+            account_of("arn:aws:iam::111122223333:user/z"),
+            "111122223333"
+        );
+        assert_eq!(account_of("not-an-arn"), "");
     }
 
     #[test]

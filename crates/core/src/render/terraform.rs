@@ -1,43 +1,88 @@
 //! Terraform (HCL) for a module: `aws_eks_access_entry` and `aws_eks_access_policy_association`
-//! resources, with `aws_iam_role` data sources that resolve path-less role ARNs at plan time.
+//! resources, with `aws_iam_role` data sources that resolve path-less role ARNs at plan time,
+//! `import` blocks (Terraform 1.5+) for the entries and associations that exist already, and the
+//! cluster's `access_config` as a comment for the cluster's own resource.
+//!
+//! Import identifiers are the AWS provider's: `CLUSTER:PRINCIPAL_ARN` for an access entry and
+//! `CLUSTER#PRINCIPAL_ARN#POLICY_ARN` for an association (hashicorp/terraform-provider-aws,
+//! `internal/service/eks/access_entry.go` and `access_policy_association.go`; docs/plan-format.md).
 
-use super::common::{self, Labels, MANAGED_TAG, PrincipalRef, Rendered};
-use crate::access_entry::{AccessPolicy, ScopeType};
-use crate::plan::Plan;
+use super::common::{self, Labels, MANAGED_TAG, PrincipalRef};
+use super::handoff::{Handoff, HandoffEntry, HandoffPolicy};
+use super::handoff_text;
+use super::hcl_text::{aligned, import_block, interpolated, list, string};
+use crate::access_entry::ScopeType;
 use std::collections::BTreeSet;
 
-pub(super) fn render(plan: &Plan) -> String {
-    let split = common::split(plan);
-    let home = common::home_account(&split.rendered);
-    let aliases: BTreeSet<String> = split
-        .rendered
+pub(super) fn render(handoff: &Handoff) -> String {
+    let home = handoff_text::home_account(handoff);
+    let aliases: BTreeSet<String> = handoff
+        .entries
         .iter()
-        .filter_map(|r| provider_alias(r, home.as_deref()))
+        .filter_map(|e| provider_alias(&principal_ref(handoff, e), home.as_deref()))
         .collect();
-    let mut header = common::header_lines(plan, "Terraform module", &split);
+    let mut header = handoff_text::review(handoff, "Terraform module");
     header.push(String::new());
-    header.push("Module input: cluster_name.".to_owned());
-    if let (Some(home), false) = (&home, aliases.is_empty()) {
-        header.push(format!(
-            "Roles of other accounts are looked up through provider aliases: pass them as `providers = {{ aws.acct_ACCOUNT = aws.that_account }}`. The default aws provider must be for account {home} (the account of most principals)."
-        ));
-    }
+    header.extend(usage_lines(handoff, home.as_deref(), !aliases.is_empty()));
+    header.push(String::new());
+    header.extend(cluster_resource_lines(handoff));
     let mut out = common::hash_comments(&header);
     out.push_str(&terraform_block(aliases));
-    out.push_str(
-        "\nvariable \"cluster_name\" {\n  description = \"Name of the EKS cluster the access entries belong to.\"\n  type        = string\n}\n",
-    );
+    out.push_str(&variable_block(handoff));
     let mut labels = Labels::default();
-    for rendered in &split.rendered {
-        let label = labels.unique(common::snake_label(rendered.entry), "_");
-        out.push_str(&entry_blocks(&label, rendered, home.as_deref()));
+    for entry in &handoff.entries {
+        let wanted = common::snake_label(&entry.source, Some(&entry.principal_arn));
+        let label = labels.unique(wanted, "_");
+        out.push_str(&entry_blocks(handoff, &label, entry, home.as_deref()));
     }
     out
 }
 
+/// How the module is used: its input, the provider aliases, where import blocks may live.
+fn usage_lines(handoff: &Handoff, home: Option<&str>, aliases: bool) -> Vec<String> {
+    let mut lines = vec!["Module input: cluster_name.".to_owned()];
+    if let (Some(home), true) = (home, aliases) {
+        lines.push(format!(
+            "Roles of other accounts are looked up through provider aliases: pass them as `providers = {{ aws.acct_ACCOUNT = aws.that_account }}`. The default aws provider must be for account {home} (the account of most principals)."
+        ));
+    }
+    if handoff.imports_anything() {
+        lines.push("Import blocks (Terraform 1.5+) adopt the entries and associations that exist already, so the first apply creates nothing twice. Terraform reads import blocks only in the root module: used as a child module, move them to the root and prefix each `to` with the module's address (module.NAME.).".to_owned());
+    }
+    lines
+}
+
+/// The comment block for the cluster's own `aws_eks_cluster` resource.
+fn cluster_resource_lines(handoff: &Handoff) -> Vec<String> {
+    let mut lines = handoff_text::mode_lines(handoff, "access_config.authentication_mode");
+    lines.extend([
+        "In the cluster's own resource:".to_owned(),
+        String::new(),
+        "  resource \"aws_eks_cluster\" \"this\" {".to_owned(),
+        "    access_config {".to_owned(),
+        format!(
+            "      authentication_mode = \"{}\"",
+            handoff.authentication_mode().as_str()
+        ),
+        "      # bootstrap_cluster_creator_admin_permissions: keep what your configuration says. EKS".to_owned(),
+        "      # does not report it and changing it replaces the cluster (the provider marks it ForceNew).".to_owned(),
+        "    }".to_owned(),
+        "  }".to_owned(),
+    ]);
+    lines
+}
+
+/// How an entry names its principal: an entry that exists is named by EKS's ARN.
+fn principal_ref(handoff: &Handoff, entry: &HandoffEntry) -> PrincipalRef {
+    match &entry.existing {
+        Some(existing) => PrincipalRef::Literal(existing.principal_arn.clone()),
+        None => PrincipalRef::from_arn(&entry.principal_arn, handoff.principals_resolved),
+    }
+}
+
 /// The provider alias for roles looked up in another account than the home account, if any.
-fn provider_alias(rendered: &Rendered<'_>, home: Option<&str>) -> Option<String> {
-    match &rendered.principal {
+fn provider_alias(principal: &PrincipalRef, home: Option<&str>) -> Option<String> {
+    match principal {
         PrincipalRef::PathlessRole { account, .. } if Some(account.as_str()) != home => {
             Some(format!("aws.acct_{}", common::snake_words(account)))
         }
@@ -58,19 +103,51 @@ fn terraform_block(aliases: BTreeSet<String>) -> String {
     )
 }
 
-/// The data source (when needed), the access entry and its policy associations.
-fn entry_blocks(label: &str, rendered: &Rendered<'_>, home: Option<&str>) -> String {
-    let entry = rendered.entry;
+/// `variable "cluster_name"`, defaulting to the plan's cluster when it is known (the import
+/// identifiers name it).
+fn variable_block(handoff: &Handoff) -> String {
+    let mut attributes = vec![
+        (
+            "description",
+            string("Name of the EKS cluster the access entries belong to."),
+        ),
+        ("type", "string".to_owned()),
+    ];
+    if let Some(name) = &handoff.cluster.name {
+        attributes.push(("default", string(name)));
+    }
+    format!(
+        "\nvariable \"cluster_name\" {{\n{}}}\n",
+        aligned(&attributes, 1)
+    )
+}
+
+/// An import identifier: the cluster's name (literal when known, else the variable's value,
+/// which needs Terraform 1.6+) followed by `suffix`.
+fn import_id(handoff: &Handoff, suffix: &str) -> String {
+    match &handoff.cluster.name {
+        Some(name) => string(&format!("{name}{suffix}")),
+        None => interpolated("var.cluster_name", suffix),
+    }
+}
+
+/// The data source (when needed), the access entry, its policy associations and their imports.
+fn entry_blocks(
+    handoff: &Handoff,
+    label: &str,
+    entry: &HandoffEntry,
+    home: Option<&str>,
+) -> String {
     let mut out = format!(
-        "\n# {}\n# findings: {}\n",
-        common::source_text(entry),
-        common::finding_codes(entry)
+        "\n{}",
+        common::hash_comments(&handoff_text::entry_comment(entry))
     );
-    let principal = match &rendered.principal {
+    let principal_ref = principal_ref(handoff, entry);
+    let principal = match &principal_ref {
         PrincipalRef::Literal(arn) => string(arn),
         PrincipalRef::PathlessRole { name, .. } => {
             let mut attributes = Vec::new();
-            if let Some(alias) = provider_alias(rendered, home) {
+            if let Some(alias) = provider_alias(&principal_ref, home) {
                 attributes.push(("provider", alias));
             }
             attributes.push(("name", string(name)));
@@ -81,10 +158,37 @@ fn entry_blocks(label: &str, rendered: &Rendered<'_>, home: Option<&str>) -> Str
             format!("data.aws_iam_role.{label}.arn")
         }
     };
+    out.push_str(&entry_resource(label, entry, principal));
+    if let Some(existing) = &entry.existing {
+        out.push_str(&import_block(
+            &format!("aws_eks_access_entry.{label}"),
+            &import_id(handoff, &format!(":{}", existing.principal_arn)),
+        ));
+    }
+    let mut policy_labels = Labels::default();
+    for policy in &entry.policies {
+        let wanted = format!("{label}_{}", common::snake_words(policy.policy.name()));
+        let policy_label = policy_labels.unique(wanted, "_");
+        out.push_str(&association(label, &policy_label, policy));
+        if let (true, Some(existing)) = (policy.exists, &entry.existing) {
+            out.push_str(&import_block(
+                &format!("aws_eks_access_policy_association.{policy_label}"),
+                &import_id(
+                    handoff,
+                    &format!("#{}#{}", existing.principal_arn, policy.policy.policy_arn),
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// One `aws_eks_access_entry`.
+fn entry_resource(label: &str, entry: &HandoffEntry, principal: String) -> String {
     let mut attributes = vec![
         ("cluster_name", "var.cluster_name".to_owned()),
         ("principal_arn", principal),
-        ("type", string(rendered.entry_type.as_str())),
+        ("type", string(entry.entry_type.as_str())),
     ];
     if let Some(username) = &entry.username {
         attributes.push(("user_name", string(username)));
@@ -92,33 +196,33 @@ fn entry_blocks(label: &str, rendered: &Rendered<'_>, home: Option<&str>) -> Str
     if !entry.kubernetes_groups.is_empty() {
         attributes.push(("kubernetes_groups", list(&entry.kubernetes_groups)));
     }
-    let (key, value) = MANAGED_TAG;
-    out.push_str(&format!(
-        "resource \"aws_eks_access_entry\" \"{label}\" {{\n{}  tags = {{\n    {} = {}\n  }}\n}}\n",
-        aligned(&attributes, 1),
-        string(key),
-        string(value)
-    ));
-    let mut policy_labels = Labels::default();
-    for policy in &entry.access_policies {
-        let wanted = format!("{label}_{}", common::snake_words(policy.name()));
-        let policy_label = policy_labels.unique(wanted, "_");
-        out.push_str(&association(label, &policy_label, policy));
-    }
-    out
+    let tags = if handoff_text::tagged(entry) {
+        let (key, value) = MANAGED_TAG;
+        format!(
+            "  tags = {{\n    {} = {}\n  }}\n",
+            string(key),
+            string(value)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "resource \"aws_eks_access_entry\" \"{label}\" {{\n{}{tags}}}\n",
+        aligned(&attributes, 1)
+    )
 }
 
 /// One `aws_eks_access_policy_association`.
-fn association(entry_label: &str, label: &str, policy: &AccessPolicy) -> String {
+fn association(entry_label: &str, label: &str, policy: &HandoffPolicy) -> String {
     let attributes = [
         ("cluster_name", "var.cluster_name".to_owned()),
         (
             "principal_arn",
             format!("aws_eks_access_entry.{entry_label}.principal_arn"),
         ),
-        ("policy_arn", string(&policy.policy_arn)),
+        ("policy_arn", string(&policy.policy.policy_arn)),
     ];
-    let scope = &policy.access_scope;
+    let scope = &policy.policy.access_scope;
     let scope_attributes = match scope.scope_type {
         ScopeType::Cluster => vec![("type", string("cluster"))],
         ScopeType::Namespace => vec![
@@ -133,52 +237,16 @@ fn association(entry_label: &str, label: &str, policy: &AccessPolicy) -> String 
     )
 }
 
-/// Attribute lines with their `=` aligned (as `terraform fmt` writes them).
-fn aligned(attributes: &[(&str, String)], depth: usize) -> String {
-    let width = attributes.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    let indent = "  ".repeat(depth);
-    attributes
-        .iter()
-        .map(|(key, value)| format!("{indent}{key:<width$} = {value}\n"))
-        .collect()
-}
-
-/// A list of HCL strings.
-fn list(values: &[String]) -> String {
-    let items: Vec<String> = values.iter().map(|v| string(v)).collect();
-    format!("[{}]", items.join(", "))
-}
-
-/// A quoted HCL string literal: escapes `\`, `"` and control characters, and the template
-/// markers `${` / `%{` (as `$${` / `%%{`), so the value is taken literally.
-fn string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    let mut chars = value.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::common::fixtures::{cross_account_plan, plan_of, sample_plan};
-    use super::{render, string};
+    use super::super::handoff::Handoff;
     use hcl::{Block, Body, Expression};
+
+    /// The module for an offline plan (no facts: nothing exists yet).
+    fn render(plan: &crate::plan::Plan) -> String {
+        super::render(&Handoff::from_plan(plan, None))
+    }
 
     fn parse(plan: &crate::plan::Plan) -> Body {
         let text = render(plan);
@@ -416,25 +484,6 @@ mod tests {
             out.contains("# cluster-level findings: MAP_ACCOUNTS, OWNER_UNKNOWN, PATH_UNRESOLVED")
         );
         assert!(!out.contains("role/weird\""));
-    }
-
-    #[test]
-    fn strings_are_escaped_and_round_trip() {
-        for value in [
-            "admin:{{SessionName}}",
-            "a ${var.x} and %{if true}x%{endif}",
-            "$${already} %%{escaped}",
-            "quote \" backslash \\ newline \n tab \t bell \u{7}",
-            "$ % { } $$ %%",
-        ] {
-            let hcl_text = format!("v = {}\n", string(value));
-            let body = hcl::parse(&hcl_text).unwrap_or_else(|e| panic!("{hcl_text}: {e}"));
-            let parsed = body.attributes().next().expect("attribute").expr().clone();
-            assert_eq!(parsed, Expression::String(value.to_owned()), "{hcl_text}");
-        }
-        assert_eq!(string("{{SessionName}}"), "\"{{SessionName}}\"");
-        assert_eq!(string("${x}"), "\"$${x}\"");
-        assert_eq!(string("%{x}"), "\"%%{x}\"");
     }
 
     #[test]
