@@ -114,6 +114,7 @@ mod tests {
             rbac: None,
             eks_managed_entries: Vec::new(),
             reach: None,
+            owners: Default::default(),
         };
         let text = block_text(BlockReason::PlanBlocksApiMode { blockers: 1 }, &plan);
         assert_eq!(

@@ -2,8 +2,8 @@
 //! assume it, the route to the Kubernetes API, and how many calls run at once.
 
 use crate::route::RoutePolicy;
-use eks_auth_core::owner::acceptance::OwnerTag;
 use crate::route::signer::AgentSigner;
+use eks_auth_core::owner::acceptance::OwnerTag;
 
 /// How many per-entry or per-principal calls run at once.
 pub(crate) const CONCURRENCY: usize = 8;
