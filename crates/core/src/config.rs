@@ -871,7 +871,8 @@ mod tests {
         assert_eq!(c.network.egress_cidrs, ["203.0.113.10/32"]);
         assert_eq!(c.network.hub_vpcs, ["vpc-0aaaabbbbcccc1111"]);
         assert_eq!(c.network.agents.len(), 1);
-        assert!(c.network.discover_agents);
+        assert!(c.network.agents["vpc-0ddddeeeeffff2222"].pin().is_some());
+        assert!(!c.network.discover_agents);
         assert_eq!(c.owners.tags.len(), 1);
         assert_eq!(c.owners.accept.len(), 1);
     }
@@ -888,6 +889,10 @@ mod tests {
                 "network.agents.vpc-1",
             ),
             (r#"{"version":1,"network":{"hub":true}}"#, "network"),
+            (
+                r#"{"version":1,"network":{"agents":{"vpc-1":{"function":"eks-auth-migrator-agent-1","code_sha256":"x"}}}}"#,
+                "network.agents.vpc-1.code_sha256",
+            ),
         ] {
             match Config::parse(doc) {
                 Err(ConfigError::Field { path: p, .. }) => assert_eq!(p, path, "{doc}"),
@@ -895,9 +900,22 @@ mod tests {
             }
         }
         let c =
-            Config::parse(r#"{"version":1,"network":{"discover_agents":false}}"#).expect("valid");
-        assert!(!c.network.discover_agents);
+            Config::parse(r#"{"version":1,"network":{"discover_agents":true}}"#).expect("valid");
+        assert!(c.network.discover_agents);
         assert_eq!(c.network.agent_timeout_seconds, 30);
+        // Discovery by name is an explicit opt-in.
+        let c = Config::parse(r#"{"version":1,"network":{}}"#).expect("valid");
+        assert!(!c.network.discover_agents);
+        // A pin without its digest: the error names the VPC's entry.
+        match Config::parse(
+            r#"{"version":1,"network":{"agents":{"vpc-1":{"function":"eks-auth-migrator-agent-1"}}}}"#,
+        ) {
+            Err(e) => assert!(
+                e.to_string().contains("agents.vpc-1") && e.to_string().contains("code_sha256"),
+                "{e}"
+            ),
+            Ok(c) => panic!("accepted: {c:?}"),
+        }
     }
 
     #[test]

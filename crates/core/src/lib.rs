@@ -8,6 +8,7 @@
 pub mod access_entry;
 pub mod access_policies;
 pub mod agent_auth;
+pub mod agent_pin;
 pub mod agent_protocol;
 pub mod arn;
 pub mod aws_auth;

@@ -13,6 +13,7 @@
 //! Pure data and pure functions: the adapters read DescribeCluster and the configuration
 //! document; nothing here does I/O.
 
+use crate::agent_pin::{AgentRef, deserialize_agents, validate_pin};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -133,21 +134,20 @@ pub struct NetworkConfig {
     /// DNS resolution of the private endpoints, HTTPS 443 into the cluster security group).
     #[serde(default)]
     pub hub_vpcs: Vec<String>,
-    /// Agents by cluster VPC: VPC ID → the agent function's name or ARN in the cluster's
-    /// account and region (it must start with [`AGENT_FUNCTION_PREFIX`]).
-    #[serde(default)]
-    pub agents: BTreeMap<String, String>,
+    /// Agents by cluster VPC: VPC ID → the agent pinned ([`crate::agent_pin`]: its function's
+    /// ARN in the cluster's account and region, starting with [`AGENT_FUNCTION_PREFIX`], and
+    /// its code digest). An agent named without a pin is not trusted: the cluster is blocked
+    /// with what to pin.
+    #[serde(default, deserialize_with = "deserialize_agents")]
+    pub agents: BTreeMap<String, AgentRef>,
     /// For a VPC `agents` does not list, use the agent infra/cluster-agent.yaml names after it,
-    /// `eks-auth-migrator-agent-<vpc id>`, in the cluster's account and region, if it exists.
-    #[serde(default = "yes")]
+    /// `eks-auth-migrator-agent-<vpc id>`, in the cluster's account and region, if it exists —
+    /// whatever its code (weaker than pinning: docs/networking.md). Off unless set.
+    #[serde(default)]
     pub discover_agents: bool,
     /// How long the worker waits for an agent's answer.
     #[serde(default = "default_agent_timeout")]
     pub agent_timeout_seconds: u64,
-}
-
-fn yes() -> bool {
-    true
 }
 
 fn default_agent_timeout() -> u64 {
@@ -160,7 +160,7 @@ impl Default for NetworkConfig {
             egress_cidrs: Vec::new(),
             hub_vpcs: Vec::new(),
             agents: BTreeMap::new(),
-            discover_agents: true,
+            discover_agents: false,
             agent_timeout_seconds: DEFAULT_AGENT_TIMEOUT_SECONDS,
         }
     }
@@ -172,8 +172,8 @@ impl NetworkConfig {
     /// # Errors
     ///
     /// `(path, message)` for a block that is not a CIDR, a VPC ID that is not one, an agent
-    /// whose name does not start with [`AGENT_FUNCTION_PREFIX`], a zero or over-15-minute
-    /// timeout.
+    /// whose name does not start with [`AGENT_FUNCTION_PREFIX`] or whose pin is not valid, a
+    /// zero or over-15-minute timeout.
     pub fn validate(&self) -> Result<(), (String, String)> {
         for (i, block) in self.egress_cidrs.iter().enumerate() {
             Cidr::parse(block).map_err(|e| (format!("network.egress_cidrs[{i}]"), e))?;
@@ -186,7 +186,8 @@ impl NetworkConfig {
                 ));
             }
         }
-        for (vpc, function) in &self.agents {
+        for (vpc, agent) in &self.agents {
+            let function = agent.function();
             let path = format!("network.agents.{vpc}");
             if !is_vpc_id(vpc) {
                 return Err((
@@ -201,6 +202,10 @@ impl NetworkConfig {
                         "`{function}` does not start with {AGENT_FUNCTION_PREFIX}: the member role may invoke only functions named so (infra/member-role.yaml)"
                     ),
                 ));
+            }
+            if let Some(pin) = agent.pin() {
+                validate_pin(pin)
+                    .map_err(|(field, message)| (format!("{path}.{field}"), message))?;
             }
         }
         if !(1..=900).contains(&self.agent_timeout_seconds) {
@@ -272,9 +277,10 @@ pub enum DirectVia {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentSource {
-    /// `network.agents` names it for the cluster's VPC.
+    /// `network.agents` names it (pinned or not) for the cluster's VPC.
     Configured,
-    /// Its conventional name (`network.discover_agents`); it may not exist.
+    /// Its conventional name (`network.discover_agents`); it may not exist, and its code is not
+    /// pinned.
     Discovered,
 }
 
@@ -382,9 +388,9 @@ pub fn route(reach: &Reachability, place: ClusterPlace<'_>, network: &NetworkCon
                 via: DirectVia::HubVpc,
             };
         }
-        if let Some(function) = network.agents.get(vpc) {
+        if let Some(agent) = network.agents.get(vpc) {
             return Route::Agent {
-                function: function.clone(),
+                function: agent.function().to_owned(),
                 source: AgentSource::Configured,
             };
         }
@@ -589,7 +595,10 @@ mod tests {
 
     #[test]
     fn routes_in_order_of_preference() {
-        let network = NetworkConfig::default();
+        let network = NetworkConfig {
+            discover_agents: true,
+            ..NetworkConfig::default()
+        };
         let public = classify(&access(true, true, &["0.0.0.0/0"]), &[]);
         assert_eq!(
             route(&public, PLACE, &network),
@@ -618,7 +627,7 @@ mod tests {
         let mut mapped = network.clone();
         mapped.agents.insert(
             "vpc-0a1".to_owned(),
-            "eks-auth-migrator-agent-shared".to_owned(),
+            AgentRef::Named("eks-auth-migrator-agent-shared".to_owned()),
         );
         assert_eq!(
             route(&private, PLACE, &mapped),
@@ -642,6 +651,12 @@ mod tests {
                 via: DirectVia::Unverified
             }
         );
+        // Discovery is off unless set: a private cluster whose VPC no agent is pinned for is
+        // unreachable.
+        assert!(matches!(
+            route(&private, PLACE, &NetworkConfig::default()),
+            Route::Unreachable { .. }
+        ));
     }
 
     #[test]
@@ -683,8 +698,13 @@ mod tests {
             hub_vpcs: vec!["vpc-0123456789abcdef0".to_owned()],
             agents: BTreeMap::from([(
                 "vpc-1".to_owned(),
-                "arn:aws:lambda:eu-west-1:111122223333:function:eks-auth-migrator-agent-x"
-                    .to_owned(),
+                AgentRef::Pinned(crate::agent_pin::AgentPin {
+                    function:
+                        "arn:aws:lambda:eu-west-1:111122223333:function:eks-auth-migrator-agent-x"
+                            .to_owned(),
+                    code_sha256: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".to_owned(),
+                    role: None,
+                }),
             )]),
             ..NetworkConfig::default()
         };
@@ -706,11 +726,19 @@ mod tests {
         );
         assert_eq!(
             bad(NetworkConfig {
-                agents: BTreeMap::from([("vpc-1".to_owned(), "my-function".to_owned())]),
+                agents: BTreeMap::from([(
+                    "vpc-1".to_owned(),
+                    AgentRef::Named("my-function".to_owned())
+                )]),
                 ..ok.clone()
             }),
             "network.agents.vpc-1"
         );
+        let mut bad_pin = ok.clone();
+        if let Some(AgentRef::Pinned(pin)) = bad_pin.agents.get_mut("vpc-1") {
+            pin.code_sha256 = "abc".to_owned();
+        }
+        assert_eq!(bad(bad_pin), "network.agents.vpc-1.code_sha256");
         assert_eq!(
             bad(NetworkConfig {
                 agent_timeout_seconds: 0,

@@ -164,7 +164,13 @@ fn live_plans_with_their_reach_conform() {
                 ..NetworkConfig::default()
             },
         ),
-        (access(false, &[]), NetworkConfig::default()),
+        (
+            access(false, &[]),
+            NetworkConfig {
+                discover_agents: true,
+                ..NetworkConfig::default()
+            },
+        ),
         (
             access(false, &[]),
             NetworkConfig {

@@ -38,7 +38,7 @@ impl Summary<'_> {
                 .collect(),
             findings_imported: findings.imported,
             findings_resolved: findings.resolved,
-            findings_not_delivered: findings.not_delivered + findings.workflow_not_updated,
+            findings_not_delivered: findings.not_delivered,
             durations_ms: self.durations_ms(),
         }
     }
@@ -105,7 +105,6 @@ impl Summary<'_> {
             "imported": f.imported,
             "resolved": f.resolved,
             "not_delivered": f.not_delivered,
-            "workflow_not_updated": f.workflow_not_updated,
         })
     }
 }

@@ -8,6 +8,10 @@
 //! (`ACCOUNT:function:NAME`) is accepted, as Lambda does; an unknown function is Lambda's 404
 //! `ResourceNotFoundException` ("Function not found: arn:…").
 //!
+//! `GET /2015-03-31/functions/{FunctionName}` (GetFunction) answers each hosted function's
+//! configuration — its ARN, its `CodeSha256` and its execution role ([`FunctionConfig`]) — which
+//! the worker checks against the agent it pinned.
+//!
 //! Every invocation is recorded ([`Invocation`]: who called what, with which payload) so tests
 //! can check who may invoke the agents and that payloads carry no credentials. Faults stand for
 //! an agent that misbehaves ([`LambdaFault`]): an answer that comes too late (after the handler
@@ -54,10 +58,35 @@ struct ArmedFault {
 /// Which function: (account, region, name).
 pub type FunctionKey = (String, String, String);
 
+/// What GetFunction says of a hosted function besides its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionConfig {
+    /// `Configuration.CodeSha256`: base64 of the SHA-256 of its deployment package.
+    pub code_sha256: String,
+    /// `Configuration.Role`: its execution role's ARN.
+    pub role: String,
+}
+
+impl FunctionConfig {
+    /// What a function registered without one reports: a digest of its name (standing for its
+    /// package) and the role infra/cluster-agent.yaml names after the function.
+    pub fn conventional(account: &str, name: &str) -> Self {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        Self {
+            code_sha256: base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(
+                format!("package of {name}").as_bytes(),
+            )),
+            role: format!("arn:aws:iam::{account}:role/{name}"),
+        }
+    }
+}
+
 /// The hosted functions.
 #[derive(Default)]
 pub struct Functions {
     handlers: BTreeMap<FunctionKey, Handler>,
+    configs: BTreeMap<FunctionKey, FunctionConfig>,
     faults: BTreeMap<FunctionKey, ArmedFault>,
     invocations: Vec<Invocation>,
 }
@@ -89,12 +118,20 @@ pub struct Invocation {
 }
 
 impl Functions {
-    /// Hosts `handler` as `name` in `account` and `region` (replacing one of that name).
-    pub fn register(&mut self, account: &str, region: &str, name: &str, handler: Handler) {
-        self.handlers.insert(
-            (account.to_owned(), region.to_owned(), name.to_owned()),
-            handler,
-        );
+    /// Hosts `handler` as `name` in `account` and `region` (replacing one of that name), with
+    /// `config` ([`FunctionConfig::conventional`] when `None`).
+    pub fn register(
+        &mut self,
+        account: &str,
+        region: &str,
+        name: &str,
+        config: Option<FunctionConfig>,
+        handler: Handler,
+    ) {
+        let key = (account.to_owned(), region.to_owned(), name.to_owned());
+        let config = config.unwrap_or_else(|| FunctionConfig::conventional(account, name));
+        self.configs.insert(key.clone(), config);
+        self.handlers.insert(key, handler);
     }
 
     /// Makes the next `times` invocations of the function misbehave as `fault` — only those
@@ -142,6 +179,68 @@ pub fn is_invoke(path: &str) -> bool {
     path.starts_with("/2015-03-31/functions/") && path.ends_with("/invocations")
 }
 
+/// The Lambda operation of `method` on `path`: `Invoke`, `GetFunction`, or none.
+pub fn operation(method: &hyper::Method, path: &str) -> Option<&'static str> {
+    let function = path.strip_prefix("/2015-03-31/functions/")?;
+    if *method == hyper::Method::POST && is_invoke(path) {
+        Some("Invoke")
+    } else if *method == hyper::Method::GET && !function.is_empty() && !function.contains('/') {
+        Some("GetFunction")
+    } else {
+        None
+    }
+}
+
+/// The (account, function name) a path's `{FunctionName}` names: a name (in the caller's
+/// account), a full ARN or a partial ARN, qualifiers ignored.
+fn function_of(raw: &str, caller_account: &str) -> (String, String) {
+    let name = percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .into_owned();
+    match name.split(':').collect::<Vec<_>>().as_slice() {
+        ["arn", _, "lambda", _, account, "function", function, ..] => {
+            ((*account).to_owned(), (*function).to_owned())
+        }
+        [account, "function", function, ..] => ((*account).to_owned(), (*function).to_owned()),
+        _ => (caller_account.to_owned(), name.clone()),
+    }
+}
+
+/// Serves one GetFunction call: the hosted function's configuration, or Lambda's 404.
+pub fn get_function(shared: &Arc<Shared>, caller: Caller<'_>, path: &str) -> HttpResponse {
+    let raw = path.trim_start_matches("/2015-03-31/functions/");
+    let (account, function) = function_of(raw, caller.account);
+    let arn = format!(
+        "arn:aws:lambda:{}:{account}:function:{function}",
+        caller.region
+    );
+    let key: FunctionKey = (account, caller.region.to_owned(), function.clone());
+    let Some(config) = lock(&shared.functions).configs.get(&key).cloned() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            &format!("Function not found: {arn}"),
+        );
+    };
+    wire::json(
+        StatusCode::OK,
+        &json!({
+            "Configuration": {
+                "FunctionName": function,
+                "FunctionArn": arn,
+                "Runtime": "provided.al2023",
+                "Role": config.role,
+                "Handler": "bootstrap",
+                "CodeSha256": config.code_sha256,
+                "Version": "$LATEST",
+                "State": "Active",
+            },
+            "Code": {"RepositoryType": "S3", "Location": "https://awslambda.invalid/snapshots"},
+            "Tags": {"eks-auth-migrator/component": "cluster-agent"},
+        }),
+    )
+}
+
 /// Who called, from where.
 pub struct Caller<'a> {
     /// The caller's account (its access key's).
@@ -163,16 +262,7 @@ pub async fn invoke(
     let raw = path
         .trim_start_matches("/2015-03-31/functions/")
         .trim_end_matches("/invocations");
-    let name = percent_encoding::percent_decode_str(raw)
-        .decode_utf8_lossy()
-        .into_owned();
-    let (account, function) = match name.split(':').collect::<Vec<_>>().as_slice() {
-        ["arn", _, "lambda", _, account, "function", function, ..] => {
-            ((*account).to_owned(), (*function).to_owned())
-        }
-        [account, "function", function, ..] => ((*account).to_owned(), (*function).to_owned()),
-        _ => (caller.account.to_owned(), name.clone()),
-    };
+    let (account, function) = function_of(raw, caller.account);
     let key: FunctionKey = (account.clone(), caller.region.to_owned(), function.clone());
     let invocation_type = headers
         .get("x-amz-invocation-type")

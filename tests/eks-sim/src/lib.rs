@@ -38,6 +38,7 @@ pub mod rbac_store;
 pub mod request_auth;
 pub mod seed;
 pub mod server;
+pub mod signing_key;
 pub mod sigv4;
 pub mod sts;
 pub mod tls;

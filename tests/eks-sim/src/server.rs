@@ -213,7 +213,7 @@ impl Sim {
     }
 
     /// Hosts `handler` behind Lambda's Invoke API as function `name` in `account` and `region`
-    /// (`crate::lambda`).
+    /// (`crate::lambda`), GetFunction reporting [`crate::lambda::FunctionConfig::conventional`].
     pub fn register_function(
         &self,
         account: &str,
@@ -221,7 +221,17 @@ impl Sim {
         name: &str,
         handler: crate::lambda::Handler,
     ) {
-        lock(&self.shared.functions).register(account, region, name, handler);
+        lock(&self.shared.functions).register(account, region, name, None, handler);
+    }
+
+    /// [`Sim::register_function`] with the code digest and role GetFunction reports.
+    pub fn register_function_as(
+        &self,
+        (account, region, name): (&str, &str, &str),
+        config: crate::lambda::FunctionConfig,
+        handler: crate::lambda::Handler,
+    ) {
+        lock(&self.shared.functions).register(account, region, name, Some(config), handler);
     }
 
     /// Makes the next `times` invocations of a hosted function — (account, region, name) —
@@ -361,10 +371,10 @@ async fn handle(
         Err(_) => return Err(InjectedReset),
     };
     let segments = wire::segments(&path);
-    let invoke = crate::lambda::is_invoke(&path);
+    let lambda = crate::lambda::operation(&method, &path);
     let operation = match eks::operation(&method, &segments) {
         Some(operation) => operation,
-        None if invoke => "Invoke",
+        None if lambda.is_some() => lambda.unwrap_or("Invoke"),
         None => return Ok(eks_error(&EksError::unknown_operation())),
     };
     let Some((access_key, region)) = scope else {
@@ -389,7 +399,7 @@ async fn handle(
             return Ok(eks_error(&EksError::invalid_signature()));
         }
     }
-    if invoke {
+    if let Some(lambda) = lambda {
         let (account, arn) = {
             let world = lock(&shared.world);
             world.credentials.get(&access_key).map_or_else(
@@ -402,6 +412,9 @@ async fn handle(
             arn: &arn,
             region: &region,
         };
+        if lambda == "GetFunction" {
+            return Ok(crate::lambda::get_function(&shared, caller, &path));
+        }
         return Ok(crate::lambda::invoke(&shared, caller, &path, &headers, &body).await);
     }
     let decision = lock(&shared.faults).decide(operation, Instant::now());

@@ -153,7 +153,14 @@ impl KubeCtx<'_> {
             self.region,
             reach::what_to_deploy(&self.reach.reachability, self.place())
         );
-        let no_route = NoRoute::new(self.reach.reachability.clone(), what);
+        self.blocked_by_agent(what)
+    }
+
+    /// The agent the route names is missing or not the one pinned: the cluster is blocked with
+    /// `finding` (what to deploy, or what was found and what to pin), and nothing is sent to the
+    /// function.
+    fn blocked_by_agent(&self, finding: String) -> GatherError {
+        let no_route = NoRoute::new(self.reach.reachability.clone(), finding);
         GatherError::Unreachable(Box::new(Unreachable {
             cluster: self.cluster.to_string(),
             account: self.info.account.clone(),
@@ -221,6 +228,7 @@ impl KubeCtx<'_> {
         match e {
             CallError::Missing(reason) => self.agent_missing(agent, &reason),
             CallError::Failed(reason) => self.agent_failed(agent, reason),
+            CallError::Untrusted(finding) => self.blocked_by_agent(finding),
         }
     }
 }

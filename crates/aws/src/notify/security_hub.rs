@@ -2,8 +2,9 @@
 //! each cluster's own account through the member role (BatchImportFindings with that account's
 //! default product: Security Hub accepts a finding from the account it names, and its
 //! administrator account aggregates the members' findings). Resolving one archives it
-//! (RecordState ARCHIVED, Compliance PASSED, by BatchImportFindings) and sets its workflow to
-//! RESOLVED (BatchUpdateFindings, the only call that may change a workflow after creation).
+//! (RecordState ARCHIVED, Compliance PASSED, by BatchImportFindings); its workflow status stays
+//! the account's own (the migrator has no BatchUpdateFindings, which would let it change any
+//! product's findings), and Security Hub sets it back to NEW if the finding becomes active again.
 //! Nothing here ever fails a scan: what was not delivered is counted and tried again by the
 //! next scan.
 
@@ -13,16 +14,15 @@ use crate::store::ClusterKey;
 use crate::store::findings::FindingMark;
 use crate::store::table::StateStore;
 use aws_sdk_securityhub::types::{
-    AwsSecurityFinding, AwsSecurityFindingIdentifier, Compliance, ComplianceStatus,
-    FindingProviderFields, FindingProviderSeverity, NoteUpdate, Recommendation, RecordState,
-    Remediation, Resource, SeverityLabel, WorkflowStatus, WorkflowUpdate,
+    AwsSecurityFinding, Compliance, ComplianceStatus, FindingProviderFields,
+    FindingProviderSeverity, Recommendation, RecordState, Remediation, Resource, SeverityLabel,
 };
 use eks_auth_core::notify::posture::{Finding, Posture, PostureInput, assess, finding};
 use futures::StreamExt as _;
 use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
-/// Findings per BatchImportFindings / BatchUpdateFindings call (Security Hub's limit).
+/// Findings per BatchImportFindings call (Security Hub's limit).
 const PER_CALL: usize = 100;
 /// Account-regions imported at once.
 const CONCURRENCY: usize = 8;
@@ -36,8 +36,6 @@ pub struct FindingsReport {
     pub resolved: usize,
     /// Findings or resolutions Security Hub did not take (tried again by the next scan).
     pub not_delivered: usize,
-    /// Resolved findings whose workflow could not be set to RESOLVED.
-    pub workflow_not_updated: usize,
 }
 
 /// One finding to import for one cluster.
@@ -103,7 +101,6 @@ pub async fn sync_findings(
         report.imported += r.imported;
         report.resolved += r.resolved;
         report.not_delivered += r.not_delivered;
-        report.workflow_not_updated += r.workflow_not_updated;
         new_marks.extend(m);
     }
     if let Err(e) = store.record_finding_marks(&new_marks, now).await {
@@ -129,7 +126,6 @@ async fn import_group(
         }
     };
     let mut marks = Vec::new();
-    let mut resolved = Vec::new();
     for chunk in pending.chunks(PER_CALL) {
         let findings: Vec<AwsSecurityFinding> = chunk.iter().map(|p| asff(&p.finding)).collect();
         let failed: Vec<String> = match client
@@ -160,7 +156,6 @@ async fn import_group(
                 report.imported += 1;
             } else {
                 report.resolved += 1;
-                resolved.push(p);
             }
             marks.push((
                 p.key.clone(),
@@ -171,51 +166,7 @@ async fn import_group(
             ));
         }
     }
-    report.workflow_not_updated = resolve_workflows(&client, account, region, &resolved).await;
     (report, marks)
-}
-
-/// Sets the workflow of `resolved` findings to RESOLVED; how many could not be set.
-async fn resolve_workflows(
-    client: &aws_sdk_securityhub::Client,
-    account: &str,
-    region: &str,
-    resolved: &[&Pending],
-) -> usize {
-    let mut not_updated = 0;
-    for chunk in resolved.chunks(PER_CALL) {
-        let ids: Vec<AwsSecurityFindingIdentifier> = chunk
-            .iter()
-            .map(|p| {
-                AwsSecurityFindingIdentifier::builder()
-                    .id(&p.finding.id)
-                    .product_arn(&p.finding.product_arn)
-                    .build()
-            })
-            .collect();
-        let note = NoteUpdate::builder()
-            .text("The cluster no longer authenticates through aws-auth.")
-            .updated_by("eks-auth-migrator")
-            .build();
-        let workflow = WorkflowUpdate::builder()
-            .status(WorkflowStatus::Resolved)
-            .build();
-        match client
-            .batch_update_findings()
-            .set_finding_identifiers(Some(ids))
-            .note(note)
-            .workflow(workflow)
-            .send()
-            .await
-        {
-            Ok(out) => not_updated += out.unprocessed_findings().len(),
-            Err(e) => {
-                tracing::warn!(%account, %region, error = %failure(client, "BatchUpdateFindings", &e), "BatchUpdateFindings failed: resolved findings keep their workflow status");
-                not_updated += chunk.len();
-            }
-        }
-    }
-    not_updated
 }
 
 /// The SDK's form of `f`.

@@ -6,6 +6,7 @@
 //! else. Every call is logged (cluster, function, operation, outcome, duration); writes
 //! are also audited by the engine before and after.
 
+use super::agent_trust::{self, Distrust, Trust};
 use super::signer::AgentSigner;
 use crate::sdk_error::failure;
 use aws_sdk_lambda::primitives::Blob;
@@ -24,6 +25,9 @@ pub(crate) struct AgentClient {
     function: String,
     timeout: Duration,
     signer: Option<AgentSigner>,
+    trust: Trust,
+    /// GetFunction's verdict, once per client.
+    verified: tokio::sync::OnceCell<Result<(), Distrust>>,
 }
 
 /// Why an agent call gave no outcome.
@@ -33,24 +37,30 @@ pub(crate) enum CallError {
     Missing(String),
     /// No usable answer: the reason, worded for a person.
     Failed(String),
+    /// The function is not the agent pinned for the VPC: the finding that says what to pin.
+    Untrusted(String),
 }
 
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CallError::Missing(reason) | CallError::Failed(reason) => f.write_str(reason),
+            CallError::Missing(reason)
+            | CallError::Failed(reason)
+            | CallError::Untrusted(reason) => f.write_str(reason),
         }
     }
 }
 
 impl AgentClient {
     /// A client for `function` with `config`'s credentials and region, giving up after
-    /// `timeout`, signing with `signer` (without one every call fails before it is sent).
+    /// `timeout`, signing with `signer` (without one every call fails before it is sent), once
+    /// GetFunction shows the function is what `trust` expects.
     pub(crate) fn new(
         config: &aws_config::SdkConfig,
         function: &str,
         timeout: Duration,
         signer: Option<AgentSigner>,
+        trust: Trust,
     ) -> Self {
         let client = aws_sdk_lambda::Client::from_conf(
             aws_sdk_lambda::config::Builder::from(config)
@@ -69,6 +79,8 @@ impl AgentClient {
             function: function.to_owned(),
             timeout,
             signer,
+            trust,
+            verified: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -92,8 +104,11 @@ impl AgentClient {
             auth: None,
         };
         let started = Instant::now();
-        let result = match self.sign(&mut request).await {
-            Ok(()) => self.invoke(&request).await,
+        let result = match self.verify().await {
+            Ok(()) => match self.sign(&mut request).await {
+                Ok(()) => self.invoke(&request).await,
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -116,6 +131,19 @@ impl AgentClient {
             ),
         }
         result
+    }
+
+    /// Whether the function is the agent expected (GetFunction, once per client).
+    async fn verify(&self) -> Result<(), CallError> {
+        let verdict = self
+            .verified
+            .get_or_init(|| agent_trust::verify(&self.client, &self.function, &self.trust))
+            .await;
+        verdict.clone().map_err(|distrust| match distrust {
+            Distrust::Missing(reason) => CallError::Missing(reason),
+            Distrust::Unverifiable(reason) => CallError::Failed(reason),
+            Distrust::Untrusted(finding) => CallError::Untrusted(finding),
+        })
     }
 
     async fn sign(&self, request: &mut AgentRequest) -> Result<(), CallError> {

@@ -6,11 +6,14 @@
 //! depend on the route.
 
 pub(crate) mod agent_client;
+mod agent_trust;
 pub mod signer;
 
 use agent_client::AgentClient;
+use agent_trust::Trust;
+use eks_auth_core::agent_pin::Expected;
 use eks_auth_core::reach::{
-    self, ClusterPlace, ClusterReach, DirectVia, EndpointAccess, NetworkConfig, Route,
+    self, AgentSource, ClusterPlace, ClusterReach, DirectVia, EndpointAccess, NetworkConfig, Route,
 };
 use signer::AgentSigner;
 use std::time::Duration;
@@ -39,7 +42,7 @@ pub(crate) enum Via {
     /// From this process, with a token signed from its configuration's credentials.
     Direct,
     /// Through an agent function.
-    Agent(AgentClient),
+    Agent(Box<AgentClient>),
 }
 
 /// Why there is no route: the fact, and what to deploy.
@@ -64,6 +67,22 @@ impl NoRoute {
             reason,
         }
     }
+}
+
+/// What the worker expects of the agent of the cluster's VPC: the pin `network.agents` gives
+/// it, or how the route came by it.
+fn trust(access: &EndpointAccess, source: AgentSource, policy: &RoutePolicy) -> Trust {
+    let vpc = access.vpc_id.clone().unwrap_or_default();
+    let expected = match (source, policy) {
+        (AgentSource::Discovered, _) => Expected::Discovered,
+        (AgentSource::Configured, RoutePolicy::ByReachability(network)) => network
+            .agents
+            .get(&vpc)
+            .and_then(|agent| agent.pin().cloned())
+            .map_or(Expected::Named, Expected::Pinned),
+        (AgentSource::Configured, RoutePolicy::Direct) => Expected::Named,
+    };
+    Trust { vpc, expected }
 }
 
 /// Chooses the route to the cluster at `place` whose endpoint access is `access`; agents are
@@ -96,8 +115,15 @@ pub(crate) fn choose(
     };
     let via = match &route {
         Route::Direct { .. } => Via::Direct,
-        Route::Agent { function, .. } => {
-            Via::Agent(AgentClient::new(config, function, timeout, signer.cloned()))
+        Route::Agent { function, source } => {
+            let trust = trust(access, *source, policy);
+            Via::Agent(Box::new(AgentClient::new(
+                config,
+                function,
+                timeout,
+                signer.cloned(),
+                trust,
+            )))
         }
         Route::Unreachable { reason } => {
             return Err(Box::new(NoRoute::new(reachability, reason.clone())));

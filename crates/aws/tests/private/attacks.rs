@@ -1,7 +1,7 @@
 //! Attacks on the in-VPC agent (issue 18, items 1 and 2), each by a principal of the member
 //! account with no tie to the migrator: invoking the agent directly with a crafted write, with a
-//! foreign endpoint, replaying a request the worker sent, and sending one the worker signed after
-//! it expired.
+//! foreign endpoint, replaying a request the worker sent, sending one the worker signed after
+//! it expired, and standing up a forged agent under the agent's name (pinning refuses it).
 
 use super::listener::Listener;
 use super::world::*;
@@ -223,4 +223,59 @@ async fn a_request_the_worker_signed_is_refused_once_expired() {
     )
     .await;
     assert_eq!(answer["outcome"]["kind"], "aws_auth", "{answer}");
+}
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_agent_under_the_agents_name_gives_no_one_access() {
+    let Some(w) = world().await else { return };
+    // The intruder stands up a function with the agent's name (and tag) in the VPC without
+    // one: it answers aws-auth with a row that makes the intruder cluster-admin.
+    let mut forged = aws_auth(&w.sim, "nowhere");
+    forged
+        .entry("mapRoles".to_owned())
+        .or_default()
+        .push_str(&intruder_row());
+    let answer = json!({"version": 1, "outcome": {"kind": "aws_auth",
+        "config_map": {"data": forged, "resource_version": "1"}}});
+    w.sim.register_function(
+        ACCOUNT,
+        REGION,
+        &agent_function_name(BARE_VPC),
+        Arc::new(move |_| {
+            let answer = answer.clone();
+            Box::pin(async move { answer })
+        }),
+    );
+    let s = settings(&w);
+    let engine = Engine::new(&w.config, &w.store, &s);
+    let report = converge(&engine, "nowhere", Mode::Migrate).await;
+    let entries = w
+        .sim
+        .with_world(|x| x.clusters[&sim_key("nowhere")].entries.clone());
+    assert!(
+        !entries
+            .values()
+            .any(|e| e.principal_arn == role("intruder")),
+        "the forged agent made the intruder an entry: {report:#?}"
+    );
+    let Outcome::Blocked(finding) = &report.outcome else {
+        panic!("not blocked: {report:#?}");
+    };
+    // The finding says what was found and what would pin it.
+    let found =
+        eks_sim::lambda::FunctionConfig::conventional(ACCOUNT, &agent_function_name(BARE_VPC));
+    for needle in [
+        found.code_sha256.as_str(),
+        &format!("not the pinned {AGENT_CODE}"),
+        "network.agents",
+    ] {
+        assert!(finding.contains(needle), "{needle}: {finding}");
+    }
+    // Nothing was sent to the forged function.
+    assert!(
+        !w.sim
+            .invocations()
+            .iter()
+            .any(|c| c.function == agent_function_name(BARE_VPC)),
+        "the worker invoked the forged agent"
+    );
 }

@@ -32,7 +32,9 @@ async fn a_private_cluster_finalizes_through_its_agent_with_everyones_access_unc
     assert_eq!(reach.reachability.class, ReachClass::PrivateOnly);
     assert_eq!(reach.reachability.vpc_id.as_deref(), Some(VPC));
     assert!(
-        matches!(&reach.route, Route::Agent { function, .. } if *function == agent_function_name(VPC))
+        matches!(&reach.route, Route::Agent { function, .. } if *function == pin(VPC).function),
+        "{:?}",
+        reach.route
     );
 
     // Every aws-auth write went through the agent, audited before and after with its route.
@@ -45,7 +47,7 @@ async fn a_private_cluster_finalizes_through_its_agent_with_everyones_access_unc
     assert_eq!(patches[0].status, AuditStatus::Succeeded);
     assert_eq!(
         patches[0].request["route"],
-        format!("agent {}", agent_function_name(VPC))
+        format!("agent {}", pin(VPC).function)
     );
 
     // Least privilege, both sides: every invocation was the migrator's (the member role in the
@@ -128,7 +130,7 @@ async fn a_private_cluster_without_an_agent_is_blocked_with_what_to_deploy_until
         "infra/cluster-agent.yaml",
         "account 123456789012, region us-east-1, VPC vpc-0b2",
         "eks-auth-migrator-agent-vpc-0b2",
-        "no agent function eks-auth-migrator-agent-vpc-0b2 exists",
+        "no agent function arn:aws:lambda:us-east-1:123456789012:function:eks-auth-migrator-agent-vpc-0b2 exists",
         "hub VPC",
     ] {
         assert!(reason.contains(needle), "{needle}: {reason}");

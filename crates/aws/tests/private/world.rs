@@ -10,6 +10,7 @@ pub use eks_auth_aws::live::{self, GatherError, GatherOptions};
 pub use eks_auth_aws::route::RoutePolicy;
 pub use eks_auth_aws::store::audit_trail::AuditStatus;
 pub use eks_auth_aws::{ClusterKey, StateStore};
+pub use eks_auth_core::agent_pin::{AgentPin, AgentRef};
 pub use eks_auth_core::reach::{NetworkConfig, ReachClass, Route, agent_function_name};
 pub use eks_auth_core::state::{Mode, Phase};
 pub use eks_sim::Sim;
@@ -27,6 +28,9 @@ pub const MIGRATOR_SESSION: &str = "arn:aws:sts::123456789012:assumed-role/eks-a
 /// PowerUserAccess or AWSLambdaRole would allow it).
 pub const INTRUDER: (&str, &str) = ("AKIAPRIVATEINTRUDER1", "private-intruder-secret");
 pub const INTRUDER_SESSION: &str = "arn:aws:sts::123456789012:assumed-role/intruder/mallory";
+/// The CodeSha256 of the agent package the tests deploy (what GetFunction reports for it, and
+/// what the configuration pins).
+pub const AGENT_CODE: &str = "odlbUYr1nkwa0ikR9IJMKmGjk424SAhQfvTyiZbcX84=";
 /// The VPC with an agent, and one without.
 pub const VPC: &str = "vpc-0a1";
 pub const BARE_VPC: &str = "vpc-0b2";
@@ -162,36 +166,6 @@ pub struct World {
     pub signing_key: (String, String),
 }
 
-/// Creates the central signing key in moto (ECC_NIST_P256, SIGN_VERIFY) and reads its public
-/// key, as the central stack and its operator do.
-async fn signing_key(config: &aws_config::SdkConfig) -> (String, String) {
-    use base64::Engine as _;
-    let kms = aws_sdk_kms::Client::new(config);
-    let key = kms
-        .create_key()
-        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
-        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
-        .send()
-        .await
-        .expect("CreateKey");
-    let arn = key
-        .key_metadata()
-        .and_then(|m| m.arn())
-        .expect("the key's ARN")
-        .to_owned();
-    let public = kms
-        .get_public_key()
-        .key_id(&arn)
-        .send()
-        .await
-        .expect("GetPublicKey");
-    let der = public.public_key().expect("a public key");
-    (
-        arn,
-        base64::engine::general_purpose::STANDARD.encode(der.as_ref()),
-    )
-}
-
 pub async fn world() -> Option<World> {
     let moto = common::Moto::start()?;
     let sim = Sim::start(seed(&moto.url)).await.expect("simulator");
@@ -213,7 +187,10 @@ pub async fn world() -> Option<World> {
         .create_table(Duration::from_secs(30))
         .await
         .expect("table");
-    let signing_key = signing_key(&config).await;
+    let key = eks_sim::signing_key::create(&config)
+        .await
+        .expect("the agent signing key in moto");
+    let signing_key = (key.arn, key.public_key);
     Some(World {
         sim,
         _moto: moto,
@@ -263,10 +240,12 @@ async fn deploy_agent_with(w: &World, vpc: &str, gateway: Option<String>) {
     let env = Arc::new(
         cluster_agent::AgentEnv::from_lookup(|k| vars.get(k).cloned()).expect("agent env"),
     );
-    w.sim.register_function(
-        ACCOUNT,
-        REGION,
-        &agent_function_name(vpc),
+    w.sim.register_function_as(
+        (ACCOUNT, REGION, &agent_function_name(vpc)),
+        eks_sim::lambda::FunctionConfig {
+            code_sha256: AGENT_CODE.to_owned(),
+            role: agent_role(vpc),
+        },
         Arc::new(move |payload| {
             let env = Arc::clone(&env);
             Box::pin(async move { cluster_agent::handle(&env, &payload).await })
@@ -286,6 +265,10 @@ pub fn settings(w: &World) -> Settings {
     s.gather.route = RoutePolicy::ByReachability(NetworkConfig {
         egress_cidrs: vec!["127.0.0.1/32".to_owned()],
         agent_timeout_seconds: 2,
+        agents: [VPC, BARE_VPC]
+            .into_iter()
+            .map(|vpc| (vpc.to_owned(), AgentRef::Pinned(pin(vpc))))
+            .collect(),
         ..NetworkConfig::default()
     });
     s.gather.agent_signer = Some(eks_auth_aws::route::signer::AgentSigner::new(
@@ -293,6 +276,18 @@ pub fn settings(w: &World) -> Settings {
         &w.signing_key.0,
     ));
     s
+}
+
+/// The pin of the agent the tests deploy in `vpc`.
+pub fn pin(vpc: &str) -> AgentPin {
+    AgentPin {
+        function: format!(
+            "arn:aws:lambda:{REGION}:{ACCOUNT}:function:{}",
+            agent_function_name(vpc)
+        ),
+        code_sha256: AGENT_CODE.to_owned(),
+        role: None,
+    }
 }
 
 pub fn key(name: &str) -> ClusterKey {

@@ -259,8 +259,9 @@ pub fn seed(moto: &str) -> Seed {
 pub const CONFIG: &str = r#"{"version":1,"default_mode":"finalize","regions":["us-east-1","eu-west-1"],"accounts":{"include":["111111111111","222222222222"]},"account_overrides":{"222222222222":{"mode":"migrate"}},"new_cluster_mode":"migrate","soak_hours":0}"#;
 
 /// The private fleet's configuration document: the worker's egress is 127.0.0.1 (inside
-/// pay-fenced's CIDRs, outside pay-walled's), agents are found by their conventional names.
-const PRIVATE_CONFIG: &str = r#"{"version":1,"default_mode":"finalize","regions":["us-east-1"],"accounts":{"include":["111111111111","222222222222"]},"account_overrides":{"222222222222":{"mode":"migrate"}},"soak_hours":0,"network":{"egress_cidrs":["127.0.0.1/32"],"agent_timeout_seconds":10}}"#;
+/// pay-fenced's CIDRs, outside pay-walled's), agents are found by their conventional names (the
+/// `discover_agents` opt-in).
+const PRIVATE_CONFIG: &str = r#"{"version":1,"default_mode":"finalize","regions":["us-east-1"],"accounts":{"include":["111111111111","222222222222"]},"account_overrides":{"222222222222":{"mode":"migrate"}},"soak_hours":0,"network":{"egress_cidrs":["127.0.0.1/32"],"agent_timeout_seconds":10,"discover_agents":true}}"#;
 
 /// The functions' configuration: moto for everything, the simulator for EKS.
 pub async fn central_config(stack: &Stack, dir: &tempfile::TempDir) -> aws_config::SdkConfig {
@@ -625,7 +626,10 @@ async fn pipeline_without_bus(fleet: Fleet) -> Option<Pipeline> {
         .send()
         .await
         .expect("PutParameter");
-    let (signing_key, signing_public_key) = signing_key(&central).await;
+    let key = eks_sim::signing_key::create(&central)
+        .await
+        .expect("the agent signing key in moto");
+    let (signing_key, signing_public_key) = (key.arn, key.public_key);
     let vars: HashMap<&str, String> = HashMap::from([
         ("AGENT_SIGNING_KEY_ARN", signing_key),
         ("TABLE_NAME", TABLE.to_owned()),
@@ -650,37 +654,6 @@ async fn pipeline_without_bus(fleet: Fleet) -> Option<Pipeline> {
         signing_public_key,
         _dir: dir,
     })
-}
-
-/// The central stack's agent signing key (template.yaml's AgentSigningKey), created in moto:
-/// its ARN (the worker's AGENT_SIGNING_KEY_ARN) and its public key in base64 (each agent
-/// stack's SigningPublicKey).
-async fn signing_key(central: &aws_config::SdkConfig) -> (String, String) {
-    use base64::Engine as _;
-    let kms = aws_sdk_kms::Client::new(central);
-    let key = kms
-        .create_key()
-        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
-        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
-        .send()
-        .await
-        .expect("CreateKey");
-    let arn = key
-        .key_metadata()
-        .and_then(|m| m.arn())
-        .expect("the key's ARN")
-        .to_owned();
-    let public = kms
-        .get_public_key()
-        .key_id(&arn)
-        .send()
-        .await
-        .expect("GetPublicKey");
-    let der = public.public_key().expect("a public key");
-    (
-        arn,
-        base64::engine::general_purpose::STANDARD.encode(der.as_ref()),
-    )
 }
 
 /// Deploys the in-VPC agent of `vpc` in `account` (us-east-1): the agent function
