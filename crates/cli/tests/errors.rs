@@ -15,15 +15,6 @@ use eks_sim::seed::{DEFAULT_ACCESS_KEY_ID, Seed};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-/// Strings only a `Debug` rendering of an SDK error produces.
-const DEBUG_MARKERS: [&str; 5] = [
-    "{ source:",
-    "DispatchFailure(",
-    "SdkBody",
-    "Response {",
-    "ConnectorError",
-];
-
 /// The commands under test, each as a user would first run it (`--table` only where it takes
 /// one; `apply` and `scan` name their region, `plan`, `status` and `report` take the
 /// configured one).
@@ -82,18 +73,7 @@ fn assert_one_line(out: &Output, args: &[String], words: &[&str]) -> String {
     let what = args.join(" ");
     assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
     let line = stderr.trim_end();
-    assert_eq!(line.lines().count(), 1, "{what}: not one line:\n{stderr}");
-    assert!(
-        line.chars().count() < 300,
-        "{what}: {} characters: {line}",
-        line.chars().count()
-    );
-    for marker in DEBUG_MARKERS {
-        assert!(!line.contains(marker), "{what}: `{marker}` in {line}");
-    }
-    for word in words {
-        assert!(line.contains(word), "{what}: `{word}` not in {line}");
-    }
+    eks_sim::one_line::assert_one_line(&what, line, words);
     line.to_owned()
 }
 
@@ -261,8 +241,8 @@ fn verbose_adds_the_chain_and_the_request_id() {
             .any(|l| l.contains("error code AccessDeniedException")),
         "{stderr}"
     );
-    for marker in DEBUG_MARKERS {
-        assert!(!stderr.contains(marker), "`{marker}` in {stderr}");
+    if let Some(marker) = eks_sim::one_line::debug_marker(&stderr) {
+        panic!("`{marker}` in {stderr}");
     }
 }
 

@@ -15,15 +15,6 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Strings only a `Debug` rendering of an SDK error produces.
-const DEBUG_MARKERS: [&str; 5] = [
-    "{ source:",
-    "DispatchFailure(",
-    "SdkBody",
-    "Response {",
-    "ConnectorError",
-];
-
 /// The function's environment (its table, queue, parameter and member role).
 fn env() -> FunctionEnv {
     FunctionEnv::from_lookup(|name| {
@@ -105,24 +96,13 @@ async fn failed_scan(config: SdkConfig) -> (String, String) {
 
 /// Asserts `error` is one short line with every one of `words` and no Debug marker.
 fn assert_one_line(error: &str, words: &[&str]) {
-    assert_eq!(error.lines().count(), 1, "{error}");
-    assert!(
-        error.chars().count() < 300,
-        "{} characters: {error}",
-        error.chars().count()
-    );
-    for marker in DEBUG_MARKERS {
-        assert!(!error.contains(marker), "`{marker}` in {error}");
-    }
-    for word in words {
-        assert!(error.contains(word), "`{word}` not in {error}");
-    }
+    eks_sim::one_line::assert_one_line("the scan's error", error, words);
 }
 
 /// Asserts the log holds the failure's structured fields and no Debug marker.
 fn assert_logged(log: &str, fields: &[&str]) {
-    for marker in DEBUG_MARKERS {
-        assert!(!log.contains(marker), "`{marker}` in the log:\n{log}");
+    if let Some(marker) = eks_sim::one_line::debug_marker(log) {
+        panic!("`{marker}` in the log:\n{log}");
     }
     for field in fields {
         assert!(log.contains(field), "`{field}` not in the log:\n{log}");

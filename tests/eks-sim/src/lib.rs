@@ -32,6 +32,7 @@ pub mod kube_store;
 pub mod lambda;
 pub mod model;
 pub mod network;
+pub mod one_line;
 pub mod oracle;
 pub mod rbac;
 pub mod rbac_store;
