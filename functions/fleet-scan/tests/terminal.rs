@@ -43,20 +43,14 @@ async fn a_terminal_failure_is_recorded_not_redelivered_and_the_next_scan_retrie
     // drain() fails if a job keeps coming back: a terminal failure reported to SQS would.
     drain(&p, &worker_deps).await;
     assert_eq!(jobs_queued(&p).await, 0);
-    let data_prod = eks_auth_aws::ClusterKey::from_pk(&format!("CLUSTER#{B}#us-east-1#data-prod"))
-        .expect("key");
-    let record = store
-        .get_cluster(&data_prod)
-        .await
-        .expect("GetItem")
-        .expect("record");
-    assert_eq!(record.state.phase, Phase::Failed { retryable: false });
-    let reason = record.state.last_error.unwrap_or_default();
+    let record = state(&store, B, "us-east-1", "data-prod").await;
+    assert_eq!(record.phase, Phase::Failed { retryable: false });
+    let reason = record.last_error.unwrap_or_default();
     assert!(
         reason.contains(&team_a) && reason.contains("EKS refuses CreateAccessEntry permanently"),
         "{reason}"
     );
-    let what_to_do = record.state.what_to_do.unwrap_or_default();
+    let what_to_do = record.what_to_do.unwrap_or_default();
     assert!(what_to_do.contains("new scan"), "{what_to_do}");
     for (account, region, name) in [(A, "us-east-1", "pay-prod"), (A, "eu-west-1", "pay-legacy")] {
         let (phase, _) = phase(&store, account, region, name).await.expect("record");
@@ -84,16 +78,27 @@ async fn a_terminal_failure_is_recorded_not_redelivered_and_the_next_scan_retrie
         Some((Phase::Verified, Mode::Migrate))
     );
     // Issue 20's last "Why": the blocked run's reason names its row's location once.
-    let legacy = eks_auth_aws::ClusterKey::from_pk(&format!("CLUSTER#{A}#eu-west-1#pay-legacy"))
-        .expect("key");
-    let blocked = store
-        .get_cluster(&legacy)
+    let blocked = state(&store, A, "eu-west-1", "pay-legacy")
         .await
-        .expect("GetItem")
-        .expect("record")
-        .state
         .last_error
         .unwrap_or_default();
     assert!(blocked.contains("SYSTEM_GROUP: mapRoles[5]"), "{blocked}");
     assert_eq!(blocked.matches("mapRoles[5]").count(), 1, "{blocked}");
+}
+
+/// The state recorded for cluster `name` of `account` in `region`.
+async fn state(
+    store: &StateStore,
+    account: &str,
+    region: &str,
+    name: &str,
+) -> eks_auth_aws::store::records::ClusterState {
+    let key = eks_auth_aws::ClusterKey::from_pk(&format!("CLUSTER#{account}#{region}#{name}"))
+        .expect("key");
+    store
+        .get_cluster(&key)
+        .await
+        .expect("GetItem")
+        .expect("record")
+        .state
 }
