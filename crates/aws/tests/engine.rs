@@ -440,7 +440,7 @@ async fn converge(world: &World, engine: &Engine<'_>, cluster: &str, mode: Mode)
         let outcome = report.outcome.clone();
         reports.push(report);
         match outcome {
-            Outcome::Done | Outcome::Blocked(_) => return reports,
+            Outcome::Done | Outcome::Blocked(_) | Outcome::FailedTerminal { .. } => return reports,
             Outcome::Waiting { retry_after, .. } => {
                 tokio::time::sleep(retry_after.min(Duration::from_millis(100))).await;
             }
@@ -1533,4 +1533,193 @@ async fn finalize_waits_for_an_aws_auth_argo_cd_syncs_until_its_owner_is_accepte
     assert_eq!(last.outcome, Outcome::Done, "{reports:#?}");
     assert_eq!(mode_of(&w.sim, "gitops"), "API");
     assert_same_access(&before, &access_map(&w.sim, "gitops"));
+}
+
+/// The cluster's record as stored.
+async fn record_of(
+    store: &StateStore,
+    cluster: &str,
+) -> eks_auth_aws::store::records::ClusterRecord {
+    store
+        .get_cluster(&key(cluster))
+        .await
+        .expect("get")
+        .expect("record")
+}
+
+/// The phase-change events the capture queue received, as (old, new, detail).
+fn phase_events(events: &[serde_json::Value]) -> Vec<(String, String, serde_json::Value)> {
+    events
+        .iter()
+        .filter(|e| e["detail-type"] == "Cluster Migration Phase Changed")
+        .map(|e| {
+            let d = &e["detail"];
+            let s = |f: &str| d[f].as_str().unwrap_or_default().to_owned();
+            (s("old_phase"), s("new_phase"), d.clone())
+        })
+        .collect()
+}
+
+/// Issue 20 item 3: the cluster deleted while a run works on it (after its plan) cannot heal:
+/// FAILED_TERMINAL with the reason and what to do on the record and in a phase-change event,
+/// and a later run (not a scan, not an apply) leaves it so without a call to EKS.
+#[tokio::test]
+async fn a_cluster_deleted_mid_run_fails_terminally_and_is_notified() {
+    let Some(w) = world("").await else { return };
+    const BUS: &str = "eam-central";
+    let queue = capture_bus(&w.config, BUS).await;
+    let publisher = EventPublisher::new(&w.config, BUS);
+    let s = settings("worker-deleted");
+    let engine = Engine::new(&w.config, &w.store, &s).with_publisher(&publisher);
+    let deleted = std::sync::atomic::AtomicBool::new(false);
+    let delete_after_plan = |line: &str| {
+        if line.starts_with("Plan:") && !deleted.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            w.sim
+                .with_world(|world| world.clusters.remove(&sim_key("prod")));
+        }
+    };
+    let deadline = Instant::now() + common::RUN_DEADLINE;
+    let report = engine
+        .run("prod", Mode::Migrate, deadline, &delete_after_plan)
+        .await
+        .expect("the run records its failure");
+    assert!(
+        deleted.load(std::sync::atomic::Ordering::SeqCst),
+        "{report:#?}"
+    );
+    let Outcome::FailedTerminal { reason, what_to_do } = &report.outcome else {
+        panic!("not terminal: {report:#?}")
+    };
+    assert!(
+        reason.contains("no longer exists") && reason.contains("No cluster found for name: prod"),
+        "{reason}"
+    );
+    assert!(what_to_do.contains("new scan"), "{what_to_do}");
+    assert_eq!(report.phase, Phase::Failed { retryable: false });
+    let record = record_of(&w.store, "prod").await;
+    assert_eq!(record.state.phase, Phase::Failed { retryable: false });
+    assert_eq!(record.state.last_error.as_ref(), Some(reason));
+    assert_eq!(record.state.what_to_do.as_ref(), Some(what_to_do));
+    assert!(record.outbox.is_empty(), "{:?}", record.outbox);
+    let events = phase_events(&captured(&w.config, &queue).await);
+    let [(old, new, detail)] = events.as_slice() else {
+        panic!("one phase change: {events:#?}")
+    };
+    assert_eq!(
+        (old.as_str(), new.as_str()),
+        ("DISCOVERED", "FAILED_TERMINAL")
+    );
+    assert_eq!(detail["reason"].as_str(), Some(reason.as_str()));
+    assert_eq!(detail["what_to_do"].as_str(), Some(what_to_do.as_str()));
+    let summary = detail["summary"].as_str().expect("summary");
+    assert!(
+        summary.contains("What to do: Nothing to migrate"),
+        "{summary}"
+    );
+
+    // A run that may not retry it (an event, a delayed job) changes nothing and sends nothing.
+    let audits = w.store.list_audit(&key("prod")).await.expect("audit").len();
+    let again = engine
+        .run(
+            "prod",
+            Mode::Migrate,
+            Instant::now() + common::RUN_DEADLINE,
+            &|_| {},
+        )
+        .await;
+    // DescribeCluster (identify) finds no cluster now: the run does not start.
+    assert!(matches!(again, Err(EngineError::Identify(_))), "{again:#?}");
+    assert_eq!(
+        record_of(&w.store, "prod").await.state.phase,
+        Phase::Failed { retryable: false }
+    );
+    assert_eq!(
+        w.store.list_audit(&key("prod")).await.expect("audit").len(),
+        audits
+    );
+    assert!(captured(&w.config, &queue).await.is_empty());
+}
+
+/// Issue 20 item 3: a principal EKS refuses permanently (`InvalidParameterException: The
+/// specified principalArn is invalid`, as EKS answers for a principal it cannot resolve) makes
+/// the cluster FAILED_TERMINAL with what to do; a run that may not retry it changes nothing;
+/// once the principal exists, an explicit `apply` (`Trigger::Retry`) converges.
+#[tokio::test]
+async fn a_principal_eks_refuses_fails_terminally_until_an_apply_after_the_fix() {
+    let Some(w) = world("").await else { return };
+    let team_a = arn("role", "/teams/", "team-a");
+    // IAM (moto) resolves the row, but EKS's view of IAM has no such principal.
+    let gone = w
+        .sim
+        .with_world(|world| world.iam.remove(&team_a.to_lowercase()))
+        .expect("team-a in the simulator's IAM");
+    let s = settings("worker-refused");
+    let engine = Engine::new(&w.config, &w.store, &s);
+    let reports = converge(&w, &engine, "prod", Mode::Migrate).await;
+    let last = reports.last().expect("a report");
+    let Outcome::FailedTerminal { reason, what_to_do } = &last.outcome else {
+        panic!("not terminal: {reports:#?}")
+    };
+    assert!(
+        reason.contains(&team_a)
+            && reason.contains("EKS refuses CreateAccessEntry permanently")
+            && reason.contains("The specified principalArn is invalid"),
+        "{reason}"
+    );
+    assert!(what_to_do.contains("full ARN"), "{what_to_do}");
+    let record = record_of(&w.store, "prod").await;
+    assert_eq!(record.state.phase, Phase::Failed { retryable: false });
+    assert_eq!(record.state.what_to_do.as_ref(), Some(what_to_do));
+    let refused = w
+        .store
+        .list_audit(&key("prod"))
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|r| r.target == team_a && r.operation == "CreateAccessEntry")
+        .map(|r| r.status)
+        .collect::<Vec<_>>();
+    assert_eq!(
+        refused,
+        vec![AuditStatus::Failed],
+        "one audited, refused call"
+    );
+
+    // An event's run (the default trigger) leaves it recorded, with no write.
+    let writes_before = writes(&w.sim);
+    let again = engine
+        .run(
+            "prod",
+            Mode::Migrate,
+            Instant::now() + common::RUN_DEADLINE,
+            &|_| {},
+        )
+        .await
+        .expect("run");
+    assert!(
+        matches!(&again.outcome, Outcome::FailedTerminal { reason: r, .. } if r == reason),
+        "{again:#?}"
+    );
+    assert_eq!(writes(&w.sim), writes_before);
+    let kept = record_of(&w.store, "prod").await.state;
+    assert_eq!(
+        (kept.phase, kept.last_error),
+        (record.state.phase, record.state.last_error)
+    );
+
+    // Fixed (the principal exists for EKS now); an explicit apply retries and converges.
+    w.sim
+        .with_world(|world| world.iam.insert(team_a.to_lowercase(), gone));
+    let mut retry = settings("worker-apply");
+    retry.trigger = eks_auth_core::state::Trigger::Retry;
+    let apply = Engine::new(&w.config, &w.store, &retry);
+    let reports = converge(&w, &apply, "prod", Mode::Migrate).await;
+    let last = reports.last().expect("a report");
+    assert_eq!(last.outcome, Outcome::Done, "{reports:#?}");
+    assert_eq!(last.phase, Phase::Verified);
+    let record = record_of(&w.store, "prod").await;
+    assert_eq!(
+        (record.state.last_error, record.state.what_to_do),
+        (None, None)
+    );
 }

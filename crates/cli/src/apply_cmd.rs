@@ -15,7 +15,7 @@ use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::owner::acceptance::Acceptance;
 use eks_auth_core::owner::kind::{AwsAuthOwnerKind, ClusterOwnerKind};
 use eks_auth_core::render::{self, Format, RenderOptions};
-use eks_auth_core::state::Mode;
+use eks_auth_core::state::{Mode, Trigger};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -55,6 +55,8 @@ pub fn run(flags: ApplyFlags) -> Result<ExitCode> {
     settings.break_glass_principal = flags.break_glass.clone();
     settings.self_grant = flags.self_grant;
     settings.accept_owners = accepted_owners(&flags.accept_owners)?;
+    // An explicit apply retries a cluster that failed terminally (its cause may be fixed).
+    settings.trigger = Trigger::Retry;
     let mode = match flags.mode {
         ApplyMode::Migrate => Mode::Migrate,
         ApplyMode::Finalize => Mode::Finalize,

@@ -41,6 +41,9 @@ pub fn outcome_text(outcome: &Outcome) -> String {
             eks_auth_aws::token::rfc3339_seconds(*until)
         ),
         Outcome::Failed(reason) => format!("failed (a later run retries): {reason}"),
+        Outcome::FailedTerminal { reason, what_to_do } => {
+            format!("failed terminally (no retry can heal it): {reason}. What to do: {what_to_do}")
+        }
         Outcome::OutOfTime => "out of time; run again to continue".to_owned(),
         Outcome::Interrupted => {
             "interrupted; the lease is released: run the same command again to continue".to_owned()

@@ -281,6 +281,7 @@ fn record_json(r: &ClusterRecord) -> Value {
         })),
         "updated_at": rfc3339_seconds(r.updated_at),
         "last_error": s.last_error,
+        "what_to_do": s.what_to_do,
         "creator_principal": s.creator_principal,
         "reach": s.reach,
         "owners": s.owners,
@@ -345,6 +346,19 @@ fn reach_cell(reach: Option<&ClusterReach>) -> String {
     })
 }
 
+/// The fleet table's last-error cell: the error, and for a `FAILED_TERMINAL` cluster what a
+/// person does about it (a new scan or `apply` then retries it).
+fn error_cell(last_error: Option<&str>, what_to_do: Option<&str>) -> String {
+    match (last_error, what_to_do) {
+        (error, Some(todo)) => format!(
+            "{}
+what to do: {todo}",
+            error.unwrap_or_default()
+        ),
+        (error, None) => error.unwrap_or_default().to_owned(),
+    }
+}
+
 fn fleet_table(records: &[ClusterRecord]) -> Table {
     let mut table = Table::new();
     table.load_style(presets::UTF8_FULL_CONDENSED);
@@ -384,7 +398,7 @@ fn fleet_table(records: &[ClusterRecord]) -> Table {
             ),
             s.counts.blockers.to_string(),
             lease,
-            s.last_error.clone().unwrap_or_default(),
+            error_cell(s.last_error.as_deref(), s.what_to_do.as_deref()),
         ]);
     }
     table

@@ -152,6 +152,7 @@ fn cluster(a: usize, r: usize, c: usize) -> ClusterView {
         creator_principal: (auth != AuthenticationMode::ConfigMap)
             .then(|| format!("arn:aws:iam::{}:role/platform-admin", account(a))),
         last_error: None,
+        what_to_do: None,
         counts: RecordCounts {
             entries_planned: 19,
             entries_applied: 19,

@@ -15,6 +15,9 @@
 //!   [`Step::WaitForUpdate`].
 //! - A switch is only yielded from the mode it starts from, so a switch already done is never
 //!   repeated.
+//! - A `FAILED_TERMINAL` cluster stays so until a new scan or an explicit `apply` retries it
+//!   ([`run_phase`]); any other run ([`Step::Block`] with [`BlockReason::TerminalFailure`])
+//!   keeps the phase and its recorded reason.
 
 use crate::facts::AuthenticationMode;
 use serde::{Deserialize, Serialize};
@@ -91,6 +94,28 @@ impl Phase {
 impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// What started a run: whether it may retry a `FAILED_TERMINAL` cluster.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Trigger {
+    /// A new fleet scan's job, or an operator's explicit `apply`: someone may have fixed what
+    /// made the cluster fail terminally, so the run tries again.
+    Retry,
+    /// Anything else (a cluster event, the worker's own delayed job, a plan): a terminal
+    /// failure stays recorded, and the run changes nothing.
+    #[default]
+    Continue,
+}
+
+/// The phase a run starts from when the cluster's record is in `recorded`: a `FAILED_TERMINAL`
+/// cluster is run again as `FAILED_RETRYABLE` (which [`next`] resumes like any failed step)
+/// when `trigger` is [`Trigger::Retry`]; every other phase is kept.
+pub fn run_phase(recorded: Phase, trigger: Trigger) -> Phase {
+    match (recorded, trigger) {
+        (Phase::Failed { retryable: false }, Trigger::Retry) => Phase::Failed { retryable: true },
+        _ => recorded,
     }
 }
 
@@ -426,6 +451,8 @@ pub fn phase_after(step: Step, phase: Phase, obs: &Observation) -> Phase {
         Step::PruneConfigMap => Phase::ConfigMapPruned,
         Step::SwitchToApi => Phase::ApiSwitching,
         Step::WaitForUpdate | Step::WaitForSoak | Step::RemoveCreatorEntry => phase,
+        // A terminal failure keeps its phase (and its reason) until a retry (`run_phase`).
+        Step::Block(BlockReason::TerminalFailure) => phase,
         Step::Block(_) => Phase::Blocked,
         Step::Done => match (phase, obs.authentication_mode) {
             // A run killed after a prune or a switch it had not recorded yet leaves an earlier
@@ -740,6 +767,35 @@ mod tests {
             next(Phase::Failed { retryable: true }, Mode::Migrate, &obs),
             Step::VerifyEntries
         );
+    }
+
+    #[test]
+    fn only_a_scan_or_an_apply_retries_a_terminal_failure() {
+        let terminal = Phase::Failed { retryable: false };
+        assert_eq!(
+            run_phase(terminal, Trigger::Retry),
+            Phase::Failed { retryable: true }
+        );
+        assert_eq!(run_phase(terminal, Trigger::Continue), terminal);
+        for phase in Phase::ALL.into_iter().filter(|p| *p != terminal) {
+            assert_eq!(run_phase(phase, Trigger::Retry), phase, "{phase:?}");
+            assert_eq!(run_phase(phase, Trigger::Continue), phase, "{phase:?}");
+        }
+        // Retried, the cluster resumes: plans again, or goes on from what it observes.
+        let obs = observed(AuthenticationMode::ConfigMap);
+        let retried = run_phase(terminal, Trigger::Retry);
+        assert_eq!(
+            next(retried, Mode::Migrate, &obs),
+            Step::SwitchToApiAndConfigMap
+        );
+        let unplanned = Observation { plan: None, ..obs };
+        assert_eq!(next(retried, Mode::Audit, &unplanned), Step::Plan);
+        assert_eq!(phase_after(Step::Plan, retried, &unplanned), Phase::Planned);
+        // Not retried, it stays FAILED_TERMINAL whatever the run observes.
+        let kept = run_phase(terminal, Trigger::Continue);
+        let step = next(kept, Mode::Finalize, &ready_to_finalize());
+        assert_eq!(step, Step::Block(BlockReason::TerminalFailure));
+        assert_eq!(phase_after(step, kept, &ready_to_finalize()), terminal);
     }
 
     #[test]

@@ -153,6 +153,7 @@ const FLEET_SCAN: &[&str] = &["fleet-scan/schedule.json"];
 const NOTIFICATIONS: &[&str] = &[
     "notifications/phase-changed-blocked.json",
     "notifications/phase-changed-complete.json",
+    "notifications/phase-changed-failed-terminal.json",
     "notifications/drift-restored.json",
 ];
 
@@ -174,6 +175,7 @@ fn transitions(file: &str) -> Vec<Transition> {
         },
         blocker_codes: Vec::new(),
         reason: None,
+        what_to_do: None,
         restored: 0,
     };
     match file {
@@ -192,6 +194,17 @@ fn transitions(file: &str) -> Vec<Transition> {
                 t(6, Phase::EntriesApplied, Phase::Verified, Mode::Finalize),
                 blocked,
             ]
+        }
+        "notifications/phase-changed-failed-terminal.json" => {
+            let mut failed = t(
+                41,
+                Phase::Planned,
+                Phase::Failed { retryable: false },
+                Mode::Migrate,
+            );
+            failed.reason = Some("1 of 5 entries failed: arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef: CreateAccessEntry: EKS refuses CreateAccessEntry permanently: The specified principalArn is invalid: invalid principal.".to_owned());
+            failed.what_to_do = Some("Fix the aws-auth row's ARN (the principal's full ARN with its IAM path), or leave the principal out of the migration in the policy file; then start a new scan or run `apply`.".to_owned());
+            vec![failed]
         }
         "notifications/phase-changed-complete.json" => {
             let mut done = t(21, Phase::ApiSwitching, Phase::Complete, Mode::Finalize);

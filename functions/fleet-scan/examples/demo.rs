@@ -35,6 +35,7 @@ async fn main() {
     if private {
         private_demo(&p).await;
     } else {
+        readable_rbac(&p).await;
         public_demo(&p).await;
     }
     finish(&p).await;
@@ -102,6 +103,51 @@ async fn public_demo(p: &Pipeline) {
         .is_ok();
     println!("   team-a's entry restored from its aws-auth row: {back}");
 }
+
+/// The demo's public fleet reads RBAC (issue 20 item 4): the pipeline test's fleet, plus on every
+/// cluster the migrator's Kubernetes read access of infra/kubernetes/migrator-rbac.yaml (its
+/// member write role is mapped to the `eks-auth-migrator` group already), so the report shows real
+/// RBAC suggestions; and on data-prod a `deployers` group, bound to `edit` in namespace `data`,
+/// that the configuration maps to AmazonEKSEditPolicy there — a mapping that loses permissions,
+/// so data-prod shows a lossy verdict holding that row back. The pipeline tests keep their own
+/// seed and configuration.
+async fn readable_rbac(p: &Pipeline) {
+    let moto = p.stack.moto.as_ref().map(|m| m.url()).expect("moto");
+    let mut fleet = seed(&moto);
+    let migrator: Vec<serde_json::Value> =
+        serde_json::from_str(&migrator_rbac()).expect("the migrator's RBAC objects");
+    for cluster in fleet
+        .accounts
+        .iter_mut()
+        .flat_map(|a| a.clusters.iter_mut())
+    {
+        cluster.rbac_objects.extend(migrator.iter().cloned());
+        if cluster.name == "data-prod" {
+            cluster.rbac_objects.push(serde_json::json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": { "name": "deployers", "namespace": "data" },
+                "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit" },
+                "subjects": [{ "apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "deployers" }],
+            }));
+            if let Some(roles) = cluster
+                .aws_auth
+                .as_mut()
+                .and_then(|data| data.get_mut("mapRoles"))
+            {
+                roles.push_str(&format!(
+                    "- rolearn: arn:aws:iam::{B}:role/monitoring\n  username: deployer\n  groups: [deployers]\n"
+                ));
+            }
+        }
+    }
+    p.stack.sim.load_seed(fleet).expect("the demo's fleet");
+    put_config(p, DEMO_CONFIG).await;
+}
+
+/// The pipeline's configuration (support's `CONFIG`) with a policy mapping `deployers` to
+/// AmazonEKSEditPolicy in namespace `data`, without accepting what it loses.
+const DEMO_CONFIG: &str = r#"{"version":1,"default_mode":"finalize","regions":["us-east-1","eu-west-1"],"accounts":{"include":["111111111111","222222222222"]},"account_overrides":{"222222222222":{"mode":"migrate"}},"new_cluster_mode":"migrate","soak_hours":0,"policy":{"version":1,"group_policies":[{"group":"deployers","policy":"AmazonEKSEditPolicy","access_scope":{"type":"namespace","namespaces":["data"]},"keep_group":false}]}}"#;
 
 /// The fleet report through the real CLI; with `--keep`, the stack stays up.
 async fn finish(p: &Pipeline) {

@@ -25,7 +25,7 @@ impl Engine<'_> {
     /// Records `operation` on `target` as started, makes the call (its ID is passed to `call`
     /// as the idempotency token), records the outcome. Failpoints `before:<operation>` and
     /// `after:<operation>` stop the run around the call.
-    pub(super) async fn audited<T, F, Fut>(
+    pub(super) async fn audited<T, E, F, Fut>(
         &self,
         key: &ClusterKey,
         operation: &str,
@@ -33,10 +33,11 @@ impl Engine<'_> {
         request: serde_json::Value,
         call: F,
         result: impl FnOnce(&T) -> serde_json::Value,
-    ) -> Result<Result<T, String>, EngineError>
+    ) -> Result<Result<T, E>, EngineError>
     where
         F: FnOnce(String) -> Fut,
-        Fut: Future<Output = Result<T, String>>,
+        Fut: Future<Output = Result<T, E>>,
+        E: std::fmt::Display,
     {
         let start = AuditStart {
             id: self.new_id(),
@@ -60,7 +61,7 @@ impl Engine<'_> {
         failpoint(&format!("after:{operation}"))?;
         let outcome = match &out {
             Ok(value) => AuditOutcome::Succeeded(result(value)),
-            Err(reason) => AuditOutcome::Failed(reason.clone()),
+            Err(reason) => AuditOutcome::Failed(reason.to_string()),
         };
         self.store
             .complete_audit(&record, &outcome, SystemTime::now())

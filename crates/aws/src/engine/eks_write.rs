@@ -1,11 +1,14 @@
 //! The EKS calls the engine makes besides the gather: authentication-mode updates and their
 //! status, access-entry creation (tagged as the migrator's), policy association (retrying the
-//! post-create 404 of EKS's eventual consistency), and deletion for rollback.
+//! post-create 404 of EKS's eventual consistency), and deletion for rollback. A failure no
+//! retry can heal ([`decide`]) is told apart from the others ([`Fail::Terminal`]).
 
+use super::step_failure::StepFailure;
 use crate::sdk_error::{failure, service_code};
 use aws_sdk_eks::Client;
 use aws_sdk_eks::types::{AccessScope as SdkScope, AccessScopeType, AuthenticationMode as SdkMode};
 use eks_auth_core::facts::AuthenticationMode;
+use eks_auth_core::failure_decision::{Decision, decide};
 use eks_auth_core::plan::{AccessPolicy, MANAGED_TAG, PlannedEntry, ScopeType};
 use eks_auth_core::state::UpdateStatus;
 use std::time::{Duration, Instant};
@@ -15,8 +18,12 @@ use std::time::{Duration, Instant};
 pub(crate) enum Fail {
     /// 409 ResourceInUseException: the entry (or an update) already exists.
     InUse(String),
-    /// 404 ResourceNotFoundException.
+    /// 404 ResourceNotFoundException (an entry or a principal not visible yet).
     NotFound(String),
+    /// A failure no retry can heal (the cluster is gone, EKS refuses the request
+    /// permanently, the member role may not make the call): the classified failure and what
+    /// [`decide`] says about it.
+    Terminal(String, Decision),
     /// Anything else: `Code: message` or the transport failure.
     Other(String),
 }
@@ -24,13 +31,21 @@ pub(crate) enum Fail {
 impl Fail {
     pub(crate) fn reason(&self) -> &str {
         match self {
-            Fail::InUse(r) | Fail::NotFound(r) | Fail::Other(r) => r,
+            Fail::InUse(r) | Fail::NotFound(r) | Fail::Terminal(r, _) | Fail::Other(r) => r,
+        }
+    }
+
+    /// This failure as a step's, `what` naming the call.
+    pub(super) fn step(&self, what: impl std::fmt::Display) -> StepFailure {
+        match self {
+            Fail::Terminal(text, decision) => StepFailure::decided(what, text, decision.clone()),
+            other => StepFailure::retryable(format!("{what}: {}", other.reason())),
         }
     }
 }
 
-/// `err` of EKS `operation`, sorted by what the engine does next; the reason is the classified
-/// one-line failure.
+/// `err` of EKS `operation`, sorted by what the engine does next (terminal first); the reason is
+/// the classified one-line failure.
 fn classify<E>(
     eks: &Client,
     operation: &str,
@@ -39,7 +54,12 @@ fn classify<E>(
 where
     E: aws_sdk_eks::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let reason = failure(eks, operation, err).to_string();
+    let failure = failure(eks, operation, err);
+    let reason = failure.to_string();
+    let decision = decide(failure.key(), failure.message.as_deref());
+    if decision != Decision::Retryable {
+        return Fail::Terminal(reason, decision);
+    }
     match service_code(err) {
         Some("ResourceInUseException") => Fail::InUse(reason),
         Some("ResourceNotFoundException") => Fail::NotFound(reason),

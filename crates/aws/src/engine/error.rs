@@ -1,6 +1,7 @@
 //! Why an engine run could not even start or record its work. Failures of a single step are
-//! not errors: they are recorded on the cluster (phase `FAILED_RETRYABLE`, `last_error`) and
-//! reported as [`super::Outcome::Failed`].
+//! not errors: they are recorded on the cluster (phase `FAILED_RETRYABLE` or `FAILED_TERMINAL`,
+//! `last_error`) and reported as [`super::Outcome::Failed`] or
+//! [`super::Outcome::FailedTerminal`].
 
 use crate::live::GatherError;
 use crate::sdk_error::log::HasCallFailure;

@@ -6,8 +6,9 @@
 //! with every mutating call recorded in the audit trail before and after, and saves the new
 //! phase conditionally on the record's version and the lease. A run stops when the step is to
 //! wait (an EKS update in progress, the soak), when nothing is left to do, when something
-//! blocks, when a step fails (recorded as `FAILED_RETRYABLE` with its error) or when the
-//! deadline is near. It never blocks for minutes: the caller comes back later
+//! blocks, when a step fails (recorded as `FAILED_RETRYABLE` with its error, or as
+//! `FAILED_TERMINAL` with what to do when `eks_auth_core::failure_decision::decide` says no
+//! retry can heal it) or when the deadline is near. It never blocks for minutes: the caller comes back later
 //! ([`Outcome::Waiting`]).
 //!
 //! Resuming after a crash at any point is safe: the next run reconciles the crashed run's open
@@ -16,7 +17,7 @@
 //! never repeated.
 //!
 //! Layout, bottom up: the vocabulary (`settings`, `outcome`, `error`, `interrupt`, `rbac`,
-//! `plan_counts`), the [`Engine`] itself (`instance`), then the parts of a run, each an
+//! `plan_counts`, `step_failure`), the [`Engine`] itself (`instance`), then the parts of a run, each an
 //! `impl Engine` block: `lease`, `save`, `audit_trail`, `eks_write`, `steps`, `self_grant`,
 //! `forbidden`, `reach`, `inventory`, `outbox`, `observe`, `pass`, and the entry points `run`
 //! and `rollback`.
@@ -41,6 +42,7 @@ mod run;
 mod save;
 mod self_grant;
 mod settings;
+mod step_failure;
 mod steps;
 
 pub use error::EngineError;

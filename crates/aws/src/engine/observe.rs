@@ -11,7 +11,9 @@ use super::plan_counts::has_verified;
 use super::rbac::{RunRbac, analyse};
 use super::reach::planned_before;
 use super::self_grant::TEMPORARY_USERNAME;
+use super::step_failure::StepFailure;
 use crate::live::{self, GatherError, Gathered};
+use crate::sdk_error::log::HasCallFailure;
 use crate::store::ClusterKey;
 use crate::store::records::{ClusterRecord, ClusterState};
 use eks_auth_core::aws_auth::AwsAuth;
@@ -155,14 +157,15 @@ impl Engine<'_> {
                         stop(self.api_mode_unreadable(key, record, state.clone()).await?)
                     }
                     Forbidden::Fail(reason) => {
-                        stop(self.failed(key, record, state.clone(), reason).await?)
+                        let failure = StepFailure::retryable(reason);
+                        stop(self.failed(key, record, state.clone(), failure).await?)
                     }
                 }
             }
-            Err(e) => stop(
-                self.failed(key, record, state.clone(), e.to_string())
-                    .await?,
-            ),
+            Err(e) => {
+                let failure = StepFailure::of_call(&e.to_string(), e.call_failure());
+                stop(self.failed(key, record, state.clone(), failure).await?)
+            }
         }
     }
 

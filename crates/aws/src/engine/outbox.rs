@@ -76,6 +76,10 @@ impl Engine<'_> {
             },
             blocker_codes: state.blocker_codes.clone(),
             reason: state.last_error.clone().filter(|_| failing),
+            what_to_do: state
+                .what_to_do
+                .clone()
+                .filter(|_| state.phase == Phase::Failed { retryable: false }),
             restored,
         })
     }

@@ -35,6 +35,16 @@ pub enum Outcome {
     },
     /// A step failed; recorded as `FAILED_RETRYABLE` with this error; a later run retries.
     Failed(String),
+    /// A failure no retry can heal (`eks_auth_core::failure_decision::decide`): recorded as
+    /// `FAILED_TERMINAL` with its reason and what to do, and notified; a new scan or an
+    /// explicit `apply` retries once a person acted. A run that may not retry it
+    /// ([`eks_auth_core::state::Trigger::Continue`]) ends here too, changing nothing.
+    FailedTerminal {
+        /// What cannot heal.
+        reason: String,
+        /// What a person does about it.
+        what_to_do: String,
+    },
     /// The deadline came before the work was done; a later run continues.
     OutOfTime,
     /// Stopped on request ([`super::Interrupt`], e.g. SIGINT or SIGTERM) after the call in

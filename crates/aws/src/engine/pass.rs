@@ -8,13 +8,16 @@ use super::instance::Engine;
 use super::observe::Observed;
 use super::outcome::{Flow, Outcome, Progress, Report};
 use super::plan_counts::{block_text, blocker_codes, counts};
+use super::step_failure::StepFailure;
 use super::steps::{StepCtx, step_name};
 use crate::store::ClusterKey;
 use crate::store::error::StoreError;
 use crate::store::records::{ClusterRecord, ClusterState};
 use crate::store::schema::META;
 use eks_auth_core::plan::Plan;
-use eks_auth_core::state::{Mode, PendingUpdate, Phase, Step, UpdateStatus, next, phase_after};
+use eks_auth_core::state::{
+    Mode, PendingUpdate, Phase, Step, UpdateStatus, next, phase_after, run_phase,
+};
 use std::time::{Instant, SystemTime};
 
 impl Engine<'_> {
@@ -75,6 +78,17 @@ impl Engine<'_> {
         self.remember(record.clone());
         let mut state = record.state.clone();
         state.mode = mode;
+        state.phase = run_phase(state.phase, self.settings.trigger);
+        if state.phase == (Phase::Failed { retryable: false }) {
+            // Only a new scan or an explicit `apply` retries it: this run changes nothing.
+            let outcome = Outcome::FailedTerminal {
+                reason: state.last_error.clone().unwrap_or_default(),
+                what_to_do: state.what_to_do.clone().unwrap_or_default(),
+            };
+            let report = self.report(key, mode, Some(&state), outcome, None, Vec::new());
+            return Ok(Flow::Stop(Box::new(report)));
+        }
+        state.what_to_do = None;
         if self.interrupt.is_requested() {
             let report = self.stop(key, &record, state, Outcome::Interrupted).await?;
             return Ok(Flow::Stop(Box::new(report)));
@@ -107,8 +121,8 @@ impl Engine<'_> {
         let status = match update_status(&self.eks, key.name.as_ref(), &update.id).await {
             Ok(status) => status,
             Err(fail) => {
-                let reason = format!("DescribeUpdate {} failed: {}", update.id, fail.reason());
-                let report = self.failed(key, record, state.clone(), reason).await?;
+                let failure = fail.step(format!("DescribeUpdate {} failed", update.id));
+                let report = self.failed(key, record, state.clone(), failure).await?;
                 return Ok(Flow::Stop(Box::new(report)));
             }
         };
@@ -156,11 +170,7 @@ impl Engine<'_> {
             self.note_restored(record, observed.summary.to_create);
         }
         let outcome = match result {
-            Err(reason) => {
-                state.phase = Phase::Failed { retryable: true };
-                state.last_error = Some(reason.clone());
-                Some(Outcome::Failed(reason))
-            }
+            Err(failure) => Some(record_failure(&mut state, failure)),
             Ok(()) => {
                 state.phase = phase_after(step, state.phase, &observed.observation);
                 state.last_error = None;
@@ -214,6 +224,26 @@ impl Engine<'_> {
                 Some(Outcome::Blocked(text))
             }
             _ => None,
+        }
+    }
+}
+
+/// Records a failed step on `state`: `FAILED_TERMINAL` with what to do when no retry can heal
+/// it, `FAILED_RETRYABLE` otherwise; how the run ends.
+fn record_failure(state: &mut ClusterState, failure: StepFailure) -> Outcome {
+    state.last_error = Some(failure.reason.clone());
+    state.what_to_do = failure.what_to_do.clone();
+    match failure.what_to_do {
+        Some(what_to_do) => {
+            state.phase = Phase::Failed { retryable: false };
+            Outcome::FailedTerminal {
+                reason: failure.reason,
+                what_to_do,
+            }
+        }
+        None => {
+            state.phase = Phase::Failed { retryable: true };
+            Outcome::Failed(failure.reason)
         }
     }
 }

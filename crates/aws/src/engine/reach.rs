@@ -33,11 +33,12 @@ impl Engine<'_> {
 
 /// Whether a run has planned the cluster before, so that its plan need not be recorded again
 /// (`Step::Plan`). A cluster blocked before its first plan — its API was unreachable — has not:
-/// it is `BLOCKED` without an inventory, and its first run that reaches it plans first.
+/// it is `BLOCKED` without an inventory, and its first run that reaches it plans first; so is a
+/// cluster that failed (terminally: gone, refused) before its first plan, once retried.
 pub(super) fn planned_before(state: &ClusterState) -> bool {
     match state.phase {
         Phase::Discovered => false,
-        Phase::Blocked => state.inventory.is_some(),
+        Phase::Blocked | Phase::Failed { .. } => state.inventory.is_some(),
         _ => true,
     }
 }

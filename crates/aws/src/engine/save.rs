@@ -5,6 +5,7 @@
 use super::error::EngineError;
 use super::instance::Engine;
 use super::outcome::{Outcome, Report};
+use super::step_failure::StepFailure;
 use crate::store::ClusterKey;
 use crate::store::records::{ClusterRecord, ClusterState};
 use eks_auth_core::facts::AuthenticationMode;
@@ -90,16 +91,29 @@ impl Engine<'_> {
         self.stop(key, record, state, Outcome::Done).await
     }
 
-    /// Ends the run with its observation failed: the reason is recorded, the phase stays.
+    /// Ends the run with its observation failed: the reason is recorded and the phase stays —
+    /// unless no retry can heal the failure (the cluster is gone, the member role may not make
+    /// the call): then the cluster is `FAILED_TERMINAL` with what to do, and notified.
     pub(super) async fn failed(
         &self,
         key: &ClusterKey,
         record: &ClusterRecord,
         mut state: ClusterState,
-        reason: String,
+        failure: StepFailure,
     ) -> Result<Report, EngineError> {
-        // A failed observation is not a failed step: the phase (what was done) stays.
-        state.last_error = Some(reason.clone());
-        self.stop(key, record, state, Outcome::Failed(reason)).await
+        state.last_error = Some(failure.reason.clone());
+        let outcome = match failure.what_to_do {
+            Some(what_to_do) => {
+                state.phase = Phase::Failed { retryable: false };
+                state.what_to_do = Some(what_to_do.clone());
+                Outcome::FailedTerminal {
+                    reason: failure.reason,
+                    what_to_do,
+                }
+            }
+            // A failed observation is not a failed step: the phase (what was done) stays.
+            None => Outcome::Failed(failure.reason),
+        };
+        self.stop(key, record, state, outcome).await
     }
 }

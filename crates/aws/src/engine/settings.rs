@@ -3,6 +3,7 @@
 use crate::live::GatherOptions;
 use eks_auth_core::owner::acceptance::{Acceptance, OwnerSettings};
 use eks_auth_core::policy::MigrationPolicy;
+use eks_auth_core::state::Trigger;
 use std::time::Duration;
 
 /// How the engine behaves; the same for every cluster of a run.
@@ -37,6 +38,9 @@ pub struct Settings {
     /// Owners accepted for every cluster of the run besides [`Settings::owners`]' per-cluster
     /// acceptances (the CLI's `--accept-owner`, for the one cluster it applies).
     pub accept_owners: Acceptance,
+    /// What started the run: [`Trigger::Retry`] (a new scan's job, an explicit `apply`) runs a
+    /// `FAILED_TERMINAL` cluster again; [`Trigger::Continue`] (the default) leaves it recorded.
+    pub trigger: Trigger,
 }
 
 impl Settings {
@@ -55,6 +59,7 @@ impl Settings {
             self_grant: false,
             owners: OwnerSettings::default(),
             accept_owners: Acceptance::default(),
+            trigger: Trigger::Continue,
         }
     }
 }

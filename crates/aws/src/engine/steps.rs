@@ -7,6 +7,7 @@ use super::error::EngineError;
 use super::instance::Engine;
 use super::outcome::Progress;
 use super::plan_counts::already_present;
+use super::step_failure::StepFailure;
 use crate::live::{self, Gathered, WriteError};
 use crate::store::ClusterKey;
 use crate::store::backup;
@@ -32,8 +33,9 @@ pub(super) struct StepCtx<'c> {
     pub(super) progress: Progress<'c>,
 }
 
-/// A step's own failure (recorded on the cluster; a later run retries).
-type StepResult = Result<(), String>;
+/// A step's own failure (recorded on the cluster; a later run retries it, or a new scan or
+/// `apply` when it is terminal).
+pub(super) type StepResult = Result<(), StepFailure>;
 
 /// The step's name as failpoints and progress lines spell it.
 pub(super) fn step_name(step: Step) -> &'static str {
@@ -196,9 +198,7 @@ impl Engine<'_> {
                 |token| async move {
                     eks_write::update_mode(&self.eks, cluster, target, &token)
                         .await
-                        .map_err(|f| {
-                            format!("UpdateClusterConfig to {}: {}", target.as_str(), f.reason())
-                        })
+                        .map_err(|f| f.step(format!("UpdateClusterConfig to {}", target.as_str())))
                 },
                 |id: &String| json!({ "updateId": id }),
             )
@@ -242,11 +242,15 @@ impl Engine<'_> {
                         attempted: true,
                     }
                 }
-                Err(reason) => {
-                    failures.push(format!("{arn}: {reason}"));
+                Err(failure) => {
+                    let error = Some(failure.reason.clone());
+                    failures.push(StepFailure {
+                        reason: format!("{arn}: {}", failure.reason),
+                        what_to_do: failure.what_to_do.clone(),
+                    });
                     EntryUpdate {
                         status: EntryStatus::Failed,
-                        error: Some(reason.clone()),
+                        error,
                         attempted: true,
                     }
                 }
@@ -263,12 +267,12 @@ impl Engine<'_> {
         if failures.is_empty() {
             Ok(Ok(()))
         } else {
-            Ok(Err(format!(
-                "{} of {} entries failed: {}",
+            let summary = format!(
+                "{} of {} entries failed",
                 failures.len(),
-                failures.len() + created,
-                failures.join("; ")
-            )))
+                failures.len() + created
+            );
+            Ok(Err(StepFailure::combined(&summary, &failures)))
         }
     }
 
@@ -337,7 +341,7 @@ impl Engine<'_> {
                         // Created by an interrupted run whose record was reconciled, or
                         // concurrently: association below completes it.
                         Err(Fail::InUse(_)) => Ok(true),
-                        Err(f) => Err(format!("CreateAccessEntry: {}", f.reason())),
+                        Err(f) => Err(f.step("CreateAccessEntry")),
                     }
                 },
                 |existed: &bool| json!({ "alreadyExisted": existed }),
@@ -357,7 +361,7 @@ impl Engine<'_> {
             |_token| async move {
                 eks_write::tag_entry(&self.eks, cluster, principal)
                     .await
-                    .map_err(|f| format!("TagResource (adopt): {}", f.reason()))
+                    .map_err(|f| f.step("TagResource (adopt)"))
             },
             |_: &()| json!({}),
         )
@@ -386,9 +390,7 @@ impl Engine<'_> {
                 |_token| async move {
                     eks_write::associate(&self.eks, cluster, principal, policy, ctx.deadline)
                         .await
-                        .map_err(|f| {
-                            format!("AssociateAccessPolicy {}: {}", policy.name(), f.reason())
-                        })
+                        .map_err(|f| f.step(format!("AssociateAccessPolicy {}", policy.name())))
                 },
                 |retries: &u32| json!({ "notFoundRetries": retries }),
             )
@@ -424,7 +426,11 @@ impl Engine<'_> {
         let rows = eks_auth_core::prune::prunable_rows(ctx.auth, ctx.plan, &ctx.gathered.facts);
         let data = match eks_auth_core::prune::prune(&cm.data, &rows) {
             Ok(data) => data,
-            Err(e) => return Ok(Err(format!("cannot prune aws-auth: {e}"))),
+            Err(e) => {
+                return Ok(Err(StepFailure::retryable(format!(
+                    "cannot prune aws-auth: {e}"
+                ))));
+            }
         };
         let removed: Vec<String> = rows
             .iter()
@@ -445,7 +451,7 @@ impl Engine<'_> {
                     let (name, options) = (ctx.key.name.as_ref(), &self.settings.gather);
                     live::write_aws_auth(self.config, name, options, cm, &data)
                         .await
-                        .map_err(|e: WriteError| e.to_string())
+                        .map_err(|e: WriteError| StepFailure::retryable(e.to_string()))
                 },
                 |rv: &String| json!({ "resourceVersion": rv }),
             )
@@ -486,11 +492,11 @@ impl Engine<'_> {
                     match eks_write::tag_entry(&self.eks, cluster, principal).await {
                         Ok(()) => {}
                         Err(Fail::NotFound(_)) => return Ok(()),
-                        Err(f) => return Err(format!("TagResource (creator): {}", f.reason())),
+                        Err(f) => return Err(f.step("TagResource (creator)")),
                     }
                     match eks_write::delete_entry(&self.eks, cluster, principal).await {
                         Ok(()) | Err(Fail::NotFound(_)) => Ok(()),
-                        Err(f) => Err(format!("DeleteAccessEntry (creator): {}", f.reason())),
+                        Err(f) => Err(f.step("DeleteAccessEntry (creator)")),
                     }
                 },
                 |_: &()| json!({}),

@@ -123,7 +123,9 @@ pub async fn audit_fleet(
 fn result_of(disposition: Disposition) -> AuditResult {
     match disposition {
         Disposition::Finished { phase, outcome, .. } => match outcome {
-            Outcome::Failed(reason) => AuditResult::Failed(reason),
+            Outcome::Failed(reason) | Outcome::FailedTerminal { reason, .. } => {
+                AuditResult::Failed(reason)
+            }
             _ => AuditResult::Audited { phase },
         },
         Disposition::Requeue { reason, .. } => AuditResult::Later(reason),

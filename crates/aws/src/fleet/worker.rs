@@ -19,13 +19,13 @@ use eks_auth_core::config::{Config, is_new_cluster};
 use eks_auth_core::jobs::{Job, JobReason};
 use eks_auth_core::notify::metrics::{RunFigures, RunOutcome};
 use eks_auth_core::scope;
-use eks_auth_core::state::{Mode, Phase};
+use eks_auth_core::state::{Mode, Phase, Trigger};
 use std::time::{Duration, Instant, SystemTime};
 
 /// What to do with the job's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disposition {
-    /// Done for now (done, blocked or skipped): delete the message.
+    /// Done for now (done, blocked, failed terminally or skipped): delete the message.
     Finished {
         /// The mode the cluster ran in.
         mode: Mode,
@@ -104,6 +104,7 @@ impl Worker<'_> {
             (_, Some(Outcome::Waiting { .. })) => RunOutcome::Waiting,
             (_, Some(Outcome::Busy { .. })) => RunOutcome::Busy,
             (_, Some(Outcome::Failed(_))) => RunOutcome::Failed,
+            (_, Some(Outcome::FailedTerminal { .. })) => RunOutcome::FailedTerminal,
             (_, Some(Outcome::OutOfTime)) => RunOutcome::OutOfTime,
             (_, Some(Outcome::Interrupted)) => RunOutcome::Interrupted,
             (_, None) => RunOutcome::Error,
@@ -185,6 +186,12 @@ impl Worker<'_> {
         settings.gather.owner_tags = self.config.owners.tags.clone();
         settings.owners = self.config.owners.clone();
         settings.gather.agent_signer = self.agent_signer.cloned();
+        // A new scan retries a FAILED_TERMINAL cluster (its cause may be fixed); an event or the
+        // worker's own delayed job leaves it recorded.
+        settings.trigger = match job.reason {
+            JobReason::Scan => Trigger::Retry,
+            _ => Trigger::Continue,
+        };
         let mut engine =
             Engine::new(&member, self.store, &settings).with_held_leases(self.held_leases.clone());
         if let Some(publisher) = self.publisher {
@@ -208,11 +215,15 @@ impl Worker<'_> {
     /// What the engine's `report` means for the job's message.
     fn disposition(&self, job: &Job, mode: Mode, report: &Report) -> Disposition {
         match report.outcome.clone() {
-            Outcome::Done | Outcome::Blocked(_) => Disposition::Finished {
-                mode,
-                phase: report.phase,
-                outcome: report.outcome.clone(),
-            },
+            // A terminal failure is recorded and notified, never handed back to SQS: no retry
+            // can heal it, and a new scan retries it once a person acted.
+            Outcome::Done | Outcome::Blocked(_) | Outcome::FailedTerminal { .. } => {
+                Disposition::Finished {
+                    mode,
+                    phase: report.phase,
+                    outcome: report.outcome.clone(),
+                }
+            }
             Outcome::Waiting {
                 reason,
                 retry_after,

@@ -88,6 +88,7 @@ pub(crate) async fn describe(eks: &Client, ctx: &Ctx<'_>) -> Result<ClusterInfo,
                             .unwrap_or("ResourceNotFoundException"),
                         failure.message.as_deref().unwrap_or("no such cluster")
                     ),
+                    failure: Box::new(failure),
                 });
             }
             return Err(ctx.fail("DescribeCluster", err));

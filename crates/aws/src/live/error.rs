@@ -40,6 +40,8 @@ pub enum GatherError {
         region: String,
         /// The service's message.
         reason: String,
+        /// The failed DescribeCluster, classified.
+        failure: Box<CallFailure>,
     },
     /// The cluster is not ACTIVE.
     #[error(
@@ -142,7 +144,8 @@ impl HasCallFailure for GatherError {
         match self {
             GatherError::Credentials { failure, .. }
             | GatherError::Eks { failure, .. }
-            | GatherError::Caller { failure } => Some(failure),
+            | GatherError::Caller { failure }
+            | GatherError::ClusterNotFound { failure, .. } => Some(failure),
             _ => None,
         }
     }

@@ -255,6 +255,7 @@ pub fn cluster_view(
             .unwrap_or_default(),
         creator_principal: state.creator_principal.clone(),
         last_error: state.last_error.clone(),
+        what_to_do: state.what_to_do.clone(),
         counts: RecordCounts {
             entries_planned: state.counts.entries_planned,
             entries_applied: state.counts.entries_applied,

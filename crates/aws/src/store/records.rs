@@ -29,6 +29,7 @@ const AWS_AUTH_ROWS: &str = "aws_auth_rows";
 const UPDATE_ID: &str = "pending_update_id";
 const UPDATE_TARGET: &str = "pending_update_target";
 pub(crate) const LAST_ERROR: &str = "last_error";
+const WHAT_TO_DO: &str = "what_to_do";
 const VERIFIED_AT: &str = "verified_at";
 const CREATOR: &str = "creator_principal";
 const INVENTORY_GENERATION: &str = "inventory_generation";
@@ -91,6 +92,9 @@ pub struct ClusterState {
     pub pending_update: Option<UpdateRef>,
     /// The last error, for `status`.
     pub last_error: Option<String>,
+    /// What a person does about a `FAILED_TERMINAL` cluster's failure (`None` in every other
+    /// phase), for `status`, the report and the phase-change event.
+    pub what_to_do: Option<String>,
     /// When every planned entry was last verified (the soak counts from here).
     pub verified_at: Option<SystemTime>,
     /// The principal of the admin entry EKS created for the cluster creator, as first seen
@@ -120,6 +124,7 @@ impl ClusterState {
             counts: Counts::default(),
             pending_update: None,
             last_error: None,
+            what_to_do: None,
             verified_at: None,
             creator_principal: None,
             inventory: None,
@@ -198,6 +203,7 @@ fn set_state(u: &mut Update, state: &ClusterState) {
             state.pending_update.as_ref().map(|p| s(p.target.as_str())),
         )
         .set_opt(LAST_ERROR, state.last_error.as_deref().map(s))
+        .set_opt(WHAT_TO_DO, state.what_to_do.as_deref().map(s))
         .set_opt(VERIFIED_AT, state.verified_at.map(|t| n(millis(t))))
         .set_opt(CREATOR, state.creator_principal.as_deref().map(s))
         .set_opt(
@@ -262,6 +268,7 @@ pub(crate) fn cluster_from_item(item: &Item) -> Result<ClusterRecord, StoreError
             },
             pending_update,
             last_error: r.opt_str(LAST_ERROR)?.map(str::to_owned),
+            what_to_do: r.opt_str(WHAT_TO_DO)?.map(str::to_owned),
             verified_at: r.opt_time(VERIFIED_AT)?,
             creator_principal: r.opt_str(CREATOR)?.map(str::to_owned),
             inventory,

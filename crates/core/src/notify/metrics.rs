@@ -140,6 +140,8 @@ pub enum RunOutcome {
     Busy,
     /// A step failed (retried by SQS).
     Failed,
+    /// A failure no retry can heal: recorded as FAILED_TERMINAL, not retried by SQS.
+    FailedTerminal,
     /// The invocation's time ran out (re-queued).
     OutOfTime,
     /// Lambda shut the function down (re-queued).
@@ -161,6 +163,7 @@ impl RunOutcome {
             RunOutcome::Waiting => "waiting",
             RunOutcome::Busy => "busy",
             RunOutcome::Failed => "failed",
+            RunOutcome::FailedTerminal => "failed_terminal",
             RunOutcome::OutOfTime => "out_of_time",
             RunOutcome::Interrupted => "interrupted",
             RunOutcome::Dropped => "dropped",

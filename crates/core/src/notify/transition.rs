@@ -77,6 +77,9 @@ pub struct Transition {
     /// Why the cluster is blocked or failed (the record's last error).
     #[serde(default)]
     pub reason: Option<String>,
+    /// What a person does about a terminal failure (`FAILED_TERMINAL` only).
+    #[serde(default)]
+    pub what_to_do: Option<String>,
     /// Entries re-created although the cluster had verified its entries before (drift).
     #[serde(default)]
     pub restored: u32,
@@ -187,7 +190,16 @@ fn phase_changed(
         .filter(|p| *p != first.from.as_str() && *p != last.to.as_str())
         .collect();
     let reason = last.reason.as_deref().map(|r| plain_text(r, MAX_REASON));
-    let summary = phase_summary(cluster, first.from, last, reason.as_deref());
+    let what_to_do = last
+        .what_to_do
+        .as_deref()
+        .map(|w| plain_text(w, MAX_REASON));
+    let summary = phase_summary(
+        cluster,
+        first.from,
+        last,
+        (reason.as_deref(), what_to_do.as_deref()),
+    );
     let mut detail = base_detail(cluster, arn, "", last.version);
     if let Some(d) = detail.as_object_mut() {
         d.insert("old_phase".into(), json!(first.from.as_str()));
@@ -205,6 +217,7 @@ fn phase_changed(
             json!(codes_text(&last.blocker_codes)),
         );
         d.insert("reason".into(), json!(reason));
+        d.insert("what_to_do".into(), json!(what_to_do));
         d.insert("changed_at".into(), json!(rfc3339(last.at_ms)));
         d.insert("summary".into(), json!(summary));
     }
@@ -270,7 +283,7 @@ fn phase_summary(
     cluster: ClusterRef<'_>,
     from: Phase,
     last: &Transition,
-    reason: Option<&str>,
+    (reason, what_to_do): (Option<&str>, Option<&str>),
 ) -> String {
     let mut text = format!(
         "Cluster {} (account {}, {}) moved from {} to {} in mode {}",
@@ -290,6 +303,11 @@ fn phase_summary(
             " Blockers: {}. {}",
             codes_text(&last.blocker_codes),
             reason.unwrap_or("")
+        )),
+        Phase::Failed { retryable: false } => text.push_str(&format!(
+            " No retry can heal it: {}. What to do: {}",
+            reason.unwrap_or("unknown").trim_end_matches('.'),
+            what_to_do.unwrap_or("read the cluster's last error (`status`)")
         )),
         Phase::Failed { .. } => text.push_str(&format!(" Error: {}", reason.unwrap_or("unknown"))),
         Phase::Complete => text.push_str(&format!(
@@ -323,6 +341,7 @@ mod tests {
             counts: TransitionCounts::default(),
             blocker_codes: Vec::new(),
             reason: None,
+            what_to_do: None,
             restored: 0,
         }
     }
@@ -381,9 +400,10 @@ mod tests {
         let mut failed = t("r1", 3, Phase::Verified, Phase::Failed { retryable: false });
         failed.reason =
             Some("<https://evil.example|click to fix> <b>now</b>\", \"x\": \"y\\ \n".to_owned());
+        failed.what_to_do = failed.reason.clone();
         let runs = run_events(CLUSTER, &[failed]);
         let detail = &runs[0].events[0].detail;
-        for field in ["summary", "reason"] {
+        for field in ["summary", "reason", "what_to_do"] {
             let text = detail[field].as_str().expect(field);
             for c in ['<', '>', '"', '\\', '\n'] {
                 assert!(!text.contains(c), "{field} keeps {c:?}: {text}");
@@ -393,6 +413,27 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_terminal_failure_says_what_to_do() {
+        let mut failed = t("r1", 3, Phase::Planned, Phase::Failed { retryable: false });
+        failed.reason = Some("EKS refuses CreateAccessEntry permanently".to_owned());
+        failed.what_to_do = Some("Fix the aws-auth row".to_owned());
+        let runs = run_events(CLUSTER, &[failed]);
+        let detail = &runs[0].events[0].detail;
+        assert_eq!(detail["new_phase"], "FAILED_TERMINAL");
+        assert_eq!(detail["what_to_do"], "Fix the aws-auth row");
+        let summary = detail["summary"].as_str().expect("summary");
+        assert!(
+            summary.ends_with(
+                "No retry can heal it: EKS refuses CreateAccessEntry permanently. What to do: Fix the aws-auth row"
+            ),
+            "{summary}"
+        );
+        let retryable = t("r2", 4, Phase::Planned, Phase::Failed { retryable: true });
+        let runs = run_events(CLUSTER, &[retryable]);
+        assert_eq!(runs[0].events[0].detail["what_to_do"], Value::Null);
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub struct ClusterView {
     pub creator_principal: Option<String>,
     /// The last error or block reason recorded.
     pub last_error: Option<String>,
+    /// What a person does about a `FAILED_TERMINAL` cluster's failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub what_to_do: Option<String>,
     /// Entry counts recorded on the cluster record.
     pub counts: RecordCounts,
     /// When the record was last saved.

@@ -43,6 +43,10 @@ pub struct FleetReport {
     pub clusters: Vec<ClusterSummary>,
     /// Blocker findings grouped by code, the code holding back the most clusters first.
     pub blockers: Vec<BlockerGroup>,
+    /// Clusters whose migration failed in a way no retry can heal (`FAILED_TERMINAL`), ordered
+    /// like `clusters`; absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_terminal: Vec<TerminalFailure>,
     /// Who has access where.
     pub access: AccessInventory,
     /// The RBAC suggestions summed across the clusters (docs/rbac-suggestions.md).
@@ -393,6 +397,22 @@ pub struct BlockerGroup {
     pub findings: usize,
     /// The clusters, ordered by account, region and name, with their findings.
     pub affected: Vec<BlockedCluster>,
+}
+
+/// A cluster whose migration failed in a way no retry can heal: why, and what a person does
+/// (a new scan or an explicit `apply` then retries it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalFailure {
+    /// Account.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// Name.
+    pub name: String,
+    /// What cannot heal (the record's last error).
+    pub reason: String,
+    /// What a person does about it.
+    pub what_to_do: String,
 }
 
 /// One cluster held back by one code.

@@ -320,6 +320,7 @@ fn view(s: Spec) -> ClusterView {
         tags,
         creator_principal: s.creator.map(str::to_owned),
         last_error: s.last_error.map(str::to_owned),
+        what_to_do: None,
         counts,
         updated_at_ms: NOW_MS - 2 * HOUR,
         last_seen_ms: s.seen_hours_ago.map(|h| NOW_MS - h * HOUR),

@@ -6,6 +6,7 @@ mod clusters;
 mod headline;
 mod scans;
 mod suggestions;
+mod terminal;
 
 use super::filter::Filter;
 use super::input::{ClusterView, FleetInput};
@@ -30,6 +31,7 @@ pub fn build(input: &FleetInput, filter: &Filter, now_ms: u64) -> FleetReport {
         .map(|c| clusters::summarize(c, &latest, input.creator_entry))
         .collect();
     let blockers = blockers::group(&views, filter);
+    let failed_terminal = terminal::failures(&views);
     let access = access::inventory(&views, filter);
     let suggestions = suggestions::sum(&views);
     let scans = scans::freshness(&latest, &clusters, now_ms);
@@ -41,6 +43,7 @@ pub fn build(input: &FleetInput, filter: &Filter, now_ms: u64) -> FleetReport {
         headline,
         clusters,
         blockers,
+        failed_terminal,
         access,
         suggestions,
         scans,

@@ -66,6 +66,7 @@ fn cluster(account: &str, region: &str, name: &str) -> ClusterView {
         tags: Default::default(),
         creator_principal: None,
         last_error: None,
+        what_to_do: None,
         counts: RecordCounts::default(),
         updated_at_ms: NOW - HOUR,
         last_seen_ms: Some(NOW - HOUR),
@@ -664,4 +665,67 @@ fn unreadable_items_are_listed_whatever_the_filter() {
     assert!(filtered.clusters.is_empty());
     assert_eq!(filtered.unreadable, input.unreadable);
     assert_eq!(filtered.headline.unreadable, 1);
+}
+
+#[test]
+fn terminal_failures_are_listed_with_what_to_do_in_every_format() {
+    let mut gone = cluster("1", "eu", "gone");
+    gone.phase = Phase::Failed { retryable: false };
+    gone.last_error = Some("the cluster no longer exists <b>".to_owned());
+    gone.what_to_do = Some("Take it out of scope | now".to_owned());
+    let mut retrying = cluster("1", "eu", "later");
+    retrying.phase = Phase::Failed { retryable: true };
+    retrying.last_error = Some("throttled".to_owned());
+    let input = FleetInput {
+        clusters: vec![retrying, gone, cluster("1", "eu", "fine")],
+        ..FleetInput::default()
+    };
+    let report = build(&input, &Filter::default(), NOW);
+    let [failed] = report.failed_terminal.as_slice() else {
+        panic!("{:?}", report.failed_terminal)
+    };
+    assert_eq!(
+        (
+            failed.name.as_str(),
+            failed.reason.as_str(),
+            failed.what_to_do.as_str()
+        ),
+        (
+            "gone",
+            "the cluster no longer exists <b>",
+            "Take it out of scope | now"
+        )
+    );
+    let render = |format| {
+        crate::report::render(&report, format, crate::report::RenderOptions::default())
+            .expect("render")
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&render(crate::report::Format::Json)).expect("json");
+    assert_eq!(
+        json["failed_terminal"][0]["what_to_do"],
+        "Take it out of scope | now"
+    );
+    let markdown = render(crate::report::Format::Markdown);
+    assert!(markdown.contains("## Failed terminally"), "{markdown}");
+    assert!(
+        markdown.contains("Take it out of scope \\| now"),
+        "{markdown}"
+    );
+    let html = render(crate::report::Format::Html);
+    assert!(html.contains("t-failed-terminal"));
+    assert!(html.contains("no longer exists &lt;b&gt;"), "escaped");
+    assert!(render(crate::report::Format::Table).contains("Failed terminally"));
+    // None: no section, and no key in the JSON (the format stays as it was).
+    let none = build(
+        &FleetInput {
+            clusters: vec![cluster("1", "eu", "fine")],
+            ..FleetInput::default()
+        },
+        &Filter::default(),
+        NOW,
+    );
+    let text = crate::report::render(&none, crate::report::Format::Json, Default::default())
+        .expect("render");
+    assert!(!text.contains("failed_terminal"));
 }

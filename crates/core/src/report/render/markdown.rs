@@ -22,6 +22,14 @@ pub(super) fn render(report: &FleetReport) -> String {
         summary::phase_rows(report),
     );
     blockers(&mut out, report);
+    if !report.failed_terminal.is_empty() {
+        let _ = writeln!(out, "## {}\n", text(summary::TERMINAL_TITLE));
+        table(
+            &mut out,
+            &summary::TERMINAL_HEADERS,
+            summary::terminal_rows(report),
+        );
+    }
     out.push_str("## Clusters\n\n");
     table(
         &mut out,

@@ -424,6 +424,29 @@ pub(super) fn suggestion_rows(report: &FleetReport) -> Vec<Vec<Lines>> {
         .collect()
 }
 
+/// The terminal failures' table columns.
+pub(super) const TERMINAL_HEADERS: [&str; 3] =
+    ["cluster", "why no retry can heal it", "what to do"];
+
+/// The title of the terminal failures' section (shown only when there are some).
+pub(super) const TERMINAL_TITLE: &str =
+    "Failed terminally: a person must act, then a new scan or `apply` retries";
+
+/// One row per `FAILED_TERMINAL` cluster.
+pub(super) fn terminal_rows(report: &FleetReport) -> Vec<Vec<Lines>> {
+    report
+        .failed_terminal
+        .iter()
+        .map(|t| {
+            vec![
+                Lines::code(&format!("{}/{}/{}", t.account, t.region, t.name)),
+                Lines::text(&t.reason),
+                Lines::text(&t.what_to_do),
+            ]
+        })
+        .collect()
+}
+
 /// The unreadable items' table columns.
 pub(super) const UNREADABLE_HEADERS: [&str; 2] = ["item", "reason"];
 

@@ -20,6 +20,7 @@ pub(super) fn render(report: &FleetReport, options: RenderOptions) -> String {
     page.wrapped(&summary::subtitle(report), 0);
     headline(&mut page, report);
     blockers(&mut page, report);
+    failed_terminal(&mut page, report);
     clusters(&mut page, report);
     access(&mut page, report);
     suggestions(&mut page, report);
@@ -121,6 +122,18 @@ fn blockers(page: &mut Page, report: &FleetReport) {
             .collect();
         page.grid(&["cluster", "finding"], 1, rows);
     }
+}
+
+fn failed_terminal(page: &mut Page, report: &FleetReport) {
+    if report.failed_terminal.is_empty() {
+        return;
+    }
+    page.title(summary::TERMINAL_TITLE);
+    page.grid(
+        &summary::TERMINAL_HEADERS,
+        1,
+        summary::terminal_rows(report),
+    );
 }
 
 fn clusters(page: &mut Page, report: &FleetReport) {

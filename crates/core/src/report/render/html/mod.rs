@@ -39,6 +39,16 @@ pub(super) fn render(report: &FleetReport) -> String {
     );
     headline::render(&mut page, report);
     blockers(&mut page, report);
+    if !report.failed_terminal.is_empty() {
+        section(&mut page, "failed-terminal", summary::TERMINAL_TITLE);
+        table(
+            &mut page,
+            "t-failed-terminal",
+            &summary::TERMINAL_HEADERS,
+            summary::terminal_rows(report),
+        );
+        page.push_str("</section>");
+    }
     section(&mut page, "clusters", "Clusters");
     table(
         &mut page,
