@@ -1,5 +1,6 @@
 //! Command-line flags, exactly as the user typed them (validated in the commands).
 
+use crate::owner_arg::OwnerArg;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -223,6 +224,12 @@ pub struct ReportFlags {
     /// (roles by account and name, any path); anything else matches ARNs containing it.
     #[arg(long, value_name = "ARN|TEXT")]
     pub principal: Option<String>,
+
+    /// Only clusters with one of these owners, of aws-auth or of the cluster (argo_cd, helm,
+    /// terraform, eksctl, terraform_aws_eks, cloudformation, ...; `unknown`: not detected;
+    /// `none`: nobody).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "OWNER")]
+    pub owner: Vec<OwnerArg>,
 
     /// The migration policy file (docs/policy-file.md), for whether the policy keeps each
     /// creator's admin entry (default: keep).

@@ -23,6 +23,7 @@ mod confirm;
 mod engine_run;
 mod failure_text;
 mod input;
+mod owner_arg;
 mod plan_cmd;
 mod report_cmd;
 mod rollback_cmd;

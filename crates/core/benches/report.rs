@@ -178,6 +178,7 @@ fn cluster(a: usize, r: usize, c: usize) -> ClusterView {
         }),
         reachability: None,
         route: None,
+        owners: None,
     }
 }
 

@@ -4,6 +4,7 @@ mod access;
 mod blockers;
 mod clusters;
 mod headline;
+mod owners;
 mod scans;
 mod suggestions;
 
@@ -30,6 +31,7 @@ pub fn build(input: &FleetInput, filter: &Filter, now_ms: u64) -> FleetReport {
         .map(|c| clusters::summarize(c, &latest, input.creator_entry))
         .collect();
     let blockers = blockers::group(&views, filter);
+    let owners = owners::group(&views);
     let access = access::inventory(&views, filter);
     let suggestions = suggestions::sum(&views);
     let scans = scans::freshness(&latest, &clusters, now_ms);
@@ -41,6 +43,7 @@ pub fn build(input: &FleetInput, filter: &Filter, now_ms: u64) -> FleetReport {
         headline,
         clusters,
         blockers,
+        owners,
         access,
         suggestions,
         scans,

@@ -73,6 +73,7 @@ fn cluster(account: &str, region: &str, name: &str) -> ClusterView {
         inventory: Some(inventory(Vec::new(), Vec::new())),
         reachability: None,
         route: None,
+        owners: None,
     }
 }
 

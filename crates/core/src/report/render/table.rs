@@ -4,6 +4,7 @@
 //! principal. The full values are in the JSON, CSV and HTML formats.
 
 use super::access_rows;
+use super::owner_rows;
 use super::summary::{self, Arns, Lines};
 use crate::render::options::RenderOptions;
 use crate::render::terminal::{Grid, wrap};
@@ -20,6 +21,7 @@ pub(super) fn render(report: &FleetReport, options: RenderOptions) -> String {
     page.wrapped(&summary::subtitle(report), 0);
     headline(&mut page, report);
     blockers(&mut page, report);
+    owners(&mut page, report);
     clusters(&mut page, report);
     access(&mut page, report);
     suggestions(&mut page, report);
@@ -120,6 +122,21 @@ fn blockers(page: &mut Page, report: &FleetReport) {
             })
             .collect();
         page.grid(&["cluster", "finding"], 1, rows);
+    }
+}
+
+fn owners(page: &mut Page, report: &FleetReport) {
+    page.title(owner_rows::TITLE);
+    if report.owners.is_empty() {
+        page.out.push_str(owner_rows::EMPTY);
+        page.out.push('\n');
+    }
+    for group in &report.owners {
+        page.wrapped(
+            &format!("{}. {}", owner_rows::heading(group), group.what_to_change),
+            2,
+        );
+        page.grid(&owner_rows::HEADERS, 1, owner_rows::rows(group));
     }
 }
 
