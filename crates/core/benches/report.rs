@@ -175,6 +175,7 @@ fn cluster(a: usize, r: usize, c: usize) -> ClusterView {
             findings,
             principals: principals(a, c, auth),
             rbac: None,
+            handoff: None,
         }),
         reachability: None,
         route: None,

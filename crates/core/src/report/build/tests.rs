@@ -93,6 +93,7 @@ fn inventory(principals: Vec<PrincipalAccess>, findings: Vec<Finding>) -> Cluste
         findings,
         principals,
         rbac: None,
+        handoff: None,
     }
 }
 
