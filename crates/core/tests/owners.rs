@@ -302,8 +302,8 @@ fn the_cluster_owner_comes_from_its_tags() {
 /// Editing aws-auth's annotations and labels cannot hide its owner: with the Argo CD tracking
 /// annotation removed and the managed-by label rewritten to claim the migrator manages it, the
 /// managedFields entry the API server keeps for `argocd-controller` still names Argo CD, so it is
-/// detected and the prune still blocks finalize; accepting the owner the forged label claims
-/// accepts nothing. (Detection reads every marker; an edit that also rewrote managedFields is
+/// detected and the prune still blocks finalize; accepting another owner (Helm, which the label
+/// named before the edit) does not lift it. (Detection reads every marker; an edit that also rewrote managedFields is
 /// undone by Argo CD's next sync, which applies as `argocd-controller` again.)
 #[test]
 fn forged_labels_and_annotations_cannot_hide_an_owner() {
@@ -354,7 +354,7 @@ fn forged_labels_and_annotations_cannot_hide_an_owner() {
         "{:#?}",
         plan.findings
     );
-    // Accepting another owner (the forged label's claim) does not accept Argo CD.
+    // Accepting another owner does not accept Argo CD.
     let wrong = Acceptance {
         aws_auth: vec![A::Helm],
         ..Acceptance::default()
