@@ -99,6 +99,7 @@ fn inventory(cluster: usize, account: &str) -> ClusterInventory {
         findings,
         principals,
         rbac: None,
+        handoff: None,
     }
 }
 

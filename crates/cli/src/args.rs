@@ -1,5 +1,6 @@
 //! Command-line flags, exactly as the user typed them (validated in the commands).
 
+use crate::owner_arg::OwnerArg;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -61,6 +62,15 @@ pub enum Command {
     /// Exit status: 0 when the report was written (unreadable records are named in it and on
     /// standard error), 2 when the table cannot be read or the flags are unusable.
     Report(ReportFlags),
+    /// Write each cluster's migrated access in its owner's format into a directory, one file per
+    /// cluster, ready for pull requests: terraform-aws-eks inputs with imports, an eksctl
+    /// ClusterConfig fragment, a CloudFormation template (and its resources-to-import file),
+    /// Terraform for a Terraform-written aws-auth, else --default-format (docs/export.md).
+    ///
+    /// Exit status: 0 when every cluster was exported, 1 when some could not be (each named
+    /// with why; the others are written), 2 when the table cannot be read or the flags are
+    /// unusable.
+    Export(ExportFlags),
     /// Audit the organisation from this machine, before anything is deployed: scan every
     /// account × region through the member role, then plan every cluster read-only (audit mode,
     /// whatever a configuration says) and record it in the state table for `report`.
@@ -224,6 +234,12 @@ pub struct ReportFlags {
     #[arg(long, value_name = "ARN|TEXT")]
     pub principal: Option<String>,
 
+    /// Only clusters with one of these owners, of aws-auth or of the cluster (argo_cd, helm,
+    /// terraform, eksctl, terraform_aws_eks, cloudformation, ...; `unknown`: not detected;
+    /// `none`: nobody).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "OWNER")]
+    pub owner: Vec<OwnerArg>,
+
     /// The migration policy file (docs/policy-file.md), for whether the policy keeps each
     /// creator's admin entry (default: keep).
     #[arg(long, value_name = "FILE")]
@@ -249,6 +265,64 @@ pub struct ReportFlags {
         value_name = "NAME"
     )]
     pub table: String,
+}
+
+/// Flags of `export`.
+#[derive(Debug, Args)]
+pub struct ExportFlags {
+    /// The directory to write into (created if missing); files of the same names are replaced.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// The format of clusters whose owner has none of its own.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Terraform)]
+    pub default_format: ExportFormat,
+
+    /// For clusters the terraform-aws-eks module owns: its major version (20 or 21).
+    #[arg(long, value_enum, value_name = "MAJOR", default_value_t = ModuleMajor::V21)]
+    pub module_version: ModuleMajor,
+
+    /// For clusters the terraform-aws-eks module owns: its address in the root module.
+    #[arg(long, value_name = "ADDRESS", default_value = "module.eks")]
+    pub module_address: String,
+
+    /// Only clusters of these accounts.
+    #[arg(long, value_delimiter = ',', value_name = "ACCOUNT")]
+    pub account: Vec<String>,
+
+    /// Only clusters in these regions.
+    #[arg(long, value_delimiter = ',', value_name = "REGION")]
+    pub region: Vec<String>,
+
+    /// Only clusters with one of these owners (as `report --owner`).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "OWNER")]
+    pub owner: Vec<OwnerArg>,
+
+    /// Parallel Scan requests reading the table.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub segments: u32,
+
+    /// The DynamoDB state table.
+    #[arg(
+        long,
+        env = "EAM_TABLE",
+        default_value = "eks-auth-migrator",
+        value_name = "NAME"
+    )]
+    pub table: String,
+}
+
+/// `export --default-format` values: the owner formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Terraform resources with import blocks.
+    Terraform,
+    /// An eksctl ClusterConfig fragment.
+    Eksctl,
+    /// A CloudFormation template (and its resources-to-import file).
+    Cloudformation,
+    /// The terraform-aws-eks module's inputs (--module-version, --module-address).
+    TerraformAwsEks,
 }
 
 /// `report --format` values.

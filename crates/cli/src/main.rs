@@ -21,8 +21,10 @@ mod args;
 mod aws_env;
 mod confirm;
 mod engine_run;
+mod export_cmd;
 mod failure_text;
 mod input;
+mod owner_arg;
 mod plan_cmd;
 mod report_cmd;
 mod rollback_cmd;
@@ -61,5 +63,6 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Status(flags) => status_cmd::run(flags),
         args::Command::Scan(flags) => scan_cmd::run(flags),
         args::Command::Report(flags) => report_cmd::run(flags),
+        args::Command::Export(flags) => export_cmd::run(flags),
     }
 }

@@ -127,5 +127,6 @@ fn filter_of(flags: &ReportFlags) -> Result<Filter> {
             })
             .collect::<Result<_>>()?,
         principal: flags.principal.clone(),
+        owners: flags.owner.iter().map(|o| o.0).collect(),
     })
 }

@@ -14,49 +14,6 @@ use std::collections::BTreeMap;
 
 const REGIONS: &str = "us-east-1,us-west-2";
 
-/// Creates each of `arns` (roles and users with paths) in moto, in its own account, through a
-/// session of that account's migrator role.
-async fn create_in_moto(moto: &str, account: &str, arns: &[String]) {
-    use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
-    let base = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(moto)
-        .credentials_provider(Credentials::new("AKIATEST", "test", None, None, "test"))
-        .build();
-    let out = aws_sdk_sts::Client::from_conf(base)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/{MIGRATOR_ROLE}"))
-        .role_session_name("setup")
-        .send()
-        .await
-        .expect("AssumeRole");
-    let c = out.credentials().expect("credentials");
-    let iam = aws_sdk_iam::Client::from_conf(
-        aws_sdk_iam::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(moto)
-            .credentials_provider(Credentials::new(
-                c.access_key_id(),
-                c.secret_access_key(),
-                Some(c.session_token().to_owned()),
-                None,
-                "setup",
-            ))
-            .build(),
-    );
-    for arn in arns {
-        let resource = arn.splitn(6, ':').nth(5).expect("resource");
-        let (kind, rest) = resource.split_once('/').expect("kind/name");
-        let (path, name) = match rest.rsplit_once('/') {
-            Some((path, name)) => (format!("/{path}/"), name),
-            None => ("/".to_owned(), rest),
-        };
-        common::create_principal(&iam, kind, &path, name).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scan_then_report_accounts_for_every_cluster_and_principal() {
     let Some(stack) = common::stack(Seed::default(), &[]).await else {
@@ -83,7 +40,7 @@ async fn scan_then_report_accounts_for_every_cluster_and_principal() {
         .collect();
     let clusters = stack.sim.load_seed(fleet).expect("fleet");
     for (account, arns) in &views {
-        create_in_moto(&moto, account, arns).await;
+        common::create_in_moto(&moto, account, arns).await;
     }
     let accounts: Vec<&str> = views.iter().map(|(a, _)| a.as_str()).collect();
     let dir = tempfile::tempdir().expect("dir");

@@ -176,9 +176,11 @@ fn cluster(a: usize, r: usize, c: usize) -> ClusterView {
             findings,
             principals: principals(a, c, auth),
             rbac: None,
+            handoff: None,
         }),
         reachability: None,
         route: None,
+        owners: None,
     }
 }
 

@@ -15,6 +15,7 @@ use crate::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, IamResolutio
 use crate::finding::{Finding, FindingCode};
 use crate::plan::{Plan, PlannedEntry, Source, Summary};
 use crate::rbac::SubjectKind;
+use crate::render::handoff::Handoff;
 use crate::suggest::report::{RbacReport, SuggestionCounts, Verdict};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,10 @@ pub struct ClusterInventory {
     /// tried to read its RBAC; absent for records written before it did.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub rbac: Option<RbacDigest>,
+    /// The migrated access in the form the owner formats render (`export`): absent for records
+    /// written before export was recorded, which `export` names instead of guessing.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub handoff: Option<Handoff>,
 }
 
 /// The cluster's RBAC analysis, reduced to what the fleet report sums
@@ -261,6 +266,7 @@ impl ClusterInventory {
             findings: plan.all_findings().cloned().collect(),
             principals,
             rbac: plan.rbac.as_ref().map(RbacDigest::of),
+            handoff: Some(Handoff::from_plan(plan, facts)),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod call_failure;
 pub mod config;
 pub mod eks_endpoint;
 pub mod eks_managed;
+pub mod export;
 pub mod facts;
 pub mod failure_decision;
 pub mod finding;

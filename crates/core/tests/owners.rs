@@ -298,3 +298,71 @@ fn the_cluster_owner_comes_from_its_tags() {
     );
     assert_eq!(kinds(&[("terraform-aws-modules", "vpc")], &[]), []);
 }
+
+/// Editing aws-auth's annotations and labels cannot hide its owner: with the Argo CD tracking
+/// annotation removed and the managed-by label rewritten to claim the migrator manages it, the
+/// managedFields entry the API server keeps for `argocd-controller` still names Argo CD, so it is
+/// detected and the prune still blocks finalize; accepting another owner (Helm, which the label
+/// named before the edit) does not lift it. (Detection reads every marker; an edit that also rewrote managedFields is
+/// undone by Argo CD's next sync, which applies as `argocd-controller` again.)
+#[test]
+fn forged_labels_and_annotations_cannot_hide_an_owner() {
+    let path = format!(
+        "{}/tests/fixtures/owners/argocd-ssa-helm-chart.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let original = std::fs::read_to_string(&path).expect("fixture exists");
+    let forged = original
+        .replace(
+            "  annotations:\n    argocd.argoproj.io/tracking-id: platform-aws-auth:/ConfigMap:kube-system/aws-auth\n",
+            "",
+        )
+        .replace(
+            "app.kubernetes.io/managed-by: Helm",
+            "app.kubernetes.io/managed-by: eks-auth-migrator",
+        );
+    assert!(
+        !forged.contains("argocd.argoproj.io/tracking-id: platform"),
+        "the annotation is gone"
+    );
+    assert!(
+        forged.contains("managed-by: eks-auth-migrator"),
+        "the label is forged"
+    );
+    assert!(
+        forged.contains("manager: argocd-controller"),
+        "managedFields are the API server's"
+    );
+    let auth = AwsAuth::parse_configmap(&forged).expect("forged ConfigMap parses");
+    let metadata = auth.metadata.as_ref();
+    let found = aws_auth_owners(metadata, MetadataSeen::Live);
+    assert_eq!(
+        found.primary().map(|o| o.kind),
+        Some(A::ArgoCd),
+        "{found:#?}"
+    );
+    let plan = plan_with_owners(
+        &auth,
+        None,
+        &MigrationPolicy::default(),
+        &Acceptance::default(),
+    );
+    assert!(
+        plan.findings
+            .iter()
+            .any(|f| f.code == FindingCode::AwsAuthOwner && f.severity == Severity::Blocker),
+        "{:#?}",
+        plan.findings
+    );
+    // Accepting another owner does not accept Argo CD.
+    let wrong = Acceptance {
+        aws_auth: vec![A::Helm],
+        ..Acceptance::default()
+    };
+    let plan = plan_with_owners(&auth, None, &MigrationPolicy::default(), &wrong);
+    assert!(
+        plan.findings
+            .iter()
+            .any(|f| f.code == FindingCode::AwsAuthOwner && f.severity == Severity::Blocker)
+    );
+}

@@ -7,6 +7,9 @@ mod common;
 
 use common::fleet::NOW_MS;
 use eks_auth_core::finding::FindingCode;
+use eks_auth_core::owner::kind::{AwsAuthOwnerKind, ClusterOwnerKind};
+use eks_auth_core::report::owner_model::OwnerStatus;
+use eks_auth_core::report::owner_selector::OwnerSelector;
 use eks_auth_core::report::{self, Filter, FleetReport, Format, RenderOptions};
 use eks_auth_core::state::Phase;
 
@@ -75,6 +78,13 @@ fn json_reports_conform_to_the_schema() {
             regions: vec!["nowhere-1".to_owned()],
             ..Filter::default()
         },
+        Filter {
+            owners: vec![
+                OwnerSelector::AwsAuth(AwsAuthOwnerKind::ArgoCd),
+                OwnerSelector::None,
+            ],
+            ..Filter::default()
+        },
     ];
     for filter in filters {
         let json = render(&fixture_report(&filter), Format::Json, None);
@@ -131,6 +141,78 @@ fn the_schema_lists_exactly_the_finding_codes_and_phases() {
     assert_eq!(list("code"), codes);
     let phases: Vec<String> = Phase::ALL.iter().map(|p| p.as_str().to_owned()).collect();
     assert_eq!(list("phase"), phases);
+    let owners: Vec<String> = OwnerSelector::all()
+        .iter()
+        .map(|o| o.name().to_owned())
+        .collect();
+    assert_eq!(list("owner_selector"), owners);
+}
+
+/// The fixture's owners (tests/common/fleet.rs `owners_of`): payments' aws-auth is Argo CD's and
+/// blocks, prod-us's terraform-aws-eks module is accepted, shared-tools has no owner, every
+/// other cluster's owner is unknown (files without managedFields, or never planned).
+#[test]
+fn the_report_groups_clusters_by_owner_and_filters_by_owner() {
+    let whole = fixture_report(&Filter::default());
+    let group = |owner: &str| -> Vec<(String, OwnerStatus)> {
+        whole
+            .owners
+            .iter()
+            .find(|g| g.owner == owner)
+            .unwrap_or_else(|| panic!("no {owner} group in {:#?}", whole.owners))
+            .clusters
+            .iter()
+            .map(|c| (c.name.clone(), c.status))
+            .collect()
+    };
+    assert_eq!(
+        group("argo_cd"),
+        [("payments".to_owned(), OwnerStatus::Blocked)]
+    );
+    assert_eq!(
+        group("terraform_aws_eks"),
+        [("prod-us".to_owned(), OwnerStatus::Accepted)]
+    );
+    assert_eq!(
+        group("none"),
+        [("shared-tools".to_owned(), OwnerStatus::NotBlocking)]
+    );
+    let unknown = group("unknown");
+    assert_eq!(unknown.len(), whole.clusters.len() - 3, "{unknown:?}");
+    assert_eq!(
+        whole.owners[0].owner, "argo_cd",
+        "the blocking owner comes first"
+    );
+    assert_eq!(whole.owners[0].blocked, 1);
+    assert!(
+        whole.owners[0]
+            .what_to_change
+            .contains("Argo CD Application")
+    );
+    assert!(
+        whole.owners[0].clusters[0]
+            .owner
+            .as_deref()
+            .is_some_and(|o| o.contains("platform-aws-auth"))
+    );
+
+    let argo = fixture_report(&Filter {
+        owners: vec![OwnerSelector::AwsAuth(AwsAuthOwnerKind::ArgoCd)],
+        ..Filter::default()
+    });
+    let names: Vec<&str> = argo.clusters.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["payments"]);
+    let owned = fixture_report(&Filter {
+        owners: vec![
+            OwnerSelector::Cluster(ClusterOwnerKind::TerraformAwsEks),
+            OwnerSelector::None,
+        ],
+        ..Filter::default()
+    });
+    let mut names: Vec<&str> = owned.clusters.iter().map(|c| c.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["prod-us", "shared-tools"]);
+    insta::assert_snapshot!("markdown_owned", render(&owned, Format::Markdown, None));
 }
 
 #[test]

@@ -277,5 +277,6 @@ pub fn cluster_view(
             (None, r) => r.as_ref().map(|r| r.reachability.clone()),
         },
         route: state.reach.as_ref().map(|r| r.route.clone()),
+        owners: state.owners.clone(),
     }
 }

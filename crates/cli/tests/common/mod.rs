@@ -46,6 +46,50 @@ pub async fn create_principal(iam: &aws_sdk_iam::Client, kind: &str, path: &str,
     }
 }
 
+/// Creates each of `arns` (roles and users with paths) in moto, in its own account, through a
+/// session of that account's migrator role.
+pub async fn create_in_moto(moto: &str, account: &str, arns: &[String]) {
+    use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+    use eks_sim::fleet::MIGRATOR_ROLE;
+    let base = aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(moto)
+        .credentials_provider(Credentials::new("AKIATEST", "test", None, None, "test"))
+        .build();
+    let out = aws_sdk_sts::Client::from_conf(base)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/{MIGRATOR_ROLE}"))
+        .role_session_name("setup")
+        .send()
+        .await
+        .expect("AssumeRole");
+    let c = out.credentials().expect("credentials");
+    let iam = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(moto)
+            .credentials_provider(Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_owned()),
+                None,
+                "setup",
+            ))
+            .build(),
+    );
+    for arn in arns {
+        let resource = arn.splitn(6, ':').nth(5).expect("resource");
+        let (kind, rest) = resource.split_once('/').expect("kind/name");
+        let (path, name) = match rest.rsplit_once('/') {
+            Some((path, name)) => (format!("/{path}/"), name),
+            None => ("/".to_owned(), rest),
+        };
+        create_principal(&iam, kind, &path, name).await;
+    }
+}
+
 /// Runs the CLI with `creds` and a config file sending EKS to the simulator and the rest to moto.
 pub fn cli(stack: &Stack, dir: &Path, creds: (&str, &str), args: &[&str]) -> Output {
     cli_command(stack, dir, creds, args)

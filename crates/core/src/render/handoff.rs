@@ -5,16 +5,17 @@
 //!
 //! The owner formats (terraform, terraform-aws-eks, eksctl, cloudformation) render a [`Handoff`];
 //! it is built from a plan and the facts it was made from ([`Handoff::from_plan`]), or from what
-//! the state table keeps of a cluster (`crate::export`). The aws-cli script and the table keep
+//! the state table keeps of a cluster (the inventory's `handoff`, which `crate::export` renders). The aws-cli script and the table keep
 //! working on the plan itself.
 
 use crate::access_entry::{AccessPolicy, Action, EntryType};
 use crate::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, same_role};
 use crate::finding::FindingCode;
 use crate::plan::{Plan, PlannedEntry, Source, Summary};
+use serde::{Deserialize, Serialize};
 
 /// Everything an owner format renders for one cluster.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Handoff {
     /// The cluster, as far as the source knows it.
     pub cluster: ClusterContext,
@@ -38,7 +39,7 @@ pub struct Handoff {
 }
 
 /// What is known of the cluster itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterContext {
     /// The cluster's name.
     pub name: Option<String>,
@@ -51,7 +52,7 @@ pub struct ClusterContext {
 }
 
 /// One access entry to declare.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandoffEntry {
     /// The aws-auth row it carries.
     pub source: Source,
@@ -72,7 +73,7 @@ pub struct HandoffEntry {
 }
 
 /// One policy association to declare.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandoffPolicy {
     /// The policy and its scope.
     pub policy: AccessPolicy,
@@ -81,7 +82,7 @@ pub struct HandoffPolicy {
 }
 
 /// An entry that exists on the cluster already.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExistingRef {
     /// Its principal ARN as EKS stores it (the import identifier).
     pub principal_arn: String,
@@ -90,7 +91,7 @@ pub struct ExistingRef {
 }
 
 /// A row that is not declared.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeftOut {
     /// The row.
     pub source: Source,

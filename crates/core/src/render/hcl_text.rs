@@ -1,5 +1,9 @@
 //! Writing HCL (Terraform) text: string literals taken literally, lists, attribute lines aligned
-//! as `terraform fmt` aligns them, and `import` blocks.
+//! as `terraform fmt` aligns them, `import` blocks, and the attributes an access entry and an
+//! access scope have in every Terraform rendering.
+
+use super::handoff::HandoffEntry;
+use crate::access_entry::{AccessScope, ScopeType};
 
 /// Attribute lines with their `=` aligned (as `terraform fmt` writes them).
 pub(super) fn aligned(attributes: &[(&str, String)], depth: usize) -> String {
@@ -57,6 +61,31 @@ pub(super) fn import_block(to: &str, id: &str) -> String {
         "\nimport {{\n{}}}\n",
         aligned(&[("to", to.to_owned()), ("id", id.to_owned())], 1)
     )
+}
+
+/// An access entry's own attributes after its principal: `type`, then `user_name` and
+/// `kubernetes_groups` when it has them (as both `aws_eks_access_entry` and the
+/// terraform-aws-eks module's `access_entries` objects name them).
+pub(super) fn entry_attributes(entry: &HandoffEntry) -> Vec<(&'static str, String)> {
+    let mut attributes = vec![("type", string(entry.entry_type.as_str()))];
+    if let Some(username) = &entry.username {
+        attributes.push(("user_name", string(username)));
+    }
+    if !entry.kubernetes_groups.is_empty() {
+        attributes.push(("kubernetes_groups", list(&entry.kubernetes_groups)));
+    }
+    attributes
+}
+
+/// An `access_scope`'s attributes: `type`, and `namespaces` for a namespace scope.
+pub(super) fn scope_attributes(scope: &AccessScope) -> Vec<(&'static str, String)> {
+    match scope.scope_type {
+        ScopeType::Cluster => vec![("type", string("cluster"))],
+        ScopeType::Namespace => vec![
+            ("type", string("namespace")),
+            ("namespaces", list(&scope.namespaces)),
+        ],
+    }
 }
 
 /// An HCL identifier: a letter or `_`, then letters, digits, `_` and `-`.

@@ -10,8 +10,9 @@
 use super::common::{self, Labels, MANAGED_TAG, PrincipalRef};
 use super::handoff::{Handoff, HandoffEntry, HandoffPolicy};
 use super::handoff_text;
-use super::hcl_text::{aligned, import_block, interpolated, list, string};
-use crate::access_entry::ScopeType;
+use super::hcl_text::{
+    aligned, entry_attributes, import_block, interpolated, scope_attributes, string,
+};
 use std::collections::BTreeSet;
 
 pub(super) fn render(handoff: &Handoff) -> String {
@@ -188,14 +189,8 @@ fn entry_resource(label: &str, entry: &HandoffEntry, principal: String) -> Strin
     let mut attributes = vec![
         ("cluster_name", "var.cluster_name".to_owned()),
         ("principal_arn", principal),
-        ("type", string(entry.entry_type.as_str())),
     ];
-    if let Some(username) = &entry.username {
-        attributes.push(("user_name", string(username)));
-    }
-    if !entry.kubernetes_groups.is_empty() {
-        attributes.push(("kubernetes_groups", list(&entry.kubernetes_groups)));
-    }
+    attributes.extend(entry_attributes(entry));
     let tags = if handoff_text::tagged(entry) {
         let (key, value) = MANAGED_TAG;
         format!(
@@ -223,13 +218,7 @@ fn association(entry_label: &str, label: &str, policy: &HandoffPolicy) -> String
         ("policy_arn", string(&policy.policy.policy_arn)),
     ];
     let scope = &policy.policy.access_scope;
-    let scope_attributes = match scope.scope_type {
-        ScopeType::Cluster => vec![("type", string("cluster"))],
-        ScopeType::Namespace => vec![
-            ("type", string("namespace")),
-            ("namespaces", list(&scope.namespaces)),
-        ],
-    };
+    let scope_attributes = scope_attributes(scope);
     format!(
         "\nresource \"aws_eks_access_policy_association\" \"{label}\" {{\n{}\n  access_scope {{\n{}  }}\n}}\n",
         aligned(&attributes, 1),

@@ -8,9 +8,10 @@
 use super::common::{self, Labels, MANAGED_TAG, PrincipalRef};
 use super::handoff::{Handoff, HandoffEntry, HandoffPolicy};
 use super::handoff_text;
-use super::hcl_text::{aligned, import_block, is_identifier, list, string};
+use super::hcl_text::{
+    aligned, entry_attributes, import_block, is_identifier, scope_attributes, string,
+};
 use super::owner_format::EksModule;
-use crate::access_entry::ScopeType;
 
 /// The locals the team's module block reads.
 const ENTRIES_LOCAL: &str = "eks_auth_migrator_access_entries";
@@ -216,16 +217,8 @@ fn entry_object(k: &Keyed<'_>) -> String {
         PrincipalRef::Literal(arn) => string(arn),
         PrincipalRef::PathlessRole { .. } => format!("data.aws_iam_role.{}.arn", data_label(k)),
     };
-    let mut attributes = vec![
-        ("principal_arn", principal),
-        ("type", string(entry.entry_type.as_str())),
-    ];
-    if let Some(username) = &entry.username {
-        attributes.push(("user_name", string(username)));
-    }
-    if !entry.kubernetes_groups.is_empty() {
-        attributes.push(("kubernetes_groups", list(&entry.kubernetes_groups)));
-    }
+    let mut attributes = vec![("principal_arn", principal)];
+    attributes.extend(entry_attributes(entry));
     if handoff_text::tagged(entry) {
         let (key, value) = MANAGED_TAG;
         attributes.push(("tags", format!("{{ {} = {} }}", string(key), string(value))));
@@ -252,13 +245,7 @@ fn entry_object(k: &Keyed<'_>) -> String {
 /// One entry of `policy_associations`.
 fn policy_object(key: &str, policy: &HandoffPolicy) -> String {
     let scope = &policy.policy.access_scope;
-    let scope_attributes = match scope.scope_type {
-        ScopeType::Cluster => vec![("type", string("cluster"))],
-        ScopeType::Namespace => vec![
-            ("type", string("namespace")),
-            ("namespaces", list(&scope.namespaces)),
-        ],
-    };
+    let scope_attributes = scope_attributes(scope);
     let attributes = [
         ("policy_arn", string(&policy.policy.policy_arn)),
         (

@@ -3,13 +3,14 @@
 //! whole fleet.
 
 use super::input::ClusterView;
+use super::owner_selector::OwnerSelector;
 use crate::facts::{AuthenticationMode, same_role};
 use crate::finding::FindingCode;
 use crate::state::{Mode, Phase};
 use serde::{Deserialize, Serialize};
 
 /// The report's filter (`--account`, `--region`, `--phase`, `--mode`, `--auth-mode`, `--code`,
-/// `--principal`).
+/// `--principal`, `--owner`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Filter {
     /// Cluster accounts.
@@ -30,6 +31,10 @@ pub struct Filter {
     /// matches ARNs containing it, case-insensitively. Keeps the clusters whose inventory names a
     /// matching principal, and only matching principals in the access inventory.
     pub principal: Option<String>,
+    /// Owners: keeps the clusters with one of them (of aws-auth or of the cluster; `unknown`,
+    /// `none`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<OwnerSelector>,
 }
 
 impl Filter {
@@ -57,6 +62,7 @@ impl Filter {
             && (self.codes.is_empty() || findings.any(|f| self.keeps_code(f.code)))
             && (self.principal.is_none()
                 || principals.any(|p| self.keeps_principal(&p.principal_arn)))
+            && any_or_empty(&self.owners, |o| o.matches(cluster.owners.as_ref()))
     }
 
     /// Whether the code filter keeps this code's blocker group.

@@ -4,6 +4,7 @@
 
 use crate::facts::AuthenticationMode;
 use crate::inventory::ClusterInventory;
+use crate::owner::ownership::Owners;
 use crate::policy::CreatorEntry;
 use crate::reach::{Reachability, Route};
 use crate::state::{Mode, Phase};
@@ -68,6 +69,10 @@ pub struct ClusterView {
     /// How the last run reached that API, or why it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<Route>,
+    /// Who owns aws-auth and the cluster, as the latest plan detected them; absent for records
+    /// written before owner detection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners: Option<Owners>,
 }
 
 /// The counts of a cluster record (what `status` shows).

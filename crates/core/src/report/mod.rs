@@ -11,6 +11,8 @@ pub mod cluster_ref;
 pub mod filter;
 pub mod input;
 pub mod model;
+pub mod owner_model;
+pub mod owner_selector;
 mod remedy;
 pub mod render;
 pub mod time;

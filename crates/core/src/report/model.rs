@@ -5,6 +5,7 @@ use super::access::AccessInventory;
 use super::cluster_ref::ClusterRef;
 use super::filter::Filter;
 use super::input::{RecordCounts, Unreadable};
+use super::owner_model::OwnerGroup;
 use crate::access_entry::AccessScope;
 use crate::facts::AuthenticationMode;
 use crate::finding::{FindingCode, Location};
@@ -47,6 +48,10 @@ pub struct FleetReport {
     /// like `clusters`; absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_terminal: Vec<TerminalFailure>,
+    /// Clusters grouped by who owns their aws-auth or the cluster, the owner blocking the most
+    /// clusters first (absent from reports written before owner detection).
+    #[serde(default)]
+    pub owners: Vec<OwnerGroup>,
     /// Who has access where.
     pub access: AccessInventory,
     /// The RBAC suggestions summed across the clusters (docs/rbac-suggestions.md).

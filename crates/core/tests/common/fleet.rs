@@ -8,7 +8,12 @@
 use eks_auth_core::aws_auth::AwsAuth;
 use eks_auth_core::facts::{AuthenticationMode, ClusterFacts, ExistingEntry, IamResolution};
 use eks_auth_core::inventory::{ClusterInventory, RbacDigest};
+use eks_auth_core::owner::acceptance::Acceptance;
+use eks_auth_core::owner::detect::{aws_auth_owners, cluster_owners};
+use eks_auth_core::owner::kind::ClusterOwnerKind;
+use eks_auth_core::owner::ownership::{AwsAuthOwnership, MetadataSeen, Owners};
 use eks_auth_core::plan::{AccessPolicy, AccessScope, Action, EntryType, Plan};
+use eks_auth_core::plan_with_owners;
 use eks_auth_core::policy::{CreatorEntry, MigrationPolicy};
 use eks_auth_core::rbac::Rbac;
 use eks_auth_core::reach::{
@@ -35,6 +40,7 @@ pub const SANDBOX: &str = "777788889999";
 const EXAMPLE: &str = include_str!("../../../../examples/aws-auth.yaml");
 const EXAMPLE_FACTS: &str = include_str!("../../../../examples/facts.json");
 const EXAMPLE_RBAC: &str = include_str!("../../../../examples/rbac/rbac.yaml");
+const ARGO_CD_AWS_AUTH: &str = include_str!("../fixtures/owners/argocd-ssa-helm-chart.yaml");
 const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 /// How a fixture cluster is set up.
@@ -281,7 +287,10 @@ fn small_configmap(account: &str, name: &str, extra: &str) -> String {
 }
 
 fn view(s: Spec) -> ClusterView {
-    let inventory = s.planned.then(|| inventory(&s));
+    let (inventory, owners) = match s.planned.then(|| inventory(&s)) {
+        Some((inventory, owners)) => (Some(inventory), Some(owners)),
+        None => (None, None),
+    };
     let counts = inventory.as_ref().map_or_else(RecordCounts::default, |i| {
         let applied = u32::from(!matches!(s.auth, Some(AuthenticationMode::ConfigMap)))
             * u32::try_from(i.summary.create).unwrap_or(0);
@@ -328,6 +337,7 @@ fn view(s: Spec) -> ClusterView {
         inventory,
         reachability: reach_of(&s).map(|(r, _)| r),
         route: reach_of(&s).map(|(_, route)| route),
+        owners,
     }
 }
 
@@ -369,7 +379,7 @@ fn reach_of(s: &Spec) -> Option<(Reachability, Route)> {
 
 /// Plans the cluster's aws-auth with its facts; outside CONFIG_MAP, applies the plan's entries
 /// (and EKS's node and creator entries) and plans again, as the engine would see it.
-fn inventory(s: &Spec) -> ClusterInventory {
+fn inventory(s: &Spec) -> (ClusterInventory, Owners) {
     let (text, mut facts) = if s.name == "prod-eu" {
         let facts: ClusterFacts = serde_json::from_str(EXAMPLE_FACTS).expect("example facts");
         (EXAMPLE.to_owned(), facts)
@@ -378,21 +388,66 @@ fn inventory(s: &Spec) -> ClusterInventory {
         (text.clone(), facts_for(s, &text))
     };
     facts.authentication_mode = s.auth;
+    let (owners, accepted) = owners_of(s);
+    if owners.is_some() {
+        facts.owners = owners;
+    }
     let auth = AwsAuth::parse_configmap(&text).expect("fixture ConfigMap parses");
     let policy = MigrationPolicy::default();
-    let plan = eks_auth_core::plan(&auth, Some(&facts), &policy);
+    let plan = plan_with_owners(&auth, Some(&facts), &policy, &accepted);
     if s.auth.is_some_and(|m| m != AuthenticationMode::ConfigMap) {
         // The entries were created while the cluster was in API_AND_CONFIG_MAP.
         let mut before = facts.clone();
         before.authentication_mode = Some(AuthenticationMode::ApiAndConfigMap);
-        let plan = eks_auth_core::plan(&auth, Some(&before), &policy);
+        let plan = plan_with_owners(&auth, Some(&before), &policy, &accepted);
         facts.existing_entries = entries_after(s, &plan, &facts);
-        let again = eks_auth_core::plan(&auth, Some(&facts), &policy);
-        return ClusterInventory::from_plan(&auth, &again, Some(&facts));
+        let again = plan_with_owners(&auth, Some(&facts), &policy, &accepted);
+        let owners = again.owners.clone();
+        return (
+            ClusterInventory::from_plan(&auth, &again, Some(&facts)),
+            owners,
+        );
     }
     let mut inventory = ClusterInventory::from_plan(&auth, &plan, Some(&facts));
     inventory.rbac = rbac(s, &auth, &facts, &plan, &policy);
-    inventory
+    (inventory, plan.owners.clone())
+}
+
+/// The owners a live run would have detected, and what the configuration accepts: payments'
+/// aws-auth is synced by Argo CD (the metadata, tests/fixtures/owners), not accepted;
+/// prod-us belongs to a terraform-aws-eks module the configuration accepts; shared-tools has
+/// no owner at all. The others keep what their file shows (labels, no managedFields: unknown).
+fn owners_of(s: &Spec) -> (Option<Owners>, Acceptance) {
+    let live = |aws_auth: AwsAuthOwnership, tags: &[(&str, &str)]| {
+        let tags: BTreeMap<String, String> = tags
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Some(Owners {
+            aws_auth,
+            cluster: Some(cluster_owners(&tags, &[])),
+        })
+    };
+    let nobody = AwsAuthOwnership {
+        metadata: MetadataSeen::Live,
+        owners: Vec::new(),
+    };
+    match s.name {
+        "payments" => {
+            let argo = AwsAuth::parse_configmap(ARGO_CD_AWS_AUTH).expect("owner fixture parses");
+            let found = aws_auth_owners(argo.metadata.as_ref(), MetadataSeen::Live);
+            (live(found, &[]), Acceptance::default())
+        }
+        "prod-us" => (
+            live(nobody, &[("terraform-aws-modules", "eks")]),
+            Acceptance {
+                cluster: vec![ClusterOwnerKind::TerraformAwsEks],
+                ..Acceptance::default()
+            },
+        ),
+        "shared-tools" => (live(nobody, &[]), Acceptance::default()),
+        _ => (None, Acceptance::default()),
+    }
 }
 
 /// The RBAC analysis of two CONFIG_MAP clusters: `prod-eu` with the RBAC of the shipped RBAC

@@ -4,6 +4,7 @@ mod access;
 mod blockers;
 mod clusters;
 mod headline;
+mod owners;
 mod scans;
 mod suggestions;
 mod terminal;
@@ -32,6 +33,7 @@ pub fn build(input: &FleetInput, filter: &Filter, now_ms: u64) -> FleetReport {
         .collect();
     let blockers = blockers::group(&views, filter);
     let failed_terminal = terminal::failures(&views);
+    let owners = owners::group(&views);
     let access = access::inventory(&views, filter);
     let suggestions = suggestions::sum(&views);
     let scans = scans::freshness(&latest, &clusters, now_ms);
@@ -44,6 +46,7 @@ pub fn build(input: &FleetInput, filter: &Filter, now_ms: u64) -> FleetReport {
         clusters,
         blockers,
         failed_terminal,
+        owners,
         access,
         suggestions,
         scans,

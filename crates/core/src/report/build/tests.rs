@@ -74,6 +74,7 @@ fn cluster(account: &str, region: &str, name: &str) -> ClusterView {
         inventory: Some(inventory(Vec::new(), Vec::new())),
         reachability: None,
         route: None,
+        owners: None,
     }
 }
 
@@ -93,6 +94,7 @@ fn inventory(principals: Vec<PrincipalAccess>, findings: Vec<Finding>) -> Cluste
         findings,
         principals,
         rbac: None,
+        handoff: None,
     }
 }
 

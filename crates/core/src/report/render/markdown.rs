@@ -3,6 +3,7 @@
 //! also with `\|`, ARNs in code spans fenced longer than any backtick run they contain.
 
 use super::access_rows;
+use super::owner_rows;
 use super::summary::{self, Arns, Lines};
 use crate::report::model::FleetReport;
 use std::fmt::Write;
@@ -30,6 +31,7 @@ pub(super) fn render(report: &FleetReport) -> String {
             summary::terminal_rows(report),
         );
     }
+    owners(&mut out, report);
     out.push_str("## Clusters\n\n");
     table(
         &mut out,
@@ -102,6 +104,22 @@ fn blockers(out: &mut String, report: &FleetReport) {
             &["cluster", "finding (where, what, why, what to do)"],
             rows,
         );
+    }
+}
+
+fn owners(out: &mut String, report: &FleetReport) {
+    let _ = writeln!(out, "## {}\n", owner_rows::TITLE);
+    if report.owners.is_empty() {
+        let _ = writeln!(out, "{}\n", owner_rows::EMPTY);
+    }
+    for group in &report.owners {
+        let _ = writeln!(
+            out,
+            "### {}\n\n{}\n",
+            text(&owner_rows::heading(group)),
+            text(&group.what_to_change)
+        );
+        table(out, &owner_rows::HEADERS, owner_rows::rows(group));
     }
 }
 

@@ -6,6 +6,7 @@ mod access_rows;
 mod csv;
 mod html;
 mod markdown;
+mod owner_rows;
 mod summary;
 mod table;
 

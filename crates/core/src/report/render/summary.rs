@@ -99,6 +99,10 @@ fn describe_filter(f: &Filter) -> String {
         "codes",
         f.codes.iter().map(|c| c.as_str().to_owned()).collect(),
     );
+    list(
+        "owners",
+        f.owners.iter().map(|o| o.name().to_owned()).collect(),
+    );
     if let Some(p) = &f.principal {
         parts.push(format!("principal {p}"));
     }

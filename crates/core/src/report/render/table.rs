@@ -4,6 +4,7 @@
 //! principal. The full values are in the JSON, CSV and HTML formats.
 
 use super::access_rows;
+use super::owner_rows;
 use super::summary::{self, Arns, Lines};
 use crate::render::options::RenderOptions;
 use crate::render::terminal::{Grid, wrap};
@@ -21,6 +22,7 @@ pub(super) fn render(report: &FleetReport, options: RenderOptions) -> String {
     headline(&mut page, report);
     blockers(&mut page, report);
     failed_terminal(&mut page, report);
+    owners(&mut page, report);
     clusters(&mut page, report);
     access(&mut page, report);
     suggestions(&mut page, report);
@@ -134,6 +136,21 @@ fn failed_terminal(page: &mut Page, report: &FleetReport) {
         1,
         summary::terminal_rows(report),
     );
+}
+
+fn owners(page: &mut Page, report: &FleetReport) {
+    page.title(owner_rows::TITLE);
+    if report.owners.is_empty() {
+        page.out.push_str(owner_rows::EMPTY);
+        page.out.push('\n');
+    }
+    for group in &report.owners {
+        page.wrapped(
+            &format!("{}. {}", owner_rows::heading(group), group.what_to_change),
+            2,
+        );
+        page.grid(&owner_rows::HEADERS, 1, owner_rows::rows(group));
+    }
 }
 
 fn clusters(page: &mut Page, report: &FleetReport) {

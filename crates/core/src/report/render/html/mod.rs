@@ -8,6 +8,8 @@ mod headline;
 mod markup;
 
 use super::access_rows;
+use super::csv::snake;
+use super::owner_rows;
 use super::summary::{self, Arns, Lines};
 use crate::report::model::FleetReport;
 use markup::{esc, list, section, table};
@@ -27,7 +29,7 @@ pub(super) fn render(report: &FleetReport) -> String {
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <title>EKS fleet report, {generated}</title><style>{CSS}</style></head><body>
 <header class="top"><h1>EKS fleet report: aws-auth and access entries</h1><p>{subtitle}</p></header>
-<nav class="toc"><a href="#headline">Headline</a><a href="#blockers">Blockers</a><a href="#clusters">Clusters</a><a href="#creator">Creator's admin</a><a href="#access">Access</a>{rbac_link}<a href="#scans">Scans</a></nav>
+<nav class="toc"><a href="#headline">Headline</a><a href="#blockers">Blockers</a><a href="#owners">Owners</a><a href="#clusters">Clusters</a><a href="#creator">Creator's admin</a><a href="#access">Access</a>{rbac_link}<a href="#scans">Scans</a></nav>
 <main>"##,
         generated = esc(&report.generated_at),
         subtitle = esc(&summary::subtitle(report)),
@@ -49,6 +51,7 @@ pub(super) fn render(report: &FleetReport) -> String {
         );
         page.push_str("</section>");
     }
+    owners(&mut page, report);
     section(&mut page, "clusters", "Clusters");
     table(
         &mut page,
@@ -148,6 +151,26 @@ fn blockers(page: &mut String, report: &FleetReport) {
             &["cluster", "finding (where, what, why, what to do)"],
             rows,
         );
+    }
+    page.push_str("</section>");
+}
+
+fn owners(page: &mut String, report: &FleetReport) {
+    section(page, "owners", owner_rows::TITLE);
+    if report.owners.is_empty() {
+        let _ = write!(page, "<p>{}</p>", esc(owner_rows::EMPTY));
+    }
+    for group in &report.owners {
+        let _ = write!(
+            page,
+            r#"<h3 class="owner" data-owner="{}" data-blocked="{}">{}</h3><p>{}</p>"#,
+            esc(&group.owner),
+            group.blocked,
+            esc(&owner_rows::heading(group)),
+            esc(&group.what_to_change)
+        );
+        let id = format!("t-owner-{}-{}", snake(&group.part), esc(&group.owner));
+        table(page, &id, &owner_rows::HEADERS, owner_rows::rows(group));
     }
     page.push_str("</section>");
 }
