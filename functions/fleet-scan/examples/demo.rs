@@ -1,8 +1,9 @@
 //! The local demo (`scripts/demo`): starts the local stack (EKS simulator + moto), seeds a small
-//! organisation — two accounts, four clusters, one with a row that cannot be migrated — and runs
-//! the whole event-driven pipeline through the three functions' handlers: the schedule's fleet
-//! scan, the worker draining the queue, then a CloudTrail event for an access entry deleted out
-//! of band. Prints each cluster's journey from the state table. With `--private`: a fleet of
+//! organisation — two accounts, four clusters, one with a row that cannot be migrated, one whose
+//! aws-auth Argo CD syncs — and runs the whole event-driven pipeline through the three functions'
+//! handlers: the schedule's fleet scan, the worker draining the queue, a CloudTrail event for an
+//! access entry deleted out of band, then the GitOps cluster finalized once its owner is
+//! accepted. Prints each cluster's journey from the state table. With `--private`: a fleet of
 //! public, CIDR-restricted and private clusters, reached directly or through in-VPC agents.
 
 #[path = "../tests/support/mod.rs"]
@@ -102,6 +103,42 @@ async fn public_demo(p: &Pipeline) {
         .await
         .is_ok();
     println!("   team-a's entry restored from its aws-auth row: {back}");
+    owner_accepted(p, &store, &scan_deps, &worker_deps).await;
+}
+
+/// Step 4: pay-prod stayed BLOCKED because Argo CD syncs its aws-auth; once the owner is
+/// accepted in the configuration, the next scan queues it and the worker finalizes it.
+async fn owner_accepted(
+    p: &Pipeline,
+    store: &StateStore,
+    scan_deps: &fleet_scan::Deps,
+    worker_deps: &cluster_worker::Deps,
+) {
+    let key = ClusterKey::from_pk(&format!("CLUSTER#{A}#us-east-1#{GITOPS_CLUSTER}")).expect("key");
+    println!(
+        "\n== 4. {GITOPS_CLUSTER}'s aws-auth is synced by Argo CD: finalize waits for its owner"
+    );
+    println!(
+        "   phase {} (an AWS_AUTH_OWNER blocker: a prune would be put back by the next sync)",
+        phase_of(store, &key).await
+    );
+    println!(
+        "   the platform team removes aws-auth from the Application and accepts Argo CD in owners.accept"
+    );
+    put_config(p, &accepted_config()).await;
+    fleet_scan::handle(
+        scan_deps,
+        &sample("fleet-scan/schedule.json"),
+        Instant::now() + Duration::from_secs(60),
+    )
+    .await
+    .expect("scan");
+    drain(p, worker_deps).await;
+    println!(
+        "   after the next scan: phase {}, simulator says {}",
+        phase_of(store, &key).await,
+        sim_mode(p, A, "us-east-1", GITOPS_CLUSTER)
+    );
 }
 
 /// The demo's public fleet reads RBAC (issue 20 item 4): the pipeline test's fleet, plus on every
@@ -122,6 +159,9 @@ async fn readable_rbac(p: &Pipeline) {
         .flat_map(|a| a.clusters.iter_mut())
     {
         cluster.rbac_objects.extend(migrator.iter().cloned());
+        if cluster.name == GITOPS_CLUSTER {
+            cluster.aws_auth_metadata = Some(argo_cd_metadata());
+        }
         if cluster.name == "data-prod" {
             cluster.rbac_objects.push(serde_json::json!({
                 "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -145,6 +185,44 @@ async fn readable_rbac(p: &Pipeline) {
     put_config(p, DEMO_CONFIG).await;
 }
 
+/// The demo's GitOps-managed cluster: Argo CD syncs its aws-auth, so finalize may not prune it
+/// until the platform team has taken aws-auth out of the Application and accepted the owner.
+const GITOPS_CLUSTER: &str = "pay-prod";
+
+/// The metadata Argo CD's server-side sync leaves on aws-auth: its tracking annotation and its
+/// `argocd-controller` managedFields entry (the shapes of
+/// crates/core/tests/fixtures/owners/argocd-ssa-helm-chart.yaml, taken from Argo CD's docs).
+fn argo_cd_metadata() -> serde_json::Value {
+    serde_json::json!({
+        "annotations": {
+            "argocd.argoproj.io/tracking-id": "platform-aws-auth:/ConfigMap:kube-system/aws-auth"
+        },
+        "managedFields": [{
+            "manager": "argocd-controller",
+            "operation": "Apply",
+            "apiVersion": "v1",
+            "time": "2024-01-01T00:00:00Z",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": { "f:data": { "f:mapRoles": {}, "f:mapUsers": {} } }
+        }]
+    })
+}
+
+/// `DEMO_CONFIG` once the platform team has removed aws-auth from the Argo CD Application and
+/// accepts Argo CD as pay-prod's aws-auth owner (`owners.accept`).
+fn accepted_config() -> String {
+    let mut config: serde_json::Value =
+        serde_json::from_str(DEMO_CONFIG).expect("the demo's configuration");
+    config["owners"] = serde_json::json!({
+        "accept": [{
+            "cluster": format!("arn:aws:eks:us-east-1:{A}:cluster/{GITOPS_CLUSTER}"),
+            "aws_auth": ["argo_cd"],
+            "reason": "platform-gitops#42 removed aws-auth from the Application"
+        }]
+    });
+    config.to_string()
+}
+
 /// The pipeline's configuration (support's `CONFIG`) with a policy mapping `deployers` to
 /// AmazonEKSEditPolicy in namespace `data`, without accepting what it loses.
 const DEMO_CONFIG: &str = r#"{"version":1,"default_mode":"finalize","regions":["us-east-1","eu-west-1"],"accounts":{"include":["111111111111","222222222222"]},"account_overrides":{"222222222222":{"mode":"migrate"}},"new_cluster_mode":"migrate","soak_hours":0,"policy":{"version":1,"group_policies":[{"group":"deployers","policy":"AmazonEKSEditPolicy","access_scope":{"type":"namespace","namespaces":["data"]},"keep_group":false}]}}"#;
@@ -163,6 +241,15 @@ async fn finish(p: &Pipeline) {
     {
         cli.keep_serving().await;
     }
+}
+
+/// The phase `store` records for `key`.
+async fn phase_of(store: &StateStore, key: &ClusterKey) -> String {
+    store
+        .get_cluster(key)
+        .await
+        .expect("record")
+        .map_or_else(|| "unrecorded".to_owned(), |r| r.state.phase.to_string())
 }
 
 /// `scripts/demo --private`: public, CIDR-restricted and private clusters; in-VPC agents in two
