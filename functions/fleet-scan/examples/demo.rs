@@ -152,7 +152,7 @@ async fn readable_rbac(p: &Pipeline) {
     let moto = p.stack.moto.as_ref().map(|m| m.url()).expect("moto");
     let mut fleet = seed(&moto);
     let migrator: Vec<serde_json::Value> =
-        serde_json::from_str(&migrator_rbac()).expect("the migrator's RBAC objects");
+        serde_json::from_str(&eks_sim::seed::migrator_rbac()).expect("the migrator's RBAC objects");
     for cluster in fleet
         .accounts
         .iter_mut()

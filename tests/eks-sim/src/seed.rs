@@ -537,3 +537,26 @@ fn build_cluster(
     }
     Ok(cluster)
 }
+
+/// The objects of infra/kubernetes/migrator-rbac.yaml (the migrator's documented Kubernetes
+/// access) as a JSON flow list, ready for a seed cluster's `rbac_objects`.
+///
+/// # Panics
+///
+/// When the file is missing or one of its documents is not YAML: the repository is broken.
+pub fn migrator_rbac() -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../infra/kubernetes/migrator-rbac.yaml"
+    ))
+    .expect("infra/kubernetes/migrator-rbac.yaml");
+    let objects: Vec<String> = text
+        .split("\n---\n")
+        .map(|doc| {
+            serde_saphyr::from_str::<serde_json::Value>(doc)
+                .expect("a Kubernetes object")
+                .to_string()
+        })
+        .collect();
+    format!("[{}]", objects.join(", "))
+}

@@ -91,23 +91,6 @@ pub fn rows() -> String {
     .concat()
 }
 
-/// The objects of infra/kubernetes/migrator-rbac.yaml, as JSON flow items for a seed.
-pub fn migrator_rbac() -> String {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../infra/kubernetes/migrator-rbac.yaml"
-    ))
-    .expect("infra/kubernetes/migrator-rbac.yaml");
-    let objects: Vec<String> = text
-        .split("\n---\n")
-        .map(|doc| {
-            let value: serde_json::Value = serde_saphyr::from_str(doc).expect("a YAML object");
-            value.to_string()
-        })
-        .collect();
-    format!("[{}]", objects.join(", "))
-}
-
 pub fn cluster(name: &str, endpoint: &str) -> String {
     format!(
         r#"      - name: {name}
@@ -121,7 +104,7 @@ pub fn cluster(name: &str, endpoint: &str) -> String {
           mapRoles: |
 {rows}"#,
         node = role("eks-node"),
-        rbac = migrator_rbac(),
+        rbac = eks_sim::seed::migrator_rbac(),
         rows = rows(),
     )
 }

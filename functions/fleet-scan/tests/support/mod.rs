@@ -134,25 +134,6 @@ pub fn agent_role(account: &str, vpc: &str) -> String {
     )
 }
 
-/// The objects of infra/kubernetes/migrator-rbac.yaml, as a JSON flow list for a seed: the
-/// private fleet's clusters grant the migrator's group exactly that.
-pub fn migrator_rbac() -> String {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../infra/kubernetes/migrator-rbac.yaml"
-    ))
-    .expect("infra/kubernetes/migrator-rbac.yaml");
-    let objects: Vec<String> = text
-        .split("\n---\n")
-        .map(|doc| {
-            serde_saphyr::from_str::<Value>(doc)
-                .expect("a Kubernetes object")
-                .to_string()
-        })
-        .collect();
-    format!("[{}]", objects.join(", "))
-}
-
 /// A cluster of the private fleet: the usual rows plus its account's agent roles, RBAC exactly
 /// infra/kubernetes/migrator-rbac.yaml, and its endpoint.
 pub fn private_cluster(account: &str, name: &str, endpoint: &str) -> String {
@@ -180,7 +161,7 @@ pub fn private_cluster(account: &str, name: &str, endpoint: &str) -> String {
           mapRoles: |
 {rows}{agents}"#,
         rows = rows(account, false),
-        rbac = migrator_rbac(),
+        rbac = eks_sim::seed::migrator_rbac(),
     )
 }
 
