@@ -6,9 +6,8 @@
 
 use crate::args::{ExportFlags, ExportFormat, ModuleMajor};
 use crate::aws_env;
-use crate::state_table::require_table;
+use crate::state_table::read_fleet;
 use anyhow::{Context, Result, bail};
-use eks_auth_aws::StateStore;
 use eks_auth_core::export::{ExportFile, ExportOptions, NotExported, export_cluster};
 use eks_auth_core::render::owner_format::{EksModule, ModuleAddress, ModuleVersion, OwnerFormat};
 use eks_auth_core::report::Filter;
@@ -32,13 +31,7 @@ pub fn run(flags: ExportFlags) -> Result<ExitCode> {
         )
     })?;
     aws_env::runtime()?.block_on(async {
-        let config = aws_env::load_checked(None).await?;
-        let store = StateStore::from_config(&config, &flags.table);
-        require_table(&store).await?;
-        let read = store
-            .read_fleet(flags.segments)
-            .await
-            .with_context(|| format!("cannot read the state table {}", flags.table))?;
+        let read = read_fleet(&flags.table, flags.segments).await?;
         for item in &read.input.unreadable {
             eprintln!(
                 "eks-auth-migrator: warning: {} could not be read ({}); it is not exported",

@@ -5,9 +5,8 @@
 use crate::args::{ColorChoice, ReportFlags, ReportFormat};
 use crate::aws_env;
 use crate::input::load_policy;
-use crate::state_table::require_table;
+use crate::state_table::read_fleet;
 use anyhow::{Context, Result, bail};
-use eks_auth_aws::StateStore;
 use eks_auth_core::facts::AuthenticationMode;
 use eks_auth_core::report::{self, Filter, Format, RenderOptions};
 use std::io::{IsTerminal, Write};
@@ -20,13 +19,7 @@ pub fn run(flags: ReportFlags) -> Result<ExitCode> {
     let filter = filter_of(&flags)?;
     let creator_entry = load_policy(flags.policy.as_deref())?.creator_entry;
     aws_env::runtime()?.block_on(async {
-        let config = aws_env::load_checked(None).await?;
-        let store = StateStore::from_config(&config, &flags.table);
-        require_table(&store).await?;
-        let read = store
-            .read_fleet(flags.segments)
-            .await
-            .with_context(|| format!("cannot read the state table {}", flags.table))?;
+        let read = read_fleet(&flags.table, flags.segments).await?;
         let mut input = read.input;
         input.creator_entry = creator_entry;
         for item in &input.unreadable {
